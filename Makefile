@@ -1,0 +1,125 @@
+# rivet: a hardened RISC-V VMM.  See README.md.
+#
+#   make            build/riscv64/rivet (static, via the trixie chroot) and the
+#                   x86_64 build of the portable code
+#   make setup      install and cache everything (idempotent)
+#   make test       setup, unit tests (plain + ASan/UBSan), e2e tests
+#   make unit       unit tests only (x86_64, fast)
+#   make e2e        end-to-end tests on the emulated RISC-V host
+#   make demo       boot the demo MicroVM on the emulated host
+
+RIVET_CACHE ?= /var/cache/rivet
+export RIVET_CACHE
+VERSION := 0.1.0
+
+BUILD := build
+SRCS_ALL := $(shell find src -name '*.c' | sort)
+ARCH_SRCS := $(filter src/arch/%,$(SRCS_ALL)) src/main.c
+PORTABLE_SRCS := $(filter-out $(ARCH_SRCS),$(SRCS_ALL))
+UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
+HDRS := $(shell find src tests/unit -name '*.h')
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
+BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Isrc -D_GNU_SOURCE \
+	-DRIVET_VERSION='"$(VERSION)"' -fno-strict-aliasing \
+	-fstack-protector-strong -fstack-clash-protection
+
+# ---- x86_64: portable code + unit tests -------------------------------------
+X86 := $(BUILD)/x86_64
+X86_CFLAGS := $(BASE_CFLAGS) -D_FORTIFY_SOURCE=2
+SAN := $(BUILD)/x86_64-san
+SAN_CFLAGS := $(BASE_CFLAGS) -O1 -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+TEST_LIBS := -lcmocka -lfdt -lpthread
+
+.PHONY: all x86 riscv64 setup test unit unit-plain unit-san e2e demo clean \
+	check-setup help
+
+all: x86 riscv64
+
+help:
+	@sed -n '3,10p' Makefile
+
+x86: $(X86)/librivet.a $(addprefix $(X86)/tests/,$(UNIT_TESTS))
+
+$(X86)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(X86_CFLAGS) -c $< -o $@
+
+$(SAN)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -c $< -o $@
+
+$(X86)/librivet.a: $(PORTABLE_SRCS:%.c=$(X86)/obj/%.o)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(SAN)/librivet.a: $(PORTABLE_SRCS:%.c=$(SAN)/obj/%.o)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(X86)/tests/%: $(X86)/obj/tests/unit/%.o $(X86)/librivet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(X86_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(SAN)/tests/%: $(SAN)/obj/tests/unit/%.o $(SAN)/librivet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
+unit-plain: $(addprefix $(X86)/tests/,$(UNIT_TESTS))
+	@tests/run-unit.sh $(X86)/tests $(UNIT_TESTS)
+
+unit-san: $(addprefix $(SAN)/tests/,$(UNIT_TESTS))
+	@tests/run-unit.sh $(SAN)/tests $(UNIT_TESTS)
+
+unit:
+	@rm -f $(BUILD)/results/unit-*.tap
+	@$(MAKE) --no-print-directory unit-plain unit-san; rc=$$?; \
+	 tests/summary.sh $(BUILD)/results/unit-*.tap; exit $$rc
+
+# ---- riscv64: the VMM itself, built in the trixie chroot --------------------
+RV := $(BUILD)/riscv64
+RV_CC := riscv64-linux-gnu-gcc
+RV_CFLAGS := $(BASE_CFLAGS) -D_FORTIFY_SOURCE=3 -fPIE
+RV_LDFLAGS := -static-pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+RV_LIBS := -lfdt -lseccomp -lpthread
+
+riscv64: check-setup
+	@scripts/in-chroot.sh make --no-print-directory cross
+
+.PHONY: cross
+cross: $(RV)/rivet
+
+$(RV)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(RV_CC) $(RV_CFLAGS) -c $< -o $@
+
+$(RV)/rivet: $(SRCS_ALL:%.c=$(RV)/obj/%.o)
+	$(RV_CC) $(RV_CFLAGS) $(RV_LDFLAGS) -o $@ $^ $(RV_LIBS)
+
+# ---- set-up, end-to-end tests, demo ------------------------------------------
+setup:
+	@scripts/setup.sh
+
+check-setup:
+	@scripts/setup.sh --check
+
+test: setup
+	@rm -rf $(BUILD)/results
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit-plain unit-san; u=$$?; \
+	 tests/e2e/run.sh; e=$$?; \
+	 tests/summary.sh $(BUILD)/results/*.tap; s=$$?; \
+	 [ $$u -eq 0 ] && [ $$e -eq 0 ] && [ $$s -eq 0 ]
+
+e2e: all
+	@rm -f $(BUILD)/results/e2e*.tap
+	@tests/e2e/run.sh; rc=$$?; tests/summary.sh $(BUILD)/results/e2e*.tap; \
+	 exit $$rc
+
+demo: setup
+	@$(MAKE) --no-print-directory riscv64
+	@tools/demo
+
+clean:
+	rm -rf $(BUILD)

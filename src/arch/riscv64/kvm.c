@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+/* The VM: /dev/kvm, the VM file descriptor, guest RAM as one memory slot,
+ * wired interrupts through KVM_IRQ_LINE, and the in-kernel AIA device. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "arch/riscv64/vm.h"
+#include "core/log.h"
+
+int kvm_get_reg(int fd, uint64_t id, void *val)
+{
+	struct kvm_one_reg reg = { .id = id, .addr = (uint64_t)(uintptr_t)val };
+
+	return ioctl(fd, KVM_GET_ONE_REG, &reg) ? -errno : 0;
+}
+
+int kvm_set_reg(int fd, uint64_t id, const void *val)
+{
+	struct kvm_one_reg reg = { .id = id, .addr = (uint64_t)(uintptr_t)val };
+
+	return ioctl(fd, KVM_SET_ONE_REG, &reg) ? -errno : 0;
+}
+
+int vm_create(struct kvm_vm *vm, struct machine *m)
+{
+	struct kvm_userspace_memory_region region;
+	int ret, api;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->m = m;
+	vm->vm_fd = vm->aia_fd = vm->stop_fd = -1;
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		ret = -errno;
+		log_err("cannot open /dev/kvm: %s (is the kvm module loaded "
+			"and the H extension present?)", strerror(errno));
+		return ret;
+	}
+	api = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (api != KVM_API_VERSION) {
+		log_err("/dev/kvm: API version %d, expected %d", api,
+			KVM_API_VERSION);
+		return -ENOTSUP;
+	}
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		ret = -errno;
+		log_err("KVM_CREATE_VM: %s", strerror(errno));
+		return ret;
+	}
+	ret = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (ret < (int)sizeof(struct kvm_run)) {
+		log_err("KVM_GET_VCPU_MMAP_SIZE: %s",
+			ret < 0 ? strerror(errno) : "too small");
+		return ret < 0 ? -errno : -EINVAL;
+	}
+	vm->run_size = (size_t)ret;
+	region = (struct kvm_userspace_memory_region){
+		.slot = 0,
+		.guest_phys_addr = m->ram.base,
+		.memory_size = m->ram.size,
+		.userspace_addr = (uint64_t)(uintptr_t)m->ram.host,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region)) {
+		ret = -errno;
+		log_err("KVM_SET_USER_MEMORY_REGION (%llu MiB at 0x%llx): %s",
+			(unsigned long long)(m->ram.size >> 20),
+			(unsigned long long)m->ram.base, strerror(errno));
+		return ret;
+	}
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_fd < 0)
+		return -errno;
+	return 0;
+}
+
+static int irq_set_level(void *ctx, uint32_t irq, bool level)
+{
+	struct kvm_vm *vm = ctx;
+	struct kvm_irq_level l = { .irq = irq, .level = level };
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l)) {
+		log_guest("KVM_IRQ_LINE %u=%d: %s", irq, level,
+			  strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int aia_attr(struct kvm_vm *vm, bool set, uint32_t group,
+		    uint64_t attr, void *val)
+{
+	struct kvm_device_attr a = {
+		.group = group,
+		.attr = attr,
+		.addr = (uint64_t)(uintptr_t)val,
+	};
+
+	return ioctl(vm->aia_fd, set ? KVM_SET_DEVICE_ATTR : KVM_GET_DEVICE_ATTR,
+		     &a) ? -errno : 0;
+}
+
+static uint32_t kvm_aia_mode(enum aia_mode mode)
+{
+	switch (mode) {
+	case AIA_MODE_EMUL:
+		return KVM_DEV_RISCV_AIA_MODE_EMUL;
+	case AIA_MODE_HWACCEL:
+		return KVM_DEV_RISCV_AIA_MODE_HWACCEL;
+	default:
+		return KVM_DEV_RISCV_AIA_MODE_AUTO;
+	}
+}
+
+static int aia_set_u32(struct kvm_vm *vm, uint64_t attr, uint32_t v,
+		       const char *what)
+{
+	int ret = aia_attr(vm, true, KVM_DEV_RISCV_AIA_GRP_CONFIG, attr, &v);
+
+	if (ret)
+		log_err("AIA: cannot set %s to %u: %s", what, v,
+			strerror(-ret));
+	return ret;
+}
+
+static int aia_configure(struct kvm_vm *vm, enum aia_mode mode)
+{
+	const struct aia_layout *a = &vm->m->aia;
+	uint32_t kmode = kvm_aia_mode(mode), hart_bits = 0;
+	int ret;
+
+	ret = aia_attr(vm, true, KVM_DEV_RISCV_AIA_GRP_CONFIG,
+		       KVM_DEV_RISCV_AIA_CONFIG_MODE, &kmode);
+	if (ret) {
+		if (mode == AIA_MODE_HWACCEL)
+			log_err("--aia-mode hwaccel: not available on this host "
+				"(no IMSIC guest interrupt files: %s); use "
+				"--aia-mode emul or auto", strerror(-ret));
+		else
+			log_err("--aia-mode %s: rejected by KVM: %s",
+				config_aia_mode_name(mode), strerror(-ret));
+		return ret;
+	}
+	while ((1U << hart_bits) < vm->nr_vcpus)
+		hart_bits++;
+	ret = aia_set_u32(vm, KVM_DEV_RISCV_AIA_CONFIG_IDS, a->nr_ids,
+			  "interrupt identities");
+	if (!ret)
+		ret = aia_set_u32(vm, KVM_DEV_RISCV_AIA_CONFIG_SRCS,
+				  a->nr_sources, "wired sources");
+	if (!ret)
+		ret = aia_set_u32(vm, KVM_DEV_RISCV_AIA_CONFIG_HART_BITS,
+				  hart_bits, "hart index bits");
+	return ret;
+}
+
+static int aia_place(struct kvm_vm *vm)
+{
+	const struct aia_layout *a = &vm->m->aia;
+	uint64_t addr = a->aplic_base;
+	int ret;
+
+	ret = aia_attr(vm, true, KVM_DEV_RISCV_AIA_GRP_ADDR,
+		       KVM_DEV_RISCV_AIA_ADDR_APLIC, &addr);
+	for (unsigned int i = 0; !ret && i < vm->nr_vcpus; i++) {
+		addr = a->imsic_base + i * a->imsic_stride;
+		ret = aia_attr(vm, true, KVM_DEV_RISCV_AIA_GRP_ADDR,
+			       KVM_DEV_RISCV_AIA_ADDR_IMSIC(i), &addr);
+	}
+	if (ret)
+		log_err("AIA: cannot place APLIC/IMSIC: %s", strerror(-ret));
+	return ret;
+}
+
+int vm_create_aia(struct kvm_vm *vm, enum aia_mode mode)
+{
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_RISCV_AIA };
+	uint32_t dflt = 0;
+	int ret;
+
+	if (ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &cd)) {
+		ret = -errno;
+		log_err("this host's KVM has no in-kernel AIA (creating the "
+			"RISC-V AIA device: %s); rivet needs a host with the "
+			"Ssaia extension and Linux >= 6.5", strerror(errno));
+		return ret;
+	}
+	vm->aia_fd = (int)cd.fd;
+	if (!aia_attr(vm, false, KVM_DEV_RISCV_AIA_GRP_CONFIG,
+		      KVM_DEV_RISCV_AIA_CONFIG_MODE, &dflt))
+		log_debug("AIA: host default mode %u", dflt);
+	ret = aia_configure(vm, mode);
+	if (!ret)
+		ret = aia_place(vm);
+	if (!ret) {
+		ret = aia_attr(vm, true, KVM_DEV_RISCV_AIA_GRP_CTRL,
+			       KVM_DEV_RISCV_AIA_CTRL_INIT, NULL);
+		if (ret)
+			log_err("AIA: initialisation failed: %s",
+				strerror(-ret));
+	}
+	if (ret)
+		return ret;
+	log_info("AIA: in-kernel IMSIC + APLIC, mode %s",
+		 config_aia_mode_name(mode));
+	vm->m->irqchip = (struct irq_chip){ .set_level = irq_set_level,
+					    .ctx = vm };
+	return 0;
+}
+
+void vm_destroy(struct kvm_vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->run)
+			munmap(v->run, vm->run_size);
+		if (v->fd >= 0)
+			close(v->fd);
+	}
+	vm->nr_vcpus = 0;
+	if (vm->aia_fd >= 0)
+		close(vm->aia_fd);
+	if (vm->stop_fd >= 0)
+		close(vm->stop_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm->aia_fd = vm->stop_fd = vm->vm_fd = vm->kvm_fd = -1;
+}

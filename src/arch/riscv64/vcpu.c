@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: MIT
+/* vCPU threads: one per hart, each running KVM_RUN and dispatching exits.
+ * MMIO goes to the bus on the vCPU's own thread (devices lock themselves);
+ * the VM ends when a vCPU sees power-off, reset or a failure, or the main
+ * thread asks (signal), and every thread is kicked out of KVM_RUN with
+ * SIGUSR1 + immediate_exit. */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "arch/riscv64/vm.h"
+#include "core/log.h"
+
+#define CORE_REG(name)                                              \
+	(KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_CORE |    \
+	 KVM_REG_RISCV_CORE_REG(name))
+
+#define CSR_SEED 0x015
+#define SEED_OPST_ES16 (2UL << 30)
+
+void vm_request_exit(struct kvm_vm *vm, enum vm_exit why)
+{
+	int none = VM_EXIT_NONE;
+	uint64_t one = 1;
+
+	if (atomic_compare_exchange_strong(&vm->exit, &none, (int)why))
+		if (write(vm->stop_fd, &one, sizeof(one)) < 0)
+			log_err("cannot wake the main loop: %s",
+				strerror(errno));
+}
+
+int vm_setup_boot(struct kvm_vm *vm, uint64_t entry, uint64_t fdt)
+{
+	struct kvm_mp_state stopped = { .mp_state = KVM_MP_STATE_STOPPED };
+	uint64_t hart0 = 0;
+	int fd = vm->vcpus[0].fd, ret;
+
+	ret = kvm_set_reg(fd, CORE_REG(regs.pc), &entry);
+	if (!ret)
+		ret = kvm_set_reg(fd, CORE_REG(regs.a0), &hart0);
+	if (!ret)
+		ret = kvm_set_reg(fd, CORE_REG(regs.a1), &fdt);
+	if (ret) {
+		log_err("cannot set the boot hart's registers: %s",
+			strerror(-ret));
+		return ret;
+	}
+	for (unsigned int i = 1; i < vm->nr_vcpus; i++) {
+		if (ioctl(vm->vcpus[i].fd, KVM_SET_MP_STATE, &stopped)) {
+			log_err("vCPU %u: KVM_SET_MP_STATE(STOPPED): %s", i,
+				strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+static bool handle_system_event(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	switch (run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		vm_request_exit(v->vm, VM_EXIT_POWEROFF);
+		break;
+	case KVM_SYSTEM_EVENT_RESET:
+		vm_request_exit(v->vm, VM_EXIT_REBOOT);
+		break;
+	default:
+		log_err("vCPU %u: guest system event %u (crash?)", v->id,
+			run->system_event.type);
+		vm_request_exit(v->vm, VM_EXIT_ERROR);
+		break;
+	}
+	return false;
+}
+
+/* The Zkr `seed` CSR traps to user space: serve host entropy. */
+static void handle_csr(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint16_t r = 0;
+
+	if (run->riscv_csr.csr_num != CSR_SEED) {
+		log_guest("vCPU %u: access to CSR 0x%lx not emulated", v->id,
+			  (unsigned long)run->riscv_csr.csr_num);
+		run->riscv_csr.ret_value = 0;
+		return;
+	}
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r)) {
+		run->riscv_csr.ret_value = 0;	/* BIST: try again later */
+		return;
+	}
+	run->riscv_csr.ret_value = SEED_OPST_ES16 | r;
+}
+
+/* Handle one exit; false when the VM must stop. */
+static bool handle_exit(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_MMIO:
+		bus_access(&v->vm->m->bus, run->mmio.phys_addr, run->mmio.data,
+			   run->mmio.len, run->mmio.is_write);
+		return true;
+	case KVM_EXIT_RISCV_SBI:
+		return sbi_handle(v);
+	case KVM_EXIT_RISCV_CSR:
+		handle_csr(v);
+		return true;
+	case KVM_EXIT_SYSTEM_EVENT:
+		return handle_system_event(v);
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_FAIL_ENTRY:
+		log_err("vCPU %u: entry failed (reason 0x%llx)", v->id,
+			(unsigned long long)
+				run->fail_entry.hardware_entry_failure_reason);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		log_err("vCPU %u: KVM internal error %u", v->id,
+			run->internal.suberror);
+		break;
+	default:
+		log_err("vCPU %u: unexpected exit reason %u", v->id,
+			run->exit_reason);
+		break;
+	}
+	vm_request_exit(v->vm, VM_EXIT_ERROR);
+	return false;
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct kvm_vm *vm = v->vm;
+	sigset_t set;
+
+	/* SIGUSR1 only interrupts KVM_RUN; every other signal is the main
+	 * thread's business. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	while (atomic_load(&vm->exit) == VM_EXIT_NONE) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			log_err("vCPU %u: KVM_RUN: %s", v->id, strerror(errno));
+			vm_request_exit(vm, VM_EXIT_ERROR);
+			break;
+		}
+		if (!handle_exit(v))
+			break;
+	}
+	return NULL;
+}
+
+int vm_start(struct kvm_vm *vm)
+{
+	struct sigaction sa = { .sa_handler = kick_handler,
+				.sa_flags = SA_RESTART };
+	sigset_t set, old;
+	int ret;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	/* Threads inherit this mask; each vCPU unblocks SIGUSR1 itself. */
+	sigfillset(&set);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		if (ret) {
+			log_err("cannot start vCPU %u: %s", i, strerror(ret));
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			vm_request_exit(vm, VM_EXIT_ERROR);
+			return -ret;
+		}
+		v->started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return 0;
+}
+
+enum vm_exit vm_stop(struct kvm_vm *vm)
+{
+	vm_request_exit(vm, VM_EXIT_STOP);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (!v->started)
+			continue;
+		v->run->immediate_exit = 1;
+		pthread_kill(v->thread, SIGUSR1);
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->started)
+			pthread_join(v->thread, NULL);
+		v->started = false;
+	}
+	return (enum vm_exit)atomic_load(&vm->exit);
+}

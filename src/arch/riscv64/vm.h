@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* The KVM side of a VM on a riscv64 host: VM and memory slot, vCPUs and
+ * their threads, the in-kernel AIA, SBI calls forwarded to user space.
+ * Only src/arch/riscv64/ includes <linux/kvm.h>. */
+#ifndef RIVET_ARCH_VM_H
+#define RIVET_ARCH_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "machine/machine.h"
+
+enum vm_exit {
+	VM_EXIT_NONE,		/* still running */
+	VM_EXIT_POWEROFF,	/* guest asked to power off */
+	VM_EXIT_REBOOT,		/* guest asked to reset */
+	VM_EXIT_ERROR,		/* KVM failure or guest crash */
+	VM_EXIT_STOP,		/* host asked us to stop (signal, Ctrl-A x) */
+};
+
+struct kvm_run;
+
+struct vcpu {
+	struct kvm_vm *vm;
+	unsigned int id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+};
+
+struct kvm_vm {
+	int kvm_fd;
+	int vm_fd;
+	int aia_fd;
+	int stop_fd;		/* eventfd: a vCPU saw the VM end */
+	size_t run_size;
+	struct machine *m;
+	struct vcpu vcpus[CONFIG_MAX_CPUS];
+	unsigned int nr_vcpus;
+	_Atomic int exit;	/* enum vm_exit: first writer wins */
+	bool dbcn;		/* SBI debug console enabled */
+};
+
+/* Open /dev/kvm, create the VM and its RAM slot for m->ram; 0 or -errno
+ * (messages logged). */
+int vm_create(struct kvm_vm *vm, struct machine *m);
+/* Create m->cfg->cpus vCPUs, apply --cpu-features and fill m->cpu. */
+int vm_create_vcpus(struct kvm_vm *vm);
+/* Create and initialise the in-kernel AIA at m->aia; sets m->irqchip. */
+int vm_create_aia(struct kvm_vm *vm, enum aia_mode mode);
+/* Boot hart 0 at @entry with a1 = @fdt; the others stay stopped until the
+ * guest starts them through SBI HSM. */
+int vm_setup_boot(struct kvm_vm *vm, uint64_t entry, uint64_t fdt);
+/* Start the vCPU threads. */
+int vm_start(struct kvm_vm *vm);
+/* Record why the VM ends (first caller wins) and wake the main loop. */
+void vm_request_exit(struct kvm_vm *vm, enum vm_exit why);
+/* Stop and join the vCPU threads; returns the exit reason. */
+enum vm_exit vm_stop(struct kvm_vm *vm);
+void vm_destroy(struct kvm_vm *vm);
+
+/* sbi.c: handle a KVM_EXIT_RISCV_SBI; false if the VM must stop. */
+bool sbi_handle(struct vcpu *vcpu);
+/* Enable the extensions rivet serves (DBCN) on a vCPU; 0 or -errno. */
+int sbi_enable(struct vcpu *vcpu);
+
+/* One-reg helpers (kvm.c). */
+int kvm_get_reg(int fd, uint64_t id, void *val);
+int kvm_set_reg(int fd, uint64_t id, const void *val);
+
+#endif

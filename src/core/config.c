@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: MIT
+#include "core/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const known_boards[] = { "microvm" };
+
+enum {
+	OPT_BOARD = 256, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_CPUS,
+	OPT_MEMORY, OPT_DISK, OPT_AIA_MODE, OPT_DUMP_DTB, OPT_CPU_FEATURES,
+	OPT_NO_REBOOT, OPT_NO_RNG, OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "board", required_argument, NULL, OPT_BOARD },
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "aia-mode", required_argument, NULL, OPT_AIA_MODE },
+	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
+	{ "cpu-features", required_argument, NULL, OPT_CPU_FEATURES },
+	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+	{ "no-rng", no_argument, NULL, OPT_NO_RNG },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+void config_usage(FILE *out)
+{
+	fputs("Usage: rivet run --kernel IMAGE [options]\n"
+	      "\n"
+	      "Boot a Linux guest under KVM on a RISC-V host.\n"
+	      "\n"
+	      "  --board NAME           machine type: microvm (default)\n"
+	      "  --kernel IMAGE         RISC-V Linux Image to boot (required)\n"
+	      "  --initrd FILE          initial ramdisk\n"
+	      "  --cmdline STR          kernel command line (default "
+	      "\"console=ttyS0\")\n"
+	      "  --cpus N               vCPUs, 1-32 (default 1)\n"
+	      "  --memory SIZE          guest RAM, K/M/G suffix, multiple of "
+	      "2M, 16M-64G\n"
+	      "                         (default 512M)\n"
+	      "  --disk PATH[,readonly] virtio-blk disk from a raw file or "
+	      "block device;\n"
+	      "                         repeat for more (up to 8)\n"
+	      "  --aia-mode MODE        in-kernel AIA mode: auto (default), "
+	      "emul, hwaccel\n"
+	      "  --cpu-features LIST    hide ISA extensions from the guest, "
+	      "e.g. -zicboz,-sstc\n"
+	      "  --dump-dtb FILE        also write the guest's device tree "
+	      "blob to FILE\n"
+	      "  --no-reboot            exit (status 3) when the guest "
+	      "reboots\n"
+	      "  --no-rng               no virtio-rng device\n"
+	      "  -v, --verbose          more log output (repeat for debug)\n"
+	      "  -h, --help             this text\n"
+	      "  --version              print the version\n"
+	      "\n"
+	      "Exit status: 0 guest powered off, 1 VM error or guest crash, "
+	      "2 bad usage or\n"
+	      "input file, 3 guest reboot with --no-reboot, 128+N killed by "
+	      "signal N.\n", out);
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	switch (toupper((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	case 'T':
+		shift = 40;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*end) {
+		end++;
+		/* Accept "512M", "512MB", "512MiB". */
+		if (*end == 'i' || *end == 'I')
+			end++;
+		if (*end == 'B' || *end == 'b')
+			end++;
+		if (*end)
+			return -EINVAL;
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long *out)
+{
+	char *end;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	return 0;
+}
+
+static char *own(struct vm_config *cfg, const char *s)
+{
+	char *p;
+
+	if (cfg->nr_owned >= sizeof(cfg->owned) / sizeof(cfg->owned[0]))
+		return NULL;
+	p = strdup(s);
+	if (p)
+		cfg->owned[cfg->nr_owned++] = p;
+	return p;
+}
+
+static int parse_disk(struct vm_config *cfg, const char *arg, char *err,
+		      size_t errlen)
+{
+	struct disk_config *d;
+	char *copy, *opt, *save = NULL;
+
+	if (cfg->nr_disks >= CONFIG_MAX_DISKS)
+		return fail(err, errlen, "--disk: at most %d disks",
+			    CONFIG_MAX_DISKS);
+	copy = own(cfg, arg);
+	if (!copy)
+		return fail(err, errlen, "--disk: out of memory");
+	d = &cfg->disks[cfg->nr_disks];
+	d->path = strtok_r(copy, ",", &save);
+	if (!d->path || !*d->path || arg[0] == ',')
+		return fail(err, errlen, "--disk: missing path in '%s'", arg);
+	while ((opt = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(opt, "readonly") || !strcmp(opt, "ro"))
+			d->readonly = true;
+		else
+			return fail(err, errlen,
+				    "--disk: unknown option '%s' (known: "
+				    "readonly)", opt);
+	}
+	cfg->nr_disks++;
+	return 0;
+}
+
+static bool valid_ext_name(const char *s)
+{
+	if (!*s || strlen(s) > 31)
+		return false;
+	for (; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static int parse_features(struct vm_config *cfg, const char *arg, char *err,
+			  size_t errlen)
+{
+	char *copy, *tok, *save = NULL;
+
+	copy = own(cfg, arg);
+	if (!copy)
+		return fail(err, errlen, "--cpu-features: out of memory");
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (char *c = tok; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		if (tok[0] != '-')
+			return fail(err, errlen,
+				    "--cpu-features: '%s': only disabling is "
+				    "supported, write -NAME", tok);
+		if (!valid_ext_name(tok + 1))
+			return fail(err, errlen,
+				    "--cpu-features: '%s' is not an extension "
+				    "name", tok);
+		if (cfg->nr_cpu_features_off >= CONFIG_MAX_FEATURES)
+			return fail(err, errlen,
+				    "--cpu-features: too many entries");
+		cfg->cpu_features_off[cfg->nr_cpu_features_off++] = tok + 1;
+	}
+	if (!cfg->nr_cpu_features_off)
+		return fail(err, errlen, "--cpu-features: empty list");
+	return 0;
+}
+
+static int parse_board(struct vm_config *cfg, const char *arg, char *err,
+		       size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(known_boards) / sizeof(*known_boards);
+	     i++) {
+		if (!strcmp(arg, known_boards[i])) {
+			cfg->board = known_boards[i];
+			return 0;
+		}
+	}
+	return fail(err, errlen, "--board: unknown board '%s' (known: microvm)",
+		    arg);
+}
+
+static int parse_one(struct vm_config *cfg, int opt, const char *arg,
+		     char *err, size_t errlen)
+{
+	unsigned long n;
+	uint64_t size;
+
+	switch (opt) {
+	case OPT_BOARD:
+		return parse_board(cfg, arg, err, errlen);
+	case OPT_KERNEL:
+		cfg->kernel = arg;
+		return 0;
+	case OPT_INITRD:
+		cfg->initrd = arg;
+		return 0;
+	case OPT_CMDLINE:
+		if (strlen(arg) > CONFIG_MAX_CMDLINE)
+			return fail(err, errlen,
+				    "--cmdline: %zu bytes, at most %d allowed",
+				    strlen(arg), CONFIG_MAX_CMDLINE);
+		cfg->cmdline = arg;
+		return 0;
+	case OPT_CPUS:
+		if (parse_uint(arg, &n) || n < 1 || n > CONFIG_MAX_CPUS)
+			return fail(err, errlen,
+				    "--cpus: '%s' is not a number from 1 to %d",
+				    arg, CONFIG_MAX_CPUS);
+		cfg->cpus = (unsigned int)n;
+		return 0;
+	case OPT_MEMORY:
+		if (config_parse_size(arg, &size))
+			return fail(err, errlen,
+				    "--memory: '%s' is not a size (e.g. 512M, "
+				    "2G)", arg);
+		if (size < CONFIG_MIN_MEM || size > CONFIG_MAX_MEM)
+			return fail(err, errlen,
+				    "--memory: %s is out of range (16M to 64G)",
+				    arg);
+		if (size % (2ULL << 20))
+			return fail(err, errlen,
+				    "--memory: %s is not a multiple of 2M", arg);
+		cfg->mem_size = size;
+		return 0;
+	case OPT_DISK:
+		return parse_disk(cfg, arg, err, errlen);
+	case OPT_AIA_MODE:
+		if (!strcmp(arg, "auto"))
+			cfg->aia_mode = AIA_MODE_AUTO;
+		else if (!strcmp(arg, "emul"))
+			cfg->aia_mode = AIA_MODE_EMUL;
+		else if (!strcmp(arg, "hwaccel"))
+			cfg->aia_mode = AIA_MODE_HWACCEL;
+		else
+			return fail(err, errlen,
+				    "--aia-mode: '%s' is not one of auto, emul, "
+				    "hwaccel", arg);
+		return 0;
+	case OPT_DUMP_DTB:
+		if (!*arg)
+			return fail(err, errlen, "--dump-dtb: empty file name");
+		cfg->dump_dtb = arg;
+		return 0;
+	case OPT_CPU_FEATURES:
+		return parse_features(cfg, arg, err, errlen);
+	case OPT_NO_REBOOT:
+		cfg->no_reboot = true;
+		return 0;
+	case OPT_NO_RNG:
+		cfg->rng = false;
+		return 0;
+	case 'v':
+		cfg->verbosity++;
+		return 0;
+	default:
+		return fail(err, errlen, "internal: unhandled option %d", opt);
+	}
+}
+
+int config_parse(struct vm_config *cfg, int argc, char *const argv[],
+		 char *err, size_t errlen)
+{
+	int opt, ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->board = known_boards[0];
+	cfg->cpus = 1;
+	cfg->mem_size = CONFIG_DEFAULT_MEM;
+	cfg->rng = true;
+	cfg->aia_mode = AIA_MODE_AUTO;
+	err[0] = '\0';
+
+	optind = 0;	/* full re-initialisation: config_parse may run twice */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:vh", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			return CONFIG_HELP;
+		case OPT_VERSION:
+			return CONFIG_VERSION;
+		case '?':
+			if (optopt)
+				return fail(err, errlen, "unknown option '-%c'",
+					    optopt);
+			return fail(err, errlen, "unknown option '%s'",
+				    argv[optind - 1]);
+		case ':':
+			return fail(err, errlen, "%s: missing value",
+				    argv[optind - 1]);
+		default:
+			ret = parse_one(cfg, opt, optarg, err, errlen);
+			if (ret)
+				return ret;
+		}
+	}
+	if (optind < argc)
+		return fail(err, errlen, "unexpected argument '%s'",
+			    argv[optind]);
+	if (!cfg->kernel)
+		return fail(err, errlen, "--kernel: a kernel Image is required");
+	if (!cfg->cmdline)
+		cfg->cmdline = "console=ttyS0";
+	return CONFIG_RUN;
+}
+
+void config_free(struct vm_config *cfg)
+{
+	for (unsigned int i = 0; i < cfg->nr_owned; i++)
+		free(cfg->owned[i]);
+	cfg->nr_owned = 0;
+}
+
+const char *config_aia_mode_name(enum aia_mode mode)
+{
+	switch (mode) {
+	case AIA_MODE_EMUL:
+		return "emul";
+	case AIA_MODE_HWACCEL:
+		return "hwaccel";
+	default:
+		return "auto";
+	}
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* The `rivet run` command line: parsed and validated here, portable, so
+ * every bad value is unit-tested on x86_64.  Errors are one line naming the
+ * option and the reason. */
+#ifndef RIVET_CONFIG_H
+#define RIVET_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONFIG_MAX_DISKS 8
+#define CONFIG_MAX_CPUS 32
+#define CONFIG_MIN_MEM (16ULL << 20)
+#define CONFIG_MAX_MEM (64ULL << 30)
+#define CONFIG_DEFAULT_MEM (512ULL << 20)
+#define CONFIG_MAX_CMDLINE 1023	/* Linux/riscv COMMAND_LINE_SIZE - 1 */
+#define CONFIG_MAX_FEATURES 32
+
+enum aia_mode { AIA_MODE_AUTO, AIA_MODE_EMUL, AIA_MODE_HWACCEL };
+
+struct disk_config {
+	const char *path;
+	bool readonly;
+};
+
+struct vm_config {
+	const char *board;		/* "microvm" */
+	const char *kernel;
+	const char *initrd;		/* NULL: none */
+	const char *cmdline;
+	unsigned int cpus;
+	uint64_t mem_size;
+	struct disk_config disks[CONFIG_MAX_DISKS];
+	unsigned int nr_disks;
+	enum aia_mode aia_mode;
+	const char *dump_dtb;		/* NULL: don't */
+	/* ISA extensions to hide from the guest (lower case, no sign). */
+	const char *cpu_features_off[CONFIG_MAX_FEATURES];
+	unsigned int nr_cpu_features_off;
+	bool no_reboot;
+	bool rng;
+	int verbosity;			/* -v count */
+	/* Storage for strings split out of option values. */
+	char *owned[CONFIG_MAX_DISKS + 2];
+	unsigned int nr_owned;
+};
+
+/* Outcome of config_parse() besides errors. */
+enum config_action { CONFIG_RUN, CONFIG_HELP, CONFIG_VERSION };
+
+/* Parse `rivet run` arguments (argv[0] is "run").  Returns CONFIG_* >= 0, or
+ * -EINVAL with a one-line message in @err. */
+int config_parse(struct vm_config *cfg, int argc, char *const argv[],
+		 char *err, size_t errlen);
+void config_free(struct vm_config *cfg);
+void config_usage(FILE *out);
+
+/* "512M", "2G", "1048576", "64K": bytes.  0 or -EINVAL/-ERANGE. */
+int config_parse_size(const char *s, uint64_t *out);
+
+const char *config_aia_mode_name(enum aia_mode mode);
+
+#endif

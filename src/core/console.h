@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* The host side of the guest console: output to stdout, input from stdin
+ * (a terminal is put in raw mode for the VM's lifetime and restored). */
+#ifndef RIVET_CONSOLE_H
+#define RIVET_CONSOLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Write one guest byte to stdout (blocking; EINTR retried). */
+void console_tx(void *opaque, uint8_t byte);
+
+/* Write guest bytes to stdout; returns bytes written or -errno. */
+long console_write(const void *buf, size_t len);
+
+/* Put stdin in raw mode if it is a terminal; remembers the old mode.
+ * 0 or -errno. */
+int console_raw_begin(void);
+/* Restore the terminal (safe to call more than once, and from atexit). */
+void console_raw_end(void);
+
+#endif

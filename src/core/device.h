@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* The device model.  Every device is a const table of operations plus an
+ * instance; the board lists instances with their address and IRQ, puts them
+ * on the MMIO bus and asks each to describe itself in the FDT.  Adding a
+ * device touches its own file and one line in a board.
+ *
+ * Threading: mmio_read/mmio_write may be called from any vCPU thread at the
+ * same time; a device protects its own state with its own lock. */
+#ifndef RIVET_DEVICE_H
+#define RIVET_DEVICE_H
+
+#include <stdint.h>
+
+#include "core/irq.h"
+
+struct fdt_ctx;
+struct rivet_dev;
+
+struct dev_ops {
+	const char *name;
+	/* @data is little-endian, @len is 1, 2, 4 or 8; @off < dev->size.
+	 * Reads must fill all @len bytes (zeros for unknown registers). */
+	void (*mmio_read)(struct rivet_dev *dev, uint64_t off, uint8_t *data,
+			  unsigned int len);
+	void (*mmio_write)(struct rivet_dev *dev, uint64_t off,
+			   const uint8_t *data, unsigned int len);
+	/* Add the device's node to the FDT; 0 or -errno. Optional. */
+	int (*fdt_node)(struct rivet_dev *dev, struct fdt_ctx *ctx);
+	/* Back to power-on state (guest reboot). Optional. */
+	void (*reset)(struct rivet_dev *dev);
+	/* Free everything the device owns, including @dev. Optional. */
+	void (*destroy)(struct rivet_dev *dev);
+};
+
+struct rivet_dev {
+	const struct dev_ops *ops;
+	uint64_t base;		/* guest physical MMIO base */
+	uint64_t size;		/* bytes of MMIO space */
+	struct irq_line irq;	/* irq.irq == 0: no interrupt */
+	void *priv;		/* device state */
+};
+
+/* Little-endian access helpers for MMIO data buffers. */
+static inline uint64_t mmio_get(const uint8_t *data, unsigned int len)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < len && i < 8; i++)
+		v |= (uint64_t)data[i] << (8 * i);
+	return v;
+}
+
+static inline void mmio_put(uint8_t *data, unsigned int len, uint64_t v)
+{
+	for (unsigned int i = 0; i < len && i < 8; i++)
+		data[i] = (uint8_t)(v >> (8 * i));
+}
+
+#endif

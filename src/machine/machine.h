@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* A machine: guest RAM, the MMIO bus, the board's devices, the interrupt
+ * controller layout and what the vCPUs offer.  Boards fill it in; the FDT
+ * (and, for virt, ACPI) is generated from this one description so the two
+ * cannot disagree.  Portable: the KVM side lives in src/arch/. */
+#ifndef RIVET_MACHINE_H
+#define RIVET_MACHINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/bus.h"
+#include "core/config.h"
+#include "core/gmem.h"
+#include "core/irq.h"
+
+#define MACHINE_MAX_EXTS 96
+#define MACHINE_FDT_MAX (64 * 1024)
+
+/* What each hart offers the guest, as KVM reports it (all harts alike). */
+struct cpu_info {
+	unsigned int xlen;			/* 64 */
+	const char *exts[MACHINE_MAX_EXTS];	/* lower case: "i", "zicbom" */
+	unsigned int nr_exts;
+	uint64_t timebase_freq;			/* Hz */
+	const char *mmu_type;			/* "riscv,sv57"; NULL: none */
+	uint32_t cbom_block_size;		/* 0: no Zicbom */
+	uint32_t cboz_block_size;		/* 0: no Zicboz */
+};
+
+/* Where the in-kernel AIA lives in guest physical space. */
+struct aia_layout {
+	uint64_t imsic_base;		/* hart N's S-file at base + N * stride */
+	uint64_t imsic_stride;
+	uint32_t nr_ids;		/* IMSIC interrupt identities */
+	uint64_t aplic_base;
+	uint64_t aplic_size;
+	uint32_t nr_sources;		/* APLIC wired sources */
+};
+
+struct machine {
+	const struct vm_config *cfg;
+	const char *compatible;		/* FDT root compatible */
+	struct gmem ram;
+	struct bus bus;
+	struct rivet_dev *devs[BUS_MAX_DEVICES];	/* creation order */
+	unsigned int nr_devs;
+	struct rivet_dev *console;	/* receives host input; may be NULL */
+	struct irq_chip irqchip;	/* set by the arch code before devices */
+	struct cpu_info cpu;
+	struct aia_layout aia;
+	uint64_t initrd_start, initrd_size;	/* size 0: no initrd */
+};
+
+/* Register a created device: on the bus and in the device list.  Takes
+ * ownership: on failure the device is destroyed. */
+int machine_add_device(struct machine *m, struct rivet_dev *dev);
+/* An IRQ line on the machine's interrupt controller. */
+struct irq_line machine_irq(struct machine *m, uint32_t irq);
+/* Destroy all devices (reverse order). */
+void machine_destroy_devices(struct machine *m);
+void machine_reset_devices(struct machine *m);
+
+/* Build the guest's flattened device tree into @buf (@size bytes), packed.
+ * 0 or -errno. */
+int machine_build_fdt(struct machine *m, void *buf, size_t size);
+
+/* "rv64imafdc_zicbom_..." from cpu->exts; 0 or -ENOSPC. */
+int machine_isa_string(const struct cpu_info *cpu, char *buf, size_t len);
+
+/* Boards. */
+struct board {
+	const char *name;
+	uint64_t ram_base;
+	/* Lay out the AIA and create the devices for m->cfg; 0 or -errno. */
+	int (*create_devices)(struct machine *m);
+};
+
+const struct board *board_find(const char *name);
+
+#endif

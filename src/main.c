@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: MIT
+/* rivet: command line, VM assembly and the main loop.  The only place that
+ * decides the process's exit status. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libfdt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "arch/riscv64/vm.h"
+#include "boot/loader.h"
+#include "core/config.h"
+#include "core/console.h"
+#include "core/log.h"
+#include "devices/uart16550.h"
+#include "machine/machine.h"
+
+/* Exit statuses (documented in docs/user-guide.md and `rivet run --help`). */
+#define EXIT_POWEROFF 0
+#define EXIT_VM_ERROR 1
+#define EXIT_USAGE 2
+#define EXIT_REBOOT 3
+
+#define CTRL_A 0x01
+
+struct loop_state {
+	int sig_fd;
+	bool stdin_open;
+	bool escape;		/* last byte was Ctrl-A (terminal only) */
+	bool tty;
+	int stop_signal;	/* signal that stopped the VM, or 0 */
+};
+
+static void usage(FILE *out)
+{
+	fputs("Usage: rivet COMMAND [options]\n"
+	      "\n"
+	      "Commands:\n"
+	      "  run        boot a VM (rivet run --help)\n"
+	      "\n"
+	      "  rivet --help | --version\n", out);
+}
+
+/* Feed host input to the guest console.  Returns false on Ctrl-A x. */
+static bool pump_stdin(struct machine *m, struct loop_state *st)
+{
+	uint8_t buf[64];
+	size_t room = uart16550_rx_space(m->console);
+	ssize_t n;
+
+	if (room == 0)
+		return true;
+	if (room > sizeof(buf))
+		room = sizeof(buf);
+	n = read(STDIN_FILENO, buf, room);
+	if (n <= 0) {
+		if (n == 0 || (errno != EINTR && errno != EAGAIN))
+			st->stdin_open = false;	/* EOF: guest keeps running */
+		return true;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		if (st->tty && st->escape) {
+			st->escape = false;
+			if (buf[i] == 'x' || buf[i] == 'X')
+				return false;
+			if (buf[i] != CTRL_A)
+				uart16550_push_input(m->console,
+						     (const uint8_t[]){ CTRL_A },
+						     1);
+		} else if (st->tty && buf[i] == CTRL_A) {
+			st->escape = true;
+			continue;
+		}
+		uart16550_push_input(m->console, &buf[i], 1);
+	}
+	return true;
+}
+
+/* Wait for the VM to end, serving console input meanwhile. */
+static void main_loop(struct kvm_vm *vm, struct loop_state *st)
+{
+	struct machine *m = vm->m;
+
+	for (;;) {
+		struct pollfd p[3] = {
+			{ .fd = vm->stop_fd, .events = POLLIN },
+			{ .fd = st->sig_fd, .events = POLLIN },
+			{ .fd = -1, .events = POLLIN },
+		};
+		bool want_input = st->stdin_open && m->console;
+		int timeout = -1;
+
+		if (want_input && uart16550_rx_space(m->console))
+			p[2].fd = STDIN_FILENO;
+		else if (want_input)
+			timeout = 5;	/* FIFO full: wait for the guest */
+		if (poll(p, 3, timeout) < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			vm_request_exit(vm, VM_EXIT_ERROR);
+			return;
+		}
+		if (p[0].revents)
+			return;
+		if (p[1].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(st->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+				log_warn("signal %u: shutting the VM down",
+					 si.ssi_signo);
+				st->stop_signal = (int)si.ssi_signo;
+				vm_request_exit(vm, VM_EXIT_STOP);
+				return;
+			}
+		}
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (!pump_stdin(m, st)) {
+				log_info("Ctrl-A x: stopping the VM");
+				vm_request_exit(vm, VM_EXIT_STOP);
+				return;
+			}
+		}
+	}
+}
+
+/* Everything that comes from the user's files, before KVM is touched:
+ * errors here are the user's (exit 2). */
+static int assemble(struct machine *m, const struct board *board,
+		    struct boot_layout *boot)
+{
+	const struct vm_config *cfg = m->cfg;
+	int ret;
+
+	ret = gmem_alloc(&m->ram, board->ram_base, cfg->mem_size);
+	if (ret) {
+		log_err("--memory: cannot allocate %llu MiB of guest RAM: %s",
+			(unsigned long long)(cfg->mem_size >> 20),
+			strerror(-ret));
+		return ret;
+	}
+	ret = loader_load(&m->ram, cfg->kernel, cfg->initrd, MACHINE_FDT_MAX,
+			  boot);
+	if (ret)
+		return ret;
+	m->initrd_start = boot->initrd_addr;
+	m->initrd_size = boot->initrd_size;
+	return board->create_devices(m);
+}
+
+static int write_file(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, buf, len);
+	if (close(fd) || n != (ssize_t)len)
+		return n < 0 ? -errno : -EIO;
+	return 0;
+}
+
+static int install_fdt(struct machine *m, const struct boot_layout *boot)
+{
+	static uint8_t fdt[MACHINE_FDT_MAX];
+	size_t size;
+	int ret;
+
+	ret = machine_build_fdt(m, fdt, sizeof(fdt));
+	if (ret)
+		return ret;
+	size = fdt_totalsize(fdt);
+	if (m->cfg->dump_dtb) {
+		ret = write_file(m->cfg->dump_dtb, fdt, size);
+		if (ret) {
+			log_err("--dump-dtb: cannot write %s: %s",
+				m->cfg->dump_dtb, strerror(-ret));
+			return ret;
+		}
+	}
+	if (size > boot->fdt_max)
+		return -ENOSPC;
+	return gmem_write(&m->ram, boot->fdt_addr, fdt, size);
+}
+
+/* One boot of the guest, from nothing to the end of the VM. */
+static int run_once(const struct vm_config *cfg, struct loop_state *st)
+{
+	const struct board *board = board_find(cfg->board);
+	struct machine m = { .cfg = cfg };
+	struct boot_layout boot;
+	struct kvm_vm vm;
+	enum vm_exit why = VM_EXIT_ERROR;
+	int status = EXIT_USAGE;
+
+	memset(&vm, 0, sizeof(vm));
+	vm.kvm_fd = vm.vm_fd = vm.aia_fd = vm.stop_fd = -1;
+	if (assemble(&m, board, &boot))
+		goto out;
+	bus_seal(&m.bus);
+	status = EXIT_VM_ERROR;
+	if (vm_create(&vm, &m) || vm_create_vcpus(&vm) ||
+	    vm_create_aia(&vm, cfg->aia_mode))
+		goto out;
+	if (install_fdt(&m, &boot) ||
+	    vm_setup_boot(&vm, boot.kernel_addr, boot.fdt_addr))
+		goto out;
+	if (vm_start(&vm) == 0)
+		main_loop(&vm, st);
+	why = vm_stop(&vm);
+	switch (why) {
+	case VM_EXIT_POWEROFF:
+		status = EXIT_POWEROFF;
+		break;
+	case VM_EXIT_REBOOT:
+		status = EXIT_REBOOT;
+		break;
+	case VM_EXIT_STOP:
+		status = st->stop_signal ? 128 + st->stop_signal
+					 : EXIT_POWEROFF;
+		break;
+	default:
+		status = EXIT_VM_ERROR;
+		break;
+	}
+out:
+	machine_destroy_devices(&m);
+	vm_destroy(&vm);
+	gmem_free(&m.ram);
+	return status;
+}
+
+static int setup_signals(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static int cmd_run(int argc, char *argv[])
+{
+	struct loop_state st = { .stdin_open = true };
+	struct vm_config cfg;
+	char err[256];
+	int ret;
+
+	ret = config_parse(&cfg, argc, argv, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "rivet: %s\n", err);
+		fprintf(stderr, "Try 'rivet run --help'.\n");
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	if (ret == CONFIG_HELP || ret == CONFIG_VERSION) {
+		if (ret == CONFIG_HELP)
+			config_usage(stdout);
+		else
+			printf("rivet %s\n", RIVET_VERSION);
+		config_free(&cfg);
+		return 0;
+	}
+	log_set_level(cfg.verbosity >= 2 ? LOG_DEBUG
+		      : cfg.verbosity == 1 ? LOG_INFO : LOG_WARN);
+	st.sig_fd = setup_signals();
+	if (st.sig_fd < 0) {
+		log_err("signalfd: %s", strerror(errno));
+		return EXIT_VM_ERROR;
+	}
+	st.tty = isatty(STDIN_FILENO);
+	if (console_raw_begin())
+		log_warn("cannot put the terminal in raw mode");
+	atexit(console_raw_end);
+	for (;;) {
+		ret = run_once(&cfg, &st);
+		if (ret != EXIT_REBOOT || cfg.no_reboot)
+			break;
+		log_info("guest reset: rebooting");
+	}
+	console_raw_end();
+	config_free(&cfg);
+	return ret;
+}
+
+int main(int argc, char *argv[])
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("rivet %s\n", RIVET_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	fprintf(stderr, "rivet: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: MIT
+/* `rivet run` command-line parsing: good values, defaults, and a one-line
+ * error naming the option for every bad one. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "core/config.h"
+
+#define ARGV(...) ((char *const[]){ "run", __VA_ARGS__, NULL })
+#define ARGC(...) ((int)(sizeof((char *[]){ "run", __VA_ARGS__ }) /   \
+			 sizeof(char *)))
+#define PARSE(cfg, err, ...)                                          \
+	config_parse(cfg, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), err,  \
+		     sizeof(err))
+
+static void test_defaults(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "Image"), CONFIG_RUN);
+	assert_string_equal(cfg.kernel, "Image");
+	assert_string_equal(cfg.board, "microvm");
+	assert_int_equal(cfg.cpus, 1);
+	assert_int_equal(cfg.mem_size, 512ULL << 20);
+	assert_string_equal(cfg.cmdline, "console=ttyS0");
+	assert_null(cfg.initrd);
+	assert_int_equal(cfg.nr_disks, 0);
+	assert_true(cfg.rng);
+	assert_false(cfg.no_reboot);
+	assert_int_equal(cfg.aia_mode, AIA_MODE_AUTO);
+	config_free(&cfg);
+}
+
+static void test_full(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, err, "--board", "microvm", "--kernel",
+			       "K", "--initrd", "I", "--cmdline", "quiet",
+			       "--cpus", "4", "--memory", "1G", "--disk",
+			       "a.img", "--disk", "/dev/vdb,readonly",
+			       "--aia-mode", "hwaccel", "--dump-dtb", "x.dtb",
+			       "--cpu-features=-Zicboz,-sstc", "--no-reboot",
+			       "--no-rng", "-vv"),
+			 CONFIG_RUN);
+	assert_string_equal(cfg.initrd, "I");
+	assert_string_equal(cfg.cmdline, "quiet");
+	assert_int_equal(cfg.cpus, 4);
+	assert_int_equal(cfg.mem_size, 1ULL << 30);
+	assert_int_equal(cfg.nr_disks, 2);
+	assert_string_equal(cfg.disks[0].path, "a.img");
+	assert_false(cfg.disks[0].readonly);
+	assert_string_equal(cfg.disks[1].path, "/dev/vdb");
+	assert_true(cfg.disks[1].readonly);
+	assert_int_equal(cfg.aia_mode, AIA_MODE_HWACCEL);
+	assert_string_equal(cfg.dump_dtb, "x.dtb");
+	assert_int_equal(cfg.nr_cpu_features_off, 2);
+	assert_string_equal(cfg.cpu_features_off[0], "zicboz");
+	assert_string_equal(cfg.cpu_features_off[1], "sstc");
+	assert_true(cfg.no_reboot);
+	assert_false(cfg.rng);
+	assert_int_equal(cfg.verbosity, 2);
+	config_free(&cfg);
+}
+
+static void test_help_version(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, err, "--help"), CONFIG_HELP);
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--version"), CONFIG_VERSION);
+	config_free(&cfg);
+}
+
+static void test_sizes(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(config_parse_size("64K", &v), 0);
+	assert_int_equal(v, 65536);
+	assert_int_equal(config_parse_size("512M", &v), 0);
+	assert_int_equal(v, 512ULL << 20);
+	assert_int_equal(config_parse_size("2g", &v), 0);
+	assert_int_equal(v, 2ULL << 30);
+	assert_int_equal(config_parse_size("3GiB", &v), 0);
+	assert_int_equal(v, 3ULL << 30);
+	assert_int_equal(config_parse_size("1048576", &v), 0);
+	assert_int_equal(v, 1048576);
+	assert_int_equal(config_parse_size("", &v), -EINVAL);
+	assert_int_equal(config_parse_size("-1G", &v), -EINVAL);
+	assert_int_equal(config_parse_size("12X", &v), -EINVAL);
+	assert_int_equal(config_parse_size("1GG", &v), -EINVAL);
+	assert_int_equal(config_parse_size(" 1G", &v), -EINVAL);
+	assert_int_equal(config_parse_size("99999999999999999999", &v),
+			 -ERANGE);
+	assert_int_equal(config_parse_size("99999999999T", &v), -ERANGE);
+}
+
+/* Each bad command line fails with -EINVAL and a message that contains
+ * @needle (the option's name and the reason). */
+static void expect_error(int ret, const char *err, const char *needle)
+{
+	assert_int_equal(ret, -EINVAL);
+	if (!strstr(err, needle))
+		fail_msg("error '%s' does not mention '%s'", err, needle);
+}
+
+static void test_bad_values(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+	char longcmd[1100];
+
+	(void)state;
+	memset(longcmd, 'x', sizeof(longcmd) - 1);
+	longcmd[sizeof(longcmd) - 1] = '\0';
+#define BAD(needle, ...)                                             \
+	do {                                                         \
+		expect_error(PARSE(&cfg, err, __VA_ARGS__), err, needle); \
+		config_free(&cfg);                                   \
+	} while (0)
+	BAD("--kernel: a kernel Image is required", "--cpus", "2");
+	BAD("--cpus: '0'", "--kernel", "K", "--cpus", "0");
+	BAD("--cpus: '33'", "--kernel", "K", "--cpus", "33");
+	BAD("--cpus: 'two'", "--kernel", "K", "--cpus", "two");
+	BAD("--cpus: '-1'", "--kernel", "K", "--cpus", "-1");
+	BAD("--memory: '12X' is not a size", "--kernel", "K", "--memory",
+	    "12X");
+	BAD("--memory: 8M is out of range", "--kernel", "K", "--memory", "8M");
+	BAD("--memory: 128G is out of range", "--kernel", "K", "--memory",
+	    "128G");
+	BAD("not a multiple of 2M", "--kernel", "K", "--memory", "513M");
+	BAD("--board: unknown board 'pc'", "--kernel", "K", "--board", "pc");
+	BAD("--aia-mode: 'fast'", "--kernel", "K", "--aia-mode", "fast");
+	BAD("--disk: unknown option 'cache=none'", "--kernel", "K", "--disk",
+	    "a.img,cache=none");
+	BAD("--disk: missing path", "--kernel", "K", "--disk", ",readonly");
+	BAD("--disk: at most 8", "--kernel", "K", "--disk", "1", "--disk",
+	    "2", "--disk", "3", "--disk", "4", "--disk", "5", "--disk", "6",
+	    "--disk", "7", "--disk", "8", "--disk", "9");
+	BAD("--cpu-features: '+v': only disabling", "--kernel", "K",
+	    "--cpu-features", "+v");
+	BAD("not an extension name", "--kernel", "K", "--cpu-features",
+	    "-z$");
+	BAD("--cpu-features: empty list", "--kernel", "K", "--cpu-features",
+	    ",");
+	BAD("--cmdline: 1099 bytes", "--kernel", "K", "--cmdline", longcmd);
+	BAD("unknown option '--frobnicate'", "--kernel", "K", "--frobnicate");
+	BAD("unknown option '-q'", "--kernel", "K", "-q");
+	BAD("missing value", "--kernel");
+	BAD("unexpected argument 'extra'", "--kernel", "K", "extra");
+	BAD("--dump-dtb: empty file name", "--kernel", "K", "--dump-dtb", "");
+#undef BAD
+}
+
+static void test_reparse(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	/* getopt state must not leak from one parse into the next. */
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "A", "--cpus", "2"),
+			 CONFIG_RUN);
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "B"), CONFIG_RUN);
+	assert_string_equal(cfg.kernel, "B");
+	assert_int_equal(cfg.cpus, 1);
+	config_free(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_reparse),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

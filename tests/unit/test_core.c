@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+/* Core: the guest-memory range check and the MMIO bus. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "core/bus.h"
+#include "core/gmem.h"
+#include "core/log.h"
+
+static void test_gmem_ranges(void **state)
+{
+	struct gmem gm;
+	uint8_t buf[16];
+
+	(void)state;
+	assert_int_equal(gmem_alloc(&gm, 0x80000000, 0x10000), 0);
+	assert_non_null(gmem_ptr(&gm, 0x80000000, 0x10000));
+	assert_non_null(gmem_ptr(&gm, 0x8000fff0, 16));
+	assert_non_null(gmem_ptr(&gm, 0x80010000, 0));	/* empty at end */
+	assert_null(gmem_ptr(&gm, 0x8000fff1, 16));	/* straddles end */
+	assert_null(gmem_ptr(&gm, 0x7fffffff, 2));	/* below base */
+	assert_null(gmem_ptr(&gm, 0x80010000, 1));	/* just past end */
+	assert_null(gmem_ptr(&gm, 0x80000010, UINT64_MAX));	/* wraps */
+	assert_null(gmem_ptr(&gm, UINT64_MAX, 2));
+	assert_null(gmem_ptr(&gm, 0, 0x80000001));
+	assert_null(gmem_ptr(&gm, 0x80000000, 0x10001));
+	memset(buf, 0xa5, sizeof(buf));
+	assert_int_equal(gmem_write(&gm, 0x80000100, buf, 16), 0);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(gmem_read(&gm, 0x80000100, buf, 16), 0);
+	assert_int_equal(buf[15], 0xa5);
+	assert_int_equal(gmem_read(&gm, 0x8000fff8, buf, 16), -EFAULT);
+	assert_int_equal(gmem_write(&gm, 0x1000, buf, 1), -EFAULT);
+	gmem_free(&gm);
+	assert_null(gmem_ptr(&gm, 0x80000000, 1));
+	assert_int_equal(gmem_alloc(&gm, UINT64_MAX - 10, 0x1000), -EINVAL);
+	assert_int_equal(gmem_alloc(&gm, 0, 0), -EINVAL);
+}
+
+struct fake {
+	uint64_t last_off;
+	uint64_t last_val;
+	unsigned int last_len;
+	unsigned int reads, writes;
+};
+
+static void fake_read(struct rivet_dev *d, uint64_t off, uint8_t *data,
+		      unsigned int len)
+{
+	struct fake *f = d->priv;
+
+	f->reads++;
+	f->last_off = off;
+	f->last_len = len;
+	mmio_put(data, len, 0x1122334455667788ULL);
+}
+
+static void fake_write(struct rivet_dev *d, uint64_t off, const uint8_t *data,
+		       unsigned int len)
+{
+	struct fake *f = d->priv;
+
+	f->writes++;
+	f->last_off = off;
+	f->last_len = len;
+	f->last_val = mmio_get(data, len);
+}
+
+static const struct dev_ops fake_ops = {
+	.name = "fake",
+	.mmio_read = fake_read,
+	.mmio_write = fake_write,
+};
+
+static void test_bus_insert(void **state)
+{
+	struct bus bus = { 0 };
+	struct fake f = { 0 };
+	struct rivet_dev a = { &fake_ops, 0x1000, 0x100, { 0 }, &f };
+	struct rivet_dev b = { &fake_ops, 0x3000, 0x1000, { 0 }, &f };
+	struct rivet_dev c = { &fake_ops, 0x2000, 0x1000, { 0 }, &f };
+	struct rivet_dev over1 = { &fake_ops, 0x10ff, 0x10, { 0 }, &f };
+	struct rivet_dev over2 = { &fake_ops, 0x0, 0x1001, { 0 }, &f };
+	struct rivet_dev over3 = { &fake_ops, 0x1800, 0x2000, { 0 }, &f };
+	struct rivet_dev wrap = { &fake_ops, UINT64_MAX - 1, 0x10, { 0 }, &f };
+	struct rivet_dev empty = { &fake_ops, 0x9000, 0, { 0 }, &f };
+	struct rivet_dev late = { &fake_ops, 0x9000, 0x10, { 0 }, &f };
+	struct rivet_dev adj = { &fake_ops, 0x1100, 0x100, { 0 }, &f };
+
+	(void)state;
+	assert_int_equal(bus_add(&bus, &a), 0);
+	assert_int_equal(bus_add(&bus, &b), 0);
+	assert_int_equal(bus_add(&bus, &c), 0);
+	assert_int_equal(bus_add(&bus, &over1), -EEXIST);
+	assert_int_equal(bus_add(&bus, &over2), -EEXIST);
+	assert_int_equal(bus_add(&bus, &over3), -EEXIST);
+	assert_int_equal(bus_add(&bus, &wrap), -EINVAL);
+	assert_int_equal(bus_add(&bus, &empty), -EINVAL);
+	assert_int_equal(bus_add(&bus, NULL), -EINVAL);
+	assert_int_equal(bus_add(&bus, &adj), 0);	/* touching is fine */
+	assert_int_equal(bus.nr, 4);
+	for (unsigned int i = 1; i < bus.nr; i++)
+		assert_true(bus.devs[i - 1]->base < bus.devs[i]->base);
+	assert_ptr_equal(bus_find(&bus, 0x2fff, 1), &c);
+	assert_ptr_equal(bus_find(&bus, 0x1000, 8), &a);
+	assert_ptr_equal(bus_find(&bus, 0x20fc, 8), &c);
+	assert_null(bus_find(&bus, 0x2ffc, 8));	/* straddles c's end */
+	assert_null(bus_find(&bus, 0x1200, 4));	/* gap */
+	assert_null(bus_find(&bus, 0x0, 4));
+	bus_seal(&bus);
+	assert_int_equal(bus_add(&bus, &late), -EPERM);
+}
+
+static void test_bus_access(void **state)
+{
+	struct bus bus = { 0 };
+	struct fake f = { 0 };
+	struct rivet_dev a = { &fake_ops, 0x1000, 0x100, { 0 }, &f };
+	uint8_t data[8];
+	unsigned long logs;
+
+	(void)state;
+	assert_int_equal(bus_add(&bus, &a), 0);
+	bus_seal(&bus);
+	for (unsigned int len = 1; len <= 8; len *= 2) {
+		memset(data, 0xff, sizeof(data));
+		assert_int_equal(bus_access(&bus, 0x1010, data, len, false), 0);
+		assert_int_equal(f.last_off, 0x10);
+		assert_int_equal(f.last_len, len);
+		assert_int_equal(mmio_get(data, len),
+				 0x1122334455667788ULL &
+					 (len == 8 ? ~0ULL
+						   : (1ULL << (8 * len)) - 1));
+		mmio_put(data, len, 0xabcdef0123456789ULL);
+		assert_int_equal(bus_access(&bus, 0x1020, data, len, true), 0);
+		assert_int_equal(f.last_off, 0x20);
+	}
+	assert_int_equal(f.last_val, 0xabcdef0123456789ULL);
+
+	/* Hostile: unmapped, straddling, odd widths.  Logged, no dispatch,
+	 * reads return zeros. */
+	logs = log_count();
+	f.reads = f.writes = 0;
+	memset(data, 0xff, sizeof(data));
+	assert_int_equal(bus_access(&bus, 0x5000, data, 4, false), -ENOENT);
+	assert_int_equal(mmio_get(data, 4), 0);
+	assert_int_equal(bus_access(&bus, 0x10fe, data, 4, true), -ENOENT);
+	assert_int_equal(bus_access(&bus, 0x1000, data, 3, false), -EINVAL);
+	assert_int_equal(bus_access(&bus, 0x1000, data, 0, true), -EINVAL);
+	assert_int_equal(bus_access(&bus, 0x1000, data, 16, true), -EINVAL);
+	assert_int_equal(f.reads + f.writes, 0);
+	assert_true(log_count() >= logs + 5);
+}
+
+static void test_log_ratelimit(void **state)
+{
+	unsigned long before = log_count();
+	unsigned long supp = log_suppressed();
+	enum log_level old = log_get_level();
+
+	(void)state;
+	log_set_level(LOG_ERR);	/* keep the test output quiet */
+	for (int i = 0; i < 1000; i++)
+		log_guest("flood %d", i);
+	/* Every call is counted; all but a burst per second are suppressed
+	 * (the loop takes far less than a second; allow one window turn). */
+	assert_int_equal(log_count(), before + 1000);
+	assert_true(log_suppressed() - supp >= 1000 - 2 * LOG_RL_BURST);
+	log_set_level(old);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gmem_ranges),
+		cmocka_unit_test(test_bus_insert),
+		cmocka_unit_test(test_bus_access),
+		cmocka_unit_test(test_log_ratelimit),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
