@@ -30,10 +30,15 @@
 
 struct loop_state {
 	int sig_fd;
+	int wake_fd;		/* console has room again (or -1) */
 	bool stdin_open;
 	bool escape;		/* last byte was Ctrl-A (terminal only) */
 	bool tty;
+	bool quit;		/* Ctrl-A x seen */
 	int stop_signal;	/* signal that stopped the VM, or 0 */
+	/* Host input read but not yet taken by the guest's UART. */
+	uint8_t pend[128];
+	size_t pend_len, pend_off;
 };
 
 static void usage(FILE *out)
@@ -46,39 +51,42 @@ static void usage(FILE *out)
 	      "  rivet --help | --version\n", out);
 }
 
-/* Feed host input to the guest console.  Returns false on Ctrl-A x. */
-static bool pump_stdin(struct machine *m, struct loop_state *st)
+/* Read host input into st->pend, handling the Ctrl-A escape on a terminal:
+ * Ctrl-A x quits, Ctrl-A Ctrl-A sends one Ctrl-A. */
+static void read_stdin(struct loop_state *st)
 {
-	uint8_t buf[64];
-	size_t room = uart16550_rx_space(m->console);
-	ssize_t n;
+	uint8_t buf[sizeof(st->pend) / 2];
+	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
 
-	if (room == 0)
-		return true;
-	if (room > sizeof(buf))
-		room = sizeof(buf);
-	n = read(STDIN_FILENO, buf, room);
+	st->pend_len = st->pend_off = 0;
 	if (n <= 0) {
 		if (n == 0 || (errno != EINTR && errno != EAGAIN))
 			st->stdin_open = false;	/* EOF: guest keeps running */
-		return true;
+		return;
 	}
 	for (ssize_t i = 0; i < n; i++) {
 		if (st->tty && st->escape) {
 			st->escape = false;
-			if (buf[i] == 'x' || buf[i] == 'X')
-				return false;
+			if (buf[i] == 'x' || buf[i] == 'X') {
+				st->quit = true;
+				return;
+			}
 			if (buf[i] != CTRL_A)
-				uart16550_push_input(m->console,
-						     (const uint8_t[]){ CTRL_A },
-						     1);
+				st->pend[st->pend_len++] = CTRL_A;
 		} else if (st->tty && buf[i] == CTRL_A) {
 			st->escape = true;
 			continue;
 		}
-		uart16550_push_input(m->console, &buf[i], 1);
+		st->pend[st->pend_len++] = buf[i];
 	}
-	return true;
+}
+
+/* Hand pending input to the UART, as much as its FIFO takes. */
+static void push_pending(struct machine *m, struct loop_state *st)
+{
+	st->pend_off += uart16550_push_input(m->console,
+					     st->pend + st->pend_off,
+					     st->pend_len - st->pend_off);
 }
 
 /* Wait for the VM to end, serving console input meanwhile. */
@@ -87,19 +95,24 @@ static void main_loop(struct kvm_vm *vm, struct loop_state *st)
 	struct machine *m = vm->m;
 
 	for (;;) {
-		struct pollfd p[3] = {
+		struct pollfd p[4] = {
 			{ .fd = vm->stop_fd, .events = POLLIN },
 			{ .fd = st->sig_fd, .events = POLLIN },
 			{ .fd = -1, .events = POLLIN },
+			{ .fd = -1, .events = POLLIN },
 		};
-		bool want_input = st->stdin_open && m->console;
+		bool pending = st->pend_off < st->pend_len;
 		int timeout = -1;
 
-		if (want_input && uart16550_rx_space(m->console))
+		if (m->console && pending) {
+			/* Wait for the guest to drain its FIFO. */
+			p[3].fd = st->wake_fd;
+			if (st->wake_fd < 0)
+				timeout = 5;
+		} else if (m->console && st->stdin_open) {
 			p[2].fd = STDIN_FILENO;
-		else if (want_input)
-			timeout = 5;	/* FIFO full: wait for the guest */
-		if (poll(p, 3, timeout) < 0 && errno != EINTR) {
+		}
+		if (poll(p, 4, timeout) < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			vm_request_exit(vm, VM_EXIT_ERROR);
 			return;
@@ -117,13 +130,22 @@ static void main_loop(struct kvm_vm *vm, struct loop_state *st)
 				return;
 			}
 		}
+		if (p[3].revents) {
+			uint64_t v;
+
+			if (read(st->wake_fd, &v, sizeof(v)) < 0)
+				v = 0;	/* spurious wake-up: harmless */
+		}
 		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
-			if (!pump_stdin(m, st)) {
+			read_stdin(st);
+			if (st->quit) {
 				log_info("Ctrl-A x: stopping the VM");
 				vm_request_exit(vm, VM_EXIT_STOP);
 				return;
 			}
 		}
+		if (m->console && st->pend_off < st->pend_len)
+			push_pending(m, st);
 	}
 }
 
@@ -278,6 +300,7 @@ static int cmd_run(int argc, char *argv[])
 		return EXIT_VM_ERROR;
 	}
 	st.tty = isatty(STDIN_FILENO);
+	st.wake_fd = console_wakeup_fd();
 	if (console_raw_begin())
 		log_warn("cannot put the terminal in raw mode");
 	atexit(console_raw_end);

@@ -3,7 +3,7 @@
 # build/results/unit-<variant>-<name>.tap for tests/summary.sh.
 # Usage: tests/run-unit.sh DIR TEST...
 dir=$1; shift
-variant=$(basename "$dir")
+variant=$(basename "$(dirname "$dir")")
 out=build/results
 mkdir -p "$out"
 rc=0

@@ -3,11 +3,30 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
 #include <termios.h>
 #include <unistd.h>
 
 static struct termios saved;
 static bool raw_active;
+static int wakeup_fd = -2;	/* -2: not created yet */
+
+int console_wakeup_fd(void)
+{
+	if (wakeup_fd == -2)
+		wakeup_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return wakeup_fd;
+}
+
+void console_rx_ready(void *opaque)
+{
+	uint64_t one = 1;
+
+	(void)opaque;
+	if (wakeup_fd >= 0 && write(wakeup_fd, &one, sizeof(one)) < 0)
+		return;	/* counter full: the loop is awake anyway */
+}
 
 void console_tx(void *opaque, uint8_t byte)
 {

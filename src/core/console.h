@@ -10,6 +10,14 @@
 /* Write one guest byte to stdout (blocking; EINTR retried). */
 void console_tx(void *opaque, uint8_t byte);
 
+/* The console device calls this when the guest has made room for input
+ * after the host found none; it wakes the main loop through
+ * console_wakeup_fd(). */
+void console_rx_ready(void *opaque);
+/* Readable when console_rx_ready() was called; -1 if it could not be
+ * created (the main loop then polls). */
+int console_wakeup_fd(void);
+
 /* Write guest bytes to stdout; returns bytes written or -errno. */
 long console_write(const void *buf, size_t len);
 

@@ -91,7 +91,7 @@ static uint32_t getu32(const void *fdt, const char *path, const char *name)
 	const fdt32_t *p = getprop(fdt, path, name, &len);
 
 	assert_int_equal(len, 4);
-	return fdt32_to_cpu(*p);
+	return fdt32_ld(p);
 }
 
 static void test_cpus(void **state)
@@ -143,13 +143,13 @@ static void test_aia(void **state)
 			    "riscv,imsics");
 	p = getprop(fdt, imsic, "interrupts-extended", &len);
 	assert_int_equal(len, 16);	/* <&cpu0-intc 9 &cpu1-intc 9> */
-	assert_int_equal(fdt32_to_cpu(p[0]), 1);
-	assert_int_equal(fdt32_to_cpu(p[1]), 9);
-	assert_int_equal(fdt32_to_cpu(p[2]), 2);
-	assert_int_equal(fdt32_to_cpu(p[3]), 9);
+	assert_int_equal(fdt32_ld(p), 1);
+	assert_int_equal(fdt32_ld(p + 1), 9);
+	assert_int_equal(fdt32_ld(p + 2), 2);
+	assert_int_equal(fdt32_ld(p + 3), 9);
 	p = getprop(fdt, imsic, "reg", &len);
 	assert_int_equal(len, 16);
-	assert_int_equal(fdt64_to_cpu(((const fdt64_t *)p)[1]), 0x2000);
+	assert_int_equal(fdt64_ld((const fdt64_t *)p + 1), 0x2000);
 	assert_int_equal(getu32(fdt, imsic, "riscv,num-ids"), 255);
 	assert_string_equal(getprop(fdt, aplic, "compatible", &len),
 			    "riscv,aplic");
@@ -177,16 +177,16 @@ static void test_devices_and_chosen(void **state)
 			    "ns16550a");
 	p = getprop(fdt, uart, "interrupts", &len);
 	assert_int_equal(len, 8);
-	assert_int_equal(fdt32_to_cpu(p[0]), MICROVM_UART_IRQ);
-	assert_int_equal(fdt32_to_cpu(p[1]), 4);	/* level high */
+	assert_int_equal(fdt32_ld(p), MICROVM_UART_IRQ);
+	assert_int_equal(fdt32_ld(p + 1), 4);	/* level high */
 	assert_int_equal(getu32(fdt, uart, "interrupt-parent"),
 			 getu32(fdt, aplic, "phandle"));
 	assert_string_equal(getprop(fdt, blk, "compatible", &len),
 			    "virtio,mmio");
 	p = getprop(fdt, blk, "interrupts", &len);
-	assert_int_equal(fdt32_to_cpu(p[0]), MICROVM_VIRTIO_IRQ0);
+	assert_int_equal(fdt32_ld(p), MICROVM_VIRTIO_IRQ0);
 	p = getprop(fdt, rng, "interrupts", &len);
-	assert_int_equal(fdt32_to_cpu(p[0]), MICROVM_VIRTIO_IRQ0 + 1);
+	assert_int_equal(fdt32_ld(p), MICROVM_VIRTIO_IRQ0 + 1);
 	/* Tree order = probe order: the first disk comes first. */
 	assert_true(fdt_path_offset(fdt, blk) < fdt_path_offset(fdt, rng));
 
@@ -195,14 +195,14 @@ static void test_devices_and_chosen(void **state)
 	assert_string_equal(getprop(fdt, "/chosen", "stdout-path", &len),
 			    uart);
 	q = getprop(fdt, "/chosen", "linux,initrd-start", &len);
-	assert_int_equal(fdt64_to_cpu(*q), 0x8fc00000);
+	assert_int_equal(fdt64_ld(q), 0x8fc00000);
 	q = getprop(fdt, "/chosen", "linux,initrd-end", &len);
-	assert_int_equal(fdt64_to_cpu(*q), 0x8fc01234);
+	assert_int_equal(fdt64_ld(q), 0x8fc01234);
 	getprop(fdt, "/chosen", "rng-seed", &len);
 	assert_int_equal(len, 64);
 	q = getprop(fdt, "/memory@80000000", "reg", &len);
-	assert_int_equal(fdt64_to_cpu(q[0]), 0x80000000);
-	assert_int_equal(fdt64_to_cpu(q[1]), 256ULL << 20);
+	assert_int_equal(fdt64_ld(q), 0x80000000);
+	assert_int_equal(fdt64_ld(q + 1), 256ULL << 20);
 }
 
 static void test_dtc_accepts(void **state)

@@ -129,24 +129,44 @@ static int aia_set_u32(struct kvm_vm *vm, uint64_t attr, uint32_t v,
 	return ret;
 }
 
-static int aia_configure(struct kvm_vm *vm, enum aia_mode mode)
+static int aia_set_mode(struct kvm_vm *vm, enum aia_mode mode)
 {
-	const struct aia_layout *a = &vm->m->aia;
-	uint32_t kmode = kvm_aia_mode(mode), hart_bits = 0;
+	uint32_t kmode = kvm_aia_mode(mode);
 	int ret;
 
 	ret = aia_attr(vm, true, KVM_DEV_RISCV_AIA_GRP_CONFIG,
 		       KVM_DEV_RISCV_AIA_CONFIG_MODE, &kmode);
-	if (ret) {
-		if (mode == AIA_MODE_HWACCEL)
-			log_err("--aia-mode hwaccel: not available on this host "
-				"(no IMSIC guest interrupt files: %s); use "
-				"--aia-mode emul or auto", strerror(-ret));
-		else
-			log_err("--aia-mode %s: rejected by KVM: %s",
-				config_aia_mode_name(mode), strerror(-ret));
-		return ret;
+	if (ret && mode == AIA_MODE_AUTO) {
+		/* KVM refuses its own "auto" when the host has no IMSIC guest
+		 * interrupt files; emulation is what auto means then. */
+		kmode = KVM_DEV_RISCV_AIA_MODE_EMUL;
+		ret = aia_attr(vm, true, KVM_DEV_RISCV_AIA_GRP_CONFIG,
+			       KVM_DEV_RISCV_AIA_CONFIG_MODE, &kmode);
+		if (!ret)
+			log_info("AIA: no IMSIC guest interrupt files on this "
+				 "host: emulating the IMSIC");
 	}
+	if (!ret)
+		return 0;
+	if (mode == AIA_MODE_HWACCEL)
+		log_err("--aia-mode hwaccel: not available on this host (no "
+			"free IMSIC guest interrupt files: %s); use --aia-mode "
+			"emul or auto", strerror(-ret));
+	else
+		log_err("--aia-mode %s: rejected by KVM: %s",
+			config_aia_mode_name(mode), strerror(-ret));
+	return ret;
+}
+
+static int aia_configure(struct kvm_vm *vm, enum aia_mode mode)
+{
+	const struct aia_layout *a = &vm->m->aia;
+	uint32_t hart_bits = 0;
+	int ret;
+
+	ret = aia_set_mode(vm, mode);
+	if (ret)
+		return ret;
 	while ((1U << hart_bits) < vm->nr_vcpus)
 		hart_bits++;
 	ret = aia_set_u32(vm, KVM_DEV_RISCV_AIA_CONFIG_IDS, a->nr_ids,

@@ -11,7 +11,10 @@
 #include "devices/virtio_rng.h"
 #include "machine/machine.h"
 
-static const struct uart_backend console_backend = { .tx = console_tx };
+static const struct uart_backend console_backend = {
+	.tx = console_tx,
+	.rx_ready = console_rx_ready,
+};
 
 static int add_virtio_blk(struct machine *m, unsigned int slot,
 			  const struct disk_config *disk)
