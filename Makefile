@@ -13,6 +13,8 @@ export RIVET_CACHE
 VERSION := 0.1.0
 
 BUILD := build
+# V=1 shows full compiler command lines.
+Q := $(if $(V),,@)
 SRCS_ALL := $(shell find src -name '*.c' | sort)
 ARCH_SRCS := $(filter src/arch/%,$(SRCS_ALL)) src/main.c
 PORTABLE_SRCS := $(filter-out $(ARCH_SRCS),$(SRCS_ALL))
@@ -44,27 +46,29 @@ x86: $(X86)/librivet.a $(addprefix $(X86)/tests/,$(UNIT_TESTS))
 
 $(X86)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(X86_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo '  CC      $<',true)
+	$(Q)$(CC) $(X86_CFLAGS) -c $< -o $@
 
 $(SAN)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo '  CC-SAN  $<',true)
+	$(Q)$(CC) $(SAN_CFLAGS) -c $< -o $@
 
 $(X86)/librivet.a: $(PORTABLE_SRCS:%.c=$(X86)/obj/%.o)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(SAN)/librivet.a: $(PORTABLE_SRCS:%.c=$(SAN)/obj/%.o)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(X86)/tests/%: $(X86)/obj/tests/unit/%.o $(X86)/librivet.a
 	@mkdir -p $(dir $@)
-	$(CC) $(X86_CFLAGS) -o $@ $^ $(TEST_LIBS)
+	$(Q)$(CC) $(X86_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(SAN)/tests/%: $(SAN)/obj/tests/unit/%.o $(SAN)/librivet.a
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) -o $@ $^ $(TEST_LIBS)
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
 unit-plain: $(addprefix $(X86)/tests/,$(UNIT_TESTS))
 	@tests/run-unit.sh $(X86)/tests $(UNIT_TESTS)
@@ -92,10 +96,12 @@ cross: $(RV)/rivet
 
 $(RV)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(RV_CC) $(RV_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo '  CC-RV   $<',true)
+	$(Q)$(RV_CC) $(RV_CFLAGS) -c $< -o $@
 
 $(RV)/rivet: $(SRCS_ALL:%.c=$(RV)/obj/%.o)
-	$(RV_CC) $(RV_CFLAGS) $(RV_LDFLAGS) -o $@ $^ $(RV_LIBS)
+	@$(if $(Q),echo '  LD-RV   $@',true)
+	$(Q)$(RV_CC) $(RV_CFLAGS) $(RV_LDFLAGS) -o $@ $^ $(RV_LIBS)
 
 # ---- set-up, end-to-end tests, demo ------------------------------------------
 setup:
