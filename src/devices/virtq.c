@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: MIT
+#include "devices/virtq.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/gmem.h"
+#include "core/log.h"
+
+/* Split ring layout (virtio 1.2 §2.7). */
+#define DESC_SIZE	16
+#define DESC_F_NEXT	1
+#define DESC_F_WRITE	2
+#define DESC_F_INDIRECT	4
+#define AVAIL_F_NO_INTERRUPT 1
+#define RING_HDR	4		/* flags + idx of avail and used */
+#define USED_ELEM	8
+
+struct vdesc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+static bool is_pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+int virtq_init(struct virtq *vq, const struct gmem *gm, uint16_t max_size)
+{
+	memset(vq, 0, sizeof(*vq));
+	if (!gm || !is_pow2(max_size))
+		return -EINVAL;
+	vq->segs = calloc(max_size, sizeof(*vq->segs));
+	if (!vq->segs)
+		return -ENOMEM;
+	vq->gm = gm;
+	vq->max_size = max_size;
+	virtq_reset(vq);
+	return 0;
+}
+
+void virtq_fini(struct virtq *vq)
+{
+	free(vq->segs);
+	vq->segs = NULL;
+	vq->ready = false;
+}
+
+void virtq_disable(struct virtq *vq)
+{
+	vq->ready = false;
+	vq->broken = false;
+	vq->need_irq = false;
+	vq->desc = vq->avail = vq->used = NULL;
+}
+
+void virtq_reset(struct virtq *vq)
+{
+	virtq_disable(vq);
+	vq->size = vq->max_size;
+	vq->indirect = false;
+	memset(vq->gpa, 0, sizeof(vq->gpa));
+	vq->last_avail = 0;
+	vq->used_idx = 0;
+}
+
+int virtq_set_size(struct virtq *vq, uint32_t size)
+{
+	if (vq->ready)
+		return -EBUSY;
+	if (!is_pow2(size) || size > vq->max_size)
+		return -EINVAL;
+	vq->size = (uint16_t)size;
+	return 0;
+}
+
+int virtq_set_area(struct virtq *vq, enum virtq_area area, uint64_t gpa)
+{
+	if (vq->ready)
+		return -EBUSY;
+	if ((unsigned int)area > VIRTQ_USED)
+		return -EINVAL;
+	vq->gpa[area] = gpa;
+	return 0;
+}
+
+/* Host pointer for a ring area, or NULL if it leaves RAM or is misaligned
+ * (the host check also keeps the atomic accesses below naturally aligned). */
+static uint8_t *area_ptr(const struct virtq *vq, enum virtq_area area,
+			 uint64_t len, uint64_t align)
+{
+	uint64_t gpa = vq->gpa[area];
+	uint8_t *p;
+
+	if (gpa & (align - 1))
+		return NULL;
+	p = gmem_ptr(vq->gm, gpa, len);
+	if (!p || ((uintptr_t)p & (align - 1)))
+		return NULL;
+	return p;
+}
+
+int virtq_enable(struct virtq *vq, bool indirect)
+{
+	uint64_t n = vq->size;
+	uint8_t *desc, *avail, *used;
+
+	desc = area_ptr(vq, VIRTQ_DESC, DESC_SIZE * n, 16);
+	avail = area_ptr(vq, VIRTQ_AVAIL, RING_HDR + 2 * n, 2);
+	used = area_ptr(vq, VIRTQ_USED, RING_HDR + USED_ELEM * n, 4);
+	if (!desc || !avail || !used)
+		return -EFAULT;
+	vq->desc = desc;
+	vq->avail = avail;
+	vq->used = used;
+	vq->indirect = indirect;
+	vq->last_avail = 0;
+	vq->used_idx = 0;
+	vq->broken = false;
+	vq->need_irq = false;
+	vq->ready = true;
+	return 0;
+}
+
+static int vq_fail(struct virtq *vq, int err, const char *why)
+{
+	log_guest("virtq: %s (desc ring 0x%" PRIx64 "): queue stopped",
+		  why, vq->gpa[VIRTQ_DESC]);
+	vq->broken = true;
+	return err;
+}
+
+/* Copy descriptor @i of @table out of guest memory: the guest may rewrite
+ * it at any time, so only the copy is ever validated and used. */
+static void desc_load(const uint8_t *table, uint32_t i, struct vdesc *d)
+{
+	uint8_t raw[DESC_SIZE];
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags, next;
+
+	memcpy(raw, table + (size_t)i * DESC_SIZE, DESC_SIZE);
+	memcpy(&addr, raw, 8);
+	memcpy(&len, raw + 8, 4);
+	memcpy(&flags, raw + 12, 2);
+	memcpy(&next, raw + 14, 2);
+	d->addr = le64toh(addr);
+	d->len = le32toh(len);
+	d->flags = le16toh(flags);
+	d->next = le16toh(next);
+}
+
+static int chain_add(struct virtq *vq, struct virtq_chain *c,
+		     const struct vdesc *d)
+{
+	bool writable = d->flags & DESC_F_WRITE;
+	struct virtq_seg *s;
+	uint8_t *p;
+
+	if (d->len == 0)
+		return 0;	/* carries no data: nothing to map */
+	if (!writable && c->nr_segs > c->nr_out)
+		return vq_fail(vq, -EINVAL,
+			       "readable descriptor after a writable one");
+	if ((uint64_t)c->out_len + c->in_len + d->len > UINT32_MAX)
+		return vq_fail(vq, -EINVAL, "chain longer than 4 GiB");
+	p = gmem_ptr(vq->gm, d->addr, d->len);
+	if (!p)
+		return vq_fail(vq, -EFAULT, "descriptor outside RAM");
+	s = &c->segs[c->nr_segs++];
+	s->ptr = p;
+	s->len = d->len;
+	s->writable = writable;
+	if (writable) {
+		c->in_len += d->len;
+	} else {
+		c->nr_out++;
+		c->out_len += d->len;
+	}
+	return 0;
+}
+
+static int enter_indirect(struct virtq *vq, const struct vdesc *d,
+			  bool nested, const uint8_t **table, uint32_t *n)
+{
+	const uint8_t *t;
+
+	if (!vq->indirect)
+		return vq_fail(vq, -EINVAL,
+			       "indirect descriptor not negotiated");
+	if (nested)
+		return vq_fail(vq, -EINVAL, "nested indirect descriptor");
+	if (d->flags & DESC_F_NEXT)
+		return vq_fail(vq, -EINVAL, "indirect descriptor with NEXT");
+	if (d->len == 0 || d->len % DESC_SIZE)
+		return vq_fail(vq, -EINVAL, "bad indirect table length");
+	t = gmem_ptr(vq->gm, d->addr, d->len);
+	if (!t)
+		return vq_fail(vq, -EFAULT, "indirect table outside RAM");
+	*table = t;
+	*n = d->len / DESC_SIZE;
+	return 0;
+}
+
+/* Walk the chain at @head.  Every descriptor holding data counts against
+ * the queue size, which bounds loops in both the ring and indirect tables;
+ * the one indirect pointer a chain may hold does not count, so a full-size
+ * indirect table is accepted. */
+static int walk(struct virtq *vq, struct virtq_chain *c, uint16_t head)
+{
+	const uint8_t *table = vq->desc;
+	uint32_t n = vq->size, idx = head, seen = 0;
+	bool in_indirect = false;
+	struct vdesc d;
+	int err;
+
+	for (;;) {
+		if (idx >= n)
+			return vq_fail(vq, -EINVAL,
+				       "descriptor index out of range");
+		desc_load(table, idx, &d);
+		if (d.flags & DESC_F_INDIRECT) {
+			err = enter_indirect(vq, &d, in_indirect, &table, &n);
+			if (err)
+				return err;
+			in_indirect = true;
+			idx = 0;
+			continue;
+		}
+		if (++seen > vq->size)
+			return vq_fail(vq, -ELOOP,
+				       "chain loops or exceeds queue size");
+		err = chain_add(vq, c, &d);
+		if (err)
+			return err;
+		if (!(d.flags & DESC_F_NEXT))
+			return 0;
+		idx = d.next;
+	}
+}
+
+static uint16_t avail_idx_acquire(const struct virtq *vq)
+{
+	return le16toh(__atomic_load_n((const uint16_t *)(vq->avail + 2),
+				       __ATOMIC_ACQUIRE));
+}
+
+int virtq_pop(struct virtq *vq, struct virtq_chain *c)
+{
+	const uint16_t *ring;
+	uint16_t pending, head;
+	int err;
+
+	if (vq->broken)
+		return -EIO;
+	if (!vq->ready)
+		return 0;
+	pending = (uint16_t)(avail_idx_acquire(vq) - vq->last_avail);
+	if (pending == 0)
+		return 0;
+	if (pending > vq->size)
+		return vq_fail(vq, -EINVAL,
+			       "avail idx ahead by more than the queue size");
+	ring = (const uint16_t *)(vq->avail + RING_HDR);
+	head = le16toh(__atomic_load_n(&ring[vq->last_avail % vq->size],
+				       __ATOMIC_RELAXED));
+	memset(c, 0, sizeof(*c));
+	c->head = head;
+	c->segs = vq->segs;
+	err = walk(vq, c, head);
+	if (err)
+		return err;
+	vq->last_avail++;
+	return 1;
+}
+
+void virtq_push(struct virtq *vq, const struct virtq_chain *c,
+		uint32_t written)
+{
+	uint32_t *elem;
+
+	if (!vq->ready)
+		return;
+	if (written > c->in_len)
+		written = c->in_len;
+	elem = (uint32_t *)(vq->used + RING_HDR +
+			    (size_t)(vq->used_idx % vq->size) * USED_ELEM);
+	__atomic_store_n(&elem[0], htole32(c->head), __ATOMIC_RELAXED);
+	__atomic_store_n(&elem[1], htole32(written), __ATOMIC_RELAXED);
+	vq->used_idx++;
+	/* Release: the element above is visible before the new index. */
+	__atomic_store_n((uint16_t *)(vq->used + 2), htole16(vq->used_idx),
+			 __ATOMIC_RELEASE);
+	vq->need_irq = true;
+}
+
+bool virtq_need_irq(struct virtq *vq)
+{
+	uint16_t flags;
+
+	if (!vq->ready || !vq->need_irq)
+		return false;
+	vq->need_irq = false;
+	/* Order our used->idx store before reading the driver's flag, which
+	 * it sets before re-checking used->idx (virtio 1.2 §2.7.10). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	flags = le16toh(__atomic_load_n((const uint16_t *)vq->avail,
+					__ATOMIC_RELAXED));
+	return !(flags & AVAIL_F_NO_INTERRUPT);
+}
+
+/* Copy @len bytes between segments [@first, @last) of @c, starting @off
+ * bytes into them, and a linear buffer: from @src into the chain when @src
+ * is set, else from the chain into @dst. */
+static int chain_copy(const struct virtq_chain *c, unsigned int first,
+		      unsigned int last, uint32_t off, uint8_t *dst,
+		      const uint8_t *src, uint32_t len)
+{
+	for (unsigned int i = first; i < last && len; i++) {
+		const struct virtq_seg *s = &c->segs[i];
+		uint32_t n;
+
+		if (off >= s->len) {
+			off -= s->len;
+			continue;
+		}
+		n = s->len - off < len ? s->len - off : len;
+		if (src) {
+			memcpy(s->ptr + off, src, n);
+			src += n;
+		} else {
+			memcpy(dst, s->ptr + off, n);
+			dst += n;
+		}
+		len -= n;
+		off = 0;
+	}
+	return len ? -EINVAL : 0;
+}
+
+int virtq_chain_read(const struct virtq_chain *c, uint32_t off, void *dst,
+		     uint32_t len)
+{
+	if ((uint64_t)off + len > c->out_len)
+		return -EINVAL;
+	return chain_copy(c, 0, c->nr_out, off, dst, NULL, len);
+}
+
+int virtq_chain_write(const struct virtq_chain *c, uint32_t off,
+		      const void *src, uint32_t len)
+{
+	if ((uint64_t)off + len > c->in_len)
+		return -EINVAL;
+	return chain_copy(c, c->nr_out, c->nr_segs, off, NULL, src, len);
+}
