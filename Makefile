@@ -15,14 +15,14 @@ VERSION := 0.1.0
 BUILD := build
 # V=1 shows full compiler command lines.
 Q := $(if $(V),,@)
-SRCS_ALL := $(shell find src -name '*.c' | sort)
-ARCH_SRCS := $(filter src/arch/%,$(SRCS_ALL)) src/main.c
+SRCS_ALL := $(shell find src seccomp -name '*.c' | sort)
+ARCH_SRCS := $(filter src/arch/%,$(SRCS_ALL)) src/main.c src/vmm.c
 PORTABLE_SRCS := $(filter-out $(ARCH_SRCS),$(SRCS_ALL))
 UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
-HDRS := $(shell find src tests/unit -name '*.h')
+HDRS := $(shell find src seccomp tests/unit -name '*.h')
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
-BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Isrc -D_GNU_SOURCE \
+BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Isrc -I. -D_GNU_SOURCE \
 	-DRIVET_VERSION='"$(VERSION)"' -fno-strict-aliasing \
 	-fstack-protector-strong -fstack-clash-protection
 
@@ -76,10 +76,15 @@ unit-plain: $(addprefix $(X86)/tests/,$(UNIT_TESTS))
 unit-san: $(addprefix $(SAN)/tests/,$(UNIT_TESTS))
 	@tests/run-unit.sh $(SAN)/tests $(UNIT_TESTS)
 
+# Fuzz targets (tests/fuzz/fuzz.mk) add a corpus replay to the unit tests.
+FUZZ_REPLAY :=
+-include tests/fuzz/fuzz.mk
+
 unit:
-	@rm -f $(BUILD)/results/unit-*.tap
-	@$(MAKE) --no-print-directory unit-plain unit-san; rc=$$?; \
-	 tests/summary.sh $(BUILD)/results/unit-*.tap; exit $$rc
+	@rm -f $(BUILD)/results/unit-*.tap $(BUILD)/results/fuzz-*.tap
+	@$(MAKE) --no-print-directory unit-plain unit-san $(FUZZ_REPLAY); \
+	 rc=$$?; tests/summary.sh $(BUILD)/results/unit-*.tap \
+	 $(BUILD)/results/fuzz-*.tap; exit $$rc
 
 # ---- riscv64: the VMM itself, built in the trixie chroot --------------------
 RV := $(BUILD)/riscv64
@@ -113,7 +118,7 @@ check-setup:
 test: setup
 	@rm -rf $(BUILD)/results
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit-plain unit-san; u=$$?; \
+	@$(MAKE) --no-print-directory unit-plain unit-san $(FUZZ_REPLAY); u=$$?; \
 	 tests/e2e/run.sh; e=$$?; \
 	 tests/summary.sh $(BUILD)/results/*.tap; s=$$?; \
 	 [ $$u -eq 0 ] && [ $$e -eq 0 ] && [ $$s -eq 0 ]

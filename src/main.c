@@ -1,45 +1,24 @@
 // SPDX-License-Identifier: MIT
-/* rivet: command line, VM assembly and the main loop.  The only place that
- * decides the process's exit status. */
+/* rivet: the command line and the monitor.  `rivet run` keeps a small
+ * monitor process that owns the terminal and forks one VM process per guest
+ * boot: a guest reboot is a fresh process built from the same
+ * configuration, so the VM process can drop every right it needs only for
+ * setting up (opening files, creating the VM) before the guest runs.  The
+ * only place that decides the exit status. */
 #include <errno.h>
-#include <fcntl.h>
-#include <libfdt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include "arch/riscv64/vm.h"
-#include "boot/loader.h"
 #include "core/config.h"
 #include "core/console.h"
 #include "core/log.h"
-#include "devices/uart16550.h"
-#include "machine/machine.h"
-
-/* Exit statuses (documented in docs/user-guide.md and `rivet run --help`). */
-#define EXIT_POWEROFF 0
-#define EXIT_VM_ERROR 1
-#define EXIT_USAGE 2
-#define EXIT_REBOOT 3
-
-#define CTRL_A 0x01
-
-struct loop_state {
-	int sig_fd;
-	int wake_fd;		/* console has room again (or -1) */
-	bool stdin_open;
-	bool escape;		/* last byte was Ctrl-A (terminal only) */
-	bool tty;
-	bool quit;		/* Ctrl-A x seen */
-	int stop_signal;	/* signal that stopped the VM, or 0 */
-	/* Host input read but not yet taken by the guest's UART. */
-	uint8_t pend[128];
-	size_t pend_len, pend_off;
-};
+#include "vmm.h"
 
 static void usage(FILE *out)
 {
@@ -51,228 +30,110 @@ static void usage(FILE *out)
 	      "  rivet --help | --version\n", out);
 }
 
-/* Read host input into st->pend, handling the Ctrl-A escape on a terminal:
- * Ctrl-A x quits, Ctrl-A Ctrl-A sends one Ctrl-A. */
-static void read_stdin(struct loop_state *st)
+/* Signals the monitor handles itself (blocked, read from a signalfd) and
+ * forwards to the VM process. */
+static void stop_signals(sigset_t *set)
 {
-	uint8_t buf[sizeof(st->pend) / 2];
-	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-
-	st->pend_len = st->pend_off = 0;
-	if (n <= 0) {
-		if (n == 0 || (errno != EINTR && errno != EAGAIN))
-			st->stdin_open = false;	/* EOF: guest keeps running */
-		return;
-	}
-	for (ssize_t i = 0; i < n; i++) {
-		if (st->tty && st->escape) {
-			st->escape = false;
-			if (buf[i] == 'x' || buf[i] == 'X') {
-				st->quit = true;
-				return;
-			}
-			if (buf[i] != CTRL_A)
-				st->pend[st->pend_len++] = CTRL_A;
-		} else if (st->tty && buf[i] == CTRL_A) {
-			st->escape = true;
-			continue;
-		}
-		st->pend[st->pend_len++] = buf[i];
-	}
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
 }
 
-/* Hand pending input to the UART, as much as its FIFO takes. */
-static void push_pending(struct machine *m, struct loop_state *st)
+/* The VM process: run one boot and leave with its status.  _exit, not
+ * exit: the terminal belongs to the monitor. */
+static void vm_child(const struct vm_config *cfg, pid_t monitor)
 {
-	st->pend_off += uart16550_push_input(m->console,
-					     st->pend + st->pend_off,
-					     st->pend_len - st->pend_off);
+	struct vmm_session st = { .stdin_open = true };
+	sigset_t set;
+	int status;
+
+	/* Never outlive the monitor (e.g. it was SIGKILLed). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != monitor)
+		_exit(EXIT_VM_ERROR);
+	stop_signals(&set);
+	st.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (st.sig_fd < 0) {
+		log_err("signalfd: %s", strerror(errno));
+		_exit(EXIT_VM_ERROR);
+	}
+	st.tty = isatty(STDIN_FILENO);
+	st.wake_fd = console_wakeup_fd();
+	status = vmm_run(cfg, &st);
+	fflush(NULL);
+	_exit(status);
 }
 
-/* Wait for the VM to end, serving console input meanwhile. */
-static void main_loop(struct kvm_vm *vm, struct loop_state *st)
+/* Wait for the VM process, forwarding stop signals; its exit status, or
+ * 128 + N if signal N killed it. */
+static int wait_child(pid_t pid, int sig_fd)
 {
-	struct machine *m = vm->m;
+	struct signalfd_siginfo si;
+	int wstatus;
 
 	for (;;) {
-		struct pollfd p[4] = {
-			{ .fd = vm->stop_fd, .events = POLLIN },
-			{ .fd = st->sig_fd, .events = POLLIN },
-			{ .fd = -1, .events = POLLIN },
-			{ .fd = -1, .events = POLLIN },
-		};
-		bool pending = st->pend_off < st->pend_len;
-		int timeout = -1;
+		pid_t r = waitpid(pid, &wstatus, WNOHANG);
 
-		if (m->console && pending) {
-			/* Wait for the guest to drain its FIFO. */
-			p[3].fd = st->wake_fd;
-			if (st->wake_fd < 0)
-				timeout = 5;
-		} else if (m->console && st->stdin_open) {
-			p[2].fd = STDIN_FILENO;
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR) {
+			log_err("waitpid: %s", strerror(errno));
+			return EXIT_VM_ERROR;
 		}
-		if (poll(p, 4, timeout) < 0 && errno != EINTR) {
-			log_err("poll: %s", strerror(errno));
-			vm_request_exit(vm, VM_EXIT_ERROR);
-			return;
-		}
-		if (p[0].revents)
-			return;
-		if (p[1].revents) {
-			struct signalfd_siginfo si;
-
-			if (read(st->sig_fd, &si, sizeof(si)) == sizeof(si)) {
-				log_warn("signal %u: shutting the VM down",
-					 si.ssi_signo);
-				st->stop_signal = (int)si.ssi_signo;
-				vm_request_exit(vm, VM_EXIT_STOP);
-				return;
-			}
-		}
-		if (p[3].revents) {
-			uint64_t v;
-
-			if (read(st->wake_fd, &v, sizeof(v)) < 0)
-				v = 0;	/* spurious wake-up: harmless */
-		}
-		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
-			read_stdin(st);
-			if (st->quit) {
-				log_info("Ctrl-A x: stopping the VM");
-				vm_request_exit(vm, VM_EXIT_STOP);
-				return;
-			}
-		}
-		if (m->console && st->pend_off < st->pend_len)
-			push_pending(m, st);
+		if (r == 0 && read(sig_fd, &si, sizeof(si)) == sizeof(si) &&
+		    si.ssi_signo != SIGCHLD)
+			kill(pid, (int)si.ssi_signo);
 	}
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	log_err("VM process killed by signal %d (%s)", WTERMSIG(wstatus),
+		strsignal(WTERMSIG(wstatus)));
+	return 128 + WTERMSIG(wstatus);
 }
 
-/* Everything that comes from the user's files, before KVM is touched:
- * errors here are the user's (exit 2). */
-static int assemble(struct machine *m, const struct board *board,
-		    struct boot_layout *boot)
+static int run_monitor(const struct vm_config *cfg)
 {
-	const struct vm_config *cfg = m->cfg;
-	int ret;
-
-	ret = gmem_alloc(&m->ram, board->ram_base, cfg->mem_size);
-	if (ret) {
-		log_err("--memory: cannot allocate %llu MiB of guest RAM: %s",
-			(unsigned long long)(cfg->mem_size >> 20),
-			strerror(-ret));
-		return ret;
-	}
-	ret = loader_load(&m->ram, cfg->kernel, cfg->initrd, MACHINE_FDT_MAX,
-			  boot);
-	if (ret)
-		return ret;
-	m->initrd_start = boot->initrd_addr;
-	m->initrd_size = boot->initrd_size;
-	return board->create_devices(m);
-}
-
-static int write_file(const char *path, const void *buf, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, buf, len);
-	if (close(fd) || n != (ssize_t)len)
-		return n < 0 ? -errno : -EIO;
-	return 0;
-}
-
-static int install_fdt(struct machine *m, const struct boot_layout *boot)
-{
-	static uint8_t fdt[MACHINE_FDT_MAX];
-	size_t size;
-	int ret;
-
-	ret = machine_build_fdt(m, fdt, sizeof(fdt));
-	if (ret)
-		return ret;
-	size = fdt_totalsize(fdt);
-	if (m->cfg->dump_dtb) {
-		ret = write_file(m->cfg->dump_dtb, fdt, size);
-		if (ret) {
-			log_err("--dump-dtb: cannot write %s: %s",
-				m->cfg->dump_dtb, strerror(-ret));
-			return ret;
-		}
-	}
-	if (size > boot->fdt_max)
-		return -ENOSPC;
-	return gmem_write(&m->ram, boot->fdt_addr, fdt, size);
-}
-
-/* One boot of the guest, from nothing to the end of the VM. */
-static int run_once(const struct vm_config *cfg, struct loop_state *st)
-{
-	const struct board *board = board_find(cfg->board);
-	struct machine m = { .cfg = cfg };
-	struct boot_layout boot;
-	struct kvm_vm vm;
-	enum vm_exit why = VM_EXIT_ERROR;
-	int status = EXIT_USAGE;
-
-	memset(&vm, 0, sizeof(vm));
-	vm.kvm_fd = vm.vm_fd = vm.aia_fd = vm.stop_fd = -1;
-	if (assemble(&m, board, &boot))
-		goto out;
-	bus_seal(&m.bus);
-	status = EXIT_VM_ERROR;
-	if (vm_create(&vm, &m) || vm_create_vcpus(&vm) ||
-	    vm_create_aia(&vm, cfg->aia_mode))
-		goto out;
-	if (install_fdt(&m, &boot) ||
-	    vm_setup_boot(&vm, boot.kernel_addr, boot.fdt_addr))
-		goto out;
-	if (vm_start(&vm) == 0)
-		main_loop(&vm, st);
-	why = vm_stop(&vm);
-	switch (why) {
-	case VM_EXIT_POWEROFF:
-		status = EXIT_POWEROFF;
-		break;
-	case VM_EXIT_REBOOT:
-		status = EXIT_REBOOT;
-		break;
-	case VM_EXIT_STOP:
-		status = st->stop_signal ? 128 + st->stop_signal
-					 : EXIT_POWEROFF;
-		break;
-	default:
-		status = EXIT_VM_ERROR;
-		break;
-	}
-out:
-	machine_destroy_devices(&m);
-	vm_destroy(&vm);
-	gmem_free(&m.ram);
-	return status;
-}
-
-static int setup_signals(void)
-{
+	pid_t self = getpid();
 	sigset_t set;
+	int sig_fd, status;
 
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL))
-		return -1;
-	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	stop_signals(&set);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) ||
+	    (sig_fd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
+		log_err("signalfd: %s", strerror(errno));
+		return EXIT_VM_ERROR;
+	}
+	if (console_raw_begin())
+		log_warn("cannot put the terminal in raw mode");
+	for (;;) {
+		pid_t pid;
+
+		fflush(NULL);
+		pid = fork();
+		if (pid < 0) {
+			log_err("fork: %s", strerror(errno));
+			status = EXIT_VM_ERROR;
+			break;
+		}
+		if (pid == 0) {
+			close(sig_fd);
+			vm_child(cfg, self);
+		}
+		status = wait_child(pid, sig_fd);
+		if (status != EXIT_REBOOT || cfg->no_reboot)
+			break;
+		log_info("guest reset: rebooting");
+	}
+	console_raw_end();
+	close(sig_fd);
+	return status;
 }
 
 static int cmd_run(int argc, char *argv[])
 {
-	struct loop_state st = { .stdin_open = true };
 	struct vm_config cfg;
 	char err[256];
 	int ret;
@@ -294,23 +155,7 @@ static int cmd_run(int argc, char *argv[])
 	}
 	log_set_level(cfg.verbosity >= 2 ? LOG_DEBUG
 		      : cfg.verbosity == 1 ? LOG_INFO : LOG_WARN);
-	st.sig_fd = setup_signals();
-	if (st.sig_fd < 0) {
-		log_err("signalfd: %s", strerror(errno));
-		return EXIT_VM_ERROR;
-	}
-	st.tty = isatty(STDIN_FILENO);
-	st.wake_fd = console_wakeup_fd();
-	if (console_raw_begin())
-		log_warn("cannot put the terminal in raw mode");
-	atexit(console_raw_end);
-	for (;;) {
-		ret = run_once(&cfg, &st);
-		if (ret != EXIT_REBOOT || cfg.no_reboot)
-			break;
-		log_info("guest reset: rebooting");
-	}
-	console_raw_end();
+	ret = run_monitor(&cfg);
 	config_free(&cfg);
 	return ret;
 }

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+/* One boot of the guest in this process: assemble the machine from the
+ * configuration, create the VM in KVM, run it and report how it ended.
+ * A guest reboot is a new call (in a new process: see main.c). */
+#include "vmm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libfdt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "arch/riscv64/vm.h"
+#include "boot/loader.h"
+#include "core/console.h"
+#include "core/log.h"
+#include "devices/uart16550.h"
+#include "machine/machine.h"
+
+#define CTRL_A 0x01
+
+/* Read host input into st->pend, handling the Ctrl-A escape on a terminal:
+ * Ctrl-A x quits, Ctrl-A Ctrl-A sends one Ctrl-A. */
+static void read_stdin(struct vmm_session *st)
+{
+	uint8_t buf[sizeof(st->pend) / 2];
+	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+	st->pend_len = st->pend_off = 0;
+	if (n <= 0) {
+		if (n == 0 || (errno != EINTR && errno != EAGAIN))
+			st->stdin_open = false;	/* EOF: guest keeps running */
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		if (st->tty && st->escape) {
+			st->escape = false;
+			if (buf[i] == 'x' || buf[i] == 'X') {
+				st->quit = true;
+				return;
+			}
+			if (buf[i] != CTRL_A)
+				st->pend[st->pend_len++] = CTRL_A;
+		} else if (st->tty && buf[i] == CTRL_A) {
+			st->escape = true;
+			continue;
+		}
+		st->pend[st->pend_len++] = buf[i];
+	}
+}
+
+/* Hand pending input to the UART, as much as its FIFO takes. */
+static void push_pending(struct machine *m, struct vmm_session *st)
+{
+	st->pend_off += uart16550_push_input(m->console,
+					     st->pend + st->pend_off,
+					     st->pend_len - st->pend_off);
+}
+
+/* Wait for the VM to end, serving console input meanwhile. */
+static void main_loop(struct kvm_vm *vm, struct vmm_session *st)
+{
+	struct machine *m = vm->m;
+
+	for (;;) {
+		struct pollfd p[4] = {
+			{ .fd = vm->stop_fd, .events = POLLIN },
+			{ .fd = st->sig_fd, .events = POLLIN },
+			{ .fd = -1, .events = POLLIN },
+			{ .fd = -1, .events = POLLIN },
+		};
+		bool pending = st->pend_off < st->pend_len;
+		int timeout = -1;
+
+		if (m->console && pending) {
+			/* Wait for the guest to drain its FIFO. */
+			p[3].fd = st->wake_fd;
+			if (st->wake_fd < 0)
+				timeout = 5;
+		} else if (m->console && st->stdin_open) {
+			p[2].fd = STDIN_FILENO;
+		}
+		if (poll(p, 4, timeout) < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			vm_request_exit(vm, VM_EXIT_ERROR);
+			return;
+		}
+		if (p[0].revents)
+			return;
+		if (p[1].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(st->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+				log_warn("signal %u: shutting the VM down",
+					 si.ssi_signo);
+				st->stop_signal = (int)si.ssi_signo;
+				vm_request_exit(vm, VM_EXIT_STOP);
+				return;
+			}
+		}
+		if (p[3].revents) {
+			uint64_t v;
+
+			if (read(st->wake_fd, &v, sizeof(v)) < 0)
+				v = 0;	/* spurious wake-up: harmless */
+		}
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+			read_stdin(st);
+			if (st->quit) {
+				log_info("Ctrl-A x: stopping the VM");
+				vm_request_exit(vm, VM_EXIT_STOP);
+				return;
+			}
+		}
+		if (m->console && st->pend_off < st->pend_len)
+			push_pending(m, st);
+	}
+}
+
+/* Everything that comes from the user's files, before KVM is touched:
+ * errors here are the user's (exit 2). */
+static int assemble(struct machine *m, const struct board *board,
+		    struct boot_layout *boot)
+{
+	const struct vm_config *cfg = m->cfg;
+	int ret;
+
+	ret = gmem_alloc(&m->ram, board->ram_base, cfg->mem_size);
+	if (ret) {
+		log_err("--memory: cannot allocate %llu MiB of guest RAM: %s",
+			(unsigned long long)(cfg->mem_size >> 20),
+			strerror(-ret));
+		return ret;
+	}
+	ret = loader_load(&m->ram, cfg->kernel, cfg->initrd, MACHINE_FDT_MAX,
+			  boot);
+	if (ret)
+		return ret;
+	m->initrd_start = boot->initrd_addr;
+	m->initrd_size = boot->initrd_size;
+	return board->create_devices(m);
+}
+
+static int write_file(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, buf, len);
+	if (close(fd) || n != (ssize_t)len)
+		return n < 0 ? -errno : -EIO;
+	return 0;
+}
+
+static int install_fdt(struct machine *m, const struct boot_layout *boot)
+{
+	static uint8_t fdt[MACHINE_FDT_MAX];
+	size_t size;
+	int ret;
+
+	ret = machine_build_fdt(m, fdt, sizeof(fdt));
+	if (ret)
+		return ret;
+	size = fdt_totalsize(fdt);
+	if (m->cfg->dump_dtb) {
+		ret = write_file(m->cfg->dump_dtb, fdt, size);
+		if (ret) {
+			log_err("--dump-dtb: cannot write %s: %s",
+				m->cfg->dump_dtb, strerror(-ret));
+			return ret;
+		}
+	}
+	if (size > boot->fdt_max)
+		return -ENOSPC;
+	return gmem_write(&m->ram, boot->fdt_addr, fdt, size);
+}
+
+/* One boot of the guest, from nothing to the end of the VM. */
+int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
+{
+	const struct board *board = board_find(cfg->board);
+	struct machine m = { .cfg = cfg };
+	struct boot_layout boot;
+	struct kvm_vm vm;
+	enum vm_exit why = VM_EXIT_ERROR;
+	int status = EXIT_USAGE;
+
+	memset(&vm, 0, sizeof(vm));
+	vm.kvm_fd = vm.vm_fd = vm.aia_fd = vm.stop_fd = -1;
+	if (assemble(&m, board, &boot))
+		goto out;
+	bus_seal(&m.bus);
+	status = EXIT_VM_ERROR;
+	if (vm_create(&vm, &m) || vm_create_vcpus(&vm) ||
+	    vm_create_aia(&vm, cfg->aia_mode))
+		goto out;
+	if (install_fdt(&m, &boot) ||
+	    vm_setup_boot(&vm, boot.kernel_addr, boot.fdt_addr))
+		goto out;
+	if (vm_start(&vm) == 0)
+		main_loop(&vm, st);
+	why = vm_stop(&vm);
+	switch (why) {
+	case VM_EXIT_POWEROFF:
+		status = EXIT_POWEROFF;
+		break;
+	case VM_EXIT_REBOOT:
+		status = EXIT_REBOOT;
+		break;
+	case VM_EXIT_STOP:
+		status = st->stop_signal ? 128 + st->stop_signal
+					 : EXIT_POWEROFF;
+		break;
+	default:
+		status = EXIT_VM_ERROR;
+		break;
+	}
+out:
+	machine_destroy_devices(&m);
+	vm_destroy(&vm);
+	gmem_free(&m.ram);
+	return status;
+}
+

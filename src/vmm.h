@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* Running one boot of a guest (src/vmm.c). */
+#ifndef RIVET_VMM_H
+#define RIVET_VMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+
+/* Exit statuses (documented in docs/user-guide.md and `rivet run --help`). */
+#define EXIT_POWEROFF 0
+#define EXIT_VM_ERROR 1
+#define EXIT_USAGE 2
+#define EXIT_REBOOT 3
+
+/* State of the host side of one VM process. */
+struct vmm_session {
+	int sig_fd;
+	int wake_fd;		/* console has room again (or -1) */
+	bool stdin_open;
+	bool escape;		/* last byte was Ctrl-A (terminal only) */
+	bool tty;
+	bool quit;		/* Ctrl-A x seen */
+	int stop_signal;	/* signal that stopped the VM, or 0 */
+	/* Host input read but not yet taken by the guest's UART. */
+	uint8_t pend[128];
+	size_t pend_len, pend_off;
+};
+
+/* Boot the guest described by @cfg and run it to its end; returns the exit
+ * status (EXIT_*, or 128 + N when signal N stopped it). */
+int vmm_run(const struct vm_config *cfg, struct vmm_session *st);
+
+#endif
