@@ -1,0 +1,330 @@
+#!/bin/bash
+# rivet's end-to-end tests on the emulated RISC-V host (tools/rvhost).
+#
+#   tests/e2e/run.sh [-l] [PATTERN]...
+#
+# Runs the cases (all, or those whose name matches a shell PATTERN), writes
+# TAP to build/results/e2e.tap and one console log per case to
+# build/results/e2e-logs/NAME.log (each host boot's whole console goes to
+# build/results/e2e-logs/boot-GROUP.log).  -l lists the cases.  Exit status 0
+# when every case passed.
+#
+# Cases are grouped by host boot: every case of a group runs, one after the
+# other, in the same boot of the emulated host (a boot costs ~5 s, a nested
+# guest boot ~15 s), each under its own time limit.
+#
+# Adding a case: see "The cases" below.
+#   group NAME [RVHOST-OPTION]...    the following cases share one host boot
+#                                    with these tools/rvhost options
+#   testcase NAME SECS 'COMMAND' [CHECK]...
+#       COMMAND runs in the emulated host (sh -c, stdin /dev/null, cwd
+#       /root) with a limit of SECS seconds.  CHECKs, all must hold:
+#         rc=N          COMMAND's exit status is N (default check: rc=0)
+#         grep=REGEX    the case's console output matches REGEX (grep -E)
+#         nogrep=REGEX  ... does not match REGEX
+#         fn=FUNCTION   FUNCTION LOG (in this script, run on x86_64) exits 0;
+#                       it may print the reason when it fails
+#   disk NAME SIZE_MB [FILL]         make build/results/e2e-disks/NAME.img
+#                                    (FILL: text written at offset 0); pass
+#                                    it to the next group with
+#                                    --drive "$(disk_path NAME)": the first
+#                                    drive is /dev/vda in the host.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$REPO"
+RESULTS=build/results
+LOGS=$RESULTS/e2e-logs
+TAP=$RESULTS/e2e.tap
+DISKS=$RESULTS/e2e-disks
+RVHOST=tools/rvhost
+
+g_names=() g_opts=()             # groups: name, rvhost options (\x1f-separated)
+c_names=() c_groups=() c_secs=() c_cmds=() c_checks=()
+current_group=""
+US=$'\x1f'
+
+group() {
+	current_group=$1
+	shift
+	g_names+=("$current_group")
+	local IFS=$US
+	g_opts+=("$*")
+}
+
+testcase() {
+	[ -n "$current_group" ] || { echo "e2e: testcase $1 before any group" >&2; exit 2; }
+	local name=$1 secs=$2 cmd=$3
+	shift 3
+	c_names+=("$name") c_groups+=("$current_group") c_secs+=("$secs") c_cmds+=("$cmd")
+	local IFS=$US
+	c_checks+=("$*")
+}
+
+disk_path() {
+	echo "$DISKS/$1.img"
+}
+
+disk() {
+	local f
+	f=$(disk_path "$1")
+	mkdir -p "$DISKS"
+	rm -f "$f"
+	truncate -s "${2}M" "$f"
+	if [ -n "${3:-}" ]; then
+		printf '%s' "$3" | dd of="$f" conv=notrunc status=none
+	fi
+}
+
+# The guest test command line: rivet run on the microvm board with the
+# guest initramfs, a guest test (tests/guest/tests/NAME) and rivet options.
+# guest_test TEST "EXTRA CMDLINE" [RIVET-OPTION]...
+guest_test() {
+	local t=$1 extra=$2
+	shift 2
+	echo "rivet run --board microvm --kernel /guest/Image" \
+		"--initrd /guest/initramfs.cpio.gz" \
+		"--cmdline 'console=ttyS0 quiet rivet.test=$t${extra:+ $extra}'" "$*"
+}
+
+# ---- checks run on x86_64 after the boot ----------------------------------------
+# check_diskwrite LOG: the guest's pattern reached the disk image's file.
+check_diskwrite() {
+	local f
+	f=$(disk_path rw)
+	for i in $(seq 0 63); do printf 'RIVET-DISK-PATTERN-%05d\n' "$i"; done >"$RESULTS/e2e-diskwrite.want"
+	if ! head -c 1600 "$f" | cmp -s - "$RESULTS/e2e-diskwrite.want"; then
+		echo "the pattern is not in $f (starts: $(head -c 40 "$f" | tr -c '[:print:]' .))"
+		return 1
+	fi
+}
+
+# check_diskro LOG: the read-only disk's file is unchanged.
+check_diskro() {
+	local f
+	f=$(disk_path ro)
+	if [ "$(head -c 32 "$f")" != "RIVET-READ-ONLY-DISK-0123456789." ]; then
+		echo "$f changed: $(head -c 40 "$f" | tr -c '[:print:]' .)"
+		return 1
+	fi
+	if [ "$(tail -c +33 "$f" | tr -d '\0' | wc -c)" -ne 0 ]; then
+		echo "$f changed after its first 32 bytes"
+		return 1
+	fi
+}
+
+# check_dtb LOG: the device tree rivet dumped to the "dtb" disk is one dtc
+# reads without a single warning, with the AIA nodes in it.
+check_dtb() {
+	local f size out
+	f=$(disk_path dtb)
+	size=$(od -An -tu1 -j4 -N4 "$f" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+	[ "$size" -gt 64 ] && [ "$size" -le 65536 ] || { echo "no FDT header in $f"; return 1; }
+	head -c "$size" "$f" >"$RESULTS/e2e-guest.dtb"
+	out=$(dtc -I dtb -O dts -o "$RESULTS/e2e-guest.dts" "$RESULTS/e2e-guest.dtb" 2>&1) ||
+		{ echo "dtc failed: $out"; return 1; }
+	[ -z "$out" ] || { echo "dtc warned: $out"; return 1; }
+	grep -q 'riscv,imsics' "$RESULTS/e2e-guest.dts" || { echo "no IMSIC node"; return 1; }
+	grep -q 'riscv,aplic' "$RESULTS/e2e-guest.dts" || { echo "no APLIC node"; return 1; }
+	grep -q 'riscv,isa-extensions' "$RESULTS/e2e-guest.dts" || { echo "no riscv,isa-extensions"; return 1; }
+}
+
+# check_reboots LOG: the guest came up exactly twice (reboot, then pass).
+check_reboots() {
+	local n
+	n=$(grep -c '^RIVET-GUEST-UP' "$1")
+	[ "$n" -eq 2 ] || { echo "guest came up $n times, expected 2"; return 1; }
+}
+
+# A command that starts rivet in the background with a hanging guest, waits
+# for the guest's marker, sends SIGNAL to rivet and exits with rivet's status.
+signal_test() {
+	local sig=$1
+	cat <<EOT
+$(guest_test hang '') >/tmp/hang.out 2>&1 &
+p=\$!
+i=0
+while ! grep -q RIVET-HANGING /tmp/hang.out && [ \$i -lt 120 ]; do sleep 1; i=\$((i + 1)); done
+kill -$sig \$p
+wait \$p
+rc=\$?
+cat /tmp/hang.out
+exit \$rc
+EOT
+}
+
+# ---- the cases ------------------------------------------------------------------
+define_cases() {
+	disk rw 16
+	disk ro 16 "RIVET-READ-ONLY-DISK-0123456789."
+	disk reboot 1
+	disk noreboot 1
+	disk dtb 1
+
+	# Host boot with hardware-accelerated AIA (5 guest interrupt files).
+	group aia5 --aia-guests 5 --drive "$(disk_path rw)" --drive "$(disk_path ro)" \
+		--drive "$(disk_path reboot)" --drive "$(disk_path noreboot)" \
+		--drive "$(disk_path dtb)" --add tests/e2e/host:/root/e2e-host
+	testcase host-kvm-aia5 30 'ls -l /dev/kvm && dmesg | grep -i aia' \
+		rc=0 grep='/dev/kvm' grep='kvm.*: AIA available with 5 guest external interrupts'
+	testcase bad-inputs 120 'sh /root/e2e-host/bad-inputs.sh' \
+		rc=0 grep='^BAD-OK version' nogrep='^BAD-FAIL'
+	testcase microvm-smp 180 "$(guest_test smp rivet.expect_cpus=2 --cpus 2)" \
+		rc=0 grep='^RIVET-TEST smp PASS'
+	testcase microvm-smp1 180 "$(guest_test smp rivet.expect_cpus=1 --cpus 1)" \
+		rc=0 grep='^RIVET-TEST smp PASS'
+	testcase microvm-dt 180 "$(guest_test dt '' --cpus 1)" \
+		rc=0 grep='^RIVET-TEST dt PASS'
+	testcase microvm-diskwrite 180 "$(guest_test diskwrite '' --disk /dev/vda)" \
+		rc=0 grep='^RIVET-TEST diskwrite PASS' fn=check_diskwrite
+	testcase microvm-diskro 180 "$(guest_test diskro '' --disk /dev/vdb,readonly)" \
+		rc=0 grep='^RIVET-TEST diskro PASS' fn=check_diskro
+	testcase microvm-rng 180 "$(guest_test rng '')" \
+		rc=0 grep='^RIVET-TEST rng PASS'
+	testcase microvm-aia-hwaccel 180 "$(guest_test smp rivet.expect_cpus=2 --cpus 2 --aia-mode hwaccel)" \
+		rc=0 grep='^RIVET-TEST smp PASS'
+	testcase microvm-aia-emul 180 "$(guest_test smp rivet.expect_cpus=2 --cpus 2 --aia-mode emul)" \
+		rc=0 grep='^RIVET-TEST smp PASS'
+	testcase microvm-cpu-features 180 "$(guest_test isa 'rivet.absent=zicboz,zicbom rivet.present=zba' --cpu-features=-zicboz,-zicbom)" \
+		rc=0 grep='^RIVET-TEST isa PASS'
+	testcase microvm-dump-dtb 180 "$(guest_test poweroff '' --cpus 2 --dump-dtb /dev/vde)" \
+		rc=0 grep='^RIVET-TEST poweroff PASS' fn=check_dtb
+	testcase microvm-reboot 240 "$(guest_test reboot '' --disk /dev/vdc)" \
+		rc=0 grep='^RIVET-REBOOTING' grep='^RIVET-TEST reboot PASS' fn=check_reboots
+	testcase microvm-no-reboot 180 "$(guest_test reboot '' --disk /dev/vdd --no-reboot)" \
+		rc=3 grep='^RIVET-REBOOTING' nogrep='RIVET-TEST reboot'
+	testcase microvm-sigterm 180 "$(signal_test TERM)" \
+		rc=143 grep='^RIVET-HANGING' grep='signal 15: shutting the VM down'
+	testcase microvm-console-input 180 'sh /root/e2e-host/console-input.sh' \
+		rc=0 grep='^RIVET-INPUT-42'
+	testcase microvm-seccomp 600 'sh /root/e2e-host/seccomp.sh' \
+		rc=0 grep='^SECCOMP-OK main-ioctl' nogrep='^SECCOMP-FAIL'
+	testcase microvm-jail 300 'sh /root/e2e-host/jail.sh' \
+		rc=0 grep='^JAIL-OK the data is in' nogrep='^JAIL-FAIL'
+	testcase microvm-poweroff 180 "$(guest_test poweroff '')" \
+		rc=0 grep='^RIVET-TEST poweroff PASS'
+
+	# Host boot without IMSIC guest files: KVM's AIA has no hardware
+	# acceleration; rivet must fall back to emulation.
+	group aia0 --aia-guests 0
+	testcase host-kvm-aia0 30 'ls -l /dev/kvm && dmesg | grep -i aia' \
+		rc=0 grep='/dev/kvm' grep='kvm.*: AIA available with 0 guest external interrupts'
+	testcase microvm-smp-aia0 180 "$(guest_test smp rivet.expect_cpus=2 --cpus 2)" \
+		rc=0 grep='^RIVET-TEST smp PASS'
+	testcase microvm-emul-aia0 180 "$(guest_test smp rivet.expect_cpus=2 --cpus 2 --aia-mode emul)" \
+		rc=0 grep='^RIVET-TEST smp PASS'
+	testcase microvm-hwaccel-refused-aia0 60 "$(guest_test poweroff '' --aia-mode hwaccel)" \
+		rc=1 grep='--aia-mode hwaccel: not available on this host' nogrep='RIVET-GUEST-UP'
+}
+
+# ---- the runner ---------------------------------------------------------------------
+list=0
+if [ "${1:-}" = -l ]; then
+	list=1
+	shift
+fi
+patterns=("$@")
+selected() {
+	local p
+	[ ${#patterns[@]} -eq 0 ] && return 0
+	for p in "${patterns[@]}"; do
+		# shellcheck disable=SC2053
+		[[ $1 == $p ]] && return 0
+	done
+	return 1
+}
+
+mkdir -p "$LOGS"
+define_cases
+if [ $list -eq 1 ]; then
+	for i in "${!c_names[@]}"; do
+		selected "${c_names[$i]}" && echo "${c_groups[$i]}: ${c_names[$i]}"
+	done
+	exit 0
+fi
+
+sel=()
+for i in "${!c_names[@]}"; do
+	selected "${c_names[$i]}" && sel+=("$i")
+done
+[ ${#sel[@]} -gt 0 ] || { echo "e2e: no case matches ${patterns[*]}" >&2; exit 2; }
+echo "1..${#sel[@]}" >"$TAP"
+n=0 failed=0
+
+# extract_case LOG NAME: the console output between the case's markers.
+extract_case() {
+	# awk reads to the end: exiting early would SIGPIPE tr (pipefail).
+	tr -d '\r' <"$1" | awk -v b="@@E2E-BEGIN $2" -v e="@@E2E-END $2 " '
+		!done && $0 == b { on = 1; next }
+		on && index($0, e) == 1 { on = 0; done = 1 }
+		on { print }'
+}
+
+# case_rc LOG NAME: COMMAND's exit status, or nothing if it did not finish.
+case_rc() {
+	tr -d '\r' <"$1" | sed -n "s/^@@E2E-END $2 rc=\\([0-9]*\\)\$/\\1/p" | tail -n1
+}
+
+for gi in "${!g_names[@]}"; do
+	g=${g_names[$gi]}
+	idx=()
+	for i in "${sel[@]}"; do
+		[ "${c_groups[$i]}" = "$g" ] && idx+=("$i")
+	done
+	[ ${#idx[@]} -gt 0 ] || continue
+	IFS=$US read -r -a opts <<<"${g_opts[$gi]}"
+	work=$(mktemp -d "${TMPDIR:-/tmp}/rivet-e2e.XXXXXX")
+	total=30
+	{
+		echo "# rivet e2e: host boot '$g'"
+		for i in "${idx[@]}"; do
+			printf '%s\n' "${c_cmds[$i]}" >"$work/${c_names[$i]}.sh"
+			echo "echo '@@E2E-BEGIN ${c_names[$i]}'"
+			echo "timeout ${c_secs[$i]} sh /root/e2e/${c_names[$i]}.sh </dev/null"
+			echo "echo \"@@E2E-END ${c_names[$i]} rc=\$?\""
+			total=$((total + c_secs[i] + 5))
+		done
+	} >"$work/run.sh"
+	boot_log=$LOGS/boot-$g.log
+	echo "e2e: host boot '$g': ${#idx[@]} case(s), limit ${total} s"
+	t0=$(date +%s)
+	set +e
+	"$RVHOST" "${opts[@]}" --timeout "$total" --log "$boot_log" \
+		--add "$work:/root/e2e" -- sh /root/e2e/run.sh >"$LOGS/boot-$g.out" 2>&1
+	hrc=$?
+	set -e
+	echo "e2e: host boot '$g' ended with status $hrc after $(( $(date +%s) - t0 )) s"
+	rm -rf "$work"
+	for i in "${idx[@]}"; do
+		name=${c_names[$i]}
+		n=$((n + 1))
+		log=$LOGS/$name.log
+		extract_case "$boot_log" "$name" >"$log"
+		rc=$(case_rc "$boot_log" "$name")
+		why=""
+		if [ -z "$rc" ]; then
+			why="did not finish (host boot status $hrc; see $boot_log)"
+		else
+			IFS=$US read -r -a checks <<<"${c_checks[$i]}"
+			[ ${#checks[@]} -gt 0 ] || checks=(rc=0)
+			for c in "${checks[@]}"; do
+				case $c in
+				rc=*) [ "$rc" = "${c#rc=}" ] || why="exit status $rc, expected ${c#rc=}" ;;
+				grep=*) grep -qE -- "${c#grep=}" "$log" || why="no output matching '${c#grep=}'" ;;
+				nogrep=*) ! grep -qE -- "${c#nogrep=}" "$log" || why="output matches '${c#nogrep=}'" ;;
+				fn=*) out=$("${c#fn=}" "$log" 2>&1) || why="${c#fn=}: ${out:-failed}" ;;
+				*) why="bad check '$c'" ;;
+				esac
+				[ -z "$why" ] || break
+			done
+		fi
+		if [ -z "$why" ]; then
+			echo "ok $n - $name" | tee -a "$TAP"
+		else
+			failed=$((failed + 1))
+			echo "not ok $n - $name # $why" | tee -a "$TAP"
+			tail -n 15 "$log" | sed 's/^/    | /'
+		fi
+	done
+done
+[ $failed -eq 0 ]
