@@ -32,7 +32,10 @@ X86_CFLAGS := $(BASE_CFLAGS) -D_FORTIFY_SOURCE=2
 SAN := $(BUILD)/x86_64-san
 SAN_CFLAGS := $(BASE_CFLAGS) -O1 -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer
-TEST_LIBS := -lcmocka -lfdt -lpthread
+TEST_LIBS := -lcmocka -lfdt -lseccomp -lpthread
+
+# Keep test objects (pattern-rule intermediates) for incremental builds.
+.SECONDARY:
 
 .PHONY: all x86 riscv64 setup test unit unit-plain unit-san e2e demo clean \
 	check-setup help

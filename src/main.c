@@ -18,6 +18,8 @@
 #include "core/config.h"
 #include "core/console.h"
 #include "core/log.h"
+#include "jail/jail.h"
+#include "seccomp/seccomp.h"
 #include "vmm.h"
 
 static void usage(FILE *out)
@@ -26,6 +28,8 @@ static void usage(FILE *out)
 	      "\n"
 	      "Commands:\n"
 	      "  run        boot a VM (rivet run --help)\n"
+	      "  seccomp    print the seccomp allowlists (rivet seccomp "
+	      "--help)\n"
 	      "\n"
 	      "  rivet --help | --version\n", out);
 }
@@ -106,6 +110,9 @@ static int run_monitor(const struct vm_config *cfg)
 		log_err("signalfd: %s", strerror(errno));
 		return EXIT_VM_ERROR;
 	}
+	if (!cfg->seccomp)
+		log_warn("--seccomp=off: running WITHOUT syscall filters "
+			 "(debugging only)");
 	if (console_raw_begin())
 		log_warn("cannot put the terminal in raw mode");
 	for (;;) {
@@ -122,6 +129,17 @@ static int run_monitor(const struct vm_config *cfg)
 			close(sig_fd);
 			vm_child(cfg, self);
 		}
+		/* A filter is inherited by every later fork, so the monitor
+		 * can only take its own once it will not fork again. */
+		if (cfg->seccomp && cfg->no_reboot &&
+		    rivet_seccomp_install(RIVET_SECCOMP_MONITOR, NULL)) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			status = EXIT_VM_ERROR;
+			break;
+		}
+		if (cfg->seccomp && cfg->no_reboot)
+			seccomp_selftest(cfg, "monitor", -1);
 		status = wait_child(pid, sig_fd);
 		if (status != EXIT_REBOOT || cfg->no_reboot)
 			break;
@@ -130,6 +148,32 @@ static int run_monitor(const struct vm_config *cfg)
 	console_raw_end();
 	close(sig_fd);
 	return status;
+}
+
+/* Confine the whole of rivet before it opens anything of the guest's.
+ * Returns -1 to go on (inside the jail), or an exit status: the process
+ * outside a new PID namespace only waits for the one inside. */
+static int enter_jail(const struct vm_config *cfg)
+{
+	struct jail_config jc = {
+		.dir = cfg->jail_dir,
+		.uid = cfg->jail_uid,
+		.gid = cfg->jail_gid,
+		.new_pidns = cfg->new_pidns,
+		.new_netns = cfg->new_netns,
+	};
+	int status, ret;
+
+	if (jail_validate(&jc))
+		return EXIT_USAGE;
+	if (jail_enter(&jc, NULL, 0))
+		return EXIT_VM_ERROR;
+	if (!jc.new_pidns)
+		return -1;
+	ret = jail_pidns_fork(&status);
+	if (ret < 0)
+		return EXIT_VM_ERROR;
+	return ret == JAIL_PIDNS_OUTSIDE ? status : -1;
 }
 
 static int cmd_run(int argc, char *argv[])
@@ -155,6 +199,14 @@ static int cmd_run(int argc, char *argv[])
 	}
 	log_set_level(cfg.verbosity >= 2 ? LOG_DEBUG
 		      : cfg.verbosity == 1 ? LOG_INFO : LOG_WARN);
+	cfg.seccomp_selftest = getenv("RIVET_SECCOMP_SELFTEST");
+	if (cfg.jail_dir) {
+		ret = enter_jail(&cfg);
+		if (ret >= 0) {
+			config_free(&cfg);
+			return ret;	/* the PID namespace's outside */
+		}
+	}
 	ret = run_monitor(&cfg);
 	config_free(&cfg);
 	return ret;
@@ -176,6 +228,8 @@ int main(int argc, char *argv[])
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "seccomp"))
+		return rivet_seccomp_cmd(argc - 1, argv + 1);
 	fprintf(stderr, "rivet: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

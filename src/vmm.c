@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "devices/uart16550.h"
 #include "machine/machine.h"
+#include "seccomp/seccomp.h"
 
 #define CTRL_A 0x01
 
@@ -202,8 +203,23 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 	if (install_fdt(&m, &boot) ||
 	    vm_setup_boot(&vm, boot.kernel_addr, boot.fdt_addr))
 		goto out;
-	if (vm_start(&vm) == 0)
+	vm.seccomp = cfg->seccomp;
+	if (vm_start(&vm) == 0) {
+		/* After the threads exist (a filtered thread cannot create
+		 * any) and before the guest's first instruction. */
+		if (cfg->seccomp &&
+		    rivet_seccomp_install(RIVET_SECCOMP_MAIN,
+					  &(struct rivet_seccomp_ctx){
+						  .vm_fd = vm.vm_fd,
+						  .vcpu_fd = -1 }) != 0) {
+			log_err("cannot install the seccomp filter");
+			vm_request_exit(&vm, VM_EXIT_ERROR);
+		}
+		if (cfg->seccomp)
+			seccomp_selftest(cfg, "main", vm.vm_fd);
+		vm_open_gate(&vm);
 		main_loop(&vm, st);
+	}
 	why = vm_stop(&vm);
 	switch (why) {
 	case VM_EXIT_POWEROFF:

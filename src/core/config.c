@@ -11,10 +11,34 @@
 
 static const char *const known_boards[] = { "microvm" };
 
+/* ISA extensions a RISC-V KVM host may offer (Linux 6.12's list), by the
+ * names the ISA string uses: --cpu-features accepts these. */
+static const char *const known_exts[] = {
+	"a", "c", "d", "f", "h", "i", "m", "v",
+	"smstateen", "ssaia", "sscofpmf", "sstc", "svinval", "svnapot",
+	"svpbmt", "zacas", "zawrs", "zba", "zbb", "zbc", "zbkb", "zbkc",
+	"zbkx", "zbs", "zca", "zcb", "zcd", "zcf", "zcmop", "zfa", "zfh",
+	"zfhmin", "zicbom", "zicboz", "zicntr", "zicond", "zicsr",
+	"zifencei", "zihintntl", "zihintpause", "zihpm", "zimop", "zknd",
+	"zkne", "zknh", "zkr", "zksed", "zksh", "zkt", "ztso", "zvbb",
+	"zvbc", "zvfh", "zvfhmin", "zvkb", "zvkg", "zvkned", "zvknha",
+	"zvknhb", "zvksed", "zvksh", "zvkt",
+};
+
+bool config_isa_ext_known(const char *name)
+{
+	for (size_t i = 0; i < sizeof(known_exts) / sizeof(known_exts[0]);
+	     i++)
+		if (!strcmp(known_exts[i], name))
+			return true;
+	return false;
+}
+
 enum {
 	OPT_BOARD = 256, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_CPUS,
 	OPT_MEMORY, OPT_DISK, OPT_AIA_MODE, OPT_DUMP_DTB, OPT_CPU_FEATURES,
-	OPT_NO_REBOOT, OPT_NO_RNG, OPT_VERSION,
+	OPT_NO_REBOOT, OPT_NO_RNG, OPT_VERSION, OPT_JAIL, OPT_UID, OPT_GID,
+	OPT_NEW_PIDNS, OPT_NEW_NETNS, OPT_SECCOMP,
 };
 
 static const struct option long_opts[] = {
@@ -30,11 +54,25 @@ static const struct option long_opts[] = {
 	{ "cpu-features", required_argument, NULL, OPT_CPU_FEATURES },
 	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
 	{ "no-rng", no_argument, NULL, OPT_NO_RNG },
+	{ "jail", required_argument, NULL, OPT_JAIL },
+	{ "uid", required_argument, NULL, OPT_UID },
+	{ "gid", required_argument, NULL, OPT_GID },
+	{ "new-pidns", no_argument, NULL, OPT_NEW_PIDNS },
+	{ "new-netns", no_argument, NULL, OPT_NEW_NETNS },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
+
+static const char *long_name(int val)
+{
+	for (const struct option *o = long_opts; o->name; o++)
+		if (o->val == val)
+			return o->name;
+	return "option";
+}
 
 void config_usage(FILE *out)
 {
@@ -63,14 +101,26 @@ void config_usage(FILE *out)
 	      "  --no-reboot            exit (status 3) when the guest "
 	      "reboots\n"
 	      "  --no-rng               no virtio-rng device\n"
+	      "  --jail DIR             confine rivet to DIR (pivot_root), "
+	      "then run as\n"
+	      "                         --uid U --gid G with no capabilities; "
+	      "paths are\n"
+	      "                         then as seen inside DIR "
+	      "(docs/jail.md)\n"
+	      "  --new-pidns, --new-netns  with --jail: new PID / network "
+	      "namespace\n"
+	      "  --seccomp on|off       per-thread syscall allowlists (default "
+	      "on; off is\n"
+	      "                         for debugging only: docs/seccomp.md)\n"
 	      "  -v, --verbose          more log output (repeat for debug)\n"
 	      "  -h, --help             this text\n"
 	      "  --version              print the version\n"
 	      "\n"
 	      "Exit status: 0 guest powered off, 1 VM error or guest crash, "
 	      "2 bad usage or\n"
-	      "input file, 3 guest reboot with --no-reboot, 128+N killed by "
-	      "signal N.\n", out);
+	      "input file, 3 guest reboot with --no-reboot, 148 forbidden "
+	      "syscall (seccomp),\n"
+	      "128+N stopped by signal N.\n", out);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -215,6 +265,10 @@ static int parse_features(struct vm_config *cfg, const char *arg, char *err,
 			return fail(err, errlen,
 				    "--cpu-features: '%s' is not an extension "
 				    "name", tok);
+		if (!config_isa_ext_known(tok + 1))
+			return fail(err, errlen,
+				    "--cpu-features: unknown extension '%s'",
+				    tok + 1);
 		if (cfg->nr_cpu_features_off >= CONFIG_MAX_FEATURES)
 			return fail(err, errlen,
 				    "--cpu-features: too many entries");
@@ -309,6 +363,39 @@ static int parse_one(struct vm_config *cfg, int opt, const char *arg,
 	case OPT_NO_RNG:
 		cfg->rng = false;
 		return 0;
+	case OPT_JAIL:
+		if (!*arg)
+			return fail(err, errlen, "--jail: empty directory name");
+		cfg->jail_dir = arg;
+		return 0;
+	case OPT_UID:
+	case OPT_GID:
+		if (parse_uint(arg, &n) || n >= UINT32_MAX)
+			return fail(err, errlen, "%s: '%s' is not a numeric id",
+				    opt == OPT_UID ? "--uid" : "--gid", arg);
+		if (opt == OPT_UID) {
+			cfg->jail_uid = (uint32_t)n;
+			cfg->jail_uid_set = true;
+		} else {
+			cfg->jail_gid = (uint32_t)n;
+			cfg->jail_gid_set = true;
+		}
+		return 0;
+	case OPT_NEW_PIDNS:
+		cfg->new_pidns = true;
+		return 0;
+	case OPT_NEW_NETNS:
+		cfg->new_netns = true;
+		return 0;
+	case OPT_SECCOMP:
+		if (!strcmp(arg, "on"))
+			cfg->seccomp = true;
+		else if (!strcmp(arg, "off"))
+			cfg->seccomp = false;
+		else
+			return fail(err, errlen,
+				    "--seccomp: '%s' is not on or off", arg);
+		return 0;
 	case 'v':
 		cfg->verbosity++;
 		return 0;
@@ -327,6 +414,7 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 	cfg->cpus = 1;
 	cfg->mem_size = CONFIG_DEFAULT_MEM;
 	cfg->rng = true;
+	cfg->seccomp = true;
 	cfg->aia_mode = AIA_MODE_AUTO;
 	err[0] = '\0';
 
@@ -339,7 +427,14 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 		case OPT_VERSION:
 			return CONFIG_VERSION;
 		case '?':
-			if (optopt)
+			/* glibc: optopt is the option's value for a long
+			 * option given a value it does not take, 0 for an
+			 * unknown long option, the letter for a short one. */
+			if (optopt >= 256)
+				return fail(err, errlen, "'%s': %s takes no value",
+					    argv[optind - 1],
+					    long_name(optopt));
+			if (optopt > 0 && optopt < 128 && isgraph(optopt))
 				return fail(err, errlen, "unknown option '-%c'",
 					    optopt);
 			return fail(err, errlen, "unknown option '%s'",
@@ -358,6 +453,13 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 			    argv[optind]);
 	if (!cfg->kernel)
 		return fail(err, errlen, "--kernel: a kernel Image is required");
+	if (cfg->jail_dir && (!cfg->jail_uid_set || !cfg->jail_gid_set))
+		return fail(err, errlen, "--jail: needs --uid and --gid");
+	if (!cfg->jail_dir && (cfg->jail_uid_set || cfg->jail_gid_set ||
+			       cfg->new_pidns || cfg->new_netns))
+		return fail(err, errlen,
+			    "--uid, --gid, --new-pidns and --new-netns need "
+			    "--jail");
 	if (!cfg->cmdline)
 		cfg->cmdline = "console=ttyS0";
 	return CONFIG_RUN;

@@ -41,6 +41,15 @@ struct vm_config {
 	unsigned int nr_cpu_features_off;
 	bool no_reboot;
 	bool rng;
+	bool seccomp;			/* false: --seccomp=off (debugging) */
+	/* Test only (RIVET_SECCOMP_SELFTEST): the role that makes a forbidden
+	 * call right after its filter is in place, to prove it kills. */
+	const char *seccomp_selftest;
+	/* --jail: run confined in DIR as uid:gid (see docs/jail.md). */
+	const char *jail_dir;
+	uint32_t jail_uid, jail_gid;
+	bool jail_uid_set, jail_gid_set;
+	bool new_pidns, new_netns;
 	int verbosity;			/* -v count */
 	/* Storage for strings split out of option values. */
 	char *owned[CONFIG_MAX_DISKS + 2];
@@ -61,5 +70,8 @@ void config_usage(FILE *out);
 int config_parse_size(const char *s, uint64_t *out);
 
 const char *config_aia_mode_name(enum aia_mode mode);
+
+/* Is @name (lower case) an ISA extension --cpu-features knows? */
+bool config_isa_ext_known(const char *name);
 
 #endif

@@ -33,6 +33,7 @@ static void test_defaults(void **state)
 	assert_null(cfg.initrd);
 	assert_int_equal(cfg.nr_disks, 0);
 	assert_true(cfg.rng);
+	assert_true(cfg.seccomp);
 	assert_false(cfg.no_reboot);
 	assert_int_equal(cfg.aia_mode, AIA_MODE_AUTO);
 	config_free(&cfg);
@@ -50,7 +51,7 @@ static void test_full(void **state)
 			       "a.img", "--disk", "/dev/vdb,readonly",
 			       "--aia-mode", "hwaccel", "--dump-dtb", "x.dtb",
 			       "--cpu-features=-Zicboz,-sstc", "--no-reboot",
-			       "--no-rng", "-vv"),
+			       "--no-rng", "--seccomp=off", "-vv"),
 			 CONFIG_RUN);
 	assert_string_equal(cfg.initrd, "I");
 	assert_string_equal(cfg.cmdline, "quiet");
@@ -68,7 +69,26 @@ static void test_full(void **state)
 	assert_string_equal(cfg.cpu_features_off[1], "sstc");
 	assert_true(cfg.no_reboot);
 	assert_false(cfg.rng);
+	assert_false(cfg.seccomp);
 	assert_int_equal(cfg.verbosity, 2);
+	config_free(&cfg);
+}
+
+static void test_jail_options(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--jail", "/srv/j",
+			       "--uid", "1000", "--gid", "1001", "--new-pidns",
+			       "--new-netns"),
+			 CONFIG_RUN);
+	assert_string_equal(cfg.jail_dir, "/srv/j");
+	assert_int_equal(cfg.jail_uid, 1000);
+	assert_int_equal(cfg.jail_gid, 1001);
+	assert_true(cfg.new_pidns);
+	assert_true(cfg.new_netns);
 	config_free(&cfg);
 }
 
@@ -155,13 +175,27 @@ static void test_bad_values(void **state)
 	    "--cpu-features", "+v");
 	BAD("not an extension name", "--kernel", "K", "--cpu-features",
 	    "-z$");
+	BAD("--cpu-features: unknown extension 'zfoo'", "--kernel", "K",
+	    "--cpu-features", "-zicboz,-zfoo");
 	BAD("--cpu-features: empty list", "--kernel", "K", "--cpu-features",
 	    ",");
 	BAD("--cmdline: 1099 bytes", "--kernel", "K", "--cmdline", longcmd);
 	BAD("unknown option '--frobnicate'", "--kernel", "K", "--frobnicate");
 	BAD("unknown option '-q'", "--kernel", "K", "-q");
 	BAD("missing value", "--kernel");
+	BAD("'--no-reboot=yes': no-reboot takes no value", "--kernel", "K",
+	    "--no-reboot=yes");
 	BAD("unexpected argument 'extra'", "--kernel", "K", "extra");
+	BAD("--jail: needs --uid and --gid", "--kernel", "K", "--jail", "/j",
+	    "--uid", "1000");
+	BAD("need --jail", "--kernel", "K", "--uid", "1000");
+	BAD("need --jail", "--kernel", "K", "--new-pidns");
+	BAD("--uid: 'root' is not a numeric id", "--kernel", "K", "--jail",
+	    "/j", "--uid", "root", "--gid", "1");
+	BAD("--gid: '4294967295' is not a numeric id", "--kernel", "K",
+	    "--jail", "/j", "--uid", "1", "--gid", "4294967295");
+	BAD("--seccomp: 'maybe' is not on or off", "--kernel", "K",
+	    "--seccomp", "maybe");
 	BAD("--dump-dtb: empty file name", "--kernel", "K", "--dump-dtb", "");
 #undef BAD
 }
@@ -188,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_jail_options),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_reparse),

@@ -34,6 +34,8 @@ int vm_create(struct kvm_vm *vm, struct machine *m)
 
 	memset(vm, 0, sizeof(*vm));
 	vm->m = m;
+	pthread_mutex_init(&vm->gate_lock, NULL);
+	pthread_cond_init(&vm->gate_cond, NULL);
 	vm->vm_fd = vm->aia_fd = vm->stop_fd = -1;
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {

@@ -15,6 +15,7 @@
 
 #include "arch/riscv64/vm.h"
 #include "core/log.h"
+#include "seccomp/seccomp.h"
 
 #define CORE_REG(name)                                              \
 	(KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_CORE |    \
@@ -153,6 +154,21 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
+	if (vm->seccomp &&
+	    rivet_seccomp_install(RIVET_SECCOMP_VCPU,
+				  &(struct rivet_seccomp_ctx){
+					  .vm_fd = vm->vm_fd,
+					  .vcpu_fd = v->fd }) != 0) {
+		log_err("vCPU %u: cannot install the seccomp filter", v->id);
+		vm_request_exit(vm, VM_EXIT_ERROR);
+	}
+	if (vm->seccomp && v->id == 0)
+		seccomp_selftest(vm->m->cfg, "vcpu", vm->vm_fd);
+	pthread_mutex_lock(&vm->gate_lock);
+	while (!vm->gate_open)
+		pthread_cond_wait(&vm->gate_cond, &vm->gate_lock);
+	pthread_mutex_unlock(&vm->gate_lock);
+
 	while (atomic_load(&vm->exit) == VM_EXIT_NONE) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
@@ -195,9 +211,18 @@ int vm_start(struct kvm_vm *vm)
 	return 0;
 }
 
+void vm_open_gate(struct kvm_vm *vm)
+{
+	pthread_mutex_lock(&vm->gate_lock);
+	vm->gate_open = true;
+	pthread_cond_broadcast(&vm->gate_cond);
+	pthread_mutex_unlock(&vm->gate_lock);
+}
+
 enum vm_exit vm_stop(struct kvm_vm *vm)
 {
 	vm_request_exit(vm, VM_EXIT_STOP);
+	vm_open_gate(vm);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 

@@ -42,6 +42,12 @@ struct kvm_vm {
 	unsigned int nr_vcpus;
 	_Atomic int exit;	/* enum vm_exit: first writer wins */
 	bool dbcn;		/* SBI debug console enabled */
+	bool seccomp;		/* install per-thread filters */
+	/* vCPUs wait here, filtered, until the main thread has its filter
+	 * too: no guest instruction runs before every filter is in place. */
+	pthread_mutex_t gate_lock;
+	pthread_cond_t gate_cond;
+	bool gate_open;
 };
 
 /* Open /dev/kvm, create the VM and its RAM slot for m->ram; 0 or -errno
@@ -54,8 +60,11 @@ int vm_create_aia(struct kvm_vm *vm, enum aia_mode mode);
 /* Boot hart 0 at @entry with a1 = @fdt; the others stay stopped until the
  * guest starts them through SBI HSM. */
 int vm_setup_boot(struct kvm_vm *vm, uint64_t entry, uint64_t fdt);
-/* Start the vCPU threads. */
+/* Start the vCPU threads; each installs its seccomp filter (if enabled)
+ * and waits for vm_open_gate() before its first KVM_RUN. */
 int vm_start(struct kvm_vm *vm);
+/* Let the vCPUs run (call after the main thread's own filter). */
+void vm_open_gate(struct kvm_vm *vm);
 /* Record why the VM ends (first caller wins) and wake the main loop. */
 void vm_request_exit(struct kvm_vm *vm, enum vm_exit why);
 /* Stop and join the vCPU threads; returns the exit reason. */

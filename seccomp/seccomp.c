@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: MIT
+/* The allowlists: one table per thread role, each rule with the reason it
+ * exists (printed by `rivet seccomp`, listed in docs/seccomp.md).
+ *
+ * The lists are worked out for rivet's own code paths over static glibc
+ * 2.41 on riscv64, which uses the generic syscall table: ppoll (no poll),
+ * openat (no open), clone/clone3, pread64/pwrite64.  Names only, never
+ * numbers: libseccomp maps them for the native architecture, and the unit
+ * tests check each name is a real riscv64 syscall.
+ *
+ * Budgets for the microvm board (Firecracker's x86_64 figures): vcpu at most
+ * 27 distinct syscalls, main at most 50; the monitor is kept minimal. */
+#include "seccomp/seccomp.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/filter.h>
+#include <linux/kvm.h>
+#include <linux/seccomp.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* The request numbers the rules name.  They are the asm-generic encodings,
+ * identical on riscv64 and x86_64; both builds check it here. */
+_Static_assert(KVM_RUN == 0xae80, "KVM_RUN");
+_Static_assert(KVM_IRQ_LINE == 0x4008ae61, "KVM_IRQ_LINE");
+_Static_assert(TCGETS == 0x5401, "TCGETS");
+_Static_assert(TCSETS == 0x5402, "TCSETS");
+
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1	/* si_code of a seccomp SIGSYS (kernel ABI) */
+#endif
+
+enum arg_rule {
+	ARG_NONE,	/* any arguments */
+	ARG_IOCTL,	/* request (a1) == value; fd (a0) pinned per .fd */
+	ARG_NO_EXEC,	/* (prot (a2) & PROT_EXEC) == 0 */
+	ARG_KILL_SIG,	/* kill: sig (a1) == value */
+	ARG_TGKILL,	/* tgkill: tgid (a0) == own pid, sig (a2) == value */
+};
+
+enum fd_pin {
+	FD_ANY,
+	FD_STDIN,	/* fd 0 */
+	FD_VM,		/* ctx->vm_fd */
+	FD_VCPU,	/* ctx->vcpu_fd */
+};
+
+struct rule {
+	const char *sys;
+	enum arg_rule arg;
+	enum fd_pin fd;
+	unsigned long value;
+	const char *value_name;
+	const char *why;
+};
+
+#define ANY(s, w) { .sys = (s), .why = (w) }
+#define NOEXEC(s, w) { .sys = (s), .arg = ARG_NO_EXEC, .why = (w) }
+#define IOCTL(pin, req, w)                                               \
+	{ .sys = "ioctl", .arg = ARG_IOCTL, .fd = (pin), .value = (req),  \
+	  .value_name = #req, .why = (w) }
+#define KILL(sig, w)                                                     \
+	{ .sys = "kill", .arg = ARG_KILL_SIG, .value = (sig),             \
+	  .value_name = #sig, .why = (w) }
+#define TGKILL(sig, w)                                                   \
+	{ .sys = "tgkill", .arg = ARG_TGKILL, .value = (sig),             \
+	  .value_name = #sig, .why = (w) }
+
+/* A vCPU thread: KVM_RUN and the exits it serves itself (MMIO to the
+ * devices, SBI DBCN, the seed CSR).  17 syscalls (budget 27). */
+static const struct rule vcpu_rules[] = {
+	IOCTL(FD_VCPU, KVM_RUN, "run the guest: the vCPU loop"),
+	IOCTL(FD_VM, KVM_IRQ_LINE,
+	      "device interrupts raised while serving MMIO (UART, virtio)"),
+	ANY("write", "guest console output (UART, SBI DBCN) to stdout, log "
+		     "lines to stderr, eventfd wake-ups (VM end, console room)"),
+	ANY("pread64", "virtio-blk reads"),
+	ANY("pwrite64", "virtio-blk writes"),
+	ANY("fdatasync", "virtio-blk flush: acknowledged writes are durable"),
+	ANY("getrandom", "virtio-rng and the Zkr seed CSR"),
+	ANY("futex", "device and log mutexes under contention, glibc locks"),
+	ANY("clock_gettime", "log rate limiting (when the vDSO falls back to "
+			     "the syscall)"),
+	ANY("rt_sigreturn", "return from the SIGUSR1 kick that ends KVM_RUN"),
+	ANY("rt_sigprocmask", "glibc blocks all signals while a thread exits"),
+	NOEXEC("mmap", "malloc: thread arena and large chunks; never "
+		       "executable"),
+	NOEXEC("mprotect", "malloc: growing the thread's arena; never "
+			   "executable"),
+	ANY("munmap", "free of large chunks"),
+	ANY("madvise", "glibc releases the stack of an exiting thread "
+		       "(MADV_DONTNEED)"),
+	ANY("brk", "malloc falling back to the main arena"),
+	ANY("exit", "the vCPU thread ends (after the VM stopped)"),
+	ANY("exit_group", "_exit from the SIGSYS handler and fatal errors"),
+};
+
+/* A VM process's main thread once the vCPUs run: the event loop (console
+ * input, signals, the VM-end eventfd), the kick and join of the vCPUs,
+ * teardown and _exit.  16 syscalls (budget 50). */
+static const struct rule main_rules[] = {
+	ANY("ppoll", "the event loop: glibc's poll() on riscv64"),
+	ANY("read", "console input (stdin), the signalfd, eventfds"),
+	ANY("write", "log lines to stderr, eventfd write (VM end), fflush "
+		     "before _exit"),
+	IOCTL(FD_VM, KVM_IRQ_LINE,
+	      "UART receive interrupt when host input arrives"),
+	ANY("futex", "device and log mutexes, pthread_join, the exit lock "
+		     "pthread_kill takes"),
+	ANY("getpid", "pthread_kill: tgkill names the process"),
+	TGKILL(SIGUSR1, "kick a vCPU thread out of KVM_RUN (pthread_kill); "
+			"own process only"),
+	ANY("rt_sigprocmask", "pthread_kill blocks signals around the exit "
+			      "lock"),
+	ANY("rt_sigreturn", "return from the SIGUSR1 handler if the process "
+			    "(not a vCPU) is sent SIGUSR1"),
+	ANY("clock_gettime", "log rate limiting (when the vDSO falls back to "
+			     "the syscall)"),
+	ANY("close", "teardown: device, vCPU, VM and KVM descriptors"),
+	ANY("munmap", "teardown: guest RAM, kvm_run areas, thread stacks "
+		      "after join, large chunks"),
+	NOEXEC("mmap", "malloc of large chunks; never executable"),
+	ANY("madvise", "free of chunks from a vCPU thread's arena"),
+	ANY("brk", "malloc in the main arena"),
+	ANY("exit_group", "_exit at the end of the VM process; the SIGSYS "
+			  "handler"),
+};
+
+/* A process that only waits for its VM process, once it will fork no more
+ * (a forked child inherits the filter, so it goes on after the last fork;
+ * see docs/seccomp.md): the monitor, or the jail's waiter outside a new PID
+ * namespace.  Wait, forward stop signals, restore the terminal, exit.
+ * 12 syscalls. */
+static const struct rule monitor_rules[] = {
+	ANY("wait4", "waitpid for the VM process"),
+	ANY("read", "the signalfd (SIGINT, SIGTERM, SIGHUP, SIGCHLD)"),
+	ANY("rt_sigtimedwait", "sigwaitinfo: the PID-namespace waiter's "
+			       "signals (--new-pidns)"),
+	ANY("rt_sigprocmask", "the PID-namespace waiter restores its signal "
+			      "mask"),
+	KILL(SIGINT, "forward a stop signal to the VM process"),
+	KILL(SIGTERM, "forward a stop signal to the VM process"),
+	KILL(SIGHUP, "forward a stop signal to the VM process"),
+	IOCTL(FD_STDIN, TCGETS, "tcsetattr reads the terminal back (glibc "
+				"2.41); fd 0 only"),
+	IOCTL(FD_STDIN, TCSETS, "restore the terminal mode (tcsetattr "
+				"TCSANOW); fd 0 only"),
+	ANY("write", "log lines to stderr, fflush of stdout"),
+	ANY("close", "the signalfd at the end"),
+	ANY("brk", "malloc/free in the main arena"),
+	NOEXEC("mmap", "malloc of large chunks; never executable"),
+	ANY("munmap", "free of large chunks"),
+	ANY("exit_group", "exit with the VM's status; the SIGSYS handler"),
+};
+
+#define NRULES(t) (sizeof(t) / sizeof((t)[0]))
+
+static const struct role_def {
+	const char *name;
+	const struct rule *rules;
+	unsigned int nr_rules;
+} roles[RIVET_SECCOMP_NR_ROLES] = {
+	[RIVET_SECCOMP_MONITOR] = { "monitor", monitor_rules,
+				    NRULES(monitor_rules) },
+	[RIVET_SECCOMP_MAIN] = { "main", main_rules, NRULES(main_rules) },
+	[RIVET_SECCOMP_VCPU] = { "vcpu", vcpu_rules, NRULES(vcpu_rules) },
+};
+
+/* Boards with an audited allowlist (the same for every role's device set
+ * today; a board with other devices gets its own review). */
+static const char *const boards[] = { "microvm" };
+
+static const struct role_def *role_def(enum rivet_seccomp_role role)
+{
+	if ((unsigned int)role >= RIVET_SECCOMP_NR_ROLES)
+		return NULL;
+	return &roles[role];
+}
+
+const char *rivet_seccomp_role_name(enum rivet_seccomp_role role)
+{
+	const struct role_def *rd = role_def(role);
+
+	return rd ? rd->name : NULL;
+}
+
+int rivet_seccomp_role_parse(const char *name, enum rivet_seccomp_role *out)
+{
+	for (unsigned int i = 0; name && i < RIVET_SECCOMP_NR_ROLES; i++) {
+		if (!strcmp(name, roles[i].name)) {
+			*out = (enum rivet_seccomp_role)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *rivet_seccomp_rule_syscall(enum rivet_seccomp_role role,
+				       unsigned int i)
+{
+	const struct role_def *rd = role_def(role);
+
+	return rd && i < rd->nr_rules ? rd->rules[i].sys : NULL;
+}
+
+int rivet_seccomp_count(enum rivet_seccomp_role role)
+{
+	const struct role_def *rd = role_def(role);
+	int n = 0;
+
+	if (!rd)
+		return -EINVAL;
+	for (unsigned int i = 0; i < rd->nr_rules; i++) {
+		unsigned int j = 0;
+
+		while (j < i && strcmp(rd->rules[j].sys, rd->rules[i].sys))
+			j++;
+		n += j == i;
+	}
+	return n;
+}
+
+/* ---- violation: the SIGSYS handler ------------------------------------- */
+
+/* Syscall names by number, resolved before any filter is loaded: the
+ * handler only looks them up (async-signal-safe). */
+#define SYS_NAMES_MAX 1024
+static char *sys_names[SYS_NAMES_MAX];
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+/* The role of the filter on this thread (for the message); -1: none. */
+static __thread int thread_role = -1;
+
+static void load_names(void)
+{
+	for (int nr = 0; nr < SYS_NAMES_MAX; nr++)
+		sys_names[nr] = seccomp_syscall_resolve_num_arch(
+			SCMP_ARCH_NATIVE, nr);
+}
+
+static size_t put_str(char *buf, size_t len, size_t cap, const char *s)
+{
+	while (*s && len < cap)
+		buf[len++] = *s++;
+	return len;
+}
+
+static size_t put_int(char *buf, size_t len, size_t cap, int v)
+{
+	char tmp[16];
+	unsigned int u = v < 0 ? 0U - (unsigned int)v : (unsigned int)v;
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[n++] = '-';
+	while (n && len < cap)
+		buf[len++] = tmp[--n];
+	return len;
+}
+
+static void sigsys_handler(int sig, siginfo_t *si, void *uctx)
+{
+	const char *role = rivet_seccomp_role_name(
+		(enum rivet_seccomp_role)thread_role);
+	char msg[192];
+	size_t len = 0, cap = sizeof(msg) - 1;
+	ssize_t ignored;
+
+	(void)sig;
+	(void)uctx;
+	len = put_str(msg, len, cap, "rivet: seccomp: ");
+	len = put_str(msg, len, cap, role ? role : "unfiltered");
+	if (si->si_code == SYS_SECCOMP) {
+		int nr = si->si_syscall;
+		const char *name = nr >= 0 && nr < SYS_NAMES_MAX ?
+					   sys_names[nr] : NULL;
+
+		len = put_str(msg, len, cap,
+			      " thread made forbidden syscall ");
+		len = put_str(msg, len, cap, name ? name : "unknown");
+		len = put_str(msg, len, cap, " (");
+		len = put_int(msg, len, cap, nr);
+		len = put_str(msg, len, cap, ")");
+	} else {
+		len = put_str(msg, len, cap, " thread got SIGSYS from pid ");
+		len = put_int(msg, len, cap, si->si_pid);
+	}
+	msg[len++] = '\n';
+	ignored = write(STDERR_FILENO, msg, len);
+	(void)ignored;
+	/* exit_group itself, not _exit: nothing (not even a sanitizer's exit
+	 * hook) may run more syscalls now. */
+	syscall(SYS_exit_group, RIVET_EXIT_SECCOMP);
+	_exit(RIVET_EXIT_SECCOMP);	/* not reached */
+}
+
+/* ---- building and loading ---------------------------------------------- */
+
+static int pinned_fd(enum fd_pin pin, const struct rivet_seccomp_ctx *ctx)
+{
+	switch (pin) {
+	case FD_STDIN:
+		return STDIN_FILENO;
+	case FD_VM:
+		return ctx ? ctx->vm_fd : -1;
+	case FD_VCPU:
+		return ctx ? ctx->vcpu_fd : -1;
+	default:
+		return -1;
+	}
+}
+
+static int add_rule(scmp_filter_ctx f, const struct rule *r,
+		    const struct rivet_seccomp_ctx *ctx)
+{
+	int nr = seccomp_syscall_resolve_name(r->sys);
+	struct scmp_arg_cmp cmp[2];
+	unsigned int n = 0;
+	int fd;
+
+	/* Negative: unknown, or a pseudo-syscall this architecture lacks. */
+	if (nr < 0)
+		return -EINVAL;
+	switch (r->arg) {
+	case ARG_IOCTL:
+		cmp[n++] = SCMP_A1(SCMP_CMP_EQ, r->value);
+		fd = pinned_fd(r->fd, ctx);
+		if (fd >= 0)
+			cmp[n++] = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fd);
+		break;
+	case ARG_NO_EXEC:
+		cmp[n++] = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
+		break;
+	case ARG_KILL_SIG:
+		cmp[n++] = SCMP_A1(SCMP_CMP_EQ, r->value);
+		break;
+	case ARG_TGKILL:
+		cmp[n++] = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
+		cmp[n++] = SCMP_A2(SCMP_CMP_EQ, r->value);
+		break;
+	default:
+		break;
+	}
+	return seccomp_rule_add_exact_array(f, SCMP_ACT_ALLOW, nr, n, cmp);
+}
+
+/* Build @rd's filter and copy the BPF program into @insns.  libseccomp's
+ * memory is freed before the filter is loaded, so nothing it does runs
+ * under the filter. */
+static int build(const struct role_def *rd,
+		 const struct rivet_seccomp_ctx *ctx, struct sock_filter *insns,
+		 unsigned short *nr_insns)
+{
+	scmp_filter_ctx f = seccomp_init(SCMP_ACT_TRAP);
+	off_t size;
+	int ret, fd = -1;
+
+	if (!f)
+		return -ENOMEM;
+	ret = seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH,
+			       SCMP_ACT_KILL_PROCESS);
+	for (unsigned int i = 0; !ret && i < rd->nr_rules; i++)
+		ret = add_rule(f, &rd->rules[i], ctx);
+	if (ret)
+		goto out;
+	fd = memfd_create("rivet-seccomp", MFD_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = seccomp_export_bpf(f, fd);
+	if (ret)
+		goto out;
+	size = lseek(fd, 0, SEEK_END);
+	if (size <= 0 || size % (off_t)sizeof(*insns) ||
+	    size > (off_t)(BPF_MAXINSNS * sizeof(*insns))) {
+		ret = size < 0 ? -errno : -E2BIG;
+		goto out;
+	}
+	if (pread(fd, insns, (size_t)size, 0) != size) {
+		ret = -EIO;
+		goto out;
+	}
+	*nr_insns = (unsigned short)(size / (off_t)sizeof(*insns));
+out:
+	if (fd >= 0)
+		close(fd);
+	seccomp_release(f);
+	return ret;
+}
+
+int rivet_seccomp_install(enum rivet_seccomp_role role,
+			  const struct rivet_seccomp_ctx *ctx)
+{
+	const struct role_def *rd = role_def(role);
+	struct sock_filter insns[BPF_MAXINSNS];
+	struct sock_fprog prog = { .filter = insns };
+	struct sigaction sa;
+	sigset_t set;
+	uint8_t warm;
+	int ret;
+
+	if (!rd)
+		return -EINVAL;
+	pthread_once(&names_once, load_names);
+	ret = build(rd, ctx, insns, &prog.len);
+	if (ret)
+		return ret;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = sigsys_handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigfillset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL))
+		return -errno;
+	/* A blocked SIGSYS would still kill (the kernel forces it), but
+	 * silently: unblock it so the handler names the syscall. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGSYS);
+	ret = pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	if (ret)
+		return -ret;
+	/* The first trim of a thread arena makes glibc open
+	 * /proc/sys/vm/overcommit_memory: never trim, never open. */
+	mallopt(M_TRIM_THRESHOLD, INT_MAX);
+	/* Where glibc serves getrandom from the vDSO, a thread's first call
+	 * allocates its state (and may read /sys): do it now. */
+	if (getrandom(&warm, sizeof(warm), GRND_NONBLOCK) < 0)
+		warm = 0;	/* no entropy yet: nothing to warm */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	thread_role = (int)role;
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)) {
+		ret = -errno;
+		thread_role = -1;
+		return ret;
+	}
+	return 0;
+}
+
+/* ---- audit listing ------------------------------------------------------ */
+
+static const char *pin_name(enum fd_pin pin)
+{
+	switch (pin) {
+	case FD_STDIN:
+		return "0";
+	case FD_VM:
+		return "vm_fd";
+	case FD_VCPU:
+		return "vcpu_fd";
+	default:
+		return NULL;
+	}
+}
+
+static void format_args(const struct rule *r, char *buf, size_t size)
+{
+	const char *pin = pin_name(r->fd);
+
+	switch (r->arg) {
+	case ARG_IOCTL:
+		snprintf(buf, size, "%s%s%srequest == %s (%#lx)",
+			 pin ? "fd == " : "", pin ? pin : "", pin ? " && " : "",
+			 r->value_name, r->value);
+		break;
+	case ARG_NO_EXEC:
+		snprintf(buf, size, "(prot & PROT_EXEC) == 0");
+		break;
+	case ARG_KILL_SIG:
+		snprintf(buf, size, "sig == %s (%lu)", r->value_name,
+			 r->value);
+		break;
+	case ARG_TGKILL:
+		snprintf(buf, size, "tgid == own pid && sig == %s (%lu)",
+			 r->value_name, r->value);
+		break;
+	default:
+		snprintf(buf, size, "-");
+		break;
+	}
+}
+
+static bool board_known(const char *board)
+{
+	for (size_t i = 0; board && i < sizeof(boards) / sizeof(boards[0]);
+	     i++)
+		if (!strcmp(board, boards[i]))
+			return true;
+	return false;
+}
+
+int rivet_seccomp_print(FILE *out, const char *board,
+			enum rivet_seccomp_role role)
+{
+	const struct role_def *rd = role_def(role);
+	char args[96];
+
+	if (!rd || !board_known(board))
+		return -EINVAL;
+	fprintf(out, "# rivet seccomp allowlist: board %s, role %s: "
+		"%d syscalls, %u rules\n", board, rd->name,
+		rivet_seccomp_count(role), rd->nr_rules);
+	fprintf(out, "# anything else: SIGSYS, \"rivet: seccomp: %s thread "
+		"made forbidden syscall NAME (NR)\", exit status %d\n",
+		rd->name, RIVET_EXIT_SECCOMP);
+	for (unsigned int i = 0; i < rd->nr_rules; i++) {
+		format_args(&rd->rules[i], args, sizeof(args));
+		fprintf(out, "%-15s %-44s # %s\n", rd->rules[i].sys, args,
+			rd->rules[i].why);
+	}
+	return 0;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* Per-thread seccomp allowlists, one per thread role (docs/seccomp.md).
+ *
+ * Each thread installs its own filter before it handles anything a guest
+ * controls; filters are built by syscall *name* with libseccomp for the
+ * native architecture, so the same tables serve riscv64 (rivet) and x86_64
+ * (the unit tests).  Anything not on the list raises SIGSYS; the handler
+ * installed here writes
+ *     rivet: seccomp: <role> thread made forbidden syscall <name> (<nr>)
+ * to stderr and ends the whole process with RIVET_EXIT_SECCOMP. */
+#ifndef RIVET_SECCOMP_H
+#define RIVET_SECCOMP_H
+
+#include <stdio.h>
+
+/* Exit status of a process killed for a forbidden syscall (Firecracker's
+ * value; documented in docs/seccomp.md and docs/user-guide.md). */
+#define RIVET_EXIT_SECCOMP 148
+
+enum rivet_seccomp_role {
+	RIVET_SECCOMP_MONITOR,	/* the parent process: waits, forwards signals */
+	RIVET_SECCOMP_MAIN,	/* a VM process's event loop (main thread) */
+	RIVET_SECCOMP_VCPU,	/* a vCPU thread */
+};
+#define RIVET_SECCOMP_NR_ROLES 3
+
+/* What argument rules pin to file descriptors.  Any fd < 0 (or a NULL
+ * context) leaves that rule unpinned: the request number is still exact. */
+struct rivet_seccomp_ctx {
+	int vm_fd;	/* KVM_IRQ_LINE only on this fd (main, vcpu) */
+	int vcpu_fd;	/* KVM_RUN only on this fd (vcpu) */
+};
+
+/* Install @role's filter on the calling thread only (threads created later
+ * inherit it).  Also installs the SIGSYS handler (process-wide), unblocks
+ * SIGSYS in this thread, sets PR_SET_NO_NEW_PRIVS and turns off malloc
+ * trimming (see docs/seccomp.md: a first arena trim reads /proc).  Returns 0
+ * or -errno; on failure no filter is installed. */
+int rivet_seccomp_install(enum rivet_seccomp_role role,
+			  const struct rivet_seccomp_ctx *ctx);
+
+/* Print @role's allowlist for @board (names, argument rules, reasons) in
+ * the format of `rivet seccomp`.  0, or -EINVAL for an unknown board/role. */
+int rivet_seccomp_print(FILE *out, const char *board,
+			enum rivet_seccomp_role role);
+
+/* "monitor", "main", "vcpu" -> role; 0 or -EINVAL. */
+int rivet_seccomp_role_parse(const char *name, enum rivet_seccomp_role *out);
+/* The role's name, or NULL for a bad value. */
+const char *rivet_seccomp_role_name(enum rivet_seccomp_role role);
+
+/* Distinct syscalls in @role's list (the budget figure), or -EINVAL. */
+int rivet_seccomp_count(enum rivet_seccomp_role role);
+/* Syscall name of rule @i of @role (several rules may name one syscall,
+ * e.g. one per ioctl request), or NULL past the last rule. */
+const char *rivet_seccomp_rule_syscall(enum rivet_seccomp_role role,
+				       unsigned int i);
+
+/* `rivet seccomp [--board B] [--role R]` (argv[0] is "seccomp"): prints the
+ * allowlists for audits.  Returns the exit status: 0, or 2 on bad usage. */
+int rivet_seccomp_cmd(int argc, char *argv[]);
+
+struct vm_config;
+/* Test hook: if cfg->seccomp_selftest names @role ("vcpu", "main",
+ * "monitor"), make a forbidden openat (or, for "<role>-ioctl", an ioctl
+ * not on the list, KVM_CREATE_VCPU on @vm_fd) so the tests can see the
+ * filter kill the process.  Call right after the role's filter is in. */
+void seccomp_selftest(const struct vm_config *cfg, const char *role,
+		      int vm_fd);
+
+#endif
