@@ -124,10 +124,20 @@ static void main_loop(struct kvm_vm *vm, struct vmm_session *st)
 /* Everything that comes from the user's files, before KVM is touched:
  * errors here are the user's (exit 2). */
 static int assemble(struct machine *m, const struct board *board,
-		    struct boot_layout *boot)
+		    struct boot_layout *boot, int *dump_fd)
 {
 	const struct vm_config *cfg = m->cfg;
 	int ret;
+
+	if (cfg->dump_dtb) {
+		*dump_fd = open(cfg->dump_dtb,
+				O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (*dump_fd < 0) {
+			log_err("--dump-dtb: cannot open %s: %s", cfg->dump_dtb,
+				strerror(errno));
+			return -errno;
+		}
+	}
 
 	ret = gmem_alloc(&m->ram, board->ram_base, cfg->mem_size);
 	if (ret) {
@@ -145,20 +155,8 @@ static int assemble(struct machine *m, const struct board *board,
 	return board->create_devices(m);
 }
 
-static int write_file(const char *path, const void *buf, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, buf, len);
-	if (close(fd) || n != (ssize_t)len)
-		return n < 0 ? -errno : -EIO;
-	return 0;
-}
-
-static int install_fdt(struct machine *m, const struct boot_layout *boot)
+static int install_fdt(struct machine *m, const struct boot_layout *boot,
+		       int dump_fd)
 {
 	static uint8_t fdt[MACHINE_FDT_MAX];
 	size_t size;
@@ -168,16 +166,17 @@ static int install_fdt(struct machine *m, const struct boot_layout *boot)
 	if (ret)
 		return ret;
 	size = fdt_totalsize(fdt);
-	if (m->cfg->dump_dtb) {
-		ret = write_file(m->cfg->dump_dtb, fdt, size);
-		if (ret) {
-			log_err("--dump-dtb: cannot write %s: %s",
-				m->cfg->dump_dtb, strerror(-ret));
-			return ret;
-		}
+	if (dump_fd >= 0 && write(dump_fd, fdt, size) != (ssize_t)size) {
+		log_err("--dump-dtb: cannot write %s: %s", m->cfg->dump_dtb,
+			strerror(errno ? errno : EIO));
+		return -EIO;
 	}
-	if (size > boot->fdt_max)
+	if (size > boot->fdt_max) {
+		log_err("device tree of %zu bytes does not fit the %llu "
+			"reserved for it", size,
+			(unsigned long long)boot->fdt_max);
 		return -ENOSPC;
+	}
 	return gmem_write(&m->ram, boot->fdt_addr, fdt, size);
 }
 
@@ -189,20 +188,24 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 	struct boot_layout boot;
 	struct kvm_vm vm;
 	enum vm_exit why = VM_EXIT_ERROR;
-	int status = EXIT_USAGE;
+	int status = EXIT_USAGE, dump_fd = -1;
 
 	memset(&vm, 0, sizeof(vm));
 	vm.kvm_fd = vm.vm_fd = vm.aia_fd = vm.stop_fd = -1;
-	if (assemble(&m, board, &boot))
+	if (assemble(&m, board, &boot, &dump_fd))
 		goto out;
 	bus_seal(&m.bus);
 	status = EXIT_VM_ERROR;
 	if (vm_create(&vm, &m) || vm_create_vcpus(&vm) ||
 	    vm_create_aia(&vm, cfg->aia_mode))
 		goto out;
-	if (install_fdt(&m, &boot) ||
+	if (install_fdt(&m, &boot, dump_fd) ||
 	    vm_setup_boot(&vm, boot.kernel_addr, boot.fdt_addr))
 		goto out;
+	if (dump_fd >= 0) {
+		close(dump_fd);
+		dump_fd = -1;
+	}
 	vm.seccomp = cfg->seccomp;
 	if (vm_start(&vm) == 0) {
 		/* After the threads exist (a filtered thread cannot create
@@ -237,6 +240,8 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 		break;
 	}
 out:
+	if (dump_fd >= 0)
+		close(dump_fd);
 	machine_destroy_devices(&m);
 	vm_destroy(&vm);
 	gmem_free(&m.ram);

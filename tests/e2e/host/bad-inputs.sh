@@ -46,6 +46,7 @@ expect ram-too-small 2 "larger --memory" -- run --kernel $K --memory 16M
 expect initrd-too-big 2 "larger --memory" -- run --kernel $K --initrd /tmp/big.img --memory 64M
 expect missing-disk 2 "cannot open /nope" -- run --kernel $K --disk /nope
 expect disk-option 2 "--disk: unknown option 'cache=none'" -- run --kernel $K --disk /tmp/big.img,cache=none
+expect dump-dtb-dir 2 "--dump-dtb: cannot open /tmp/adir" -- run --kernel $K --dump-dtb /tmp/adir
 expect memory-size 2 "--memory: '12X' is not a size" -- run --kernel $K --memory 12X
 expect memory-range 2 "--memory: 128G is out of range" -- run --kernel $K --memory 128G
 expect cpus-zero 2 "--cpus: '0'" -- run --kernel $K --cpus 0
