@@ -30,7 +30,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 
 HOST_PKGS="debootstrap cpio xz-utils zstd gzip device-tree-compiler
 	libcmocka-dev libfdt-dev libseccomp-dev gcc make pkg-config git
-	coreutils util-linux kmod ca-certificates"
+	coreutils util-linux kmod ca-certificates clang libclang-rt-14-dev"
 CHROOT_PKGS="gcc-riscv64-linux-gnu libc6-dev:riscv64 libfdt-dev:riscv64 libseccomp-dev:riscv64 linux-libc-dev make pkgconf acpica-tools"
 
 # stage_key STAGE: identifies what the stage does (its code and inputs); a

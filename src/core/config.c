@@ -430,13 +430,20 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 			/* glibc: optopt is the option's value for a long
 			 * option given a value it does not take, 0 for an
 			 * unknown long option, the letter for a short one. */
-			if (optopt >= 256)
+			if (optopt >= 256 || optopt == 'h' || optopt == 'v')
 				return fail(err, errlen, "'%s': %s takes no value",
 					    argv[optind - 1],
 					    long_name(optopt));
 			if (optopt > 0 && optopt < 128 && isgraph(optopt))
 				return fail(err, errlen, "unknown option '-%c'",
 					    optopt);
+			/* Any other byte (optopt is a plain char: negative
+			 * above 0x7f): getopt may still be inside the
+			 * argument, so argv[optind - 1] is not it. */
+			if (optopt)
+				return fail(err, errlen,
+					    "unknown option byte 0x%02x after '-'",
+					    (unsigned char)optopt);
 			return fail(err, errlen, "unknown option '%s'",
 				    argv[optind - 1]);
 		case ':':

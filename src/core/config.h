@@ -51,8 +51,11 @@ struct vm_config {
 	bool jail_uid_set, jail_gid_set;
 	bool new_pidns, new_netns;
 	int verbosity;			/* -v count */
-	/* Storage for strings split out of option values. */
-	char *owned[CONFIG_MAX_DISKS + 2];
+	/* Storage for strings split out of option values: one per --disk
+	 * (at most CONFIG_MAX_DISKS), one per --cpu-features (each adds at
+	 * least one entry, so at most CONFIG_MAX_FEATURES), and the one
+	 * whose option was then refused. */
+	char *owned[CONFIG_MAX_DISKS + CONFIG_MAX_FEATURES + 1];
 	unsigned int nr_owned;
 };
 

@@ -56,6 +56,9 @@ static uint64_t now_ms(void)
 
 /* Caller holds log_lock. */
 static void emit(enum log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void emit(enum log_level level, const char *fmt, va_list ap)
 {
 	nr_messages++;
 	if (level > cur_level)

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the fuzz targets (tests/fuzz/fuzz_*.c) and the seed generator
+ * (tests/fuzz/mkseeds.c): the input reader, guest RAM, a quiet log, a fake
+ * interrupt chip, and the input formats (opcodes and layouts).
+ *
+ * Every target is deterministic: all it does follows from the input bytes
+ * (virtio-rng's entropy comes from the getrandom() below, reset per input;
+ * the disk serial virtio-blk derives from the image's inode is fixed for
+ * the life of the process).  A failed check of an invariant is a crash:
+ * FUZZ_CHECK() prints the condition and aborts. */
+#ifndef RIVET_FUZZ_H
+#define RIVET_FUZZ_H
+
+#include <endian.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/gmem.h"
+#include "core/irq.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* ---- input formats (shared with mkseeds.c) ------------------------------ */
+
+/* Guest RAM of every virtio target starts here. */
+#define FZ_RAM_BASE	0x80000000ULL
+
+/* fuzz_virtq: [u8 cfg][u8 size][areas][u16 n][n bytes of RAM][ops...]
+ * cfg bits 0-3: log2 max_size; bit 4: indirect negotiated; bit 5: areas
+ * are 3 raw u64 guest addresses, else 3 u32 offsets from FZ_RAM_BASE.
+ * size: < 16 means 1 << size, else the raw (invalid) value. */
+#define FZ_VQ_RAM_SIZE		0x40000ULL	/* 256 KiB */
+#define FZ_VQ_CFG_INDIRECT	0x10
+#define FZ_VQ_CFG_RAW_AREAS	0x20
+enum fz_vq_op {
+	FZ_VQ_POP,	/* [u32 written]: pop, check, push */
+	FZ_VQ_POP_RW,	/* [u16 roff][u16 rlen][u16 woff][u16 wlen] */
+	FZ_VQ_PUBLISH,	/* [u16 head]: avail ring entry + idx++ */
+	FZ_VQ_POKE,	/* [u32 off][u8 len][len bytes] into RAM */
+	FZ_VQ_NEED_IRQ,
+	FZ_VQ_DISABLE,
+	FZ_VQ_ENABLE,	/* [u8 indirect] */
+	FZ_VQ_RESET,	/* [u8 size][3 x u32 area offsets] */
+	FZ_VQ_NR_OPS
+};
+
+/* fuzz_virtio_mmio: [u8 cfg][u16 n][n bytes of RAM][ops...]
+ * cfg bit 0: disk read-only; bits 1-2: disk size (FZ_DISK_SIZES). */
+#define FZ_MMIO_RAM_SIZE	0x10000ULL	/* 64 KiB */
+#define FZ_MMIO_BLK_BASE	0x10001000ULL
+#define FZ_MMIO_RNG_BASE	0x10002000ULL
+#define FZ_MMIO_WINDOW		0x1000ULL
+#define FZ_DISK_SIZES		{ 0, 512, 8192, 8192 + 100 }
+enum fz_mmio_op {
+	FZ_MMIO_READ,	/* [u8 sel][u16 off]: sel bits 0-1 width 1/2/4/8,
+			 * bits 2-3 device: blk, rng, raw address (u64
+			 * instead of u16), blk with odd width (3) */
+	FZ_MMIO_WRITE,	/* like READ, then [u64 value] */
+	FZ_MMIO_NOTIFY,	/* [u8 dev][u8 queue] */
+	FZ_MMIO_INIT,	/* [u8 dev][u64 feature mask][u16 qsize]
+			 * [3 x u16 ring offsets in RAM]: the Linux probe */
+	FZ_MMIO_POKE,	/* [u16 off][u8 len][len bytes] into RAM */
+	FZ_MMIO_RESET,	/* [u8 dev]: the board's reset */
+	FZ_MMIO_STATUS,	/* [u8 dev][u8 status] */
+	FZ_MMIO_NR_OPS
+};
+
+/* fuzz_virtio_blk: [u8 cfg][u8 log2 qsize (mod 9)][requests...]
+ * cfg bit 0: read-only; bit 1: negotiate INDIRECT_DESC; bits 2-3: disk
+ * size (FZ_DISK_SIZES).  A request:
+ * [u8 kind][u8 sector, or u64 if kind bit 6][u32 type if kind type 4]
+ * [u8 header length if kind bit 5][u8 cut if kind bit 4]
+ * [u8 nseg (mod 9)][nseg x (u16 len, u8 flags)][u8 status len (mod 4)]
+ * [u8 notify]
+ * kind bits 0-2: type IN, OUT, FLUSH, GET_ID, raw, IN, OUT, IN; bit 3: in
+ * an indirect table; bit 4: header split in two descriptors at cut; bit 5:
+ * header shorter than 16 bytes.  Data segments are device-writable unless
+ * the type is OUT; seg flags bit 0 flips that.  notify: non-zero publishes
+ * the requests made so far and notifies (a full ring does it too). */
+#define FZ_BLK_RAM_SIZE		0x40000ULL	/* 256 KiB */
+#define FZ_BLK_KIND_TYPE	0x07
+#define FZ_BLK_KIND_INDIRECT	0x08
+#define FZ_BLK_KIND_SPLIT_HDR	0x10
+#define FZ_BLK_KIND_SHORT_HDR	0x20
+#define FZ_BLK_KIND_SECTOR64	0x40
+#define FZ_BLK_SEG_FLIP		0x01
+
+/* fuzz_uart: [ops...] */
+enum fz_uart_op {
+	FZ_UART_READ,	/* [u8 off][u8 width] */
+	FZ_UART_WRITE,	/* [u8 off][u8 width][u8 value] */
+	FZ_UART_INPUT,	/* [u8 len][len bytes] */
+	FZ_UART_RESET,
+	FZ_UART_NR_OPS
+};
+
+/* fuzz_loader: [u8 flags][6 x u64 loader_plan args][u8 ram base sel]
+ * [u8 RAM in 256 KiB units][u32 fdt_max][u32 initrd size]
+ * [u32 kernel pad][kernel file bytes...]
+ * flags bit 0: an initrd; bits 1-2: kernel path kind (file, directory,
+ * character device, missing); bit 3: initrd path missing. */
+#define FZ_LD_RAM_MAX		(16ULL << 20)
+#define FZ_LD_PAD_MAX		(2ULL << 20)
+
+/* fuzz_config: NUL-separated arguments after "run". */
+#define FZ_CFG_MAX_ARGS		64
+
+/* ---- input reader ------------------------------------------------------- */
+
+/* Little-endian reads past the end of the input give zeros. */
+struct fin {
+	const uint8_t *p;
+	size_t left;
+};
+
+static inline uint8_t fin_u8(struct fin *in)
+{
+	if (!in->left)
+		return 0;
+	in->left--;
+	return *in->p++;
+}
+
+static inline uint64_t fin_le(struct fin *in, unsigned int bytes)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < bytes; i++)
+		v |= (uint64_t)fin_u8(in) << (8 * i);
+	return v;
+}
+
+static inline uint16_t fin_u16(struct fin *in)
+{
+	return (uint16_t)fin_le(in, 2);
+}
+
+static inline uint32_t fin_u32(struct fin *in)
+{
+	return (uint32_t)fin_le(in, 4);
+}
+
+static inline uint64_t fin_u64(struct fin *in)
+{
+	return fin_le(in, 8);
+}
+
+/* Copy up to @len bytes to @dst, zero-filling what the input lacks. */
+static inline void fin_bytes(struct fin *in, void *dst, size_t len)
+{
+	size_t n = len < in->left ? len : in->left;
+
+	memcpy(dst, in->p, n);
+	memset((uint8_t *)dst + n, 0, len - n);
+	in->p += n;
+	in->left -= n;
+}
+
+/* ---- checks, logging, guest RAM (targets only) --------------------------- */
+
+#ifndef FUZZ_NO_RUNTIME
+
+#define FUZZ_CHECK(cond)                                                    \
+	do {                                                                \
+		if (!(cond)) {                                              \
+			fprintf(fuzz_err, "%s:%d: check failed: %s\n",       \
+				__FILE__, __LINE__, #cond);                 \
+			abort();                                            \
+		}                                                           \
+	} while (0)
+
+/* Where checks report: the real stderr, kept when fuzz_quiet() sends the
+ * rivet log away. */
+static FILE *fuzz_err;
+
+/* rivet logs every rejected guest access (rate-limited) and every bad
+ * input file: at thousands of inputs a second that is all noise.  Send the
+ * log to /dev/null unless RIVET_FUZZ_LOG is set.  Only the stdio stream is
+ * swapped: the sanitizers and libFuzzer keep writing to the real stderr. */
+static inline void fuzz_quiet(void)
+{
+	FILE *null;
+
+	if (fuzz_err)
+		return;
+	fuzz_err = stderr;
+	if (getenv("RIVET_FUZZ_LOG"))
+		return;
+	null = fopen("/dev/null", "w");
+	if (null)
+		stderr = null;
+}
+
+/* Guest RAM for the whole process, from the (ASan) heap rather than
+ * gmem_alloc()'s mmap: a byte read or written just outside guest RAM is
+ * then a reported heap-buffer-overflow, not a silent access to whatever
+ * mapping follows.  Page-aligned like real RAM; zeroed by fuzz_ram_fill(). */
+static inline struct gmem *fuzz_ram(uint64_t base, uint64_t size)
+{
+	static struct gmem gm;
+
+	if (!gm.host) {
+		gm.host = aligned_alloc(4096, size);
+		if (!gm.host)
+			abort();
+		gm.base = base;
+		gm.size = size;
+	}
+	return &gm;
+}
+
+/* Zero guest RAM, then copy [u16 n][n bytes] from the input to its start. */
+static inline void fuzz_ram_fill(struct gmem *gm, struct fin *in)
+{
+	uint16_t n = fin_u16(in);
+
+	memset(gm->host, 0, gm->size);
+	fin_bytes(in, gm->host, n < gm->size ? n : gm->size);
+	if (n > gm->size) {
+		size_t skip = n - gm->size < in->left ? n - gm->size : in->left;
+
+		in->p += skip;
+		in->left -= skip;
+	}
+}
+
+/* Write @len input bytes at RAM offset @off, clipped to RAM. */
+static inline void fuzz_ram_poke(struct gmem *gm, struct fin *in,
+				 uint64_t off, size_t len)
+{
+	uint8_t buf[256];
+
+	if (len > sizeof(buf))
+		len = sizeof(buf);
+	fin_bytes(in, buf, len);
+	if (off >= gm->size)
+		return;
+	if (len > gm->size - off)
+		len = gm->size - off;
+	memcpy(gm->host + off, buf, len);
+}
+
+/* A fake interrupt chip: the level each source was last driven to. */
+struct fuzz_irq {
+	bool level[64];
+};
+
+static inline int fuzz_irq_set(void *ctx, uint32_t irq, bool level)
+{
+	struct fuzz_irq *f = ctx;
+
+	FUZZ_CHECK(irq < 64);
+	f->level[irq] = level;
+	return 0;
+}
+
+/* virtio-rng's entropy: a fixed stream restarted per input, so what it
+ * writes into guest RAM (possibly over the rings) replays exactly.
+ * Interposes on the C library's getrandom() in the fuzz binaries only. */
+static uint64_t fuzz_rng_state;
+
+static inline void fuzz_rng_reset(void)
+{
+	fuzz_rng_state = 0x9e3779b97f4a7c15ULL;
+}
+
+#endif /* FUZZ_NO_RUNTIME */
+
+#endif

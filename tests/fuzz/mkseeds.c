@@ -1,0 +1,696 @@
+// SPDX-License-Identifier: MIT
+/* Seed generator for the fuzz corpus: writes small inputs that reach deep
+ * into each target (a Linux-like driver's requests, each hostile-guest
+ * class of docs/hardening.md, valid and corrupt kernel Images, typical
+ * command lines) to DIR/<target>/seed-<what>.
+ *
+ * Usage: mkseeds DIR   (make fuzz-seeds) */
+#define FUZZ_NO_RUNTIME
+#include "fuzz.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+
+static const char *outdir;
+
+/* ---- output buffer ------------------------------------------------------ */
+
+struct sb {
+	uint8_t b[16384];
+	size_t n;
+};
+
+static void put(struct sb *s, uint64_t v, unsigned int bytes)
+{
+	for (unsigned int i = 0; i < bytes && s->n < sizeof(s->b); i++)
+		s->b[s->n++] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_bytes(struct sb *s, const void *p, size_t len)
+{
+	if (len > sizeof(s->b) - s->n)
+		len = sizeof(s->b) - s->n;
+	memcpy(s->b + s->n, p, len);
+	s->n += len;
+}
+
+static void emit(const char *target, const char *name, const struct sb *s)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", outdir, target);
+	if (mkdir(path, 0755) && errno != EEXIST) {
+		perror(path);
+		exit(1);
+	}
+	snprintf(path, sizeof(path), "%s/%s/seed-%s", outdir, target, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(s->b, 1, s->n, f) != s->n || fclose(f)) {
+		perror(path);
+		exit(1);
+	}
+}
+
+/* ---- a guest RAM image with split rings --------------------------------- */
+
+/* Compact layout for the virtq and virtio-mmio seeds (offsets in RAM). */
+#define R_DESC	0x000
+#define R_AVAIL	0x100
+#define R_USED	0x200
+#define R_TABLE	0x300
+#define R_DATA	0x400
+#define R_SIZE	0x800
+#define QSIZE	8
+
+#define F_NEXT	1
+#define F_WRITE	2
+#define F_IND	4
+
+struct ram {
+	uint8_t b[R_SIZE];
+};
+
+static void ram_le(struct ram *r, size_t off, uint64_t v, unsigned int bytes)
+{
+	for (unsigned int i = 0; i < bytes; i++)
+		r->b[off + i] = (uint8_t)(v >> (8 * i));
+}
+
+static void ram_desc(struct ram *r, size_t off, uint64_t addr, uint32_t len,
+		     uint16_t flags, uint16_t next)
+{
+	ram_le(r, off, addr, 8);
+	ram_le(r, off + 8, len, 4);
+	ram_le(r, off + 12, flags, 2);
+	ram_le(r, off + 14, next, 2);
+}
+
+/* Descriptor @i of the ring. */
+static void ring_desc(struct ram *r, uint16_t i, uint64_t addr, uint32_t len,
+		      uint16_t flags, uint16_t next)
+{
+	ram_desc(r, R_DESC + 16 * i, addr, len, flags, next);
+}
+
+static uint64_t gpa(size_t off)
+{
+	return FZ_RAM_BASE + off;
+}
+
+/* Make @n heads available (avail ring entries 0..n-1, idx = n). */
+static void ram_avail(struct ram *r, const uint16_t *heads, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		ram_le(r, R_AVAIL + 4 + 2 * i, heads[i], 2);
+	ram_le(r, R_AVAIL + 2, n, 2);
+}
+
+static void put_ram(struct sb *s, const struct ram *r)
+{
+	put(s, R_SIZE, 2);
+	put_bytes(s, r->b, R_SIZE);
+}
+
+/* A virtio-blk read of sector 1 into 512 bytes: hdr, data, status. */
+static void blk_read_chain(struct ram *r, uint16_t first, uint32_t type)
+{
+	ram_le(r, R_DATA, type, 4);
+	ram_le(r, R_DATA + 8, 1, 8);
+	ring_desc(r, first, gpa(R_DATA), 16, F_NEXT, first + 1);
+	ring_desc(r, first + 1, gpa(R_DATA + 0x100), 512, F_WRITE | F_NEXT,
+		  first + 2);
+	ring_desc(r, first + 2, gpa(R_DATA + 0x80), 1, F_WRITE, 0);
+}
+
+/* ---- virtq -------------------------------------------------------------- */
+
+static void vq_head(struct sb *s, uint8_t cfg)
+{
+	s->n = 0;
+	put(s, cfg | 3, 1);	/* max_size 8 */
+	put(s, 3, 1);		/* size 8 */
+	put(s, R_DESC, 4);
+	put(s, R_AVAIL, 4);
+	put(s, R_USED, 4);
+}
+
+static void vq_pops(struct sb *s, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		put(s, FZ_VQ_POP_RW, 1);
+		put(s, 0, 2);
+		put(s, 16, 2);
+		put(s, 0, 2);
+		put(s, 1, 2);
+		put(s, 0x5a, 1);
+	}
+	put(s, FZ_VQ_NEED_IRQ, 1);
+}
+
+static void seeds_virtq(void)
+{
+	struct sb s;
+	struct ram r;
+	uint16_t heads[4] = { 0, 3, 4, 5 };
+
+	/* Two good direct chains, then publish more through the op. */
+	memset(&r, 0, sizeof(r));
+	blk_read_chain(&r, 0, 0);
+	ring_desc(&r, 3, gpa(R_DATA + 0x300), 64, F_WRITE, 0);
+	ram_avail(&r, heads, 2);
+	vq_head(&s, 0);
+	put_ram(&s, &r);
+	vq_pops(&s, 2);
+	put(&s, FZ_VQ_PUBLISH, 1);
+	put(&s, 0, 2);
+	vq_pops(&s, 1);
+	emit("virtq", "direct", &s);
+
+	/* Indirect table of three, with and without the feature. */
+	memset(&r, 0, sizeof(r));
+	ram_desc(&r, R_TABLE, gpa(R_DATA), 16, F_NEXT, 1);
+	ram_desc(&r, R_TABLE + 16, gpa(R_DATA + 0x100), 512, F_WRITE | F_NEXT,
+		 2);
+	ram_desc(&r, R_TABLE + 32, gpa(R_DATA + 0x80), 1, F_WRITE, 0);
+	ring_desc(&r, 0, gpa(R_TABLE), 48, F_IND, 0);
+	ram_avail(&r, heads, 1);
+	vq_head(&s, FZ_VQ_CFG_INDIRECT);
+	put_ram(&s, &r);
+	vq_pops(&s, 1);
+	emit("virtq", "indirect", &s);
+	vq_head(&s, 0);
+	put_ram(&s, &r);
+	vq_pops(&s, 1);
+	emit("virtq", "indirect-not-negotiated", &s);
+
+	/* Nested indirect; indirect with NEXT; odd table length. */
+	ram_desc(&r, R_TABLE + 16, gpa(R_TABLE), 48, F_IND, 0);
+	vq_head(&s, FZ_VQ_CFG_INDIRECT);
+	put_ram(&s, &r);
+	vq_pops(&s, 1);
+	emit("virtq", "indirect-nested", &s);
+	ring_desc(&r, 0, gpa(R_TABLE), 40, F_IND, 0);
+	vq_head(&s, FZ_VQ_CFG_INDIRECT);
+	put_ram(&s, &r);
+	vq_pops(&s, 1);
+	emit("virtq", "indirect-odd-length", &s);
+
+	/* A loop, a zero-length descriptor, readable after writable. */
+	memset(&r, 0, sizeof(r));
+	ring_desc(&r, 0, gpa(R_DATA), 16, F_NEXT, 1);
+	ring_desc(&r, 1, gpa(R_DATA + 16), 16, F_NEXT, 0);
+	ram_avail(&r, heads, 1);
+	vq_head(&s, 0);
+	put_ram(&s, &r);
+	vq_pops(&s, 1);
+	emit("virtq", "loop", &s);
+	ring_desc(&r, 1, gpa(R_DATA + 16), 0, F_WRITE | F_NEXT, 2);
+	ring_desc(&r, 2, gpa(R_DATA + 32), 8, 0, 0);
+	vq_head(&s, 0);
+	put_ram(&s, &r);
+	vq_pops(&s, 1);
+	emit("virtq", "zero-length", &s);
+	ring_desc(&r, 1, gpa(R_DATA + 16), 4, F_WRITE | F_NEXT, 2);
+	vq_head(&s, 0);
+	put_ram(&s, &r);
+	vq_pops(&s, 1);
+	emit("virtq", "readable-after-writable", &s);
+
+	/* Buffers straddling the end of RAM, wrapping, huge. */
+	memset(&r, 0, sizeof(r));
+	ring_desc(&r, 0, FZ_RAM_BASE + FZ_VQ_RAM_SIZE - 8, 16, 0, 0);
+	ring_desc(&r, 1, UINT64_MAX - 7, 16, 0, 0);
+	ring_desc(&r, 2, gpa(0), UINT32_MAX, F_WRITE, 0);
+	heads[0] = 0;
+	heads[1] = 1;
+	heads[2] = 2;
+	ram_avail(&r, heads, 3);
+	vq_head(&s, 0);
+	put_ram(&s, &r);
+	vq_pops(&s, 3);
+	emit("virtq", "outside-ram", &s);
+
+	/* avail->idx far ahead; head index out of range. */
+	memset(&r, 0, sizeof(r));
+	ram_le(&r, R_AVAIL + 2, 0x8000, 2);
+	vq_head(&s, 0);
+	put_ram(&s, &r);
+	vq_pops(&s, 1);
+	emit("virtq", "avail-ahead", &s);
+	heads[0] = 200;
+	ram_avail(&r, heads, 1);
+	vq_head(&s, 0);
+	put_ram(&s, &r);
+	vq_pops(&s, 1);
+	emit("virtq", "head-out-of-range", &s);
+
+	/* Rings outside RAM or misaligned; bad sizes; reset and re-enable. */
+	s.n = 0;
+	put(&s, 3 | FZ_VQ_CFG_RAW_AREAS, 1);
+	put(&s, 3, 1);
+	put(&s, FZ_RAM_BASE + FZ_VQ_RAM_SIZE - 64, 8);
+	put(&s, FZ_RAM_BASE + 1, 8);
+	put(&s, UINT64_MAX - 3, 8);
+	put(&s, 0, 2);
+	put(&s, FZ_VQ_RESET, 1);
+	put(&s, 2, 1);
+	put(&s, R_DESC, 4);
+	put(&s, R_AVAIL, 4);
+	put(&s, R_USED, 4);
+	put(&s, FZ_VQ_ENABLE, 1);
+	put(&s, 1, 1);
+	put(&s, FZ_VQ_RESET, 1);
+	put(&s, 17, 1);
+	put(&s, 0, 12);
+	put(&s, FZ_VQ_DISABLE, 1);
+	emit("virtq", "bad-rings", &s);
+}
+
+/* ---- virtio-mmio -------------------------------------------------------- */
+
+static void mmio_probe(struct sb *s, uint8_t dev, uint64_t mask,
+		       uint16_t qsize)
+{
+	put(s, FZ_MMIO_INIT, 1);
+	put(s, dev, 1);
+	put(s, mask, 8);
+	put(s, qsize, 2);
+	put(s, R_DESC, 2);
+	put(s, R_AVAIL, 2);
+	put(s, R_USED, 2);
+}
+
+static void mmio_rw(struct sb *s, bool write, uint8_t sel, uint16_t off,
+		    uint64_t v)
+{
+	put(s, write ? FZ_MMIO_WRITE : FZ_MMIO_READ, 1);
+	put(s, sel, 1);
+	put(s, off, 2);
+	if (write)
+		put(s, v, 8);
+}
+
+static void mmio_notify(struct sb *s, uint8_t dev)
+{
+	put(s, FZ_MMIO_NOTIFY, 1);
+	put(s, dev, 1);
+	put(s, 0, 1);
+	mmio_rw(s, false, 2 | (dev << 2), 0x60, 0);	/* InterruptStatus */
+	mmio_rw(s, true, 2 | (dev << 2), 0x64, 3);	/* ack */
+}
+
+static void seeds_mmio(void)
+{
+	static const uint16_t widths_sel[] = { 0, 1, 2, 3 };
+	uint16_t heads[3] = { 0, 3, 6 };
+	struct sb s;
+	struct ram r;
+
+	/* blk: a read, a GET_ID and a write; then the rng. */
+	memset(&r, 0, sizeof(r));
+	blk_read_chain(&r, 0, 0);
+	ram_avail(&r, heads, 1);
+	s.n = 0;
+	put(&s, 2 << 1, 1);	/* 8 KiB disk */
+	put_ram(&s, &r);
+	mmio_probe(&s, 0, UINT64_MAX >> 1, QSIZE);
+	mmio_notify(&s, 0);
+	emit("virtio_mmio", "blk-read", &s);
+
+	memset(&r, 0, sizeof(r));
+	ring_desc(&r, 0, gpa(R_DATA + 0x100), 64, F_WRITE, 0);
+	ring_desc(&r, 1, gpa(R_DATA + 0x200), 16, 0, 0);
+	ram_avail(&r, heads, 2);
+	heads[1] = 1;
+	ram_avail(&r, heads, 2);
+	s.n = 0;
+	put(&s, 0, 1);
+	put_ram(&s, &r);
+	mmio_probe(&s, 1, UINT64_MAX >> 1, QSIZE);
+	mmio_notify(&s, 1);
+	emit("virtio_mmio", "rng", &s);
+
+	/* rng: two overlapping 60 KiB buffers, past the 64 KiB fill cap. */
+	memset(&r, 0, sizeof(r));
+	ring_desc(&r, 0, gpa(0x1000), 0xf000, F_WRITE | F_NEXT, 1);
+	ring_desc(&r, 1, gpa(0x1000), 0xf000, F_WRITE, 0);
+	heads[0] = 0;
+	ram_avail(&r, heads, 1);
+	s.n = 0;
+	put(&s, 0, 1);
+	put_ram(&s, &r);
+	mmio_probe(&s, 1, UINT64_MAX >> 1, QSIZE);
+	mmio_notify(&s, 1);
+	emit("virtio_mmio", "rng-fill-cap", &s);
+
+	/* Every register of both devices at every width, read and write. */
+	s.n = 0;
+	put(&s, 1 | 2 << 1, 1);
+	put(&s, 0, 2);
+	for (uint16_t off = 0; off < 0x120; off += 4)
+		for (unsigned int w = 0; w < 4; w++)
+			mmio_rw(&s, false, widths_sel[w] | (off & 4 ? 4 : 0),
+				off, 0);
+	mmio_rw(&s, true, 1, 0x70, 1);
+	mmio_rw(&s, true, 2, 0x71, 1);
+	mmio_rw(&s, true, 3, 0x100, 1);
+	mmio_rw(&s, true, 12 | 2, 0x70, 1);	/* odd width */
+	put(&s, FZ_MMIO_READ, 1);
+	put(&s, 8 | 3, 1);			/* raw address */
+	put(&s, FZ_MMIO_BLK_BASE + FZ_MMIO_WINDOW - 4, 8);
+	emit("virtio_mmio", "registers", &s);
+
+	/* Feature abuse, DRIVER_OK first, queue changes while ready. */
+	s.n = 0;
+	put(&s, 0, 1);
+	put(&s, 0, 2);
+	put(&s, FZ_MMIO_STATUS, 1);
+	put(&s, 0, 1);
+	put(&s, 4, 1);				/* DRIVER_OK alone */
+	mmio_probe(&s, 0, UINT64_MAX, QSIZE);	/* never-offered bits */
+	mmio_probe(&s, 0, 1ULL << 28, QSIZE);	/* no VERSION_1 */
+	mmio_probe(&s, 0, UINT64_MAX >> 1, 3);	/* size not a power of 2 */
+	mmio_probe(&s, 0, UINT64_MAX >> 1, QSIZE);
+	mmio_rw(&s, true, 2, 0x38, 4);		/* QueueNum while ready */
+	mmio_rw(&s, true, 2, 0x80, 0x1000);	/* QueueDesc while ready */
+	mmio_rw(&s, true, 2, 0x30, 7);		/* QueueSel out of range */
+	mmio_rw(&s, true, 2, 0x44, 1);
+	mmio_rw(&s, true, 2, 0x50, 9);		/* notify bad queue */
+	mmio_rw(&s, true, 2, 0x24, 5);		/* DriverFeaturesSel 5 */
+	mmio_rw(&s, true, 2, 0x20, 1);
+	put(&s, FZ_MMIO_RESET, 1);
+	put(&s, 0, 1);
+	emit("virtio_mmio", "negotiation-abuse", &s);
+
+	/* A broken chain: DEVICE_NEEDS_RESET, then reset and redo. */
+	memset(&r, 0, sizeof(r));
+	ring_desc(&r, 0, gpa(R_DATA), 16, F_NEXT, 0);	/* loops */
+	heads[0] = 0;
+	ram_avail(&r, heads, 1);
+	s.n = 0;
+	put(&s, 0, 1);
+	put_ram(&s, &r);
+	mmio_probe(&s, 0, UINT64_MAX >> 1, QSIZE);
+	mmio_notify(&s, 0);
+	mmio_rw(&s, false, 2, 0x70, 0);
+	put(&s, FZ_MMIO_STATUS, 1);
+	put(&s, 0, 1);
+	put(&s, 0, 1);
+	put(&s, FZ_MMIO_POKE, 1);
+	put(&s, R_DESC + 12, 2);
+	put(&s, 2, 1);
+	put(&s, 0, 2);
+	mmio_probe(&s, 0, UINT64_MAX >> 1, QSIZE);
+	emit("virtio_mmio", "needs-reset", &s);
+}
+
+/* ---- virtio-blk --------------------------------------------------------- */
+
+struct bseg {
+	uint16_t len;
+	uint8_t flip;
+};
+
+static void blk_req(struct sb *s, uint8_t kind, uint64_t sector,
+		    uint32_t raw_type, const struct bseg *segs,
+		    unsigned int n, uint8_t slen, uint8_t notify)
+{
+	put(s, kind, 1);
+	put(s, sector, kind & FZ_BLK_KIND_SECTOR64 ? 8 : 1);
+	if ((kind & FZ_BLK_KIND_TYPE) == 4)
+		put(s, raw_type, 4);
+	if (kind & FZ_BLK_KIND_SHORT_HDR)
+		put(s, 7, 1);
+	if (kind & FZ_BLK_KIND_SPLIT_HDR)
+		put(s, 4, 1);
+	put(s, n, 1);
+	for (unsigned int i = 0; i < n; i++) {
+		put(s, segs[i].len, 2);
+		put(s, segs[i].flip, 1);
+	}
+	put(s, slen, 1);
+	put(s, notify, 1);
+}
+
+static void seeds_blk(void)
+{
+	const struct bseg one[1] = { { 512, 0 } };
+	const struct bseg two[2] = { { 1024, 0 }, { 512, 0 } };
+	const struct bseg odd[2] = { { 100, 0 }, { 412, 0 } };
+	const struct bseg id[1] = { { 20, 0 } };
+	const struct bseg shortid[1] = { { 19, 0 } };
+	const struct bseg flip[2] = { { 512, 0 }, { 512, 1 } };
+	struct sb s;
+
+	/* Linux-like: write, read back, flush, GET_ID. */
+	s.n = 0;
+	put(&s, 2 | 2 << 2, 1);		/* indirect, 8 KiB disk */
+	put(&s, 4, 1);			/* 16 entries */
+	blk_req(&s, 1, 3, 0, two, 2, 1, 0);
+	blk_req(&s, 0, 3, 0, two, 2, 1, 1);
+	blk_req(&s, 2, 0, 0, NULL, 0, 1, 0);
+	blk_req(&s, 3, 0, 0, id, 1, 1, 1);
+	blk_req(&s, 0 | FZ_BLK_KIND_INDIRECT, 15, 0, one, 1, 1, 1);
+	blk_req(&s, 1 | FZ_BLK_KIND_INDIRECT | FZ_BLK_KIND_SPLIT_HDR, 2, 0,
+		odd, 2, 1, 1);
+	emit("virtio_blk", "linux", &s);
+
+	/* Past the end, huge sectors, odd lengths, short GET_ID, unknown
+	 * type, no status, split and short headers. */
+	s.n = 0;
+	put(&s, 3 << 2, 1);		/* 8292-byte disk */
+	put(&s, 3, 1);
+	blk_req(&s, 0, 16, 0, one, 1, 1, 0);
+	blk_req(&s, 1 | FZ_BLK_KIND_SECTOR64, UINT64_MAX / 512 + 1, 0, one,
+		1, 1, 0);
+	blk_req(&s, 0, 0, 0, odd, 1, 1, 1);
+	blk_req(&s, 3, 0, 0, shortid, 1, 1, 0);
+	blk_req(&s, 4, 0, 0x77, NULL, 0, 1, 0);
+	blk_req(&s, 0, 0, 0, one, 1, 0, 1);
+	blk_req(&s, 0 | FZ_BLK_KIND_SPLIT_HDR, 1, 0, one, 1, 2, 0);
+	blk_req(&s, 2 | FZ_BLK_KIND_SHORT_HDR, 0, 0, NULL, 0, 1, 1);
+	emit("virtio_blk", "hostile", &s);
+
+	/* Read-only disk; a readable data buffer after a writable one; an
+	 * indirect chain without the feature. */
+	s.n = 0;
+	put(&s, 1 | 2 << 2, 1);
+	put(&s, 8, 1);
+	blk_req(&s, 1, 0, 0, one, 1, 1, 1);
+	blk_req(&s, 0, 0, 0, flip, 2, 1, 1);
+	blk_req(&s, 0 | FZ_BLK_KIND_INDIRECT, 0, 0, one, 1, 1, 1);
+	blk_req(&s, 0, 0, 0, one, 1, 1, 1);
+	emit("virtio_blk", "readonly-and-broken", &s);
+}
+
+/* ---- uart --------------------------------------------------------------- */
+
+static void uw(struct sb *s, uint8_t off, uint8_t v)
+{
+	put(s, FZ_UART_WRITE, 1);
+	put(s, off, 1);
+	put(s, 0, 1);
+	put(s, v, 1);
+}
+
+static void ur(struct sb *s, uint8_t off)
+{
+	put(s, FZ_UART_READ, 1);
+	put(s, off, 1);
+	put(s, 0, 1);
+}
+
+static void seeds_uart(void)
+{
+	struct sb s;
+
+	/* Linux 8250 probe: scratch, LCR, loopback, FIFO, THRE test. */
+	s.n = 0;
+	uw(&s, 7, 0xa5);
+	ur(&s, 7);
+	uw(&s, 3, 0x80);	/* DLAB */
+	uw(&s, 0, 1);
+	uw(&s, 1, 0);
+	ur(&s, 0);
+	uw(&s, 3, 0x03);
+	uw(&s, 2, 0xc7);	/* FIFO on, clear, trigger 14 */
+	ur(&s, 2);
+	uw(&s, 4, 0x1f);	/* loopback */
+	ur(&s, 6);
+	uw(&s, 0, 'x');
+	ur(&s, 5);
+	ur(&s, 0);
+	uw(&s, 4, 0x0b);
+	uw(&s, 1, 0x02);	/* ETBEI */
+	ur(&s, 2);
+	uw(&s, 1, 0x0f);
+	uw(&s, 0, 'h');
+	uw(&s, 0, 'i');
+	ur(&s, 2);
+	emit("uart", "linux-probe", &s);
+
+	/* Host input filling the FIFO, reads, overrun in loopback. */
+	s.n = 0;
+	uw(&s, 2, 0x01);
+	uw(&s, 1, 0x05);
+	put(&s, FZ_UART_INPUT, 1);
+	put(&s, 20, 1);
+	put_bytes(&s, "hello, rivet guest!!", 20);
+	ur(&s, 2);
+	ur(&s, 5);
+	for (int i = 0; i < 17; i++)
+		ur(&s, 0);
+	uw(&s, 4, 0x10);
+	for (int i = 0; i < 18; i++)
+		uw(&s, 0, (uint8_t)i);
+	ur(&s, 5);
+	ur(&s, 2);
+	uw(&s, 2, 0x00);	/* 16450 mode */
+	uw(&s, 0, 1);
+	uw(&s, 0, 2);
+	ur(&s, 5);
+	put(&s, FZ_UART_RESET, 1);
+	put(&s, FZ_UART_READ, 1);
+	put(&s, 9, 1);
+	put(&s, 2, 1);		/* 4-byte read past the registers */
+	emit("uart", "input-overrun", &s);
+}
+
+/* ---- loader ------------------------------------------------------------- */
+
+static void image(uint8_t *h, uint64_t text_offset, uint64_t image_size,
+		  bool new_magic)
+{
+	memset(h, 0, 64);
+	h[0] = 0x6f;
+	for (int i = 0; i < 8; i++) {
+		h[8 + i] = (uint8_t)(text_offset >> (8 * i));
+		h[16 + i] = (uint8_t)(image_size >> (8 * i));
+	}
+	h[32] = 2;
+	if (new_magic)
+		memcpy(h + 56, "RSC\x05", 4);
+	else
+		memcpy(h + 48, "RISCV", 5);
+}
+
+static void ld(const char *name, uint8_t flags, const uint64_t plan[6],
+	       uint8_t base_sel, uint8_t units, uint32_t fdt_max,
+	       uint32_t initrd, uint32_t pad, const uint8_t *hdr)
+{
+	struct sb s;
+
+	s.n = 0;
+	put(&s, flags, 1);
+	for (int i = 0; i < 6; i++)
+		put(&s, plan[i], 8);
+	put(&s, base_sel, 1);
+	put(&s, units, 1);
+	put(&s, fdt_max, 4);
+	put(&s, initrd, 4);
+	put(&s, pad, 4);
+	put_bytes(&s, hdr, 64);
+	put_bytes(&s, "kernel text", 11);
+	emit("loader", name, &s);
+}
+
+static void seeds_loader(void)
+{
+	const uint64_t good[6] = { FZ_RAM_BASE, 16 << 20, 0x200000,
+				   0x400000, 0x100000, 0x10000 };
+	/* Only room for a page-aligned FDT. */
+	const uint64_t tight[6] = { FZ_RAM_BASE + 0x1000, 8 << 20, 0,
+				    0x5f0000, 0x1000, 0x10000 };
+	const uint64_t wrap[6] = { UINT64_MAX - 0xfffff, 0x100000, 0,
+				   0x1000, 0, 64 };
+	uint8_t h[64];
+
+	image(h, 0x200000, 0x400000, true);
+	ld("good", 1, good, 0, 63, 0x10000, 0x1000, 0x1000, h);
+	ld("no-initrd", 0, tight, 1, 63, 0x2000, 0, 0, h);
+	image(h, 0, 0x1000, false);
+	ld("old-magic", 0, wrap, 0, 3, 64, 0, 0, h);
+	image(h, 0x200000, 0x100, true);	/* image_size < file */
+	ld("image-size-small", 1, good, 0, 63, 0x10000, 100, 0x100000, h);
+	image(h, 0x10000000 + 0x1000, 0x1000, true);
+	ld("text-offset-huge", 0, good, 2, 63, 0x10000, 0, 0, h);
+	image(h, 0, 32 << 20, true);		/* larger than RAM */
+	ld("too-big", 1, good, 3, 63, 0x10000, 0x200000, 0, h);
+	image(h, 0x200000, 0x400000, true);
+	ld("dir", 2, good, 0, 63, 0x10000, 0, 0, h);
+	ld("chardev", 4, good, 0, 63, 0x10000, 0, 0, h);
+	ld("missing-initrd", 9, good, 0, 63, 0x10000, 0x1000, 0, h);
+}
+
+/* ---- config ------------------------------------------------------------- */
+
+static void cfg(const char *name, const char *const *args)
+{
+	struct sb s;
+
+	s.n = 0;
+	for (int i = 0; args[i]; i++) {
+		if (i)
+			put(&s, 0, 1);
+		put_bytes(&s, args[i], strlen(args[i]));
+	}
+	emit("config", name, &s);
+}
+
+static void seeds_config(void)
+{
+	static const char *const full[] = {
+		"--kernel", "Image", "--initrd", "initrd.cpio", "--cmdline",
+		"console=ttyS0 root=/dev/vda", "--cpus", "4", "--memory",
+		"1G", "--disk", "disk.img", "--disk", "ro.img,readonly",
+		"--aia-mode", "emul", "--cpu-features", "-zicboz,-SSTC",
+		"--dump-dtb", "out.dtb", "--no-reboot", "--no-rng", "-v",
+		"-vv", NULL,
+	};
+	static const char *const eq[] = {
+		"--kernel=Image", "--memory=512MiB", "--cpus=32",
+		"--board=microvm", "--aia-mode=hwaccel", "--disk=a,ro", NULL,
+	};
+	static const char *const bad[] = {
+		"--kernel", "k", "--memory", "17M", "--cpus", "0", NULL,
+	};
+	static const char *const misc[] = { "--help", NULL };
+	static const char *const ver[] = { "--version", NULL };
+	static const char *const sizes[] = {
+		"--kernel", "k", "--memory", "64G", "--memory", "2TB",
+		"--memory", "18446744073709551615K", "--cpu-features", "zba",
+		NULL,
+	};
+	static const char *const unknown[] = { "-x", "--nope", "extra",
+					       NULL };
+	static const char *const jail[] = {
+		"--kernel", "k", "--jail", "/srv/jail", "--uid", "1000",
+		"--gid", "1000", "--new-pidns", "--new-netns", NULL,
+	};
+
+	cfg("full", full);
+	cfg("equals", eq);
+	cfg("bad-values", bad);
+	cfg("help", misc);
+	cfg("version", ver);
+	cfg("sizes", sizes);
+	cfg("unknown", unknown);
+	cfg("jail", jail);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: mkseeds DIR\n");
+		return 2;
+	}
+	outdir = argv[1];
+	seeds_virtq();
+	seeds_mmio();
+	seeds_blk();
+	seeds_uart();
+	seeds_loader();
+	seeds_config();
+	return 0;
+}
