@@ -36,8 +36,13 @@ CHROOT_PKGS="gcc-riscv64-linux-gnu libc6-dev:riscv64 libfdt-dev:riscv64 libsecco
 # stage_key STAGE: identifies what the stage does (its code and inputs); a
 # stamp holding another key is stale and the stage runs again.
 stage_key() {
-	{ declare -f "stage_${1//-/_}"; echo "$HOST_PKGS $CHROOT_PKGS $MIRROR"; } |
-		sha256sum | cut -c1-16
+	local inputs
+	case $1 in
+	host-packages) inputs=$HOST_PKGS ;;
+	chroot) inputs="$CHROOT_PKGS $MIRROR" ;;
+	*) inputs=$MIRROR ;;
+	esac
+	{ declare -f "stage_${1//-/_}"; echo "$inputs"; } | sha256sum | cut -c1-16
 }
 
 stage_done() {

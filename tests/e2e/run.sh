@@ -136,6 +136,80 @@ check_reboots() {
 	[ "$n" -eq 2 ] || { echo "guest came up $n times, expected 2"; return 1; }
 }
 
+# check_durability LOG: microvm-dur-kill ended with a power cut of the host
+# (tests/e2e/host/durability.sh); every record the console showed as
+# acknowledged ("RIVET-ACK RUN N") must be in the x86_64 drive files -- raw
+# rounds at byte N*4096 of dur-raw.img, ext4 rounds as a 4 KiB block of
+# dur-ext4.img (the image file lives in that filesystem) -- and the canary
+# written without a flush just before the cut must be in neither.  The
+# record format is tests/guest/tests/records'.
+check_durability() {
+	grep -q '^DUR-POWER-CUT' "$1" || { echo "the log shows no power cut"; return 1; }
+	perl -e '
+	use strict; use warnings;
+	my ($log, $raw, $ext4) = @ARGV;
+	sub rec {
+		my ($r, $n) = @_;
+		return join "", map { sprintf "RIVET-REC %04d %08d %02d %08x %s\n", $r, $n, $_,
+			($r * 2654435761 + $n * 40503 + $_ * 977 + 12345) & 0xffffffff, "-" x 27 } 0 .. 63;
+	}
+	my (%store, @acks, @canary);
+	open(my $lf, "<", $log) or die "$log: $!\n";
+	while (<$lf>) {
+		s/\r//g;
+		$store{$1} = $2 if /^DUR-ROUND run=(\d+) store=(\w+)/;
+		push @acks, [$1, $2] if /^RIVET-ACK (\d+) (\d+)$/;
+		@canary = ($1, $2) if /^DUR-CANARY run=(\d+) slot=(\d+)/;
+	}
+	@acks or die "no acknowledged records in the log\n";
+	@canary or die "no canary in the log\n";
+	my %blocks;	# the ext4 image, 4 KiB blocks holding records
+	open(my $ef, "<:raw", $ext4) or die "$ext4: $!\n";
+	while (read($ef, my $b, 4096) == 4096) {
+		$blocks{$b} = 1 if substr($b, 0, 10) eq "RIVET-REC ";
+	}
+	open(my $rf, "<:raw", $raw) or die "$raw: $!\n";
+	sub raw_at { my $got = ""; seek($rf, $_[0] * 4096, 0); read($rf, $got, 4096); return $got; }
+	my (@bad, %runs);
+	for (@acks) {
+		my ($r, $n) = @$_;
+		my $kind = $store{$r} // die "run $r: no DUR-ROUND line\n";
+		my $want = rec($r, $n);
+		my $ok = $kind eq "raw" ? raw_at($n) eq $want : exists $blocks{$want};
+		$ok ? $runs{"$r ($kind)"}++ : push @bad, "$r/$n ($kind)";
+	}
+	my $c = rec(@canary);
+	my @leak = ((raw_at($canary[1]) eq $c ? ("dur-raw.img") : ()), (exists $blocks{$c} ? ("dur-ext4.img") : ()));
+	print scalar(@acks) - scalar(@bad), " of ", scalar(@acks), " acknowledged records present after the power cut (run: count): ",
+		join(", ", map { "$_: $runs{$_}" } sort keys %runs), "\n";
+	die "missing or damaged (run/record): @bad[0 .. ($#bad < 19 ? $#bad : 19)]\n" if @bad;
+	die "the unflushed canary survived the power cut in @leak: the cut lost nothing, so it proves nothing\n" if @leak;
+	' "$1" "$(disk_path dur-raw)" "$(disk_path dur-ext4)"
+}
+
+# check_adversary LOG: rivet logged the guest's abuse, rate-limited: some
+# warnings, some "suppressed" summaries, and far fewer lines than the
+# attack's operations (each of which could log); the marker the adversary
+# and then the guest's driver wrote is in the disk image.
+check_adversary() {
+	local n ops f
+	n=$(grep -c 'rivet: warning:' "$1" || true)
+	ops=$(sed -n 's/^ADVERSARY DONE ops=\([0-9]*\) .*/\1/p' "$1" | tail -n1)
+	[ "$n" -gt 0 ] || { echo "no guest-triggered warnings from rivet"; return 1; }
+	grep -q 'similar messages suppressed' "$1" || { echo "no rate-limit summary line"; return 1; }
+	[ "$n" -le "$ADVERSARY_MAX_WARNINGS" ] ||
+		{ echo "$n warning lines: more than $ADVERSARY_MAX_WARNINGS, rate limit not effective"; return 1; }
+	[ -n "$ops" ] && [ "$n" -lt "$ops" ] || { echo "$n warning lines for ${ops:-?} operations"; return 1; }
+	echo "check_adversary: $n warning lines for $ops operations"
+	f=$(disk_path adversary)
+	[ "$(head -c 20 "$f")" = RIVET-ADVERSARY-MARK ] || { echo "no adversary marker in $f"; return 1; }
+	[ "$(tail -c +513 "$f" | head -c 24)" = RIVET-ADVERSARY-SURVIVED ] ||
+		{ echo "the guest's post-attack write is not in $f"; return 1; }
+}
+# At most 10 lines a second per log_guest() call site, plus one summary:
+# about 40 sites reachable from the adversary over its 20 s and the boot.
+ADVERSARY_MAX_WARNINGS=${ADVERSARY_MAX_WARNINGS:-12000}
+
 # A command that starts rivet in the background with a hanging guest, waits
 # for the guest's marker, sends SIGNAL to rivet and exits with rivet's status.
 signal_test() {
@@ -160,11 +234,13 @@ define_cases() {
 	disk reboot 1
 	disk noreboot 1
 	disk dtb 1
+	disk adversary 16
 
 	# Host boot with hardware-accelerated AIA (5 guest interrupt files).
 	group aia5 --aia-guests 5 --drive "$(disk_path rw)" --drive "$(disk_path ro)" \
 		--drive "$(disk_path reboot)" --drive "$(disk_path noreboot)" \
-		--drive "$(disk_path dtb)" --add tests/e2e/host:/root/e2e-host
+		--drive "$(disk_path dtb)" --drive "$(disk_path adversary)" \
+		--add tests/e2e/host:/root/e2e-host
 	testcase host-kvm-aia5 30 'ls -l /dev/kvm && dmesg | grep -i aia' \
 		rc=0 grep='/dev/kvm' grep='kvm.*: AIA available with 5 guest external interrupts'
 	testcase bad-inputs 120 'sh /root/e2e-host/bad-inputs.sh' \
@@ -203,6 +279,11 @@ define_cases() {
 		rc=0 grep='^JAIL-OK the data is in' nogrep='^JAIL-FAIL'
 	testcase microvm-poweroff 180 "$(guest_test poweroff '')" \
 		rc=0 grep='^RIVET-TEST poweroff PASS'
+	# The whole-VM attack (tests/guest/adversary/adversary.c) on /dev/vdf.
+	testcase microvm-adversary 400 "$(guest_test adversary 'iomem=relaxed rivet.adversary_secs=20' --cpus 2 --disk /dev/vdf)" \
+		rc=0 grep='^RIVET-TEST adversary PASS' grep='^ADVERSARY DONE ops=[0-9]+ seed=[0-9]+' \
+		nogrep='ADVERSARY ANOMALY' nogrep='rivet: seccomp:' nogrep='rivet: error:' \
+		fn=check_adversary
 
 	# Host boot without IMSIC guest files: KVM's AIA has no hardware
 	# acceleration; rivet must fall back to emulation.
@@ -215,6 +296,27 @@ define_cases() {
 		rc=0 grep='^RIVET-TEST smp PASS'
 	testcase microvm-hwaccel-refused-aia0 60 "$(guest_test poweroff '' --aia-mode hwaccel)" \
 		rc=1 grep='--aia-mode hwaccel: not available on this host' nogrep='RIVET-GUEST-UP'
+
+	# Host boot for durability: host ENOSPC (a full tmpfs) and EIO (null_blk
+	# with bad blocks) reach the guest as I/O errors; then rounds of SIGKILL
+	# at random moments (seed: RIVET_DUR_SEED, else random; printed), ended
+	# by a power cut of the host, after which the x86_64 drive files must
+	# hold every acknowledged record.  The power cut ends this host boot
+	# (rvhost reports 125): microvm-dur-kill must stay the group's last case.
+	disk dur-raw 32
+	disk dur-ext4 64
+	group durability --aia-guests 5 --modules crc32c_generic,ext4,configfs,null_blk \
+		--drive "$(disk_path dur-raw)" --drive "$(disk_path dur-ext4)" \
+		--add tests/e2e/host:/root/e2e-host
+	testcase microvm-dur-enospc 180 'sh /root/e2e-host/ioerr.sh enospc' \
+		rc=0 grep='^RIVET-TEST ioerr PASS' grep='^RIVET-IOERR first error at byte' \
+		grep='write at sector [0-9]+ failed: No space left on device'
+	testcase microvm-dur-eio 180 'sh /root/e2e-host/ioerr.sh eio' \
+		rc=0 grep='^RIVET-TEST ioerr PASS' grep='flush failed: Input/output error' \
+		grep='read at sector [0-9]+ failed: Input/output error' grep='^RIVET-IOERR read at byte'
+	testcase microvm-dur-kill 600 \
+		"sh /root/e2e-host/durability.sh ${RIVET_DUR_SEED:-$((RANDOM * 32768 + RANDOM))} 6 microvm-dur-kill" \
+		rc=0 grep='^DUR-TOTAL' grep='^DUR-POWER-CUT' nogrep='^DUR-FAIL' fn=check_durability
 }
 
 # ---- the runner ---------------------------------------------------------------------
