@@ -13,6 +13,7 @@
 
 #include "core/irq.h"
 
+struct aml_buf;
 struct fdt_ctx;
 struct rivet_dev;
 
@@ -26,6 +27,9 @@ struct dev_ops {
 			   const uint8_t *data, unsigned int len);
 	/* Add the device's node to the FDT; 0 or -errno. Optional. */
 	int (*fdt_node)(struct rivet_dev *dev, struct fdt_ctx *ctx);
+	/* Append the device's description to the DSDT (ACPI boards only);
+	 * 0 or -errno. Optional. */
+	int (*acpi_dsdt)(struct rivet_dev *dev, struct aml_buf *dsdt);
 	/* Back to power-on state (guest reboot). Optional. */
 	void (*reset)(struct rivet_dev *dev);
 	/* Free everything the device owns, including @dev. Optional. */
