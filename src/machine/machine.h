@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "core/gmem.h"
 #include "core/irq.h"
+#include "core/msi.h"
 
 #define MACHINE_MAX_EXTS 96
 #define MACHINE_FDT_MAX (64 * 1024)
@@ -47,6 +48,7 @@ struct machine {
 	unsigned int nr_devs;
 	struct rivet_dev *console;	/* receives host input; may be NULL */
 	struct irq_chip irqchip;	/* set by the arch code before devices */
+	struct msi_chip msichip;	/* MSIs into the IMSIC (arch code) */
 	struct cpu_info cpu;
 	struct aia_layout aia;
 	uint64_t initrd_start, initrd_size;	/* size 0: no initrd */

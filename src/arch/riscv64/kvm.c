@@ -95,6 +95,25 @@ static int irq_set_level(void *ctx, uint32_t irq, bool level)
 	return 0;
 }
 
+/* MSI-X messages from virtio-pci: straight into the in-kernel IMSIC. */
+static int kvm_msi_send(void *ctx, uint64_t addr, uint32_t data)
+{
+	struct kvm_vm *vm = ctx;
+	struct kvm_msi msi = {
+		.address_lo = (uint32_t)addr,
+		.address_hi = (uint32_t)(addr >> 32),
+		.data = data,
+	};
+
+	/* 1: delivered, 0: blocked by the guest (masked), <0: error. */
+	if (ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0) {
+		log_guest("KVM_SIGNAL_MSI 0x%llx/%u: %s",
+			  (unsigned long long)addr, data, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 static int aia_attr(struct kvm_vm *vm, bool set, uint32_t group,
 		    uint64_t attr, void *val)
 {
@@ -233,6 +252,7 @@ int vm_create_aia(struct kvm_vm *vm, enum aia_mode mode)
 		 config_aia_mode_name(mode));
 	vm->m->irqchip = (struct irq_chip){ .set_level = irq_set_level,
 					    .ctx = vm };
+	vm->m->msichip = (struct msi_chip){ .send = kvm_msi_send, .ctx = vm };
 	return 0;
 }
 
