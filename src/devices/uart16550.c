@@ -9,9 +9,11 @@
 #include <libfdt.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "acpi/aml.h"
 #include "core/fdt_util.h"
 #include "core/log.h"
 
@@ -414,6 +416,32 @@ static int uart_fdt_node(struct rivet_dev *dev, struct fdt_ctx *ctx)
 			 sizeof(ctx->stdout_path));
 }
 
+/* Device (COMn): RSCV0003 (the RISC-V BRS ID of a 16550), its registers,
+ * its interrupt as a GSI and, as Linux's 8250 driver needs, its clock. */
+static int uart_acpi_dsdt(struct rivet_dev *dev, struct aml_buf *b)
+{
+	uint32_t uid = aml_next_uid(b, "RSCV0003");
+	uint32_t gsi = aml_gsi(b, dev->irq.irq);
+	char name[5];
+
+	if (uid > 9)
+		return -ERANGE;
+	snprintf(name, sizeof(name), "COM%u", uid);
+	aml_device_begin(b, name);
+	aml_name_str(b, "_HID", "RSCV0003");
+	aml_name_int(b, "_UID", uid);
+	aml_name(b, "_CRS");
+	aml_resource_template_begin(b);
+	aml_memory32_fixed(b, dev->base, dev->size, true);
+	if (dev->irq.irq)
+		aml_interrupt(b, AML_IRQ_CONSUMER | AML_IRQ_LEVEL |
+			      AML_IRQ_ACTIVE_HIGH | AML_IRQ_EXCLUSIVE, &gsi, 1);
+	aml_end(b);
+	aml_dsd_int(b, "clock-frequency", UART16550_CLOCK_HZ);
+	aml_end(b);
+	return aml_error(b);
+}
+
 static void uart_reset(struct rivet_dev *dev)
 {
 	struct uart *u = to_uart(dev);
@@ -437,6 +465,7 @@ static const struct dev_ops uart_ops = {
 	.mmio_read = uart_mmio_read,
 	.mmio_write = uart_mmio_write,
 	.fdt_node = uart_fdt_node,
+	.acpi_dsdt = uart_acpi_dsdt,
 	.reset = uart_reset,
 	.destroy = uart_destroy,
 };

@@ -6,50 +6,37 @@
 #include <libfdt.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "acpi/aml.h"
 #include "core/device.h"
 #include "core/fdt_util.h"
 #include "core/log.h"
 #include "devices/virtio.h"
+#include "devices/virtio_common.h"
 #include "devices/virtq.h"
 
 #define VIRTIO_MMIO_MAX_QUEUES 64
 
-#define STATUS_DRIVER_BITS (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | \
-			    VIRTIO_STATUS_DRIVER_OK |			   \
-			    VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_FAILED)
-
 struct vmmio {
 	struct rivet_dev dev;
 	pthread_mutex_t lock;
-	struct virtio_backend *be;
-	uint32_t status;
+	struct virtio_core vc;
 	uint32_t int_status;
 	bool irq_level;
-	uint32_t dev_feat_sel;
-	uint32_t drv_feat_sel;
-	uint64_t drv_features;
-	bool drv_features_bad;	/* bits set beyond the 64 we know */
-	uint32_t queue_sel;
-	unsigned int nr_queues;
-	struct virtq vqs[];
 };
+
+static struct vmmio *to_vmmio(struct virtio_core *vc)
+{
+	return (struct vmmio *)((char *)vc - offsetof(struct vmmio, vc));
+}
 
 static const char *vmmio_name(const struct vmmio *m)
 {
-	return m->be->ops->name;
-}
-
-static struct virtq *cur_vq(struct vmmio *m)
-{
-	if (m->queue_sel >= m->nr_queues) {
-		log_guest("virtio-mmio %s: queue %u does not exist",
-			  vmmio_name(m), m->queue_sel);
-		return NULL;
-	}
-	return &m->vqs[m->queue_sel];
+	return virtio_core_name(&m->vc);
 }
 
 static void update_irq(struct vmmio *m)
@@ -68,158 +55,34 @@ static void raise_irq(struct vmmio *m, uint32_t bits)
 	update_irq(m);
 }
 
-static void device_error(struct vmmio *m)
+static void vmmio_queue_irq(struct virtio_core *vc, unsigned int qidx)
 {
-	if (m->status & VIRTIO_STATUS_NEEDS_RESET)
-		return;
-	log_guest("virtio-mmio %s: device error, needs reset", vmmio_name(m));
-	m->status |= VIRTIO_STATUS_NEEDS_RESET;
-	if (m->status & VIRTIO_STATUS_DRIVER_OK)
-		raise_irq(m, VIRTIO_MMIO_INT_CONFIG);
+	raise_irq(to_vmmio(vc), VIRTIO_MMIO_INT_VRING);
 }
 
-static void device_reset(struct vmmio *m)
+static void vmmio_config_irq(struct virtio_core *vc)
 {
-	if (m->be->ops->reset)
-		m->be->ops->reset(m->be);
-	for (unsigned int i = 0; i < m->nr_queues; i++)
-		virtq_reset(&m->vqs[i]);
-	m->be->driver_features = 0;
-	m->status = 0;
+	raise_irq(to_vmmio(vc), VIRTIO_MMIO_INT_CONFIG);
+}
+
+static void vmmio_core_reset(struct virtio_core *vc)
+{
+	struct vmmio *m = to_vmmio(vc);
+
 	m->int_status = 0;
-	m->dev_feat_sel = 0;
-	m->drv_feat_sel = 0;
-	m->drv_features = 0;
-	m->drv_features_bad = false;
-	m->queue_sel = 0;
 	update_irq(m);
 }
 
-static void process_queue(struct vmmio *m, unsigned int idx)
-{
-	struct virtq *vq = &m->vqs[idx];
-	int err;
-
-	if (!vq->ready) {
-		log_guest("virtio-mmio %s: notify for queue %u not ready",
-			  vmmio_name(m), idx);
-		return;
-	}
-	err = m->be->ops->handle_queue(m->be, vq, idx);
-	if (virtq_need_irq(vq))
-		raise_irq(m, VIRTIO_MMIO_INT_VRING);
-	if (err)
-		device_error(m);
-}
-
-static void queue_notify(struct vmmio *m, uint32_t idx)
-{
-	if (idx >= m->nr_queues) {
-		log_guest("virtio-mmio %s: notify for bad queue %u",
-			  vmmio_name(m), idx);
-		return;
-	}
-	if (m->status & VIRTIO_STATUS_NEEDS_RESET)
-		return;		/* already reported; waiting for reset */
-	if (!(m->status & VIRTIO_STATUS_DRIVER_OK)) {
-		log_guest("virtio-mmio %s: notify before DRIVER_OK",
-			  vmmio_name(m));
-		return;
-	}
-	process_queue(m, idx);
-}
-
-static bool features_acceptable(struct vmmio *m)
-{
-	uint64_t f = m->drv_features;
-
-	if (m->drv_features_bad || (f & ~m->be->features)) {
-		log_guest("virtio-mmio %s: driver accepted features never offered (0x%" PRIx64 "%s)",
-			  vmmio_name(m), f & ~m->be->features,
-			  m->drv_features_bad ? " and bits above 63" : "");
-		return false;
-	}
-	if (!(f & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
-		log_guest("virtio-mmio %s: legacy driver (no VERSION_1) refused",
-			  vmmio_name(m));
-		return false;
-	}
-	m->be->driver_features = f;
-	return true;
-}
-
-static void write_status(struct vmmio *m, uint32_t v)
-{
-	uint32_t old = m->status & STATUS_DRIVER_BITS;
-
-	if (v == 0) {
-		device_reset(m);
-		return;
-	}
-	v &= ~VIRTIO_STATUS_NEEDS_RESET;	/* device-owned */
-	if (v & ~STATUS_DRIVER_BITS) {
-		log_guest("virtio-mmio %s: unknown status bits 0x%x",
-			  vmmio_name(m), v & ~STATUS_DRIVER_BITS);
-		v &= STATUS_DRIVER_BITS;
-	}
-	if (old & ~v) {
-		log_guest("virtio-mmio %s: status bits cleared without reset",
-			  vmmio_name(m));
-		return;
-	}
-	if ((v & ~old & VIRTIO_STATUS_FEATURES_OK) && !features_acceptable(m))
-		v &= ~VIRTIO_STATUS_FEATURES_OK;
-	if ((v & VIRTIO_STATUS_DRIVER_OK) && !(v & VIRTIO_STATUS_FEATURES_OK)) {
-		log_guest("virtio-mmio %s: DRIVER_OK without FEATURES_OK ignored",
-			  vmmio_name(m));
-		v &= ~VIRTIO_STATUS_DRIVER_OK;
-	}
-	m->status = v | (m->status & VIRTIO_STATUS_NEEDS_RESET);
-	if (!(v & ~old & VIRTIO_STATUS_DRIVER_OK) ||
-	    (m->status & VIRTIO_STATUS_NEEDS_RESET))
-		return;
-	/* Buffers made available before DRIVER_OK were not consumed then;
-	 * do it now so the driver does not wait for a second notify. */
-	for (unsigned int i = 0; i < m->nr_queues; i++)
-		if (m->vqs[i].ready)
-			process_queue(m, i);
-}
-
-static void write_driver_features(struct vmmio *m, uint32_t v)
-{
-	if (m->status & VIRTIO_STATUS_FEATURES_OK) {
-		log_guest("virtio-mmio %s: feature change after FEATURES_OK",
-			  vmmio_name(m));
-		return;
-	}
-	if (m->drv_feat_sel == 0) {
-		m->drv_features = (m->drv_features & ~0xffffffffULL) | v;
-	} else if (m->drv_feat_sel == 1) {
-		m->drv_features = (m->drv_features & 0xffffffffULL) |
-				  (uint64_t)v << 32;
-	} else if (v) {
-		m->drv_features_bad = true;
-	}
-}
-
-static void queue_num(struct vmmio *m, uint32_t v)
-{
-	struct virtq *vq = cur_vq(m);
-	int err;
-
-	if (!vq)
-		return;
-	err = virtq_set_size(vq, v);
-	if (err)
-		log_guest("virtio-mmio %s: queue %u size %u refused (%s)",
-			  vmmio_name(m), m->queue_sel, v,
-			  err == -EBUSY ? "queue ready" : "invalid");
-}
+static const struct virtio_core_ops vmmio_core_ops = {
+	.queue_irq = vmmio_queue_irq,
+	.config_irq = vmmio_config_irq,
+	.reset = vmmio_core_reset,
+};
 
 static void queue_addr(struct vmmio *m, enum virtq_area area, bool high,
 		       uint32_t v)
 {
-	struct virtq *vq = cur_vq(m);
+	struct virtq *vq = virtio_core_cur_vq(&m->vc);
 	uint64_t gpa;
 
 	if (!vq)
@@ -229,36 +92,15 @@ static void queue_addr(struct vmmio *m, enum virtq_area area, bool high,
 		gpa = (gpa & 0xffffffffULL) | (uint64_t)v << 32;
 	else
 		gpa = (gpa & ~0xffffffffULL) | v;
-	if (virtq_set_area(vq, area, gpa))
-		log_guest("virtio-mmio %s: queue %u address change while ready",
-			  vmmio_name(m), m->queue_sel);
+	virtio_core_queue_area(&m->vc, area, gpa);
 }
 
 static void queue_ready(struct vmmio *m, uint32_t v)
 {
-	struct virtq *vq = cur_vq(m);
-	bool indirect;
-
-	if (!vq)
-		return;
-	if (!v) {
-		virtq_disable(vq);
-		return;
-	}
-	if (vq->ready)
-		return;
-	if (!(m->status & VIRTIO_STATUS_FEATURES_OK)) {
-		log_guest("virtio-mmio %s: queue enabled before FEATURES_OK",
-			  vmmio_name(m));
-		return;
-	}
-	indirect = m->be->driver_features &
-		   VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
-	if (virtq_enable(vq, indirect)) {
-		log_guest("virtio-mmio %s: queue %u rings outside RAM or misaligned",
-			  vmmio_name(m), m->queue_sel);
-		device_error(m);
-	}
+	if (v)
+		virtio_core_queue_enable(&m->vc);
+	else
+		virtio_core_queue_disable(&m->vc);
 }
 
 static uint32_t reg_read(struct vmmio *m, uint64_t off)
@@ -269,23 +111,21 @@ static uint32_t reg_read(struct vmmio *m, uint64_t off)
 	case VIRTIO_MMIO_VERSION_REG:
 		return VIRTIO_MMIO_VERSION;
 	case VIRTIO_MMIO_DEVICE_ID:
-		return m->be->ops->device_id;
+		return m->vc.be->ops->device_id;
 	case VIRTIO_MMIO_VENDOR_ID:
 		return VIRTIO_MMIO_VENDOR;
 	case VIRTIO_MMIO_DEVICE_FEATURES:
-		if (m->dev_feat_sel > 1)
-			return 0;
-		return (uint32_t)(m->be->features >> (32 * m->dev_feat_sel));
+		return virtio_core_device_features(&m->vc);
 	case VIRTIO_MMIO_QUEUE_NUM_MAX:
-		return m->queue_sel < m->nr_queues ?
-		       m->vqs[m->queue_sel].max_size : 0;
+		return m->vc.queue_sel < m->vc.nr_queues ?
+		       m->vc.vqs[m->vc.queue_sel].max_size : 0;
 	case VIRTIO_MMIO_QUEUE_READY:
-		return m->queue_sel < m->nr_queues &&
-		       m->vqs[m->queue_sel].ready;
+		return m->vc.queue_sel < m->vc.nr_queues &&
+		       m->vc.vqs[m->vc.queue_sel].ready;
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
 		return m->int_status;
 	case VIRTIO_MMIO_STATUS:
-		return m->status;
+		return m->vc.status;
 	case VIRTIO_MMIO_SHM_LEN_LOW:
 	case VIRTIO_MMIO_SHM_LEN_HIGH:
 		return 0xffffffff;	/* no shared memory regions */
@@ -316,32 +156,32 @@ static void reg_write(struct vmmio *m, uint64_t off, uint32_t v)
 {
 	switch (off) {
 	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
-		m->dev_feat_sel = v;
+		m->vc.dev_feat_sel = v;
 		break;
 	case VIRTIO_MMIO_DRIVER_FEATURES:
-		write_driver_features(m, v);
+		virtio_core_write_driver_features(&m->vc, v);
 		break;
 	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
-		m->drv_feat_sel = v;
+		m->vc.drv_feat_sel = v;
 		break;
 	case VIRTIO_MMIO_QUEUE_SEL:
-		m->queue_sel = v;
+		m->vc.queue_sel = v;
 		break;
 	case VIRTIO_MMIO_QUEUE_NUM:
-		queue_num(m, v);
+		virtio_core_queue_size(&m->vc, v);
 		break;
 	case VIRTIO_MMIO_QUEUE_READY:
 		queue_ready(m, v);
 		break;
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
-		queue_notify(m, v);
+		virtio_core_notify(&m->vc, v);
 		break;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
 		m->int_status &= ~v;
 		update_irq(m);
 		break;
 	case VIRTIO_MMIO_STATUS:
-		write_status(m, v);
+		virtio_core_write_status(&m->vc, v);
 		break;
 	case VIRTIO_MMIO_QUEUE_DESC_LOW:
 	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
@@ -364,18 +204,6 @@ static void reg_write(struct vmmio *m, uint64_t off, uint32_t v)
 	}
 }
 
-/* Returns false (and logs) if the access does not fit the config space. */
-static bool config_range_ok(struct vmmio *m, uint64_t off, unsigned int len)
-{
-	uint64_t co = off - VIRTIO_MMIO_CONFIG;
-
-	if (co < m->be->config_size && len <= m->be->config_size - co)
-		return true;
-	log_guest("virtio-mmio %s: config access at 0x%" PRIx64 "+%u outside %u bytes",
-		  vmmio_name(m), co, len, m->be->config_size);
-	return false;
-}
-
 static bool reg_access_ok(struct vmmio *m, uint64_t off, unsigned int len,
 			  bool is_write)
 {
@@ -393,27 +221,12 @@ static void vmmio_read(struct rivet_dev *dev, uint64_t off, uint8_t *data,
 
 	memset(data, 0, len);
 	pthread_mutex_lock(&m->lock);
-	if (off >= VIRTIO_MMIO_CONFIG) {
-		if (config_range_ok(m, off, len))
-			m->be->ops->config_read(m->be, off - VIRTIO_MMIO_CONFIG,
-						data, len);
-	} else if (reg_access_ok(m, off, len, false)) {
+	if (off >= VIRTIO_MMIO_CONFIG)
+		virtio_core_config_read(&m->vc, off - VIRTIO_MMIO_CONFIG, data,
+					len);
+	else if (reg_access_ok(m, off, len, false))
 		mmio_put(data, 4, reg_read(m, off));
-	}
 	pthread_mutex_unlock(&m->lock);
-}
-
-static void config_write(struct vmmio *m, uint64_t off, const uint8_t *data,
-			 unsigned int len)
-{
-	if (!config_range_ok(m, off, len))
-		return;
-	if (!m->be->ops->config_write) {
-		log_guest("virtio-mmio %s: write to read-only config 0x%" PRIx64,
-			  vmmio_name(m), off - VIRTIO_MMIO_CONFIG);
-		return;
-	}
-	m->be->ops->config_write(m->be, off - VIRTIO_MMIO_CONFIG, data, len);
 }
 
 static void vmmio_write(struct rivet_dev *dev, uint64_t off,
@@ -423,7 +236,8 @@ static void vmmio_write(struct rivet_dev *dev, uint64_t off,
 
 	pthread_mutex_lock(&m->lock);
 	if (off >= VIRTIO_MMIO_CONFIG)
-		config_write(m, off, data, len);
+		virtio_core_config_write(&m->vc, off - VIRTIO_MMIO_CONFIG, data,
+					 len);
 	else if (reg_access_ok(m, off, len, true))
 		reg_write(m, off, (uint32_t)mmio_get(data, 4));
 	pthread_mutex_unlock(&m->lock);
@@ -438,19 +252,44 @@ static int vmmio_fdt_node(struct rivet_dev *dev, struct fdt_ctx *ctx)
 	return fdtu_errno(fdt_setprop_empty(ctx->fdt, off, "dma-coherent"));
 }
 
+/* Device (VRnn): LNRO0005 (virtio-mmio), its window and interrupt; DMA is
+ * cache-coherent (_CCA), as the device tree's dma-coherent says. */
+static int vmmio_acpi_dsdt(struct rivet_dev *dev, struct aml_buf *b)
+{
+	uint32_t uid = aml_next_uid(b, "LNRO0005");
+	uint32_t gsi = aml_gsi(b, dev->irq.irq);
+	char name[5];
+
+	if (uid > 99)
+		return -ERANGE;
+	snprintf(name, sizeof(name), "VR%02u", uid);
+	aml_device_begin(b, name);
+	aml_name_str(b, "_HID", "LNRO0005");
+	aml_name_int(b, "_UID", uid);
+	aml_name_int(b, "_CCA", 1);
+	aml_name(b, "_CRS");
+	aml_resource_template_begin(b);
+	aml_memory32_fixed(b, dev->base, dev->size, true);
+	if (dev->irq.irq)
+		aml_interrupt(b, AML_IRQ_CONSUMER | AML_IRQ_LEVEL |
+			      AML_IRQ_ACTIVE_HIGH | AML_IRQ_EXCLUSIVE, &gsi, 1);
+	aml_end(b);
+	aml_end(b);
+	return aml_error(b);
+}
+
 static void vmmio_reset(struct rivet_dev *dev)
 {
 	struct vmmio *m = dev->priv;
 
 	pthread_mutex_lock(&m->lock);
-	device_reset(m);
+	virtio_core_reset(&m->vc);
 	pthread_mutex_unlock(&m->lock);
 }
 
 static void vmmio_free(struct vmmio *m)
 {
-	for (unsigned int i = 0; i < m->nr_queues; i++)
-		virtq_fini(&m->vqs[i]);
+	virtio_core_fini(&m->vc);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
@@ -459,7 +298,7 @@ static void vmmio_destroy(struct rivet_dev *dev)
 {
 	struct vmmio *m = dev->priv;
 
-	m->be->ops->destroy(m->be);
+	m->vc.be->ops->destroy(m->vc.be);
 	vmmio_free(m);
 }
 
@@ -468,32 +307,23 @@ static const struct dev_ops vmmio_ops = {
 	.mmio_read = vmmio_read,
 	.mmio_write = vmmio_write,
 	.fdt_node = vmmio_fdt_node,
+	.acpi_dsdt = vmmio_acpi_dsdt,
 	.reset = vmmio_reset,
 	.destroy = vmmio_destroy,
 };
-
-static bool backend_ok(const struct virtio_backend *be, uint64_t size)
-{
-	const struct virtio_backend_ops *ops = be ? be->ops : NULL;
-
-	return ops && ops->config_read && ops->handle_queue && ops->destroy &&
-	       ops->nr_queues && ops->nr_queues <= VIRTIO_MMIO_MAX_QUEUES &&
-	       size >= VIRTIO_MMIO_WINDOW &&
-	       be->config_size <= size - VIRTIO_MMIO_CONFIG;
-}
 
 int virtio_mmio_create(const struct gmem *gm, uint64_t base, uint64_t size,
 		       struct irq_line irq, struct virtio_backend *be,
 		       struct rivet_dev **out)
 {
 	struct vmmio *m;
-	unsigned int n;
 	int err;
 
-	if (!gm || !out || !backend_ok(be, size))
+	if (!gm || !out || !virtio_backend_valid(be, VIRTIO_MMIO_MAX_QUEUES) ||
+	    size < VIRTIO_MMIO_WINDOW ||
+	    be->config_size > size - VIRTIO_MMIO_CONFIG)
 		return -EINVAL;
-	n = be->ops->nr_queues;
-	m = calloc(1, sizeof(*m) + n * sizeof(m->vqs[0]));
+	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	err = pthread_mutex_init(&m->lock, NULL);
@@ -501,21 +331,17 @@ int virtio_mmio_create(const struct gmem *gm, uint64_t base, uint64_t size,
 		free(m);
 		return -err;
 	}
-	for (m->nr_queues = 0; m->nr_queues < n; m->nr_queues++) {
-		err = virtq_init(&m->vqs[m->nr_queues], gm,
-				 be->ops->max_queue_size);
-		if (err) {
-			vmmio_free(m);
-			return err;
-		}
+	err = virtio_core_init(&m->vc, "virtio-mmio", &vmmio_core_ops, gm, be,
+			       VIRTIO_MMIO_MAX_QUEUES);
+	if (err) {
+		vmmio_free(m);
+		return err;
 	}
-	m->be = be;
 	m->dev.ops = &vmmio_ops;
 	m->dev.base = base;
 	m->dev.size = size;
 	m->dev.irq = irq;
 	m->dev.priv = m;
-	be->driver_features = 0;
 	*out = &m->dev;
 	return 0;
 }

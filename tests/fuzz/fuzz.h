@@ -109,6 +109,67 @@ enum fz_uart_op {
 /* fuzz_config: NUL-separated arguments after "run". */
 #define FZ_CFG_MAX_ARGS		64
 
+/* fuzz_fwcfg: [u8 cfg][u16 n][n bytes of RAM][ops...]
+ * cfg bits 0-4: size of the writable file "etc/w"; bit 5: kernel, initrd
+ * and command line items; bit 6: RAM at FZ_FC_RAM_HIGH (above 4 GiB). */
+#define FZ_FC_RAM_SIZE		0x10000ULL	/* 64 KiB */
+#define FZ_FC_RAM_HIGH		0x100000000ULL
+#define FZ_FC_BASE		0x10100000ULL
+#define FZ_FC_CFG_KERNEL	0x20
+#define FZ_FC_CFG_HIGH		0x40
+enum fz_fc_op {
+	FZ_FC_READ,	/* [u8 sel][u8 off]: sel bits 0-1 width 1/2/4/8; bit
+			 * 2: raw offset, else off % window, kept inside */
+	FZ_FC_WRITE,	/* like READ, then [u64 value] (LE bytes) */
+	FZ_FC_DMA,	/* [u8 mode][desc][u32 control][u32 len][addr]: mode
+			 * bit 0: one 64-bit trigger, else two halves; bit 1:
+			 * addr a raw u64, else a u16 RAM offset; bit 2: desc
+			 * a raw u64, else a u16 RAM offset (the descriptor is
+			 * written there when it fits in RAM) */
+	FZ_FC_POKE,	/* [u16 off][u8 len][len bytes] into RAM */
+	FZ_FC_HIGH,	/* [u32 v]: write the DMA address high half only */
+	FZ_FC_RESET,
+	FZ_FC_NR_OPS
+};
+
+/* fuzz_virtio_pci: [u8 cfg][u16 n][n bytes of RAM][ops...]
+ * cfg bit 0: disk read-only; bits 1-2: disk size (FZ_DISK_SIZES).  The
+ * host bridge's windows are those of the virt board; virtio-blk is in slot
+ * 1, virtio-rng in slot 2.  FZ_PCI_PROBE places the device's BARs at
+ * FZ_PCI_BAR32(slot) (BAR 1) and FZ_PCI_BAR64(slot) (BAR 4). */
+#define FZ_PCI_RAM_SIZE		0x10000ULL	/* 64 KiB */
+#define FZ_PCI_ECAM		0x30000000ULL
+#define FZ_PCI_ECAM_SIZE	0x10000000ULL
+#define FZ_PCI_PIO		0x03000000ULL
+#define FZ_PCI_MMIO32		0x40000000ULL
+#define FZ_PCI_MMIO32_SIZE	0x40000000ULL
+#define FZ_PCI_MMIO64		0x400000000ULL
+#define FZ_PCI_MMIO64_SIZE	0x100000000ULL
+#define FZ_PCI_BAR32(slot)	(FZ_PCI_MMIO32 + 0x10000ULL * (slot))
+#define FZ_PCI_BAR64(slot)	(FZ_PCI_MMIO64 + 0x10000ULL * (slot))
+#define FZ_PCI_PROBE_NO_MASTER	0x01	/* probe flags */
+#define FZ_PCI_PROBE_MSIX	0x02
+#define FZ_PCI_PROBE_MASKALL	0x04
+#define FZ_PCI_PROBE_INTX_OFF	0x08
+enum fz_pci_op {
+	FZ_PCI_CFG_READ,	/* [u8 sel][u32 ecam offset]: sel bits 0-1
+				 * width 1/2/4/8; bit 2: offset as is, else
+				 * bits 15-19 of it mod 3 (slots 0-2) */
+	FZ_PCI_CFG_WRITE,	/* like CFG_READ, then [u32 value] */
+	FZ_PCI_BAR_READ,	/* [u8 sel][u8 dev][u16 off]: sel bits 0-1
+				 * width; bit 2: [u64 address] instead of
+				 * dev/off; bit 3: BAR 4, else BAR 1 */
+	FZ_PCI_BAR_WRITE,	/* like BAR_READ, then [u64 value] */
+	FZ_PCI_NOTIFY,		/* [u8 dev][u8 queue] */
+	FZ_PCI_PROBE,		/* [u8 dev][u8 flags][u64 feature mask]
+				 * [u16 qsize][3 x u16 ring offsets][u16 queue
+				 * vector][u16 config vector][u32 msi data] */
+	FZ_PCI_POKE,		/* [u16 off][u8 len][len bytes] into RAM */
+	FZ_PCI_RESET,		/* the board's reset */
+	FZ_PCI_STATUS,		/* [u8 dev][u8 status] */
+	FZ_PCI_NR_OPS
+};
+
 /* ---- input reader ------------------------------------------------------- */
 
 /* Little-endian reads past the end of the input give zeros. */

@@ -58,13 +58,15 @@ $(FUZZ)/obj/%.o: %.c $(HDRS) $(FUZZ_HDRS)
 # __attribute__((format(printf, 2, 0))); gcc does not ask for it.
 
 # Only what the targets link: the guest-facing code and what it uses.
-FUZZ_LIB_SRCS := $(filter src/core/% src/devices/% src/boot/%,$(PORTABLE_SRCS))
+FUZZ_LIB_SRCS := $(filter src/core/% src/devices/% src/boot/% src/fwcfg/% \
+	src/acpi/aml.c,$(PORTABLE_SRCS))
 
 $(FUZZ)/librivet.a: $(FUZZ_LIB_SRCS:%.c=$(FUZZ)/obj/%.o)
 	@rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
-# The objects are kept by the top-level Makefile's .SECONDARY.
+# Keep the objects (they would be intermediate files otherwise).
+.SECONDARY: $(FUZZ_NAMES:%=$(FUZZ)/obj/$(FUZZ_SRC)/fuzz_%.o)
 
 $(FUZZ)/bin/fuzz_%: $(FUZZ)/obj/$(FUZZ_SRC)/fuzz_%.o $(FUZZ)/librivet.a
 	@mkdir -p $(dir $@)

@@ -557,6 +557,279 @@ static void seeds_uart(void)
 	emit("uart", "input-overrun", &s);
 }
 
+/* ---- fwcfg -------------------------------------------------------------- */
+
+static void fc_rw(struct sb *s, bool wr, unsigned int sel, unsigned int off,
+		  uint64_t v)
+{
+	put(s, wr ? FZ_FC_WRITE : FZ_FC_READ, 1);
+	put(s, sel, 1);
+	put(s, off, 1);
+	if (wr)
+		put(s, v, 8);
+}
+
+/* Select @key through the selector register (big-endian). */
+static void fc_sel(struct sb *s, uint16_t key)
+{
+	uint64_t v = (uint64_t)(key >> 8) | (uint64_t)(key & 0xff) << 8;
+
+	fc_rw(s, true, 1, 8, v);
+}
+
+/* mode bits: 1 wide trigger, 2 raw address, 4 raw descriptor. */
+static void fc_dma(struct sb *s, uint8_t mode, uint64_t desc, uint32_t control,
+		   uint32_t len, uint64_t addr)
+{
+	put(s, FZ_FC_DMA, 1);
+	put(s, mode, 1);
+	put(s, desc, mode & 4 ? 8 : 2);
+	put(s, control, 4);
+	put(s, len, 4);
+	put(s, addr, mode & 2 ? 8 : 2);
+}
+
+static uint32_t fc_ctl(uint16_t key, uint32_t op)
+{
+	return (uint32_t)key << 16 | 0x08 | op;
+}
+
+static void seeds_fwcfg(void)
+{
+	const uint64_t end = FZ_RAM_BASE + FZ_FC_RAM_SIZE;
+	struct sb s;
+
+	/* What EDK2 does: signature, ID, directory, files, a pointer
+	 * written back, the kernel and command line. */
+	s.n = 0;
+	put(&s, 8 | FZ_FC_CFG_KERNEL, 1);
+	put(&s, 0, 2);
+	fc_sel(&s, 0x0000);
+	fc_rw(&s, false, 2, 0, 0);
+	fc_rw(&s, false, 3, 16, 0);
+	fc_sel(&s, 0x0001);
+	fc_rw(&s, false, 2, 0, 0);
+	fc_dma(&s, 0, 0x100, fc_ctl(0x19, 0x02), 4 + 3 * 64, 0x1000);
+	fc_dma(&s, 1, 0x100, fc_ctl(0x20, 0x02), 16, 0x1100);
+	put(&s, FZ_FC_POKE, 1);
+	put(&s, 0x2000, 2);
+	put(&s, 4, 1);
+	put_bytes(&s, "\x00\x10\x00\x80", 4);
+	fc_dma(&s, 0, 0x100, fc_ctl(0x21, 0x04), 2, 0);
+	fc_dma(&s, 0, 0x100, 0x10, 4, 0x2000);
+	fc_dma(&s, 0, 0x100, fc_ctl(0x21, 0x02), 8, 0x2100);
+	fc_sel(&s, 0x0008);
+	fc_rw(&s, false, 2, 0, 0);
+	fc_dma(&s, 0, 0x100, fc_ctl(0x11, 0x02), 40, 0x3000);
+	fc_sel(&s, 0x0014);
+	fc_rw(&s, false, 2, 0, 0);
+	fc_sel(&s, 0x0015);
+	for (int i = 0; i < 2; i++)
+		fc_rw(&s, false, 3, 0, 0);
+	emit("fwcfg", "firmware-boot", &s);
+
+	/* docs/hardening.md class 10. */
+	s.n = 0;
+	put(&s, 8, 1);
+	put(&s, 0, 2);
+	fc_dma(&s, 4, 0, fc_ctl(0, 0x02), 4, 0x1000);
+	fc_dma(&s, 5, FZ_RAM_BASE - 8, fc_ctl(0, 0x02), 4, 0x1000);
+	fc_dma(&s, 4, end - 8, fc_ctl(0, 0x02), 4, 0x1000);
+	fc_dma(&s, 5, ~0ULL, fc_ctl(0, 0x02), 4, 0x1000);
+	fc_dma(&s, 2, 0x100, fc_ctl(0x20, 0x02), 16, end - 8);
+	fc_dma(&s, 2, 0x100, fc_ctl(0x20, 0x02), 0x200, ~0ULL - 0xff);
+	fc_dma(&s, 0, 0x100, fc_ctl(0x20, 0x02), 0xffffffff, 0x10);
+	fc_dma(&s, 0, 0x100, fc_ctl(0x20, 0x04), 0xffffffff, 0);
+	fc_dma(&s, 0, 0x100, 0x02, 64, 0x1000);
+	fc_dma(&s, 0, 0x100, fc_ctl(0x20, 0x10), 4, 0x1000);
+	fc_dma(&s, 0, 0x100, fc_ctl(0x21, 0x10), 9, 0x1000);
+	fc_dma(&s, 0, 0x100, fc_ctl(0xffff, 0x02), 8, 0x1000);
+	fc_dma(&s, 0, 0x100, fc_ctl(0x4020, 0x12), 8, 0x1000);
+	fc_dma(&s, 0, 0x100, fc_ctl(0x8000, 0x10), 1, 0x1000);
+	fc_dma(&s, 0, 0xfff8, fc_ctl(0x20, 0x02), 16, 0xfff0);
+	fc_dma(&s, 0, 0x100, fc_ctl(0x20, 0x02), 16, 0x100);
+	put(&s, FZ_FC_HIGH, 1);
+	put(&s, 1, 4);
+	fc_rw(&s, true, 2, 20, 0x00010000);
+	fc_sel(&s, 0xffff);
+	fc_rw(&s, false, 3, 0, 0);
+	fc_rw(&s, true, 3, 0, ~0ULL);
+	put(&s, FZ_FC_RESET, 1);
+	fc_rw(&s, false, 2, 0, 0);
+	emit("fwcfg", "hostile-dma", &s);
+
+	/* Every width at every offset, then past the window. */
+	s.n = 0;
+	put(&s, 31, 1);
+	put(&s, 0, 2);
+	for (unsigned int off = 0; off < 0x18; off++)
+		for (unsigned int w = 0; w < 4; w++) {
+			fc_sel(&s, 0x0021);
+			fc_rw(&s, false, w, off, 0);
+			fc_rw(&s, true, w, off, ~0ULL);
+		}
+	fc_rw(&s, false, 7, 0x17, 0);
+	fc_rw(&s, true, 7, 0xff, 0);
+	emit("fwcfg", "every-width", &s);
+
+	/* RAM above 4 GiB: both kinds of trigger. */
+	s.n = 0;
+	put(&s, 4 | FZ_FC_CFG_HIGH, 1);
+	put(&s, 0, 2);
+	fc_dma(&s, 0, 0x100, fc_ctl(0x19, 0x02), 200, 0x1000);
+	fc_dma(&s, 1, 0x100, fc_ctl(0x21, 0x10), 4, 0x1000);
+	fc_dma(&s, 0, 0x100, fc_ctl(0x21, 0x02), 4, 0x2000);
+	fc_dma(&s, 6, FZ_RAM_BASE + 0x100, fc_ctl(0, 0x02), 4,
+	       FZ_RAM_BASE + 0x1000);
+	emit("fwcfg", "ram-above-4g", &s);
+}
+
+/* ---- virtio-pci --------------------------------------------------------- */
+
+static void pci_probe(struct sb *s, uint8_t dev, uint8_t flags,
+		      uint16_t qvec, uint16_t cvec)
+{
+	put(s, FZ_PCI_PROBE, 1);
+	put(s, dev, 1);
+	put(s, flags, 1);
+	put(s, UINT64_MAX >> 1, 8);
+	put(s, QSIZE, 2);
+	put(s, R_DESC, 2);
+	put(s, R_AVAIL, 2);
+	put(s, R_USED, 2);
+	put(s, qvec, 2);
+	put(s, cvec, 2);
+	put(s, 0x40, 4);
+}
+
+static void pci_cfg(struct sb *s, bool write, uint8_t sel, uint32_t off,
+		    uint32_t v)
+{
+	put(s, write ? FZ_PCI_CFG_WRITE : FZ_PCI_CFG_READ, 1);
+	put(s, sel, 1);
+	put(s, off, 4);
+	if (write)
+		put(s, v, 4);
+}
+
+static void pci_bar(struct sb *s, bool write, uint8_t sel, uint8_t dev,
+		    uint16_t off, uint64_t v)
+{
+	put(s, write ? FZ_PCI_BAR_WRITE : FZ_PCI_BAR_READ, 1);
+	put(s, sel, 1);
+	put(s, dev, 1);
+	put(s, off, 2);
+	if (write)
+		put(s, v, 8);
+}
+
+static void pci_notify(struct sb *s, uint8_t dev)
+{
+	put(s, FZ_PCI_NOTIFY, 1);
+	put(s, dev, 1);
+	put(s, 0, 1);
+	pci_bar(s, false, 8, dev, 0x1000, 0);	/* ISR */
+}
+
+static void seeds_pci(void)
+{
+	uint16_t heads[1] = { 0 };
+	struct sb s;
+	struct ram r;
+
+	/* blk: a read with MSI-X, then with INTx. */
+	memset(&r, 0, sizeof(r));
+	blk_read_chain(&r, 0, 0);
+	ram_avail(&r, heads, 1);
+	s.n = 0;
+	put(&s, 2 << 1, 1);	/* 8 KiB disk */
+	put_ram(&s, &r);
+	pci_probe(&s, 0, FZ_PCI_PROBE_MSIX, 1, 0);
+	pci_notify(&s, 0);
+	pci_bar(&s, false, 3, 0, 0x800, 0);	/* PBA */
+	emit("virtio_pci", "blk-msix", &s);
+
+	s.n = 0;
+	put(&s, 2 << 1, 1);
+	put_ram(&s, &r);
+	pci_probe(&s, 0, 0, 0xffff, 0xffff);
+	pci_notify(&s, 0);
+	emit("virtio_pci", "blk-intx", &s);
+
+	/* MSI-X function masked: pending, then unmasked. */
+	s.n = 0;
+	put(&s, 2 << 1, 1);
+	put_ram(&s, &r);
+	pci_probe(&s, 0, FZ_PCI_PROBE_MSIX | FZ_PCI_PROBE_MASKALL, 1, 0);
+	pci_notify(&s, 0);
+	pci_bar(&s, false, 3, 0, 0x800, 0);
+	pci_cfg(&s, true, 1, (1 << 15) | 0x82, 0x8000);	/* MSI-X control */
+	emit("virtio_pci", "msix-maskall", &s);
+
+	/* rng: one 64-byte buffer. */
+	memset(&r, 0, sizeof(r));
+	ring_desc(&r, 0, gpa(R_DATA + 0x100), 64, F_WRITE, 0);
+	ram_avail(&r, heads, 1);
+	s.n = 0;
+	put(&s, 0, 1);
+	put_ram(&s, &r);
+	pci_probe(&s, 1, FZ_PCI_PROBE_MSIX, 1, 0);
+	pci_notify(&s, 1);
+	emit("virtio_pci", "rng", &s);
+
+	/* Config space: every width over the header and capabilities,
+	 * BAR sizing, other buses and functions. */
+	s.n = 0;
+	put(&s, 0, 1);
+	put(&s, 0, 2);
+	for (uint32_t slot = 0; slot < 3; slot++)
+		for (uint32_t off = 0; off < 0x100; off += 4)
+			pci_cfg(&s, false, 2, slot << 15 | off, 0);
+	for (uint32_t b = 0; b < 6; b++)
+		pci_cfg(&s, true, 2, 1 << 15 | (0x10 + 4 * b), 0xffffffff);
+	pci_cfg(&s, false, 0, 1 << 15 | 0x43, 0);
+	pci_cfg(&s, false, 1, 1 << 15 | 0x41, 0);
+	pci_cfg(&s, false, 3, 1 << 15, 0);
+	pci_cfg(&s, false, 6, 1 << 20 | 1 << 15, 0);
+	pci_cfg(&s, false, 6, 1 << 15 | 1 << 12, 0);
+	pci_cfg(&s, true, 2, 1 << 15 | 4, 0xffff);
+	pci_cfg(&s, false, 2, 1 << 15 | 0x104, 0);
+	emit("virtio_pci", "config-space", &s);
+
+	/* A looping chain: NEEDS_RESET, config vector; then reset. */
+	memset(&r, 0, sizeof(r));
+	ring_desc(&r, 0, gpa(R_DATA), 16, F_NEXT, 0);
+	ram_avail(&r, heads, 1);
+	s.n = 0;
+	put(&s, 2 << 1, 1);
+	put_ram(&s, &r);
+	pci_probe(&s, 0, FZ_PCI_PROBE_MSIX, 1, 0);
+	pci_notify(&s, 0);
+	put(&s, FZ_PCI_STATUS, 1);
+	put(&s, 0, 1);
+	put(&s, 0, 1);
+	pci_probe(&s, 0, FZ_PCI_PROBE_NO_MASTER, 1, 0);
+	pci_notify(&s, 0);
+	put(&s, FZ_PCI_RESET, 1);
+	emit("virtio_pci", "needs-reset", &s);
+
+	/* BARs over each other and outside the windows. */
+	s.n = 0;
+	put(&s, 2 << 1, 1);
+	put_ram(&s, &r);
+	pci_probe(&s, 0, FZ_PCI_PROBE_MSIX, 1, 0);
+	pci_probe(&s, 1, FZ_PCI_PROBE_INTX_OFF, 0xffff, 0xffff);
+	pci_cfg(&s, true, 2, 2 << 15 | 0x20, 0x00010000);	/* over slot 1 */
+	pci_cfg(&s, true, 2, 2 << 15 | 0x24, 4);
+	pci_bar(&s, false, 8 | 2, 0, 0x14, 0);
+	pci_cfg(&s, true, 2, 1 << 15 | 0x14, 0xfffff000);
+	pci_bar(&s, true, 2, 0, 0xc, 0);
+	put(&s, FZ_PCI_BAR_READ, 1);		/* raw address */
+	put(&s, 4 | 3, 1);
+	put(&s, 0x400010000ULL, 8);
+	emit("virtio_pci", "bar-placement", &s);
+}
+
 /* ---- loader ------------------------------------------------------------- */
 
 static void image(uint8_t *h, uint64_t text_offset, uint64_t image_size,
@@ -690,6 +963,8 @@ int main(int argc, char **argv)
 	seeds_mmio();
 	seeds_blk();
 	seeds_uart();
+	seeds_fwcfg();
+	seeds_pci();
 	seeds_loader();
 	seeds_config();
 	return 0;

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: MIT
+#include "devices/virtio_common.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "core/log.h"
+#include "devices/virtio.h"
+#include "devices/virtq.h"
+
+#define STATUS_DRIVER_BITS (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | \
+			    VIRTIO_STATUS_DRIVER_OK |			   \
+			    VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_FAILED)
+
+bool virtio_backend_valid(const struct virtio_backend *be,
+			  unsigned int max_queues)
+{
+	const struct virtio_backend_ops *ops = be ? be->ops : NULL;
+
+	return ops && ops->config_read && ops->handle_queue && ops->destroy &&
+	       ops->nr_queues && ops->nr_queues <= max_queues;
+}
+
+int virtio_core_init(struct virtio_core *vc, const char *tname,
+		     const struct virtio_core_ops *ops, const struct gmem *gm,
+		     struct virtio_backend *be, unsigned int max_queues)
+{
+	unsigned int n;
+	int err;
+
+	if (!gm || !ops || !virtio_backend_valid(be, max_queues))
+		return -EINVAL;
+	n = be->ops->nr_queues;
+	vc->vqs = calloc(n, sizeof(vc->vqs[0]));
+	if (!vc->vqs)
+		return -ENOMEM;
+	for (vc->nr_queues = 0; vc->nr_queues < n; vc->nr_queues++) {
+		err = virtq_init(&vc->vqs[vc->nr_queues], gm,
+				 be->ops->max_queue_size);
+		if (err) {
+			virtio_core_fini(vc);
+			return err;
+		}
+	}
+	vc->tname = tname;
+	vc->ops = ops;
+	vc->be = be;
+	vc->status = 0;
+	vc->dev_feat_sel = 0;
+	vc->drv_feat_sel = 0;
+	vc->drv_features = 0;
+	vc->drv_features_bad = false;
+	vc->queue_sel = 0;
+	be->driver_features = 0;
+	return 0;
+}
+
+void virtio_core_fini(struct virtio_core *vc)
+{
+	for (unsigned int i = 0; i < vc->nr_queues; i++)
+		virtq_fini(&vc->vqs[i]);
+	free(vc->vqs);
+	vc->vqs = NULL;
+	vc->nr_queues = 0;
+}
+
+const char *virtio_core_name(const struct virtio_core *vc)
+{
+	return vc->be->ops->name;
+}
+
+struct virtq *virtio_core_cur_vq(struct virtio_core *vc)
+{
+	if (vc->queue_sel >= vc->nr_queues) {
+		log_guest("%s %s: queue %u does not exist", vc->tname,
+			  virtio_core_name(vc), vc->queue_sel);
+		return NULL;
+	}
+	return &vc->vqs[vc->queue_sel];
+}
+
+void virtio_core_device_error(struct virtio_core *vc)
+{
+	if (vc->status & VIRTIO_STATUS_NEEDS_RESET)
+		return;
+	log_guest("%s %s: device error, needs reset", vc->tname,
+		  virtio_core_name(vc));
+	vc->status |= VIRTIO_STATUS_NEEDS_RESET;
+	if (vc->status & VIRTIO_STATUS_DRIVER_OK)
+		vc->ops->config_irq(vc);
+}
+
+void virtio_core_reset(struct virtio_core *vc)
+{
+	if (vc->be->ops->reset)
+		vc->be->ops->reset(vc->be);
+	for (unsigned int i = 0; i < vc->nr_queues; i++)
+		virtq_reset(&vc->vqs[i]);
+	vc->be->driver_features = 0;
+	vc->status = 0;
+	vc->dev_feat_sel = 0;
+	vc->drv_feat_sel = 0;
+	vc->drv_features = 0;
+	vc->drv_features_bad = false;
+	vc->queue_sel = 0;
+	vc->ops->reset(vc);
+}
+
+static void process_queue(struct virtio_core *vc, unsigned int idx)
+{
+	struct virtq *vq = &vc->vqs[idx];
+	int err;
+
+	if (!vq->ready) {
+		log_guest("%s %s: notify for queue %u not ready", vc->tname,
+			  virtio_core_name(vc), idx);
+		return;
+	}
+	if (vc->ops->dma_allowed && !vc->ops->dma_allowed(vc)) {
+		log_guest("%s %s: queue %u not served: bus mastering off",
+			  vc->tname, virtio_core_name(vc), idx);
+		return;
+	}
+	err = vc->be->ops->handle_queue(vc->be, vq, idx);
+	if (virtq_need_irq(vq))
+		vc->ops->queue_irq(vc, idx);
+	if (err)
+		virtio_core_device_error(vc);
+}
+
+void virtio_core_notify(struct virtio_core *vc, uint32_t idx)
+{
+	if (idx >= vc->nr_queues) {
+		log_guest("%s %s: notify for bad queue %u", vc->tname,
+			  virtio_core_name(vc), idx);
+		return;
+	}
+	if (vc->status & VIRTIO_STATUS_NEEDS_RESET)
+		return;		/* already reported; waiting for reset */
+	if (!(vc->status & VIRTIO_STATUS_DRIVER_OK)) {
+		log_guest("%s %s: notify before DRIVER_OK", vc->tname,
+			  virtio_core_name(vc));
+		return;
+	}
+	process_queue(vc, idx);
+}
+
+static bool features_acceptable(struct virtio_core *vc)
+{
+	uint64_t f = vc->drv_features;
+
+	if (vc->drv_features_bad || (f & ~vc->be->features)) {
+		log_guest("%s %s: driver accepted features never offered (0x%" PRIx64 "%s)",
+			  vc->tname, virtio_core_name(vc),
+			  f & ~vc->be->features,
+			  vc->drv_features_bad ? " and bits above 63" : "");
+		return false;
+	}
+	if (!(f & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
+		log_guest("%s %s: legacy driver (no VERSION_1) refused",
+			  vc->tname, virtio_core_name(vc));
+		return false;
+	}
+	vc->be->driver_features = f;
+	return true;
+}
+
+void virtio_core_write_status(struct virtio_core *vc, uint32_t v)
+{
+	uint32_t old = vc->status & STATUS_DRIVER_BITS;
+
+	if (v == 0) {
+		virtio_core_reset(vc);
+		return;
+	}
+	v &= ~VIRTIO_STATUS_NEEDS_RESET;	/* device-owned */
+	if (v & ~STATUS_DRIVER_BITS) {
+		log_guest("%s %s: unknown status bits 0x%x", vc->tname,
+			  virtio_core_name(vc), v & ~STATUS_DRIVER_BITS);
+		v &= STATUS_DRIVER_BITS;
+	}
+	if (old & ~v) {
+		log_guest("%s %s: status bits cleared without reset",
+			  vc->tname, virtio_core_name(vc));
+		return;
+	}
+	if ((v & ~old & VIRTIO_STATUS_FEATURES_OK) && !features_acceptable(vc))
+		v &= ~VIRTIO_STATUS_FEATURES_OK;
+	if ((v & VIRTIO_STATUS_DRIVER_OK) && !(v & VIRTIO_STATUS_FEATURES_OK)) {
+		log_guest("%s %s: DRIVER_OK without FEATURES_OK ignored",
+			  vc->tname, virtio_core_name(vc));
+		v &= ~VIRTIO_STATUS_DRIVER_OK;
+	}
+	vc->status = v | (vc->status & VIRTIO_STATUS_NEEDS_RESET);
+	if (!(v & ~old & VIRTIO_STATUS_DRIVER_OK) ||
+	    (vc->status & VIRTIO_STATUS_NEEDS_RESET))
+		return;
+	/* Buffers made available before DRIVER_OK were not consumed then;
+	 * do it now so the driver does not wait for a second notify. */
+	for (unsigned int i = 0; i < vc->nr_queues; i++)
+		if (vc->vqs[i].ready)
+			process_queue(vc, i);
+}
+
+uint32_t virtio_core_device_features(const struct virtio_core *vc)
+{
+	if (vc->dev_feat_sel > 1)
+		return 0;
+	return (uint32_t)(vc->be->features >> (32 * vc->dev_feat_sel));
+}
+
+uint32_t virtio_core_driver_features(const struct virtio_core *vc)
+{
+	if (vc->drv_feat_sel > 1)
+		return 0;
+	return (uint32_t)(vc->drv_features >> (32 * vc->drv_feat_sel));
+}
+
+void virtio_core_write_driver_features(struct virtio_core *vc, uint32_t v)
+{
+	if (vc->status & VIRTIO_STATUS_FEATURES_OK) {
+		log_guest("%s %s: feature change after FEATURES_OK",
+			  vc->tname, virtio_core_name(vc));
+		return;
+	}
+	if (vc->drv_feat_sel == 0) {
+		vc->drv_features = (vc->drv_features & ~0xffffffffULL) | v;
+	} else if (vc->drv_feat_sel == 1) {
+		vc->drv_features = (vc->drv_features & 0xffffffffULL) |
+				   (uint64_t)v << 32;
+	} else if (v) {
+		vc->drv_features_bad = true;
+	}
+}
+
+void virtio_core_queue_size(struct virtio_core *vc, uint32_t size)
+{
+	struct virtq *vq = virtio_core_cur_vq(vc);
+	int err;
+
+	if (!vq)
+		return;
+	err = virtq_set_size(vq, size);
+	if (err)
+		log_guest("%s %s: queue %u size %u refused (%s)", vc->tname,
+			  virtio_core_name(vc), vc->queue_sel, size,
+			  err == -EBUSY ? "queue ready" : "invalid");
+}
+
+void virtio_core_queue_area(struct virtio_core *vc, enum virtq_area area,
+			    uint64_t gpa)
+{
+	struct virtq *vq = virtio_core_cur_vq(vc);
+
+	if (vq && virtq_set_area(vq, area, gpa))
+		log_guest("%s %s: queue %u address change while ready",
+			  vc->tname, virtio_core_name(vc), vc->queue_sel);
+}
+
+void virtio_core_queue_enable(struct virtio_core *vc)
+{
+	struct virtq *vq = virtio_core_cur_vq(vc);
+	bool indirect;
+
+	if (!vq || vq->ready)
+		return;
+	if (!(vc->status & VIRTIO_STATUS_FEATURES_OK)) {
+		log_guest("%s %s: queue enabled before FEATURES_OK",
+			  vc->tname, virtio_core_name(vc));
+		return;
+	}
+	indirect = vc->be->driver_features &
+		   VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
+	if (virtq_enable(vq, indirect)) {
+		log_guest("%s %s: queue %u rings outside RAM or misaligned",
+			  vc->tname, virtio_core_name(vc), vc->queue_sel);
+		virtio_core_device_error(vc);
+	}
+}
+
+void virtio_core_queue_disable(struct virtio_core *vc)
+{
+	struct virtq *vq = virtio_core_cur_vq(vc);
+
+	if (vq)
+		virtq_disable(vq);
+}
+
+static bool config_range_ok(struct virtio_core *vc, uint64_t off,
+			    unsigned int len)
+{
+	if (off < vc->be->config_size && len <= vc->be->config_size - off)
+		return true;
+	log_guest("%s %s: config access at 0x%" PRIx64 "+%u outside %u bytes",
+		  vc->tname, virtio_core_name(vc), off, len,
+		  vc->be->config_size);
+	return false;
+}
+
+bool virtio_core_config_read(struct virtio_core *vc, uint64_t off,
+			     uint8_t *data, unsigned int len)
+{
+	if (!config_range_ok(vc, off, len))
+		return false;
+	vc->be->ops->config_read(vc->be, (uint32_t)off, data, len);
+	return true;
+}
+
+bool virtio_core_config_write(struct virtio_core *vc, uint64_t off,
+			      const uint8_t *data, unsigned int len)
+{
+	if (!config_range_ok(vc, off, len))
+		return false;
+	if (!vc->be->ops->config_write) {
+		log_guest("%s %s: write to read-only config 0x%" PRIx64,
+			  vc->tname, virtio_core_name(vc), off);
+		return false;
+	}
+	vc->be->ops->config_write(vc->be, (uint32_t)off, data, len);
+	return true;
+}
