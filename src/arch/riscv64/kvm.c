@@ -107,9 +107,11 @@ static int kvm_msi_send(void *ctx, uint64_t addr, uint32_t data)
 
 	/* 1: delivered, 0: blocked by the guest (masked), <0: error. */
 	if (ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0) {
+		int err = errno;
+
 		log_guest("KVM_SIGNAL_MSI 0x%llx/%u: %s",
-			  (unsigned long long)addr, data, strerror(errno));
-		return -errno;
+			  (unsigned long long)addr, data, strerror(err));
+		return -err;
 	}
 	return 0;
 }
