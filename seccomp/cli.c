@@ -27,7 +27,7 @@ static void cli_usage(FILE *out)
 		"reason it is allowed.  Anything else ends the process with exit\n"
 		"status %d and a message naming the syscall.\n"
 		"\n"
-		"  --board NAME   machine type (microvm); default microvm\n"
+		"  --board NAME   machine type (microvm, virt); default microvm\n"
 		"  --role ROLE    monitor, main or vcpu; default: all three\n"
 		"  -h, --help     this text\n"
 		"\n"
@@ -104,7 +104,7 @@ int rivet_seccomp_cmd(int argc, char *argv[])
 		if (rivet_seccomp_print(stdout, board,
 					(enum rivet_seccomp_role)r))
 			return cli_error("--board: no allowlist for board",
-					 board, " (microvm)");
+					 board, " (microvm, virt)");
 	}
 	return fflush(stdout) ? 1 : 0;
 }

@@ -85,7 +85,9 @@ static const struct rule vcpu_rules[] = {
 	IOCTL(FD_VM, KVM_IRQ_LINE,
 	      "device interrupts raised while serving MMIO (UART, virtio)"),
 	ANY("write", "guest console output (UART, SBI DBCN) to stdout, log "
-		     "lines to stderr, eventfd wake-ups (VM end, console room)"),
+		     "lines to stderr, eventfd wake-ups (VM end, console room, "
+		     "virtio-net receive buffers), virtio-net frames to the "
+		     "TAP"),
 	ANY("pread64", "virtio-blk reads"),
 	ANY("pwrite64", "virtio-blk writes"),
 	ANY("fdatasync", "virtio-blk flush: acknowledged writes are durable"),
@@ -112,11 +114,13 @@ static const struct rule vcpu_rules[] = {
  * teardown and _exit.  16 syscalls (budget 50). */
 static const struct rule main_rules[] = {
 	ANY("ppoll", "the event loop: glibc's poll() on riscv64"),
-	ANY("read", "console input (stdin), the signalfd, eventfds"),
+	ANY("read", "console input (stdin), the signalfd, eventfds, "
+		    "virtio-net frames from the TAP"),
 	ANY("write", "log lines to stderr, eventfd write (VM end), fflush "
 		     "before _exit"),
 	IOCTL(FD_VM, KVM_IRQ_LINE,
-	      "UART receive interrupt when host input arrives"),
+	      "UART and virtio-net receive interrupts when host input "
+	      "arrives"),
 	ANY("futex", "device and log mutexes, pthread_join, the exit lock "
 		     "pthread_kill takes"),
 	ANY("getpid", "pthread_kill: tgkill names the process"),
@@ -167,6 +171,44 @@ static const struct rule monitor_rules[] = {
 
 #define NRULES(t) (sizeof(t) / sizeof((t)[0]))
 
+/* The virt board's additions (its devices are microvm's plus CFI flash,
+ * fw_cfg and virtio-pci).  ioctl is already on both lists: these add
+ * request numbers, not syscalls. */
+static const struct rule virt_vcpu_rules[] = {
+	IOCTL(FD_VM, KVM_SET_USER_MEMORY_REGION,
+	      "virt: a flash bank entering/leaving read-array mode gets/loses "
+	      "its read-only memory slot (firmware executes in place)"),
+	IOCTL(FD_VM, KVM_SIGNAL_MSI,
+	      "virt: virtio-pci MSI-X messages raised while serving MMIO"),
+};
+
+static const struct rule virt_main_rules[] = {
+	IOCTL(FD_VM, KVM_SIGNAL_MSI,
+	      "virt: MSI-X for host-side events (virtio-net receive)"),
+};
+
+struct board_extra {
+	const char *board;
+	enum rivet_seccomp_role role;
+	const struct rule *rules;
+	unsigned int nr_rules;
+};
+
+static const struct board_extra board_extras[] = {
+	{ "virt", RIVET_SECCOMP_VCPU, virt_vcpu_rules, NRULES(virt_vcpu_rules) },
+	{ "virt", RIVET_SECCOMP_MAIN, virt_main_rules, NRULES(virt_main_rules) },
+};
+
+static const struct board_extra *board_extra(const char *board,
+					     enum rivet_seccomp_role role)
+{
+	for (size_t i = 0; board && i < NRULES(board_extras); i++)
+		if (!strcmp(board_extras[i].board, board) &&
+		    board_extras[i].role == role)
+			return &board_extras[i];
+	return NULL;
+}
+
 static const struct role_def {
 	const char *name;
 	const struct rule *rules;
@@ -180,7 +222,7 @@ static const struct role_def {
 
 /* Boards with an audited allowlist (the same for every role's device set
  * today; a board with other devices gets its own review). */
-static const char *const boards[] = { "microvm" };
+static const char *const boards[] = { "microvm", "virt" };
 
 static const struct role_def *role_def(enum rivet_seccomp_role role)
 {
@@ -362,7 +404,7 @@ static int add_rule(scmp_filter_ctx f, const struct rule *r,
 /* Build @rd's filter and copy the BPF program into @insns.  libseccomp's
  * memory is freed before the filter is loaded, so nothing it does runs
  * under the filter. */
-static int build(const struct role_def *rd,
+static int build(const struct role_def *rd, const struct board_extra *bx,
 		 const struct rivet_seccomp_ctx *ctx, struct sock_filter *insns,
 		 unsigned short *nr_insns)
 {
@@ -376,6 +418,8 @@ static int build(const struct role_def *rd,
 			       SCMP_ACT_KILL_PROCESS);
 	for (unsigned int i = 0; !ret && i < rd->nr_rules; i++)
 		ret = add_rule(f, &rd->rules[i], ctx);
+	for (unsigned int i = 0; !ret && bx && i < bx->nr_rules; i++)
+		ret = add_rule(f, &bx->rules[i], ctx);
 	if (ret)
 		goto out;
 	fd = memfd_create("rivet-seccomp", MFD_CLOEXEC);
@@ -418,7 +462,8 @@ int rivet_seccomp_install(enum rivet_seccomp_role role,
 	if (!rd)
 		return -EINVAL;
 	pthread_once(&names_once, load_names);
-	ret = build(rd, ctx, insns, &prog.len);
+	ret = build(rd, board_extra(ctx ? ctx->board : NULL, role), ctx, insns,
+		    &prog.len);
 	if (ret)
 		return ret;
 
@@ -509,13 +554,14 @@ int rivet_seccomp_print(FILE *out, const char *board,
 			enum rivet_seccomp_role role)
 {
 	const struct role_def *rd = role_def(role);
+	const struct board_extra *bx = board_extra(board, role);
 	char args[96];
 
 	if (!rd || !board_known(board))
 		return -EINVAL;
 	fprintf(out, "# rivet seccomp allowlist: board %s, role %s: "
 		"%d syscalls, %u rules\n", board, rd->name,
-		rivet_seccomp_count(role), rd->nr_rules);
+		rivet_seccomp_count(role), rd->nr_rules + (bx ? bx->nr_rules : 0));
 	fprintf(out, "# anything else: SIGSYS, \"rivet: seccomp: %s thread "
 		"made forbidden syscall NAME (NR)\", exit status %d\n",
 		rd->name, RIVET_EXIT_SECCOMP);
@@ -523,6 +569,11 @@ int rivet_seccomp_print(FILE *out, const char *board,
 		format_args(&rd->rules[i], args, sizeof(args));
 		fprintf(out, "%-15s %-44s # %s\n", rd->rules[i].sys, args,
 			rd->rules[i].why);
+	}
+	for (unsigned int i = 0; bx && i < bx->nr_rules; i++) {
+		format_args(&bx->rules[i], args, sizeof(args));
+		fprintf(out, "%-15s %-44s # %s\n", bx->rules[i].sys, args,
+			bx->rules[i].why);
 	}
 	return 0;
 }

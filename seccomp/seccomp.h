@@ -29,6 +29,7 @@ enum rivet_seccomp_role {
 struct rivet_seccomp_ctx {
 	int vm_fd;	/* KVM_IRQ_LINE only on this fd (main, vcpu) */
 	int vcpu_fd;	/* KVM_RUN only on this fd (vcpu) */
+	const char *board;	/* adds the board's rules; NULL: microvm */
 };
 
 /* Install @role's filter on the calling thread only (threads created later

@@ -121,6 +121,22 @@ static void main_loop(struct kvm_vm *vm, struct vmm_session *st)
 	}
 }
 
+/* Firmware boot: the boot hart starts in the firmware (executing from
+ * flash) with a1 = the FDT, placed at the top of RAM below 4 GiB, 2 MiB
+ * aligned (as QEMU does: 32-bit-clean for early firmware code). */
+static void firmware_layout(const struct machine *m, const struct board *b,
+			    struct boot_layout *boot)
+{
+	uint64_t end = m->ram.base + m->ram.size;
+
+	if (end > 0x100000000ULL)
+		end = 0x100000000ULL;
+	memset(boot, 0, sizeof(*boot));
+	boot->kernel_addr = b->firmware_entry;
+	boot->fdt_max = MACHINE_FDT_MAX;
+	boot->fdt_addr = (end - MACHINE_FDT_MAX) & ~((2ULL << 20) - 1);
+}
+
 /* Everything that comes from the user's files, before KVM is touched:
  * errors here are the user's (exit 2). */
 static int assemble(struct machine *m, const struct board *board,
@@ -146,12 +162,16 @@ static int assemble(struct machine *m, const struct board *board,
 			strerror(-ret));
 		return ret;
 	}
-	ret = loader_load(&m->ram, cfg->kernel, cfg->initrd, MACHINE_FDT_MAX,
-			  boot);
-	if (ret)
-		return ret;
-	m->initrd_start = boot->initrd_addr;
-	m->initrd_size = boot->initrd_size;
+	if (cfg->firmware) {
+		firmware_layout(m, board, boot);
+	} else {
+		ret = loader_load(&m->ram, cfg->kernel, cfg->initrd,
+				  MACHINE_FDT_MAX, boot);
+		if (ret)
+			return ret;
+		m->initrd_start = boot->initrd_addr;
+		m->initrd_size = boot->initrd_size;
+	}
 	return board->create_devices(m);
 }
 
@@ -184,7 +204,7 @@ static int install_fdt(struct machine *m, const struct boot_layout *boot,
 int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 {
 	const struct board *board = board_find(cfg->board);
-	struct machine m = { .cfg = cfg };
+	struct machine m = { .cfg = cfg, .board = board };
 	struct boot_layout boot;
 	struct kvm_vm vm;
 	enum vm_exit why = VM_EXIT_ERROR;
@@ -198,6 +218,8 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 	status = EXIT_VM_ERROR;
 	if (vm_create(&vm, &m) || vm_create_vcpus(&vm) ||
 	    vm_create_aia(&vm, cfg->aia_mode))
+		goto out;
+	if (board->finalize && board->finalize(&m))
 		goto out;
 	if (install_fdt(&m, &boot, dump_fd) ||
 	    vm_setup_boot(&vm, boot.kernel_addr, boot.fdt_addr))
@@ -214,7 +236,8 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 		    rivet_seccomp_install(RIVET_SECCOMP_MAIN,
 					  &(struct rivet_seccomp_ctx){
 						  .vm_fd = vm.vm_fd,
-						  .vcpu_fd = -1 }) != 0) {
+						  .vcpu_fd = -1,
+						  .board = cfg->board }) != 0) {
 			log_err("cannot install the seccomp filter");
 			vm_request_exit(&vm, VM_EXIT_ERROR);
 		}
@@ -243,6 +266,8 @@ out:
 	if (dump_fd >= 0)
 		close(dump_fd);
 	machine_destroy_devices(&m);
+	if (board->destroy)
+		board->destroy(&m);
 	vm_destroy(&vm);
 	gmem_free(&m.ram);
 	return status;

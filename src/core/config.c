@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const known_boards[] = { "microvm" };
+static const char *const known_boards[] = { "microvm", "virt" };
 
 /* ISA extensions a RISC-V KVM host may offer (Linux 6.12's list), by the
  * names the ISA string uses: --cpu-features accepts these. */
@@ -38,7 +38,8 @@ enum {
 	OPT_BOARD = 256, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_CPUS,
 	OPT_MEMORY, OPT_DISK, OPT_AIA_MODE, OPT_DUMP_DTB, OPT_CPU_FEATURES,
 	OPT_NO_REBOOT, OPT_NO_RNG, OPT_VERSION, OPT_JAIL, OPT_UID, OPT_GID,
-	OPT_NEW_PIDNS, OPT_NEW_NETNS, OPT_SECCOMP,
+	OPT_NEW_PIDNS, OPT_NEW_NETNS, OPT_SECCOMP, OPT_FIRMWARE,
+	OPT_FIRMWARE_VARS,
 };
 
 static const struct option long_opts[] = {
@@ -60,6 +61,8 @@ static const struct option long_opts[] = {
 	{ "new-pidns", no_argument, NULL, OPT_NEW_PIDNS },
 	{ "new-netns", no_argument, NULL, OPT_NEW_NETNS },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "firmware", required_argument, NULL, OPT_FIRMWARE },
+	{ "firmware-vars", required_argument, NULL, OPT_FIRMWARE_VARS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -80,8 +83,17 @@ void config_usage(FILE *out)
 	      "\n"
 	      "Boot a Linux guest under KVM on a RISC-V host.\n"
 	      "\n"
-	      "  --board NAME           machine type: microvm (default)\n"
-	      "  --kernel IMAGE         RISC-V Linux Image to boot (required)\n"
+	      "  --board NAME           machine type: microvm (default), virt\n"
+	      "  --kernel IMAGE         RISC-V Linux Image to boot (required "
+	      "unless --firmware)\n"
+	      "  --firmware CODE.fd     virt: UEFI firmware in flash bank 0 "
+	      "(read-only); with\n"
+	      "                         --kernel, the firmware boots it "
+	      "through fw_cfg\n"
+	      "  --firmware-vars FILE   virt: flash bank 1, the firmware's "
+	      "variables; guest\n"
+	      "                         writes persist (created blank if "
+	      "missing)\n"
 	      "  --initrd FILE          initial ramdisk\n"
 	      "  --cmdline STR          kernel command line (default "
 	      "\"console=ttyS0\")\n"
@@ -289,8 +301,8 @@ static int parse_board(struct vm_config *cfg, const char *arg, char *err,
 			return 0;
 		}
 	}
-	return fail(err, errlen, "--board: unknown board '%s' (known: microvm)",
-		    arg);
+	return fail(err, errlen,
+		    "--board: unknown board '%s' (known: microvm, virt)", arg);
 }
 
 static int parse_one(struct vm_config *cfg, int opt, const char *arg,
@@ -387,6 +399,17 @@ static int parse_one(struct vm_config *cfg, int opt, const char *arg,
 	case OPT_NEW_NETNS:
 		cfg->new_netns = true;
 		return 0;
+	case OPT_FIRMWARE:
+	case OPT_FIRMWARE_VARS:
+		if (!*arg)
+			return fail(err, errlen, "%s: empty file name",
+				    opt == OPT_FIRMWARE ? "--firmware"
+							: "--firmware-vars");
+		if (opt == OPT_FIRMWARE)
+			cfg->firmware = arg;
+		else
+			cfg->firmware_vars = arg;
+		return 0;
 	case OPT_SECCOMP:
 		if (!strcmp(arg, "on"))
 			cfg->seccomp = true;
@@ -458,8 +481,16 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument '%s'",
 			    argv[optind]);
-	if (!cfg->kernel)
-		return fail(err, errlen, "--kernel: a kernel Image is required");
+	if (!cfg->kernel && !cfg->firmware)
+		return fail(err, errlen,
+			    "--kernel: a kernel Image is required (or, on "
+			    "--board virt, --firmware)");
+	if ((cfg->firmware || cfg->firmware_vars) &&
+	    strcmp(cfg->board, "virt"))
+		return fail(err, errlen,
+			    "--firmware: only --board virt boots firmware");
+	if (cfg->firmware_vars && !cfg->firmware)
+		return fail(err, errlen, "--firmware-vars: needs --firmware");
 	if (cfg->jail_dir && (!cfg->jail_uid_set || !cfg->jail_gid_set))
 		return fail(err, errlen, "--jail: needs --uid and --gid");
 	if (!cfg->jail_dir && (cfg->jail_uid_set || cfg->jail_gid_set ||

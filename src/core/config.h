@@ -27,7 +27,7 @@ struct disk_config {
 
 struct vm_config {
 	const char *board;		/* "microvm" */
-	const char *kernel;
+	const char *kernel;		/* NULL only with --firmware */
 	const char *initrd;		/* NULL: none */
 	const char *cmdline;
 	unsigned int cpus;
@@ -36,6 +36,8 @@ struct vm_config {
 	unsigned int nr_disks;
 	enum aia_mode aia_mode;
 	const char *dump_dtb;		/* NULL: don't */
+	const char *firmware;		/* virt: flash bank 0 (read-only) */
+	const char *firmware_vars;	/* virt: flash bank 1 (persistent) */
 	/* ISA extensions to hide from the guest (lower case, no sign). */
 	const char *cpu_features_off[CONFIG_MAX_FEATURES];
 	unsigned int nr_cpu_features_off;

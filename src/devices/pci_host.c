@@ -369,10 +369,11 @@ static void acpi_prt(struct aml_buf *b)
 	aml_package_begin(b);
 	for (unsigned int s = 0; s < PCI_HOST_MAX_SLOTS; s++) {
 		for (unsigned int p = 0; p < 4; p++) {
-			char link[5];
+			char link[12];
 
-			snprintf(link, sizeof(link), "GSI%u",
+			snprintf(link, sizeof(link), "\\_SB.GSI%u",
 				 (s + p) % PCI_HOST_NR_INTX);
+			/* The links are \_SB's, not PCIn's: see below. */
 			aml_package_begin(b);
 			aml_int(b, (uint64_t)s << 16 | 0xffff);
 			aml_int(b, p);
@@ -431,6 +432,12 @@ static int ecam_acpi_dsdt(struct rivet_dev *dev, struct aml_buf *b)
 
 	if (uid > 9)
 		return -ERANGE;
+	/* Linux/riscv makes the root bridge wait for the link devices its
+	 * _PRT names; as the bridge's children they would only be scanned
+	 * after it, so they are its siblings (Linux 6.12 never enumerated
+	 * the bridge otherwise). */
+	if (c->irqchip)
+		acpi_intx_links(b, h);
 	snprintf(name, sizeof(name), "PCI%u", uid);
 	aml_device_begin(b, name);
 	aml_name_eisaid(b, "_HID", "PNP0A08");
@@ -440,10 +447,8 @@ static int ecam_acpi_dsdt(struct rivet_dev *dev, struct aml_buf *b)
 	aml_name_int(b, "_UID", uid);
 	aml_name_int(b, "_CCA", 1);
 	acpi_crs(b, c);
-	if (c->irqchip) {
-		acpi_intx_links(b, h);
+	if (c->irqchip)
 		acpi_prt(b);
-	}
 	aml_pci_osc(b, 0x1f);
 	acpi_res0(b, c);
 	aml_end(b);

@@ -7,8 +7,9 @@
 #include "core/log.h"
 
 extern const struct board microvm_board;
+extern const struct board virt_board;
 
-static const struct board *const boards[] = { &microvm_board };
+static const struct board *const boards[] = { &microvm_board, &virt_board };
 
 const struct board *board_find(const char *name)
 {

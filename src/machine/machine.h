@@ -39,6 +39,17 @@ struct aia_layout {
 	uint32_t nr_sources;		/* APLIC wired sources */
 };
 
+/* Extra guest memory (flash banks in read-array mode), set by the arch
+ * code: @map adds a read-only KVM memory slot at @gpa backed by @host,
+ * @unmap removes it (accesses then exit as MMIO).  Any thread. */
+struct machine_memops {
+	int (*map_rom)(void *ctx, uint64_t gpa, uint64_t size, void *host);
+	int (*unmap)(void *ctx, uint64_t gpa);
+	void *ctx;
+};
+
+struct board;
+
 struct machine {
 	const struct vm_config *cfg;
 	const char *compatible;		/* FDT root compatible */
@@ -49,6 +60,9 @@ struct machine {
 	struct rivet_dev *console;	/* receives host input; may be NULL */
 	struct irq_chip irqchip;	/* set by the arch code before devices */
 	struct msi_chip msichip;	/* MSIs into the IMSIC (arch code) */
+	struct machine_memops memops;	/* set by the arch code */
+	const struct board *board;
+	void *board_priv;		/* the board's own state */
 	struct cpu_info cpu;
 	struct aia_layout aia;
 	uint64_t initrd_start, initrd_size;	/* size 0: no initrd */
@@ -74,8 +88,15 @@ int machine_isa_string(const struct cpu_info *cpu, char *buf, size_t len);
 struct board {
 	const char *name;
 	uint64_t ram_base;
+	/* Where a firmware (--firmware) starts; 0: the board has none. */
+	uint64_t firmware_entry;
 	/* Lay out the AIA and create the devices for m->cfg; 0 or -errno. */
 	int (*create_devices)(struct machine *m);
+	/* Once KVM is set up (m->cpu, m->memops known), before the FDT is
+	 * built: firmware tables, memory slots.  Optional; 0 or -errno. */
+	int (*finalize)(struct machine *m);
+	/* Free m->board_priv. Optional. */
+	void (*destroy)(struct machine *m);
 };
 
 const struct board *board_find(const char *name);

@@ -170,6 +170,31 @@ enum fz_pci_op {
 	FZ_PCI_NR_OPS
 };
 
+/* fuzz_virtio_net: [u8 cfg][ops...]
+ * cfg bit 0: negotiate INDIRECT_DESC; bits 1-3: log2 queue size (both
+ * queues).  A datagram socketpair stands in for the TAP.  Chains: [u8
+ * flags][u8 nseg][(nseg % 4) + 1 x (u16 len, u8 seg flags)]; flags bit 0:
+ * in an indirect table (when negotiated), bit 1: notify after publishing;
+ * seg flags bit 0 flips the direction (TX readable, RX writable). */
+#define FZ_NET_RAM_SIZE		0x100000ULL	/* 1 MiB */
+#define FZ_NET_CHAIN_INDIRECT	0x01
+#define FZ_NET_CHAIN_NOTIFY	0x02
+#define FZ_NET_SEG_FLIP		0x01
+#define FZ_NET_SEND_OVERSIZE	0x01
+enum fz_net_op {
+	FZ_NET_TX,	/* a chain on the transmit queue */
+	FZ_NET_RX_BUF,	/* a chain on the receive queue */
+	FZ_NET_SEND,	/* [u8 kind][u16 len]: the host sends a frame of
+			 * max(len, 1) bytes (kind bit 0: over the maximum) */
+	FZ_NET_LOOP,	/* the main loop: poll, vnet_rx_ready() */
+	FZ_NET_NOTIFY,	/* [u8 queue]: any index */
+	FZ_NET_POKE,	/* [u16 off][u8 len][len bytes] into the ring area */
+	FZ_NET_RESET,	/* status 0, then the driver's init */
+	FZ_NET_CONFIG,	/* [u8 off][u8 width sel]: config space read */
+	FZ_NET_ACK,	/* acknowledge the interrupt status */
+	FZ_NET_NR_OPS
+};
+
 /* ---- input reader ------------------------------------------------------- */
 
 /* Little-endian reads past the end of the input give zeros. */

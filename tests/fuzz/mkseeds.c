@@ -952,6 +952,153 @@ static void seeds_config(void)
 	cfg("jail", jail);
 }
 
+/* ---- virtio-net ----------------------------------------------------------- */
+
+struct nseg {
+	uint16_t len;
+	uint8_t flip;
+};
+
+static void net_chain(struct sb *s, uint8_t op, uint8_t flags,
+		      const struct nseg *segs, unsigned int n)
+{
+	put(s, op, 1);
+	put(s, flags, 1);
+	put(s, n - 1, 1);
+	for (unsigned int i = 0; i < n; i++) {
+		put(s, segs[i].len, 2);
+		put(s, segs[i].flip, 1);
+	}
+}
+
+static void net_send(struct sb *s, uint8_t kind, uint16_t len)
+{
+	put(s, FZ_NET_SEND, 1);
+	put(s, kind, 1);
+	put(s, len, 2);
+}
+
+static void seeds_net(void)
+{
+	const struct nseg tx1[1] = { { 12 + 60, 0 } };
+	const struct nseg tx3[3] = { { 12, 0 }, { 500, 0 }, { 1014, 0 } };
+	const struct nseg txmax[2] = { { 65535, 0 }, { 12 + 65550 - 65535, 0 } };
+	const struct nseg txover[2] = { { 65535, 0 }, { 12 + 65551 - 65535, 0 } };
+	const struct nseg txw[2] = { { 12 + 60, 0 }, { 64, 1 } };
+	const struct nseg txshort[1] = { { 11, 0 } };
+	const struct nseg txhdr[1] = { { 12, 0 } };
+	const struct nseg rx1[1] = { { 1526, 0 } };
+	const struct nseg rxsplit[2] = { { 12, 0 }, { 1514, 0 } };
+	const struct nseg rxsmall[1] = { { 100, 0 } };
+	const struct nseg rxshort1[1] = { { 12 + 99, 0 } };
+	const struct nseg rxtiny[1] = { { 8, 0 } };
+	const struct nseg rxro[1] = { { 1526, 1 } };
+	const struct nseg rxbroken[2] = { { 600, 0 }, { 600, 1 } };
+	const struct nseg rxbig[2] = { { 65535, 0 }, { 100, 0 } };
+	const uint8_t notify = FZ_NET_CHAIN_NOTIFY;
+	struct sb s;
+
+	/* Linux-like: buffers posted, frames both ways. */
+	s.n = 0;
+	put(&s, 1 | 4 << 1, 1);		/* indirect, 16 entries */
+	for (unsigned int i = 0; i < 4; i++)
+		net_chain(&s, FZ_NET_RX_BUF, i == 3 ? notify : 0, rx1, 1);
+	net_chain(&s, FZ_NET_TX, 0, tx1, 1);
+	net_chain(&s, FZ_NET_TX, FZ_NET_CHAIN_INDIRECT | notify, tx3, 3);
+	net_send(&s, 0, 60);
+	net_send(&s, 0, 1514);
+	net_send(&s, 0, 1);
+	put(&s, FZ_NET_LOOP, 1);
+	put(&s, FZ_NET_ACK, 1);
+	net_chain(&s, FZ_NET_RX_BUF, FZ_NET_CHAIN_INDIRECT | notify,
+		  rxsplit, 2);
+	net_send(&s, 0, 1000);
+	put(&s, FZ_NET_LOOP, 1);
+	put(&s, FZ_NET_CONFIG, 1);
+	put(&s, 0, 1);
+	put(&s, 3, 1);
+	put(&s, FZ_NET_CONFIG, 1);
+	put(&s, 6, 1);
+	put(&s, 1, 1);
+	emit("virtio_net", "linux", &s);
+
+	/* No buffers: frames wait; then buffers arrive. */
+	s.n = 0;
+	put(&s, 3 << 1, 1);
+	for (unsigned int i = 0; i < 5; i++)
+		net_send(&s, 0, (uint16_t)(100 + i));
+	put(&s, FZ_NET_LOOP, 1);
+	put(&s, FZ_NET_LOOP, 1);
+	net_chain(&s, FZ_NET_RX_BUF, notify, rx1, 1);
+	put(&s, FZ_NET_LOOP, 1);
+	for (unsigned int i = 0; i < 6; i++)
+		net_chain(&s, FZ_NET_RX_BUF, 0, rx1, 1);
+	put(&s, FZ_NET_NOTIFY, 1);
+	put(&s, 0, 1);
+	put(&s, FZ_NET_LOOP, 1);
+	put(&s, FZ_NET_RESET, 1);
+	net_send(&s, 0, 64);
+	put(&s, FZ_NET_LOOP, 1);
+	emit("virtio_net", "no-buffers", &s);
+
+	/* Hostile transmit chains, the largest frame and one over. */
+	s.n = 0;
+	put(&s, 1 | 3 << 1, 1);
+	net_chain(&s, FZ_NET_TX, 0, txw, 2);
+	net_chain(&s, FZ_NET_TX, 0, txshort, 1);
+	net_chain(&s, FZ_NET_TX, 0, txhdr, 1);
+	net_chain(&s, FZ_NET_TX, notify, txover, 2);
+	net_chain(&s, FZ_NET_TX, notify, txmax, 2);
+	put(&s, FZ_NET_NOTIFY, 1);
+	put(&s, 7, 1);
+	emit("virtio_net", "tx-hostile", &s);
+
+	/* Receive buffers too small, shorter than the header, read-only;
+	 * a frame over the maximum from the host; a broken chain. */
+	s.n = 0;
+	put(&s, 1 | 3 << 1, 1);
+	net_chain(&s, FZ_NET_RX_BUF, 0, rxsmall, 1);
+	net_chain(&s, FZ_NET_RX_BUF, 0, rxtiny, 1);
+	net_chain(&s, FZ_NET_RX_BUF, 0, rxshort1, 1);
+	net_chain(&s, FZ_NET_RX_BUF, 0, rxro, 1);
+	net_chain(&s, FZ_NET_RX_BUF, FZ_NET_CHAIN_INDIRECT, rxbig, 2);
+	net_chain(&s, FZ_NET_RX_BUF, notify, rx1, 1);
+	net_send(&s, 0, 200);
+	net_send(&s, 0, 50);
+	net_send(&s, 0, 100);
+	net_send(&s, FZ_NET_SEND_OVERSIZE, 0);
+	net_send(&s, 0, 65000);
+	net_send(&s, 0, 77);
+	put(&s, FZ_NET_LOOP, 1);
+	net_chain(&s, FZ_NET_RX_BUF, notify, rxbroken, 2);
+	net_send(&s, 0, 99);
+	put(&s, FZ_NET_LOOP, 1);
+	emit("virtio_net", "rx-hostile", &s);
+
+	/* Rings poked: avail index far ahead on both queues. */
+	s.n = 0;
+	put(&s, 2 << 1, 1);
+	net_chain(&s, FZ_NET_RX_BUF, notify, rx1, 1);
+	put(&s, FZ_NET_POKE, 1);
+	put(&s, 0x1002, 2);
+	put(&s, 2, 1);
+	put(&s, 0x40, 2);
+	net_send(&s, 0, 64);
+	put(&s, FZ_NET_LOOP, 1);
+	put(&s, FZ_NET_LOOP, 1);
+	put(&s, FZ_NET_POKE, 1);
+	put(&s, 0x4002, 2);
+	put(&s, 2, 1);
+	put(&s, 0x40, 2);
+	put(&s, FZ_NET_NOTIFY, 1);
+	put(&s, 1, 1);
+	put(&s, FZ_NET_RESET, 1);
+	net_chain(&s, FZ_NET_RX_BUF, notify, rx1, 1);
+	net_send(&s, 0, 64);
+	put(&s, FZ_NET_LOOP, 1);
+	emit("virtio_net", "avail-ahead", &s);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -965,6 +1112,7 @@ int main(int argc, char **argv)
 	seeds_uart();
 	seeds_fwcfg();
 	seeds_pci();
+	seeds_net();
 	seeds_loader();
 	seeds_config();
 	return 0;

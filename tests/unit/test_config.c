@@ -92,6 +92,22 @@ static void test_jail_options(void **state)
 	config_free(&cfg);
 }
 
+static void test_firmware(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, err, "--board", "virt", "--firmware",
+			       "C.fd", "--firmware-vars", "V.fd"),
+			 CONFIG_RUN);
+	assert_string_equal(cfg.board, "virt");
+	assert_null(cfg.kernel);
+	assert_string_equal(cfg.firmware, "C.fd");
+	assert_string_equal(cfg.firmware_vars, "V.fd");
+	config_free(&cfg);
+}
+
 static void test_help_version(void **state)
 {
 	struct vm_config cfg;
@@ -153,6 +169,11 @@ static void test_bad_values(void **state)
 		config_free(&cfg);                                   \
 	} while (0)
 	BAD("--kernel: a kernel Image is required", "--cpus", "2");
+	BAD("--firmware: only --board virt", "--firmware", "F.fd");
+	BAD("--firmware-vars: needs --firmware", "--board", "virt",
+	    "--kernel", "K", "--firmware-vars", "V.fd");
+	BAD("--firmware: empty file name", "--board", "virt", "--firmware",
+	    "");
 	BAD("--cpus: '0'", "--kernel", "K", "--cpus", "0");
 	BAD("--cpus: '33'", "--kernel", "K", "--cpus", "33");
 	BAD("--cpus: 'two'", "--kernel", "K", "--cpus", "two");
@@ -163,7 +184,7 @@ static void test_bad_values(void **state)
 	BAD("--memory: 128G is out of range", "--kernel", "K", "--memory",
 	    "128G");
 	BAD("not a multiple of 2M", "--kernel", "K", "--memory", "513M");
-	BAD("--board: unknown board 'pc'", "--kernel", "K", "--board", "pc");
+	BAD("--board: unknown board 'pc' (known: microvm, virt)", "--kernel", "K", "--board", "pc");
 	BAD("--aia-mode: 'fast'", "--kernel", "K", "--aia-mode", "fast");
 	BAD("--disk: unknown option 'cache=none'", "--kernel", "K", "--disk",
 	    "a.img,cache=none");
@@ -223,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_help_version),
 		cmocka_unit_test(test_jail_options),
+		cmocka_unit_test(test_firmware),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_reparse),

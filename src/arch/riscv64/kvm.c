@@ -27,6 +27,9 @@ int kvm_set_reg(int fd, uint64_t id, const void *val)
 	return ioctl(fd, KVM_SET_ONE_REG, &reg) ? -errno : 0;
 }
 
+static int rom_map(void *ctx, uint64_t gpa, uint64_t size, void *host);
+static int rom_unmap(void *ctx, uint64_t gpa);
+
 int vm_create(struct kvm_vm *vm, struct machine *m)
 {
 	struct kvm_userspace_memory_region region;
@@ -79,7 +82,80 @@ int vm_create(struct kvm_vm *vm, struct machine *m)
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_fd < 0)
 		return -errno;
+	pthread_mutex_init(&vm->rom_lock, NULL);
+	m->memops = (struct machine_memops){ .map_rom = rom_map,
+					     .unmap = rom_unmap, .ctx = vm };
 	return 0;
+}
+
+static int set_slot(struct kvm_vm *vm, unsigned int slot, uint64_t gpa,
+		    uint64_t size, void *host, bool readonly)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot,
+		.flags = readonly ? KVM_MEM_READONLY : 0,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)host,
+	};
+
+	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) ? -errno : 0;
+}
+
+/* machine_memops: flash banks come and go as read-only slots while they
+ * switch between read-array and command mode (from a vCPU thread). */
+static int rom_map(void *ctx, uint64_t gpa, uint64_t size, void *host)
+{
+	struct kvm_vm *vm = ctx;
+	int ret = -ENOSPC, free_i = -1;
+
+	pthread_mutex_lock(&vm->rom_lock);
+	for (int i = 0; i < VM_MAX_ROM_SLOTS; i++) {
+		if (vm->rom[i].size && vm->rom[i].gpa == gpa) {
+			free_i = i;
+			break;
+		}
+		if (!vm->rom[i].size && free_i < 0)
+			free_i = i;
+	}
+	if (free_i >= 0) {
+		struct rom_slot *r = &vm->rom[free_i];
+
+		ret = r->mapped ? 0 : set_slot(vm, 1 + free_i, gpa, size, host,
+					       true);
+		if (!ret)
+			*r = (struct rom_slot){ gpa, size, host, true };
+	}
+	pthread_mutex_unlock(&vm->rom_lock);
+	if (ret)
+		log_err("cannot map %llu KiB read-only at 0x%llx: %s",
+			(unsigned long long)(size >> 10),
+			(unsigned long long)gpa, strerror(-ret));
+	return ret;
+}
+
+static int rom_unmap(void *ctx, uint64_t gpa)
+{
+	struct kvm_vm *vm = ctx;
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&vm->rom_lock);
+	for (int i = 0; i < VM_MAX_ROM_SLOTS; i++) {
+		struct rom_slot *r = &vm->rom[i];
+
+		if (!r->size || r->gpa != gpa)
+			continue;
+		/* A zero-sized region deletes the slot. */
+		ret = r->mapped ? set_slot(vm, 1 + i, gpa, 0, r->host, true) : 0;
+		if (!ret)
+			r->mapped = false;
+		break;
+	}
+	pthread_mutex_unlock(&vm->rom_lock);
+	if (ret)
+		log_err("cannot unmap the read-only slot at 0x%llx: %s",
+			(unsigned long long)gpa, strerror(-ret));
+	return ret;
 }
 
 static int irq_set_level(void *ctx, uint32_t irq, bool level)

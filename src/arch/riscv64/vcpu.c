@@ -158,7 +158,8 @@ static void *vcpu_thread(void *arg)
 	    rivet_seccomp_install(RIVET_SECCOMP_VCPU,
 				  &(struct rivet_seccomp_ctx){
 					  .vm_fd = vm->vm_fd,
-					  .vcpu_fd = v->fd }) != 0) {
+					  .vcpu_fd = v->fd,
+					  .board = vm->m->cfg->board }) != 0) {
 		log_err("vCPU %u: cannot install the seccomp filter", v->id);
 		vm_request_exit(vm, VM_EXIT_ERROR);
 	}

@@ -31,6 +31,15 @@ struct vcpu {
 	bool started;
 };
 
+#define VM_MAX_ROM_SLOTS 4
+
+/* A read-only memory slot (flash in read-array mode). */
+struct rom_slot {
+	uint64_t gpa, size;
+	void *host;
+	bool mapped;
+};
+
 struct kvm_vm {
 	int kvm_fd;
 	int vm_fd;
@@ -42,6 +51,9 @@ struct kvm_vm {
 	unsigned int nr_vcpus;
 	_Atomic int exit;	/* enum vm_exit: first writer wins */
 	bool dbcn;		/* SBI debug console enabled */
+	/* Slot 0 is RAM; slot 1 + i is rom[i]. */
+	struct rom_slot rom[VM_MAX_ROM_SLOTS];
+	pthread_mutex_t rom_lock;
 	bool seccomp;		/* install per-thread filters */
 	/* vCPUs wait here, filtered, until the main thread has its filter
 	 * too: no guest instruction runs before every filter is in place. */

@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: MIT
+#include "devices/virtio_net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "core/device.h"
+#include "core/log.h"
+#include "devices/pci.h"
+#include "devices/virtio.h"
+#include "devices/virtio_mmio.h"
+#include "devices/virtio_pci.h"
+#include "devices/virtq.h"
+
+_Static_assert(VNET_IFNAMSIZ == IFNAMSIZ, "IFNAMSIZ");
+
+/* rx_state: bit 0 says the main loop should poll the TAP; the bits above
+ * count the driver's receive-queue notifications, so the main loop can
+ * tell whether one came in while it was not looking (see vnet_rx_ready). */
+#define RX_WANTED	1u
+#define RX_GEN		2u
+
+struct vnet {
+	struct virtio_backend be;	/* first: the transport's handle */
+	int fd;				/* the TAP */
+	int wake_fd;			/* eventfd: RX_WANTED turned on */
+	uint32_t rx_state;		/* atomic; see above */
+	bool rx_dead;			/* the TAP failed: receive stopped */
+	/* The transport's notify path for queue 0, under its lock. */
+	void (*kick)(void *ctx);
+	void *kick_ctx;
+	/* A frame read from the TAP that is still looking for a buffer. */
+	uint32_t held_len;
+	uint8_t *rxbuf;			/* VIRTIO_NET_MAX_FRAME + 1 bytes */
+	uint8_t *txbuf;			/* VIRTIO_NET_MAX_FRAME bytes */
+	uint8_t config[VIRTIO_NET_CONFIG_SIZE];
+	struct vnet_stats st;
+};
+
+/* The device whose receive queue this thread is serving right now (set by
+ * vnet_rx_ready() around the kick), and whether the transport called us:
+ * a notify of queue 0 from anywhere else is the driver's. */
+static __thread struct vnet *rx_thread_dev;
+static __thread bool rx_served;
+
+#define STAT_ADD(vn, field, n) \
+	__atomic_fetch_add(&(vn)->st.field, (uint64_t)(n), __ATOMIC_RELAXED)
+
+static struct vnet *to_vnet(struct virtio_backend *be)
+{
+	return (struct vnet *)be;
+}
+
+static void wake_main(struct vnet *vn)
+{
+	uint64_t one = 1;
+
+	if (write(vn->wake_fd, &one, sizeof(one)) < 0)
+		return;	/* counter full: the main loop is awake anyway */
+}
+
+static void rx_stop(struct vnet *vn)
+{
+	__atomic_and_fetch(&vn->rx_state, ~RX_WANTED, __ATOMIC_SEQ_CST);
+}
+
+/* ---- transmit ------------------------------------------------------------- */
+
+static void tx_chain(struct vnet *vn, const struct virtq_chain *c)
+{
+	uint32_t len;
+	ssize_t n;
+
+	if (c->nr_out != c->nr_segs) {
+		log_guest("virtio-net: transmit chain with device-writable descriptors dropped");
+		STAT_ADD(vn, tx_bad, 1);
+		return;
+	}
+	if (c->out_len < VIRTIO_NET_HDR_SIZE) {
+		log_guest("virtio-net: transmit chain of %u bytes, shorter than the header, dropped",
+			  c->out_len);
+		STAT_ADD(vn, tx_bad, 1);
+		return;
+	}
+	len = c->out_len - VIRTIO_NET_HDR_SIZE;
+	if (len == 0 || len > VIRTIO_NET_MAX_FRAME) {
+		log_guest("virtio-net: transmit frame of %u bytes dropped (1 to %d allowed)",
+			  len, VIRTIO_NET_MAX_FRAME);
+		STAT_ADD(vn, tx_bad, 1);
+		return;
+	}
+	/* The header is not looked at: no offloads were offered, so it can
+	 * only say "nothing to do", and it is not passed on. */
+	virtq_chain_read(c, VIRTIO_NET_HDR_SIZE, vn->txbuf, len);
+	do {
+		n = write(vn->fd, vn->txbuf, len);
+	} while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)len) {
+		log_guest("virtio-net: host dropped a %u-byte frame: %s", len,
+			  n < 0 ? strerror(errno) : "short write");
+		STAT_ADD(vn, tx_dropped, 1);
+		return;
+	}
+	STAT_ADD(vn, tx_packets, 1);
+	STAT_ADD(vn, tx_bytes, len);
+}
+
+/* At most one ring's worth per notify (see virtio_blk.c). */
+static int vnet_tx(struct vnet *vn, struct virtq *vq)
+{
+	struct virtq_chain c;
+
+	for (unsigned int budget = vq->size; budget; budget--) {
+		int r = virtq_pop(vq, &c);
+
+		if (r <= 0)
+			return r;
+		tx_chain(vn, &c);
+		virtq_push(vq, &c, 0);
+	}
+	return 0;
+}
+
+/* ---- receive -------------------------------------------------------------- */
+
+/* Read the next frame into rxbuf: 1 (held_len set), 0 (nothing to read,
+ * or receive stopped), -1 (a frame was dropped: try again). */
+static int rx_read(struct vnet *vn)
+{
+	ssize_t n;
+
+	n = read(vn->fd, vn->rxbuf, VIRTIO_NET_MAX_FRAME + 1);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		      errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		/* Not a state a TAP recovers from; polling on would spin. */
+		log_err("virtio-net: TAP %s: receive stopped",
+			n < 0 ? strerror(errno) : "closed");
+		vn->rx_dead = true;
+		rx_stop(vn);
+		return 0;
+	}
+	if (n > VIRTIO_NET_MAX_FRAME) {
+		log_guest("virtio-net: frame over %d bytes from the TAP dropped",
+			  VIRTIO_NET_MAX_FRAME);
+		STAT_ADD(vn, rx_dropped, 1);
+		return -1;
+	}
+	vn->held_len = (uint32_t)n;
+	return 1;
+}
+
+/* Put the held frame into @c, or drop it if it does not fit. */
+static void rx_deliver(struct vnet *vn, struct virtq *vq,
+		       const struct virtq_chain *c)
+{
+	uint8_t hdr[VIRTIO_NET_HDR_SIZE] = { 0 };
+	uint32_t len = vn->held_len;
+
+	if (c->nr_out) {
+		/* The frame stays held for the next chain. */
+		log_guest("virtio-net: receive chain with device-readable descriptors returned unused");
+		STAT_ADD(vn, rx_bad, 1);
+		virtq_push(vq, c, 0);
+		return;
+	}
+	vn->held_len = 0;
+	if (c->in_len < VIRTIO_NET_HDR_SIZE ||
+	    c->in_len - VIRTIO_NET_HDR_SIZE < len) {
+		log_guest("virtio-net: %u-byte frame dropped: receive buffer of %u bytes",
+			  len, c->in_len);
+		STAT_ADD(vn, rx_dropped, 1);
+		virtq_push(vq, c, 0);
+		return;
+	}
+	/* No offloads, no merged buffers: all zero but num_buffers = 1. */
+	hdr[VIRTIO_NET_HDR_NUM_BUFFERS] = 1;
+	virtq_chain_write(c, 0, hdr, sizeof(hdr));
+	virtq_chain_write(c, VIRTIO_NET_HDR_SIZE, vn->rxbuf, len);
+	virtq_push(vq, c, VIRTIO_NET_HDR_SIZE + len);
+	STAT_ADD(vn, rx_packets, 1);
+	STAT_ADD(vn, rx_bytes, len);
+}
+
+/* On the main thread, under the device lock: TAP -> receive buffers. */
+static int vnet_rx(struct vnet *vn, struct virtq *vq)
+{
+	struct virtq_chain c;
+
+	if (vn->rx_dead)
+		return 0;
+	for (unsigned int budget = VIRTIO_NET_RX_BUDGET; budget; budget--) {
+		int r;
+
+		if (!vn->held_len) {
+			r = rx_read(vn);
+			if (r == 0)
+				return 0;
+			if (r < 0)
+				continue;
+		}
+		r = virtq_pop(vq, &c);
+		if (r <= 0) {
+			/* No buffers (or a broken ring): stop reading until
+			 * the driver notifies; the frame stays held and the
+			 * rest wait in the TAP's queue. */
+			rx_stop(vn);
+			return r;
+		}
+		rx_deliver(vn, vq, &c);
+	}
+	return 0;
+}
+
+/* The driver notified the receive queue (new buffers): have the main loop
+ * look at the TAP again. */
+static void rx_notified(struct vnet *vn)
+{
+	uint32_t old = __atomic_load_n(&vn->rx_state, __ATOMIC_RELAXED);
+
+	if (vn->rx_dead)
+		return;
+	while (!__atomic_compare_exchange_n(&vn->rx_state, &old,
+					    (old + RX_GEN) | RX_WANTED, true,
+					    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		;
+	if (!(old & RX_WANTED))
+		wake_main(vn);
+}
+
+static int vnet_handle_queue(struct virtio_backend *be, struct virtq *vq,
+			     unsigned int qidx)
+{
+	struct vnet *vn = to_vnet(be);
+
+	if (qidx == VIRTIO_NET_TXQ)
+		return vnet_tx(vn, vq);
+	if (rx_thread_dev == vn) {
+		rx_served = true;
+		return vnet_rx(vn, vq);
+	}
+	rx_notified(vn);
+	return 0;
+}
+
+int vnet_rx_fd(struct virtio_backend *be)
+{
+	return to_vnet(be)->fd;
+}
+
+int vnet_wake_fd(struct virtio_backend *be)
+{
+	return to_vnet(be)->wake_fd;
+}
+
+bool vnet_rx_wanted(struct virtio_backend *be)
+{
+	return __atomic_load_n(&to_vnet(be)->rx_state, __ATOMIC_ACQUIRE) &
+	       RX_WANTED;
+}
+
+void vnet_rx_ready(struct virtio_backend *be)
+{
+	struct vnet *vn = to_vnet(be);
+	uint32_t snap;
+	uint64_t v;
+
+	if (read(vn->wake_fd, &v, sizeof(v)) < 0)
+		v = 0;		/* not woken: the TAP is readable */
+	snap = __atomic_load_n(&vn->rx_state, __ATOMIC_ACQUIRE);
+	if (!(snap & RX_WANTED))
+		return;
+	rx_thread_dev = vn;
+	rx_served = false;
+	if (vn->kick)
+		vn->kick(vn->kick_ctx);
+	rx_thread_dev = NULL;
+	/* The transport would not serve the queue (driver not ready, device
+	 * needs reset, queue disabled, no bus mastering; or no transport was
+	 * attached): stop polling until the driver notifies queue 0 again,
+	 * unless it already did. */
+	if (!rx_served)
+		__atomic_compare_exchange_n(&vn->rx_state, &snap,
+					    snap & ~RX_WANTED, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+}
+
+/* ---- transports ------------------------------------------------------------ */
+
+static void kick_mmio(void *ctx)
+{
+	struct rivet_dev *dev = ctx;
+	uint8_t q[4];
+
+	mmio_put(q, sizeof(q), VIRTIO_NET_RXQ);
+	dev->ops->mmio_write(dev, VIRTIO_MMIO_QUEUE_NOTIFY, q, sizeof(q));
+}
+
+static void kick_pci(void *ctx)
+{
+	uint8_t q[2];
+
+	mmio_put(q, sizeof(q), VIRTIO_NET_RXQ);
+	pci_bar_access(ctx, VIRTIO_PCI_BAR, VIRTIO_PCI_NOTIFY_OFF +
+		       VIRTIO_PCI_NOTIFY_MULT * VIRTIO_NET_RXQ, q, sizeof(q),
+		       true);
+}
+
+void vnet_attach_mmio(struct virtio_backend *be, struct rivet_dev *dev)
+{
+	to_vnet(be)->kick = kick_mmio;
+	to_vnet(be)->kick_ctx = dev;
+}
+
+void vnet_attach_pci(struct virtio_backend *be, struct pci_dev *pd)
+{
+	to_vnet(be)->kick = kick_pci;
+	to_vnet(be)->kick_ctx = pd;
+}
+
+/* ---- the backend ----------------------------------------------------------- */
+
+static void vnet_config_read(struct virtio_backend *be, uint32_t off,
+			     uint8_t *data, unsigned int len)
+{
+	memcpy(data, to_vnet(be)->config + off, len);
+}
+
+/* Device reset: forget the held frame and stop receiving until the driver
+ * is back; frames keep waiting in the TAP. */
+static void vnet_reset(struct virtio_backend *be)
+{
+	struct vnet *vn = to_vnet(be);
+
+	vn->held_len = 0;
+	rx_stop(vn);
+}
+
+static void vnet_free(struct vnet *vn)
+{
+	if (vn->fd >= 0)
+		close(vn->fd);
+	if (vn->wake_fd >= 0)
+		close(vn->wake_fd);
+	free(vn->rxbuf);
+	free(vn->txbuf);
+	free(vn);
+}
+
+static void vnet_destroy(struct virtio_backend *be)
+{
+	vnet_free(to_vnet(be));
+}
+
+static const struct virtio_backend_ops vnet_ops = {
+	.name = "net",
+	.device_id = VIRTIO_ID_NET,
+	.nr_queues = 2,
+	.max_queue_size = VIRTIO_NET_QUEUE_SIZE,
+	.config_read = vnet_config_read,
+	.handle_queue = vnet_handle_queue,
+	.reset = vnet_reset,
+	.destroy = vnet_destroy,
+};
+
+void vnet_get_stats(struct virtio_backend *be, struct vnet_stats *st)
+{
+	const struct vnet_stats *s = &to_vnet(be)->st;
+
+	st->tx_packets = __atomic_load_n(&s->tx_packets, __ATOMIC_RELAXED);
+	st->tx_bytes = __atomic_load_n(&s->tx_bytes, __ATOMIC_RELAXED);
+	st->tx_bad = __atomic_load_n(&s->tx_bad, __ATOMIC_RELAXED);
+	st->tx_dropped = __atomic_load_n(&s->tx_dropped, __ATOMIC_RELAXED);
+	st->rx_packets = __atomic_load_n(&s->rx_packets, __ATOMIC_RELAXED);
+	st->rx_bytes = __atomic_load_n(&s->rx_bytes, __ATOMIC_RELAXED);
+	st->rx_bad = __atomic_load_n(&s->rx_bad, __ATOMIC_RELAXED);
+	st->rx_dropped = __atomic_load_n(&s->rx_dropped, __ATOMIC_RELAXED);
+}
+
+static bool mac_ok(const uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+
+	return !(mac[0] & 1) && memcmp(mac, zero, 6);
+}
+
+int vnet_create(int tap_fd, const uint8_t mac[6], struct virtio_backend **out)
+{
+	struct vnet *vn = NULL;
+	int fl, err = -EINVAL;
+
+	if (tap_fd < 0 || !mac || !out)
+		goto fail;
+	if (!mac_ok(mac)) {
+		log_err("virtio-net: MAC address must be unicast and not zero");
+		goto fail;
+	}
+	fl = fcntl(tap_fd, F_GETFL);
+	if (fl < 0 || fcntl(tap_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		err = -errno;
+		log_err("virtio-net: cannot make the TAP non-blocking: %s",
+			strerror(errno));
+		goto fail;
+	}
+	err = -ENOMEM;
+	vn = calloc(1, sizeof(*vn));
+	if (!vn)
+		goto fail;
+	vn->fd = tap_fd;
+	vn->rxbuf = malloc(VIRTIO_NET_MAX_FRAME + 1);
+	vn->txbuf = malloc(VIRTIO_NET_MAX_FRAME);
+	vn->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vn->wake_fd < 0) {
+		err = -errno;
+		log_err("virtio-net: eventfd: %s", strerror(errno));
+	}
+	if (!vn->rxbuf || !vn->txbuf || vn->wake_fd < 0) {
+		vnet_free(vn);
+		return err;
+	}
+	memcpy(vn->config, mac, 6);
+	vn->config[6] = VIRTIO_NET_S_LINK_UP;	/* status, le16 */
+	vn->be.ops = &vnet_ops;
+	vn->be.config_size = VIRTIO_NET_CONFIG_SIZE;
+	vn->be.features = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
+			  VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) |
+			  VIRTIO_BIT(VIRTIO_NET_F_MAC) |
+			  VIRTIO_BIT(VIRTIO_NET_F_STATUS);
+	*out = &vn->be;
+	return 0;
+fail:
+	if (tap_fd >= 0)
+		close(tap_fd);
+	return err;
+}
+
+/* ---- TAP, names, options ---------------------------------------------------- */
+
+static bool name_ok(const char *name, size_t len)
+{
+	if (len == 0 || len >= IFNAMSIZ || (len == 1 && name[0] == '.') ||
+	    (len == 2 && name[0] == '.' && name[1] == '.'))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = name[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		      ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+int vnet_tap_open(const char *name, int *fd)
+{
+	struct ifreq ifr;
+	const char *hint = "";
+	int f, err;
+
+	if (!name || !fd || !name_ok(name, strlen(name))) {
+		log_err("virtio-net: invalid TAP name '%s'", name ? name : "");
+		return -EINVAL;
+	}
+	f = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (f < 0) {
+		err = -errno;
+		log_err("virtio-net: cannot open /dev/net/tun: %s%s",
+			strerror(-err), err == -ENOENT ?
+			" (is the tun module loaded?)" : "");
+		return err;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, name, strlen(name));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	if (ioctl(f, TUNSETIFF, &ifr) < 0) {
+		err = -errno;
+		if (err == -EPERM)
+			hint = " (create it first: ip tuntap add dev NAME mode tap user USER)";
+		else if (err == -EBUSY)
+			hint = " (in use by another process)";
+		else if (err == -EINVAL)
+			hint = " (is it a TUN, not a TAP, interface?)";
+		log_err("virtio-net: cannot attach to TAP %s: %s%s", name,
+			strerror(-err), hint);
+		close(f);
+		return err;
+	}
+	*fd = f;
+	return 0;
+}
+
+void vnet_default_mac(const char *tap, uint8_t mac[6])
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (const char *p = tap ? tap : ""; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	mac[0] = 0x52;
+	mac[1] = 0x54;
+	mac[2] = 0x00;
+	mac[3] = (uint8_t)(h >> 16);
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Exactly "xx:xx:xx:xx:xx:xx" in @len bytes. */
+static bool parse_mac(const char *s, size_t len, uint8_t mac[6])
+{
+	if (len != 17)
+		return false;
+	for (unsigned int i = 0; i < 6; i++) {
+		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return false;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+static int opt_fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int opt_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+int vnet_parse_opt(const char *arg, char *tap, size_t taplen, uint8_t mac[6],
+		   char *err, size_t errlen)
+{
+	bool have_tap = false, have_mac = false;
+	const char *p = arg;
+
+	if (!arg || !tap || !mac || taplen < IFNAMSIZ)
+		return opt_fail(err, errlen, "--net: internal error");
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+		size_t klen = eq ? (size_t)(eq - p) : len;
+		const char *val = eq ? eq + 1 : NULL;
+		size_t vlen = eq ? len - klen - 1 : 0;
+
+		if (klen == 3 && !memcmp(p, "tap", 3) && val) {
+			if (have_tap)
+				return opt_fail(err, errlen,
+						"--net: tap= given twice");
+			if (!name_ok(val, vlen))
+				return opt_fail(err, errlen,
+						"--net: invalid TAP name '%.*s' (1-%d of A-Z a-z 0-9 . _ -)",
+						(int)(vlen > 64 ? 64 : vlen),
+						val, IFNAMSIZ - 1);
+			memcpy(tap, val, vlen);
+			tap[vlen] = '\0';
+			have_tap = true;
+		} else if (klen == 3 && !memcmp(p, "mac", 3) && val) {
+			if (have_mac)
+				return opt_fail(err, errlen,
+						"--net: mac= given twice");
+			if (!parse_mac(val, vlen, mac))
+				return opt_fail(err, errlen,
+						"--net: invalid MAC '%.*s' (aa:bb:cc:dd:ee:ff)",
+						(int)(vlen > 64 ? 64 : vlen),
+						val);
+			if (!mac_ok(mac))
+				return opt_fail(err, errlen,
+						"--net: MAC '%.*s' is multicast or zero",
+						(int)vlen, val);
+			have_mac = true;
+		} else {
+			return opt_fail(err, errlen,
+					"--net: unknown option '%.*s' (known: tap=NAME, mac=MAC)",
+					(int)(len > 64 ? 64 : len), p);
+		}
+		if (!end)
+			break;
+		p = end + 1;
+		if (!*p)
+			return opt_fail(err, errlen,
+					"--net: trailing ',' in '%s'", arg);
+	}
+	if (!have_tap)
+		return opt_fail(err, errlen,
+				"--net: missing tap=NAME in '%s'", arg);
+	if (!have_mac)
+		vnet_default_mac(tap, mac);
+	return 0;
+}
+
+/* ---- constructors ----------------------------------------------------------- */
+
+static int vnet_open(const char *tap, const uint8_t mac[6],
+		     struct virtio_backend **be)
+{
+	int fd, err;
+
+	if (!tap || !mac)
+		return -EINVAL;
+	err = vnet_tap_open(tap, &fd);
+	if (err)
+		return err;
+	return vnet_create(fd, mac, be);
+}
+
+int virtio_net_mmio_create(const struct gmem *gm, uint64_t base,
+			   uint64_t size, struct irq_line irq, const char *tap,
+			   const uint8_t mac[6], struct rivet_dev **out,
+			   struct virtio_backend **be_out)
+{
+	struct virtio_backend *be;
+	int err;
+
+	err = vnet_open(tap, mac, &be);
+	if (err)
+		return err;
+	err = virtio_mmio_create(gm, base, size, irq, be, out);
+	if (err) {
+		be->ops->destroy(be);
+		return err;
+	}
+	vnet_attach_mmio(be, *out);
+	if (be_out)
+		*be_out = be;
+	return 0;
+}
+
+int virtio_net_pci_create(const struct gmem *gm, const char *tap,
+			  const uint8_t mac[6], struct pci_dev **out,
+			  struct virtio_backend **be_out)
+{
+	struct virtio_backend *be;
+	int err;
+
+	err = vnet_open(tap, mac, &be);
+	if (err)
+		return err;
+	err = virtio_pci_create(gm, be, out);
+	if (err) {
+		be->ops->destroy(be);
+		return err;
+	}
+	vnet_attach_pci(be, *out);
+	if (be_out)
+		*be_out = be;
+	return 0;
+}

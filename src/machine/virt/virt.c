@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: MIT
+/* virt: a standard VM in QEMU virt's memory map, which Debian's EDK2 build
+ * assumes.  RAM, the in-kernel AIA, a 16550 console, fw_cfg, two CFI flash
+ * banks (with --firmware) and a PCIe host bridge whose virtio-pci devices
+ * use MSI-X.  The FDT and the ACPI tables (handed to firmware through
+ * fw_cfg's table loader) are generated from this one device list. */
+#include "machine/virt/virt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "acpi/acpi.h"
+#include "boot/loader.h"
+#include "core/console.h"
+#include "core/log.h"
+#include "devices/cfi_flash.h"
+#include "devices/pci.h"
+#include "devices/pci_host.h"
+#include "devices/uart16550.h"
+#include "devices/virtio_pci.h"
+#include "fwcfg/fwcfg.h"
+#include "fwcfg/table_loader.h"
+#include "machine/machine.h"
+
+/* Files handed to the firmware are read whole; bound what we accept. */
+#define VIRT_MAX_BOOT_FILE (1ULL << 30)
+
+struct flash_slot {
+	struct machine *m;
+	struct rivet_dev *dev;
+	void *host;
+};
+
+struct virt_state {
+	struct rivet_dev *fwcfg;
+	struct flash_slot flash[2];
+	unsigned int nr_flash;
+};
+
+static const struct uart_backend console_backend = {
+	.tx = console_tx,
+	.rx_ready = console_rx_ready,
+};
+
+/* The end of the 64-bit PCI window's base: 16 GiB aligned above RAM. */
+static uint64_t mmio64_base(const struct machine *m)
+{
+	uint64_t end = m->ram.base + m->ram.size;
+
+	return (end + VIRT_PCIE_MMIO64_SIZE - 1) & ~(VIRT_PCIE_MMIO64_SIZE - 1);
+}
+
+/* Read a whole regular file (a kernel or initrd for the firmware). */
+static int read_file(const char *what, const char *path, uint8_t **buf,
+		     size_t *len)
+{
+	struct stat st;
+	ssize_t n = 0;
+	size_t done = 0;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		ret = -errno;
+		log_err("%s '%s': %s", what, path, strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > VIRT_MAX_BOOT_FILE) {
+		log_err("%s '%s': not a regular file of 1 byte to 1 GiB", what,
+			path);
+		close(fd);
+		return -EINVAL;
+	}
+	*len = (size_t)st.st_size;
+	*buf = malloc(*len);
+	if (!*buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (done < *len) {
+		n = pread(fd, *buf + done, *len - done, (off_t)done);
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	if (done != *len) {
+		ret = n < 0 ? -errno : -EIO;
+		log_err("%s '%s': read failed: %s", what, path, strerror(-ret));
+		free(*buf);
+		*buf = NULL;
+	}
+	close(fd);
+	return ret;
+}
+
+/* Kernel, initrd and command line for the firmware to boot (EDK2's
+ * QemuKernelLoaderFsDxe reads them from fw_cfg). */
+static int fwcfg_boot_files(struct machine *m, struct rivet_dev *fwcfg)
+{
+	const struct vm_config *cfg = m->cfg;
+	struct boot_image img;
+	uint8_t *buf;
+	size_t len;
+	int ret;
+
+	ret = read_file("kernel", cfg->kernel, &buf, &len);
+	if (ret)
+		return ret;
+	ret = loader_parse_image_header(buf, len, len, &img);
+	if (!ret)
+		ret = fwcfg_set_kernel(fwcfg, buf, len);
+	free(buf);
+	if (ret)
+		return ret;
+	if (cfg->initrd) {
+		ret = read_file("initrd", cfg->initrd, &buf, &len);
+		if (ret)
+			return ret;
+		ret = fwcfg_set_initrd(fwcfg, buf, len);
+		free(buf);
+		if (ret)
+			return ret;
+	}
+	return fwcfg_set_cmdline(fwcfg, cfg->cmdline);
+}
+
+/* A missing variable store starts as erased flash (all ones): EDK2 formats
+ * it on first boot.  Without --firmware-vars it lives in memory only. */
+static int open_vars(const char *path, int *fd)
+{
+	static uint8_t ones[65536];
+	uint64_t done;
+
+	if (path) {
+		*fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (*fd < 0 && errno == EEXIST)
+			*fd = open(path, O_RDWR | O_CLOEXEC);
+		else if (*fd >= 0)
+			log_info("--firmware-vars: creating %s", path);
+	} else {
+		*fd = memfd_create("rivet-vars", MFD_CLOEXEC);
+	}
+	if (*fd < 0) {
+		log_err("--firmware-vars %s: %s", path ? path : "(memory)",
+			strerror(errno));
+		return -errno;
+	}
+	if (lseek(*fd, 0, SEEK_END) != 0)
+		return 0;	/* an existing store: the device checks it */
+	memset(ones, 0xff, sizeof(ones));
+	for (done = 0; done < VIRT_FLASH_BANK_SIZE; done += sizeof(ones)) {
+		if (write(*fd, ones, sizeof(ones)) != sizeof(ones)) {
+			log_err("--firmware-vars: cannot initialise %s: %s",
+				path ? path : "(memory)", strerror(errno));
+			close(*fd);
+			return -EIO;
+		}
+	}
+	return fdatasync(*fd) && path ? -errno : 0;
+}
+
+static int add_flash(struct machine *m, struct virt_state *vs)
+{
+	const struct vm_config *cfg = m->cfg;
+	struct rivet_dev *code, *vars;
+	int fd, ret;
+
+	ret = cfi_flash_create(VIRT_FLASH_BASE, VIRT_FLASH_BANK_SIZE,
+			       cfg->firmware, true, &code);
+	if (ret)
+		return ret;
+	ret = machine_add_device(m, code);
+	if (ret)
+		return ret;
+	ret = open_vars(cfg->firmware_vars, &fd);
+	if (ret)
+		return ret;
+	ret = cfi_flash_create_fd(VIRT_FLASH_BASE + VIRT_FLASH_BANK_SIZE,
+				  VIRT_FLASH_BANK_SIZE, fd,
+				  cfg->firmware_vars ? cfg->firmware_vars
+						     : "(memory)",
+				  false, &vars);
+	if (ret)
+		return ret;
+	ret = machine_add_device(m, vars);
+	if (ret)
+		return ret;
+	vs->flash[0] = (struct flash_slot){ .m = m, .dev = code };
+	vs->flash[1] = (struct flash_slot){ .m = m, .dev = vars };
+	vs->nr_flash = 2;
+	return cfi_flash_pair(code, vars);
+}
+
+static int add_pcie(struct machine *m)
+{
+	const struct vm_config *cfg = m->cfg;
+	struct pci_host_cfg hc = {
+		.ecam_base = VIRT_PCIE_ECAM_BASE,
+		.ecam_size = VIRT_PCIE_ECAM_SIZE,
+		.pio_base = VIRT_PCIE_PIO_BASE,
+		.pio_size = VIRT_PCIE_PIO_SIZE,
+		.mmio32_base = VIRT_PCIE_MMIO32_BASE,
+		.mmio32_size = VIRT_PCIE_MMIO32_SIZE,
+		.mmio64_base = mmio64_base(m),
+		.mmio64_size = VIRT_PCIE_MMIO64_SIZE,
+		.irqchip = &m->irqchip,
+		.intx_base = VIRT_PCIE_INTX_IRQ,
+		.msi = &m->msichip,
+	};
+	struct pci_host *h;
+	struct pci_dev *pd;
+	int ret;
+
+	ret = pci_host_create(&hc, &h);
+	if (ret)
+		return ret;
+	for (unsigned int i = 0; !ret && i < cfg->nr_disks; i++) {
+		ret = virtio_blk_pci_create(&m->ram, cfg->disks[i].path,
+					    cfg->disks[i].readonly, &pd);
+		if (!ret && pci_host_add_device(h, pd, -1) < 0) {
+			pci_dev_destroy(pd);
+			ret = -ENOSPC;
+		}
+	}
+	if (!ret && cfg->rng) {
+		ret = virtio_rng_pci_create(&m->ram, &pd);
+		if (!ret && pci_host_add_device(h, pd, -1) < 0) {
+			pci_dev_destroy(pd);
+			ret = -ENOSPC;
+		}
+	}
+	if (ret) {
+		pci_host_destroy(h);
+		return ret;
+	}
+	/* ECAM first: it owns the host and the other windows. */
+	ret = machine_add_device(m, pci_host_window(h, PCI_HOST_ECAM));
+	for (int w = PCI_HOST_PIO; !ret && w < PCI_HOST_NR_WINDOWS; w++) {
+		struct rivet_dev *d = pci_host_window(h, w);
+
+		if (d)
+			ret = machine_add_device(m, d);
+	}
+	return ret;
+}
+
+static int virt_create_devices(struct machine *m)
+{
+	const struct vm_config *cfg = m->cfg;
+	struct virt_state *vs;
+	struct rivet_dev *dev;
+	int ret;
+
+	vs = calloc(1, sizeof(*vs));
+	if (!vs)
+		return -ENOMEM;
+	m->board_priv = vs;
+	/* EDK2 and Linux know QEMU's root compatible for this layout. */
+	m->compatible = "riscv-virtio";
+	m->aia = (struct aia_layout){
+		.imsic_base = VIRT_IMSIC_BASE,
+		.imsic_stride = VIRT_IMSIC_STRIDE,
+		.nr_ids = VIRT_IMSIC_IDS,
+		.aplic_base = VIRT_APLIC_BASE,
+		.aplic_size = VIRT_APLIC_SIZE,
+		.nr_sources = VIRT_APLIC_SOURCES,
+	};
+
+	ret = uart16550_create(VIRT_UART_BASE, VIRT_UART_SIZE,
+			       machine_irq(m, VIRT_UART_IRQ), &console_backend,
+			       &dev);
+	if (!ret)
+		ret = machine_add_device(m, dev);
+	if (ret)
+		return ret;
+	m->console = dev;
+
+	ret = fwcfg_create(&m->ram, VIRT_FWCFG_BASE, &dev);
+	if (!ret)
+		ret = machine_add_device(m, dev);
+	if (ret)
+		return ret;
+	vs->fwcfg = dev;
+	ret = fwcfg_set_nb_cpus(dev, (uint16_t)cfg->cpus);
+	if (!ret && cfg->firmware && cfg->kernel)
+		ret = fwcfg_boot_files(m, dev);
+	if (!ret && cfg->firmware)
+		ret = add_flash(m, vs);
+	if (!ret)
+		ret = add_pcie(m);
+	return ret;
+}
+
+/* ACPI for the firmware: the tables and RSDP as fw_cfg files plus the
+ * table-loader commands that place and link them (EDK2 then installs them
+ * and hands the OS ACPI). */
+static int install_acpi(struct machine *m, struct virt_state *vs)
+{
+	struct acpi_platform p;
+	struct acpi_tables t;
+	struct table_loader tl;
+	const uint8_t *blob;
+	size_t len;
+	int ret;
+
+	acpi_platform_init(&p, m);
+	p.has_pcie = true;
+	p.pcie = (struct acpi_pcie){
+		.ecam_base = VIRT_PCIE_ECAM_BASE,
+		.ecam_size = VIRT_PCIE_ECAM_SIZE,
+		.bus_start = 0,
+		.bus_end = (uint8_t)(VIRT_PCIE_ECAM_SIZE / (1 << 20) - 1),
+	};
+	ret = acpi_build(m, &p, &t);
+	if (ret) {
+		log_err("ACPI tables: %s", strerror(-ret));
+		return ret;
+	}
+	tl_init(&tl);
+	for (int f = 0; !ret && f < ACPI_NR_FILES; f++) {
+		ret = fwcfg_add_file(vs->fwcfg, acpi_file_names[f], t.data[f],
+				     t.size[f], false);
+		if (!ret)
+			ret = tl_allocate(&tl, acpi_file_names[f],
+					  (uint32_t)t.size[f],
+					  acpi_file_align[f],
+					  (enum tl_zone)acpi_file_zone[f]);
+	}
+	for (unsigned int i = 0; !ret && i < t.nr_fixups; i++) {
+		const struct acpi_fixup *fx = &t.fixups[i];
+
+		if (fx->kind == ACPI_FIXUP_POINTER)
+			ret = tl_add_pointer(&tl, acpi_file_names[fx->file],
+					     fx->offset, fx->size,
+					     acpi_file_names[fx->target]);
+		else
+			ret = tl_add_checksum(&tl, acpi_file_names[fx->file],
+					      fx->offset, fx->start,
+					      fx->length);
+	}
+	blob = ret ? NULL : tl_blob(&tl, &len);
+	if (!ret && !blob)
+		ret = -EINVAL;
+	if (!ret)
+		ret = fwcfg_add_file(vs->fwcfg, "etc/table-loader", blob, len,
+				     false);
+	tl_free(&tl);
+	acpi_tables_free(&t);
+	if (ret)
+		log_err("ACPI tables for the firmware: %s", strerror(-ret));
+	return ret;
+}
+
+/* A flash bank in read-array mode is a read-only memory slot, so the
+ * firmware can execute in place; in command mode accesses exit to the
+ * device.  Runs on the vCPU thread that made the access. */
+static void flash_mode(void *opaque, bool read_array)
+{
+	struct flash_slot *fs = opaque;
+	const struct machine_memops *mo = &fs->m->memops;
+
+	if (read_array)
+		mo->map_rom(mo->ctx, fs->dev->base, fs->dev->size, fs->host);
+	else
+		mo->unmap(mo->ctx, fs->dev->base);
+}
+
+static int map_flash(struct machine *m, struct flash_slot *fs)
+{
+	uint64_t size;
+	bool rom;
+	int ret;
+
+	ret = cfi_flash_host_mapping(fs->dev, &fs->host, &size, &rom);
+	if (!ret && rom)
+		ret = m->memops.map_rom(m->memops.ctx, fs->dev->base, size,
+					fs->host);
+	if (!ret)
+		ret = cfi_flash_set_mode_cb(fs->dev, flash_mode, fs) < 0
+			      ? -EINVAL : 0;
+	return ret;
+}
+
+static int virt_finalize(struct machine *m)
+{
+	struct virt_state *vs = m->board_priv;
+	int ret = 0;
+
+	if (m->cfg->firmware)
+		ret = install_acpi(m, vs);
+	for (unsigned int i = 0; !ret && i < vs->nr_flash; i++)
+		ret = map_flash(m, &vs->flash[i]);
+	return ret;
+}
+
+static void virt_destroy(struct machine *m)
+{
+	free(m->board_priv);
+	m->board_priv = NULL;
+}
+
+const struct board virt_board = {
+	.name = "virt",
+	.ram_base = VIRT_RAM_BASE,
+	.firmware_entry = VIRT_FLASH_BASE,
+	.create_devices = virt_create_devices,
+	.finalize = virt_finalize,
+	.destroy = virt_destroy,
+};

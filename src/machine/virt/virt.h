@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* The virt memory map: QEMU virt's, which Debian's EDK2 build assumes
+ * (docs/virt.md mirrors this table). */
+#ifndef RIVET_VIRT_H
+#define RIVET_VIRT_H
+
+#define VIRT_PCIE_PIO_BASE 0x03000000ULL
+#define VIRT_PCIE_PIO_SIZE 0x10000ULL
+#define VIRT_APLIC_BASE 0x0d000000ULL
+#define VIRT_APLIC_SIZE 0x4000ULL
+#define VIRT_UART_BASE 0x10000000ULL	/* EDK2: build-time constant */
+#define VIRT_UART_SIZE 0x100ULL
+#define VIRT_UART_IRQ 10
+#define VIRT_FWCFG_BASE 0x10100000ULL
+#define VIRT_FLASH_BASE 0x20000000ULL	/* bank 0: code; bank 1: vars */
+#define VIRT_FLASH_BANK_SIZE 0x2000000ULL
+#define VIRT_IMSIC_BASE 0x28000000ULL
+#define VIRT_IMSIC_STRIDE 0x1000ULL
+#define VIRT_PCIE_ECAM_BASE 0x30000000ULL
+#define VIRT_PCIE_ECAM_SIZE 0x10000000ULL	/* 256 buses */
+#define VIRT_PCIE_MMIO32_BASE 0x40000000ULL
+#define VIRT_PCIE_MMIO32_SIZE 0x40000000ULL
+#define VIRT_PCIE_MMIO64_SIZE 0x400000000ULL	/* 16 GiB above RAM */
+#define VIRT_PCIE_INTX_IRQ 32			/* INTA..INTD: 32..35 */
+#define VIRT_RAM_BASE 0x80000000ULL
+#define VIRT_APLIC_SOURCES 96
+#define VIRT_IMSIC_IDS 255
+
+#endif
