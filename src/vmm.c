@@ -18,6 +18,7 @@
 #include "core/console.h"
 #include "core/log.h"
 #include "devices/uart16550.h"
+#include "devices/virtio_net.h"
 #include "machine/machine.h"
 #include "seccomp/seccomp.h"
 
@@ -61,13 +62,14 @@ static void push_pending(struct machine *m, struct vmm_session *st)
 					     st->pend_len - st->pend_off);
 }
 
-/* Wait for the VM to end, serving console input meanwhile. */
+/* Wait for the VM to end, serving console input and network receive
+ * meanwhile. */
 static void main_loop(struct kvm_vm *vm, struct vmm_session *st)
 {
 	struct machine *m = vm->m;
 
 	for (;;) {
-		struct pollfd p[4] = {
+		struct pollfd p[4 + 2 * CONFIG_MAX_NETS] = {
 			{ .fd = vm->stop_fd, .events = POLLIN },
 			{ .fd = st->sig_fd, .events = POLLIN },
 			{ .fd = -1, .events = POLLIN },
@@ -84,7 +86,18 @@ static void main_loop(struct kvm_vm *vm, struct vmm_session *st)
 		} else if (m->console && st->stdin_open) {
 			p[2].fd = STDIN_FILENO;
 		}
-		if (poll(p, 4, timeout) < 0 && errno != EINTR) {
+		/* Each NIC: its wake-up eventfd always, its TAP only while
+		 * the guest has receive buffers. */
+		for (unsigned int i = 0; i < m->nr_nets; i++) {
+			p[4 + 2 * i] = (struct pollfd){
+				.fd = vnet_wake_fd(m->nets[i]), .events = POLLIN };
+			p[5 + 2 * i] = (struct pollfd){
+				.fd = vnet_rx_wanted(m->nets[i])
+					      ? vnet_rx_fd(m->nets[i]) : -1,
+				.events = POLLIN };
+		}
+		if (poll(p, 4 + 2 * m->nr_nets, timeout) < 0 &&
+		    errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			vm_request_exit(vm, VM_EXIT_ERROR);
 			return;
@@ -118,6 +131,9 @@ static void main_loop(struct kvm_vm *vm, struct vmm_session *st)
 		}
 		if (m->console && st->pend_off < st->pend_len)
 			push_pending(m, st);
+		for (unsigned int i = 0; i < m->nr_nets; i++)
+			if (p[4 + 2 * i].revents || p[5 + 2 * i].revents)
+				vnet_rx_ready(m->nets[i]);
 	}
 }
 

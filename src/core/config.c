@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devices/virtio_net.h"
+
 static const char *const known_boards[] = { "microvm", "virt" };
 
 /* ISA extensions a RISC-V KVM host may offer (Linux 6.12's list), by the
@@ -39,7 +41,7 @@ enum {
 	OPT_MEMORY, OPT_DISK, OPT_AIA_MODE, OPT_DUMP_DTB, OPT_CPU_FEATURES,
 	OPT_NO_REBOOT, OPT_NO_RNG, OPT_VERSION, OPT_JAIL, OPT_UID, OPT_GID,
 	OPT_NEW_PIDNS, OPT_NEW_NETNS, OPT_SECCOMP, OPT_FIRMWARE,
-	OPT_FIRMWARE_VARS,
+	OPT_FIRMWARE_VARS, OPT_NET,
 };
 
 static const struct option long_opts[] = {
@@ -63,6 +65,7 @@ static const struct option long_opts[] = {
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "firmware", required_argument, NULL, OPT_FIRMWARE },
 	{ "firmware-vars", required_argument, NULL, OPT_FIRMWARE_VARS },
+	{ "net", required_argument, NULL, OPT_NET },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -104,6 +107,8 @@ void config_usage(FILE *out)
 	      "  --disk PATH[,readonly] virtio-blk disk from a raw file or "
 	      "block device;\n"
 	      "                         repeat for more (up to 8)\n"
+	      "  --net tap=NAME[,mac=MAC]  virtio-net on host TAP interface "
+	      "NAME (up to 4)\n"
 	      "  --aia-mode MODE        in-kernel AIA mode: auto (default), "
 	      "emul, hwaccel\n"
 	      "  --cpu-features LIST    hide ISA extensions from the guest, "
@@ -410,6 +415,19 @@ static int parse_one(struct vm_config *cfg, int opt, const char *arg,
 		else
 			cfg->firmware_vars = arg;
 		return 0;
+	case OPT_NET: {
+		struct net_config *net;
+
+		if (cfg->nr_nets >= CONFIG_MAX_NETS)
+			return fail(err, errlen, "--net: at most %d interfaces",
+				    CONFIG_MAX_NETS);
+		net = &cfg->nets[cfg->nr_nets];
+		if (vnet_parse_opt(arg, net->tap, sizeof(net->tap), net->mac,
+				   err, errlen))
+			return -EINVAL;
+		cfg->nr_nets++;
+		return 0;
+	}
 	case OPT_SECCOMP:
 		if (!strcmp(arg, "on"))
 			cfg->seccomp = true;

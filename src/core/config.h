@@ -17,12 +17,18 @@
 #define CONFIG_DEFAULT_MEM (512ULL << 20)
 #define CONFIG_MAX_CMDLINE 1023	/* Linux/riscv COMMAND_LINE_SIZE - 1 */
 #define CONFIG_MAX_FEATURES 32
+#define CONFIG_MAX_NETS 4
 
 enum aia_mode { AIA_MODE_AUTO, AIA_MODE_EMUL, AIA_MODE_HWACCEL };
 
 struct disk_config {
 	const char *path;
 	bool readonly;
+};
+
+struct net_config {
+	char tap[16];		/* TAP interface name */
+	uint8_t mac[6];
 };
 
 struct vm_config {
@@ -34,6 +40,8 @@ struct vm_config {
 	uint64_t mem_size;
 	struct disk_config disks[CONFIG_MAX_DISKS];
 	unsigned int nr_disks;
+	struct net_config nets[CONFIG_MAX_NETS];
+	unsigned int nr_nets;
 	enum aia_mode aia_mode;
 	const char *dump_dtb;		/* NULL: don't */
 	const char *firmware;		/* virt: flash bank 0 (read-only) */

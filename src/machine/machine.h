@@ -58,6 +58,9 @@ struct machine {
 	struct rivet_dev *devs[BUS_MAX_DEVICES];	/* creation order */
 	unsigned int nr_devs;
 	struct rivet_dev *console;	/* receives host input; may be NULL */
+	/* virtio-net backends: the main loop serves their receive side. */
+	struct virtio_backend *nets[CONFIG_MAX_NETS];
+	unsigned int nr_nets;
 	struct irq_chip irqchip;	/* set by the arch code before devices */
 	struct msi_chip msichip;	/* MSIs into the IMSIC (arch code) */
 	struct machine_memops memops;	/* set by the arch code */

@@ -33,6 +33,9 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$REPO"
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+load_paths	# RIVET_EDK2_CODE and the other cached pieces
 RESULTS=build/results
 LOGS=$RESULTS/e2e-logs
 TAP=$RESULTS/e2e.tap
@@ -67,6 +70,7 @@ disk_path() {
 
 disk() {
 	local f
+	[ "$list" -eq 0 ] || return 0	# -l must not touch disks in use
 	f=$(disk_path "$1")
 	mkdir -p "$DISKS"
 	rm -f "$f"
@@ -87,6 +91,16 @@ guest_test() {
 		"--cmdline 'console=ttyS0 quiet rivet.test=$t${extra:+ $extra}'" "$*"
 }
 
+# virt_test TEST "EXTRA CMDLINE" [RIVET-OPTION]...: the guest test on the
+# virt board (kernel and initrd given directly, or through the firmware).
+virt_test() {
+	local t=$1 extra=$2
+	shift 2
+	echo "rivet run --board virt --memory 1G --kernel /guest/Image" \
+		"--initrd /guest/initramfs.cpio.gz" \
+		"--cmdline 'console=ttyS0 quiet rivet.test=$t${extra:+ $extra}'" "$*"
+}
+
 # ---- checks run on x86_64 after the boot ----------------------------------------
 # check_diskwrite LOG: the guest's pattern reached the disk image's file.
 check_diskwrite() {
@@ -98,6 +112,16 @@ check_diskwrite() {
 		return 1
 	fi
 }
+
+# check_pattern NAME: the guest's diskwrite pattern is in disk NAME's file.
+check_pattern() {
+	local f
+	f=$(disk_path "$1")
+	[ "$(head -c 24 "$f")" = RIVET-DISK-PATTERN-00000 ] ||
+		{ echo "the pattern is not in $f"; return 1; }
+}
+check_virt_direct() { check_pattern virt-direct; }
+check_virt_uefi() { check_pattern virt-uefi; }
 
 # check_diskro LOG: the read-only disk's file is unchanged.
 check_diskro() {
@@ -187,29 +211,17 @@ check_durability() {
 	' "$1" "$(disk_path dur-raw)" "$(disk_path dur-ext4)"
 }
 
-# check_adversary LOG: rivet logged the guest's abuse, rate-limited: some
-# warnings, some "suppressed" summaries, and far fewer lines than the
-# attack's operations (each of which could log); the marker the adversary
-# and then the guest's driver wrote is in the disk image.
+# check_adversary LOG: the marker the adversary wrote through its own
+# virtqueue, and the line the guest's driver wrote after the attack, are in
+# the disk image (rivet's warnings are checked in the host:
+# tests/e2e/host/adversary.sh).
 check_adversary() {
-	local n ops f
-	n=$(grep -c 'rivet: warning:' "$1" || true)
-	ops=$(sed -n 's/^ADVERSARY DONE ops=\([0-9]*\) .*/\1/p' "$1" | tail -n1)
-	[ "$n" -gt 0 ] || { echo "no guest-triggered warnings from rivet"; return 1; }
-	grep -q 'similar messages suppressed' "$1" || { echo "no rate-limit summary line"; return 1; }
-	[ "$n" -le "$ADVERSARY_MAX_WARNINGS" ] ||
-		{ echo "$n warning lines: more than $ADVERSARY_MAX_WARNINGS, rate limit not effective"; return 1; }
-	[ -n "$ops" ] && [ "$n" -lt "$ops" ] || { echo "$n warning lines for ${ops:-?} operations"; return 1; }
-	echo "check_adversary: $n warning lines for $ops operations"
+	local f
 	f=$(disk_path adversary)
 	[ "$(head -c 20 "$f")" = RIVET-ADVERSARY-MARK ] || { echo "no adversary marker in $f"; return 1; }
 	[ "$(tail -c +513 "$f" | head -c 24)" = RIVET-ADVERSARY-SURVIVED ] ||
 		{ echo "the guest's post-attack write is not in $f"; return 1; }
 }
-# At most 10 lines a second per log_guest() call site, plus one summary:
-# about 40 sites reachable from the adversary over its 20 s and the boot.
-ADVERSARY_MAX_WARNINGS=${ADVERSARY_MAX_WARNINGS:-12000}
-
 # A command that starts rivet in the background with a hanging guest, waits
 # for the guest's marker, sends SIGNAL to rivet and exits with rivet's status.
 signal_test() {
@@ -280,9 +292,9 @@ define_cases() {
 	testcase microvm-poweroff 180 "$(guest_test poweroff '')" \
 		rc=0 grep='^RIVET-TEST poweroff PASS'
 	# The whole-VM attack (tests/guest/adversary/adversary.c) on /dev/vdf.
-	testcase microvm-adversary 400 "$(guest_test adversary 'iomem=relaxed rivet.adversary_secs=20' --cpus 2 --disk /dev/vdf)" \
+	testcase microvm-adversary 300 'sh /root/e2e-host/adversary.sh 20 /dev/vdf' \
 		rc=0 grep='^RIVET-TEST adversary PASS' grep='^ADVERSARY DONE ops=[0-9]+ seed=[0-9]+' \
-		nogrep='ADVERSARY ANOMALY' nogrep='rivet: seccomp:' nogrep='rivet: error:' \
+		grep='^ADV-OK warnings rate-limited' nogrep='^ADV-FAIL' nogrep='ADVERSARY ANOMALY' \
 		fn=check_adversary
 
 	# Host boot without IMSIC guest files: KVM's AIA has no hardware
@@ -296,6 +308,26 @@ define_cases() {
 		rc=0 grep='^RIVET-TEST smp PASS'
 	testcase microvm-hwaccel-refused-aia0 60 "$(guest_test poweroff '' --aia-mode hwaccel)" \
 		rc=1 grep='--aia-mode hwaccel: not available on this host' nogrep='RIVET-GUEST-UP'
+
+	# Host boot for the virt board: direct kernel boot with the FDT and a
+	# virtio-pci disk; UEFI firmware (Debian's EDK2) from CFI flash booting
+	# the kernel through fw_cfg, Linux on rivet's ACPI tables.
+	disk virt-direct 16
+	disk virt-uefi 16
+	group virt --aia-guests 5 --drive "$(disk_path virt-direct)" \
+		--drive "$(disk_path virt-uefi)" --modules tun \
+		--add tests/e2e/host:/root/e2e-host \
+		--add "$RIVET_EDK2_CODE:/fw/RISCV_VIRT_CODE.fd"
+	testcase virt-direct-pci-disk 240 "$(virt_test diskwrite rivet.disk=/dev/vda --disk /dev/vda --cpus 2)" \
+		rc=0 grep='^RIVET-TEST diskwrite PASS' fn=check_virt_direct
+	testcase virt-net-ping 240 'sh /root/e2e-host/net.sh virt' \
+		rc=0 grep='^RIVET-TEST net PASS' grep='3 packets transmitted, 3 packets received'
+	testcase microvm-net-ping 240 'sh /root/e2e-host/net.sh microvm' \
+		rc=0 grep='^RIVET-TEST net PASS' grep='3 packets transmitted, 3 packets received'
+	testcase virt-uefi-acpi 400 "$(virt_test acpi rivet.expect_cpus=2 --cpus 2 --firmware /fw/RISCV_VIRT_CODE.fd)" \
+		rc=0 grep='^RIVET-TEST acpi PASS' grep='ACPI: RHCT ' grep='ACPI: APIC ' grep='ACPI: SPCR '
+	testcase virt-uefi-pci-disk 400 "$(virt_test diskwrite rivet.disk=/dev/vda --disk /dev/vdb --firmware /fw/RISCV_VIRT_CODE.fd --firmware-vars /root/vars.fd)" \
+		rc=0 grep='^RIVET-TEST diskwrite PASS' fn=check_virt_uefi
 
 	# Host boot for durability: host ENOSPC (a full tmpfs) and EIO (null_blk
 	# with bad blocks) reach the guest as I/O errors; then rounds of SIGKILL

@@ -6,7 +6,8 @@
 # (decompressed, loaded in order by /init), /init (tests/guest/init), the
 # guest tests (tests/guest/tests/* -> /tests/), /lib/rivet-test.sh and
 # /bin/adversary.
-# Modules: $RIVET_GUEST_MODULES (default: virtio_mmio virtio_blk virtio_rng).
+# Modules: $RIVET_GUEST_MODULES (default: virtio_mmio virtio_blk virtio_rng
+# virtio_net).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +19,7 @@ repo=$(cd "$here/../.." && pwd)
 out=$1
 load_paths
 [ -x "$RIVET_BUSYBOX" ] || die "no riscv64 busybox at $RIVET_BUSYBOX; run 'make setup'"
-modules=${RIVET_GUEST_MODULES:-virtio_mmio virtio_blk virtio_rng}
+modules=${RIVET_GUEST_MODULES:-virtio_mmio virtio_blk virtio_rng virtio_net}
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/rivet-guest-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT INT TERM

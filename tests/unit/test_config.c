@@ -108,6 +108,28 @@ static void test_firmware(void **state)
 	config_free(&cfg);
 }
 
+static void expect_error(int ret, const char *err, const char *needle);
+
+static void test_net(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--net", "tap=tap0",
+			       "--net", "tap=t1,mac=02:00:00:00:00:01"),
+			 CONFIG_RUN);
+	assert_int_equal(cfg.nr_nets, 2);
+	assert_string_equal(cfg.nets[0].tap, "tap0");
+	assert_string_equal(cfg.nets[1].tap, "t1");
+	assert_int_equal(cfg.nets[1].mac[0], 2);
+	assert_int_equal(cfg.nets[1].mac[5], 1);
+	config_free(&cfg);
+	expect_error(PARSE(&cfg, err, "--kernel", "K", "--net", "user"), err,
+		     "--net: ");
+	config_free(&cfg);
+}
+
 static void test_help_version(void **state)
 {
 	struct vm_config cfg;
@@ -245,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_help_version),
 		cmocka_unit_test(test_jail_options),
 		cmocka_unit_test(test_firmware),
+		cmocka_unit_test(test_net),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_reparse),

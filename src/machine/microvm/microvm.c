@@ -8,6 +8,7 @@
 #include "core/console.h"
 #include "devices/uart16550.h"
 #include "devices/virtio_blk.h"
+#include "devices/virtio_net.h"
 #include "devices/virtio_rng.h"
 #include "machine/machine.h"
 
@@ -45,6 +46,25 @@ static int add_virtio_rng(struct machine *m, unsigned int slot)
 	return ret ? ret : machine_add_device(m, dev);
 }
 
+static int add_virtio_net(struct machine *m, unsigned int slot,
+			  const struct net_config *net)
+{
+	struct rivet_dev *dev;
+	int ret;
+
+	ret = virtio_net_mmio_create(&m->ram,
+				     MICROVM_VIRTIO_BASE +
+					     slot * MICROVM_VIRTIO_SIZE,
+				     MICROVM_VIRTIO_SIZE,
+				     machine_irq(m, MICROVM_VIRTIO_IRQ0 + slot),
+				     net->tap, net->mac, &dev,
+				     &m->nets[m->nr_nets]);
+	if (ret)
+		return ret;
+	m->nr_nets++;
+	return machine_add_device(m, dev);
+}
+
 static int microvm_create_devices(struct machine *m)
 {
 	const struct vm_config *cfg = m->cfg;
@@ -74,6 +94,11 @@ static int microvm_create_devices(struct machine *m)
 
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
 		ret = add_virtio_blk(m, slot++, &cfg->disks[i]);
+		if (ret)
+			return ret;
+	}
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		ret = add_virtio_net(m, slot++, &cfg->nets[i]);
 		if (ret)
 			return ret;
 	}

@@ -22,6 +22,7 @@
 #include "devices/pci.h"
 #include "devices/pci_host.h"
 #include "devices/uart16550.h"
+#include "devices/virtio_net.h"
 #include "devices/virtio_pci.h"
 #include "fwcfg/fwcfg.h"
 #include "fwcfg/table_loader.h"
@@ -227,6 +228,17 @@ static int add_pcie(struct machine *m)
 			pci_dev_destroy(pd);
 			ret = -ENOSPC;
 		}
+	}
+	for (unsigned int i = 0; !ret && i < cfg->nr_nets; i++) {
+		ret = virtio_net_pci_create(&m->ram, cfg->nets[i].tap,
+					    cfg->nets[i].mac, &pd,
+					    &m->nets[m->nr_nets]);
+		if (!ret && pci_host_add_device(h, pd, -1) < 0) {
+			pci_dev_destroy(pd);
+			ret = -ENOSPC;
+		}
+		if (!ret)
+			m->nr_nets++;
 	}
 	if (!ret && cfg->rng) {
 		ret = virtio_rng_pci_create(&m->ram, &pd);
