@@ -46,6 +46,13 @@ unsigned long log_suppressed(void)
 	return n;
 }
 
+/* All guest-triggered lines together, per second: many call sites at 10
+ * lines each could still flood a slow console and stall the vCPUs that
+ * write them. */
+#define LOG_RL_GLOBAL 50
+static uint64_t global_window_ms;
+static unsigned int global_emitted;
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -86,6 +93,10 @@ void rivet_log_rl(struct log_ratelimit *rl, enum log_level level,
 	va_list ap;
 
 	pthread_mutex_lock(&log_lock);
+	if (now - global_window_ms >= 1000) {
+		global_window_ms = now;
+		global_emitted = 0;
+	}
 	if (now - rl->window_start_ms >= 1000) {
 		if (rl->suppressed && level <= cur_level)
 			fprintf(stderr, "rivet: %s: %u similar messages suppressed\n",
@@ -94,8 +105,9 @@ void rivet_log_rl(struct log_ratelimit *rl, enum log_level level,
 		rl->emitted = 0;
 		rl->suppressed = 0;
 	}
-	if (rl->emitted < LOG_RL_BURST) {
+	if (rl->emitted < LOG_RL_BURST && global_emitted < LOG_RL_GLOBAL) {
 		rl->emitted++;
+		global_emitted++;
 		va_start(ap, fmt);
 		emit(level, fmt, ap);
 		va_end(ap);

@@ -36,7 +36,7 @@ unsigned long log_suppressed(void);
 #define log_debug(...) rivet_log(LOG_DEBUG, __VA_ARGS__)
 
 /* Guest-triggerable warning: at most LOG_RL_BURST lines per second per call
- * site, then a count of what was suppressed. */
+ * site and 50 per second in all, then a count of what was suppressed. */
 #define LOG_RL_BURST 10
 #define log_guest(...)                                                      \
 	do {                                                                \

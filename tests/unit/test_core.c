@@ -157,6 +157,24 @@ static void test_bus_access(void **state)
 	assert_true(log_count() >= logs + 5);
 }
 
+/* Many call sites together stay under the global budget. */
+static void test_log_ratelimit_global(void **state)
+{
+	static struct log_ratelimit sites[40];
+	unsigned long supp = log_suppressed();
+	enum log_level old = log_get_level();
+
+	(void)state;
+	log_set_level(LOG_ERR);
+	for (int round = 0; round < 10; round++)
+		for (int i = 0; i < 40; i++)
+			rivet_log_rl(&sites[i], LOG_WARN, "site %d", i);
+	/* 400 messages from 40 sites: 10 per site would allow all of them,
+	 * the global budget (50 a second, two windows at most) does not. */
+	assert_true(log_suppressed() - supp >= 400 - 2 * 50);
+	log_set_level(old);
+}
+
 static void test_log_ratelimit(void **state)
 {
 	unsigned long before = log_count();
@@ -181,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_bus_insert),
 		cmocka_unit_test(test_bus_access),
 		cmocka_unit_test(test_log_ratelimit),
+		cmocka_unit_test(test_log_ratelimit_global),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

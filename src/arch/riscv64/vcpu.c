@@ -174,7 +174,17 @@ static void *vcpu_thread(void *arg)
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			log_err("vCPU %u: KVM_RUN: %s", v->id, strerror(errno));
+			if (errno == EIO || errno == EOPNOTSUPP)
+				/* KVM refuses to emulate some guest accesses
+				 * (e.g. misaligned MMIO): the guest's fault,
+				 * not the VMM's. */
+				log_err("vCPU %u: the guest made an access KVM "
+					"cannot emulate (e.g. misaligned MMIO): "
+					"%s; stopping the VM", v->id,
+					strerror(errno));
+			else
+				log_err("vCPU %u: KVM_RUN: %s", v->id,
+					strerror(errno));
 			vm_request_exit(vm, VM_EXIT_ERROR);
 			break;
 		}
