@@ -19,6 +19,7 @@
 
 #include "core/device.h"
 #include "core/fdt_util.h"
+#include "core/fileio.h"
 #include "core/log.h"
 
 /* Commands (Intel/Sharp extended command set). */
@@ -231,43 +232,6 @@ static uint8_t read_byte(struct cfi_flash *f, uint64_t off)
 
 /* ---- host I/O ------------------------------------------------------------ */
 
-/* Whole-buffer pwrite: retries short writes and EINTR; no progress is
- * -EIO, never a spin. */
-static int pwrite_all(int fd, const uint8_t *buf, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, buf, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-static int pread_all(int fd, uint8_t *buf, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pread(fd, buf, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
 
 /* Make [@off, @off + @len) of the file hold @data durably.  On failure,
  * write the bank's (unchanged) bytes back, best effort, so the file stays
@@ -275,14 +239,14 @@ static int pread_all(int fd, uint8_t *buf, size_t len, uint64_t off)
 static int persist(struct cfi_flash *f, uint64_t off, const uint8_t *data,
 		   size_t len)
 {
-	int err = pwrite_all(f->fd, data, len, off);
+	int err = fio_pwrite_all(f->fd, data, len, off);
 
 	if (!err && fdatasync(f->fd))
 		err = -errno;
 	if (err) {
 		log_guest("cfi-flash %s: writing %zu bytes at 0x%" PRIx64 " failed: %s",
 			  f->name, len, off, strerror(-err));
-		if (!pwrite_all(f->fd, f->mem + off, len, off))
+		if (!fio_pwrite_all(f->fd, f->mem + off, len, off))
 			(void)fdatasync(f->fd);
 	}
 	return err;
@@ -327,13 +291,13 @@ static uint8_t erase(struct cfi_flash *f, uint64_t off)
 	}
 	memset(ff, 0xff, sizeof(ff));
 	for (uint64_t o = 0; o < CFI_FLASH_SECTOR_SIZE && !err; o += chunk)
-		err = pwrite_all(f->fd, ff, chunk, base + o);
+		err = fio_pwrite_all(f->fd, ff, chunk, base + o);
 	if (!err && fdatasync(f->fd))
 		err = -errno;
 	if (err) {
 		log_guest("cfi-flash %s: erasing 0x%" PRIx64 " failed: %s",
 			  f->name, base, strerror(-err));
-		if (!pwrite_all(f->fd, f->mem + base, CFI_FLASH_SECTOR_SIZE,
+		if (!fio_pwrite_all(f->fd, f->mem + base, CFI_FLASH_SECTOR_SIZE,
 				base))
 			(void)fdatasync(f->fd);
 		return CFI_SR_ERASE_ERR;
@@ -678,7 +642,7 @@ static int flash_load(struct cfi_flash *f, uint64_t file_size)
 		return err;
 	}
 	f->mem = p;
-	err = pread_all(f->fd, f->mem, file_size, 0);
+	err = fio_pread_all(f->fd, f->mem, file_size, 0);
 	if (err) {
 		log_err("cfi-flash: %s: cannot read: %s", f->name,
 			strerror(-err));
@@ -787,7 +751,7 @@ static int copy_template(int in, int out, uint64_t size)
 			break;
 		if ((uint64_t)n > size - done)
 			return -EFBIG;	/* grew since fstat */
-		err = pwrite_all(out, buf, (size_t)n, done);
+		err = fio_pwrite_all(out, buf, (size_t)n, done);
 		if (err)
 			return err;
 		done += (uint64_t)n;
@@ -797,7 +761,7 @@ static int copy_template(int in, int out, uint64_t size)
 		size_t n = size - done < sizeof(buf) ? size - done :
 						       sizeof(buf);
 
-		err = pwrite_all(out, buf, n, done);
+		err = fio_pwrite_all(out, buf, n, done);
 		if (err)
 			return err;
 		done += n;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fileio.h"
 #include "core/log.h"
 #include "devices/virtio.h"
 #include "devices/virtio_mmio.h"
@@ -34,29 +35,6 @@ static struct vblk *to_vblk(struct virtio_backend *be)
 	return (struct vblk *)be;
 }
 
-/* Whole-buffer pread/pwrite: retries short transfers and EINTR; a
- * transfer that makes no progress (EOF, device full) is -EIO, never a
- * spin. */
-static int vblk_pio(int fd, uint8_t *buf, size_t len, uint64_t off,
-		    bool write)
-{
-	while (len) {
-		ssize_t n = write ? pwrite(fd, buf, len, (off_t)off) :
-				    pread(fd, buf, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
 /* Move @len bytes between the disk at byte @off and segments
  * [@first, @last) of @c, starting @skip bytes into them. */
 static int vblk_xfer(struct vblk *vb, const struct virtq_chain *c,
@@ -73,7 +51,7 @@ static int vblk_xfer(struct vblk *vb, const struct virtq_chain *c,
 			continue;
 		}
 		n = s->len - skip < len ? s->len - skip : len;
-		err = vblk_pio(vb->fd, s->ptr + skip, n, off, write);
+		err = fio_pio(vb->fd, s->ptr + skip, n, off, write);
 		if (err)
 			return err;
 		off += n;

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* Whole-buffer positioned I/O on host files: short reads and writes are
+ * continued, EINTR retried, and end of file is an error (-EIO), never a
+ * spin.  0 or -errno. */
+#ifndef RIVET_FILEIO_H
+#define RIVET_FILEIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+int fio_pio(int fd, void *buf, size_t len, uint64_t off, bool write);
+
+static inline int fio_pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+	return fio_pio(fd, buf, len, off, false);
+}
+
+static inline int fio_pwrite_all(int fd, const void *buf, size_t len,
+				 uint64_t off)
+{
+	return fio_pio(fd, (void *)buf, len, off, true);
+}
+
+#endif
