@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "acpi/acpi.h"
 #include "core/config.h"
 #include "core/console.h"
 #include "core/log.h"
@@ -30,6 +31,8 @@ static void usage(FILE *out)
 	      "  run        boot a VM (rivet run --help)\n"
 	      "  seccomp    print the seccomp allowlists (rivet seccomp "
 	      "--help)\n"
+	      "  acpi-dump  write a board's ACPI tables to a directory "
+	      "(rivet acpi-dump --help)\n"
 	      "\n"
 	      "  rivet --help | --version\n", out);
 }
@@ -230,6 +233,8 @@ int main(int argc, char *argv[])
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "seccomp"))
 		return rivet_seccomp_cmd(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "acpi-dump"))
+		return acpi_dump_cmd(argc - 1, argv + 1);
 	fprintf(stderr, "rivet: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -114,4 +114,7 @@ int acpi_dump_dir_platform(const struct machine *m,
 			   const struct acpi_platform *p, const char *dir);
 int acpi_dump_dir(const struct machine *m, const char *dir);
 
+/* `rivet acpi-dump` (argv[0] is "acpi-dump"); returns the exit status. */
+int acpi_dump_cmd(int argc, char *argv[]);
+
 #endif

@@ -48,6 +48,7 @@ struct machine_memops {
 	void *ctx;
 };
 
+struct acpi_platform;
 struct board;
 
 struct machine {
@@ -100,6 +101,9 @@ struct board {
 	int (*finalize)(struct machine *m);
 	/* Free m->board_priv. Optional. */
 	void (*destroy)(struct machine *m);
+	/* ACPI boards: what the tables need beyond struct machine. */
+	void (*acpi_platform)(const struct machine *m,
+			      struct acpi_platform *p);
 };
 
 const struct board *board_find(const char *name);

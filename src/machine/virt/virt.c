@@ -312,6 +312,20 @@ static int virt_create_devices(struct machine *m)
 /* ACPI for the firmware: the tables and RSDP as fw_cfg files plus the
  * table-loader commands that place and link them (EDK2 then installs them
  * and hands the OS ACPI). */
+/* What the ACPI tables need beyond struct machine: the PCIe ECAM (MCFG). */
+static void virt_acpi_platform(const struct machine *m,
+			       struct acpi_platform *p)
+{
+	acpi_platform_init(p, m);
+	p->has_pcie = true;
+	p->pcie = (struct acpi_pcie){
+		.ecam_base = VIRT_PCIE_ECAM_BASE,
+		.ecam_size = VIRT_PCIE_ECAM_SIZE,
+		.bus_start = 0,
+		.bus_end = (uint8_t)(VIRT_PCIE_ECAM_SIZE / (1 << 20) - 1),
+	};
+}
+
 static int install_acpi(struct machine *m, struct virt_state *vs)
 {
 	struct acpi_platform p;
@@ -321,14 +335,7 @@ static int install_acpi(struct machine *m, struct virt_state *vs)
 	size_t len;
 	int ret;
 
-	acpi_platform_init(&p, m);
-	p.has_pcie = true;
-	p.pcie = (struct acpi_pcie){
-		.ecam_base = VIRT_PCIE_ECAM_BASE,
-		.ecam_size = VIRT_PCIE_ECAM_SIZE,
-		.bus_start = 0,
-		.bus_end = (uint8_t)(VIRT_PCIE_ECAM_SIZE / (1 << 20) - 1),
-	};
+	virt_acpi_platform(m, &p);
 	ret = acpi_build(m, &p, &t);
 	if (ret) {
 		log_err("ACPI tables: %s", strerror(-ret));
@@ -424,4 +431,5 @@ const struct board virt_board = {
 	.create_devices = virt_create_devices,
 	.finalize = virt_finalize,
 	.destroy = virt_destroy,
+	.acpi_platform = virt_acpi_platform,
 };
