@@ -326,6 +326,8 @@ define_cases() {
 		rc=0 grep='^RIVET-TEST net PASS' grep='3 packets transmitted, 3 packets received'
 	testcase virt-uefi-acpi 400 "$(virt_test acpi rivet.expect_cpus=2 --cpus 2 --firmware /fw/RISCV_VIRT_CODE.fd)" \
 		rc=0 grep='^RIVET-TEST acpi PASS' grep='ACPI: RHCT ' grep='ACPI: APIC ' grep='ACPI: SPCR '
+	testcase virt-uefi-efivar 700 "$(virt_test efivar rivet.efivar=write --firmware /fw/RISCV_VIRT_CODE.fd --firmware-vars /root/efivars.fd) && $(virt_test efivar rivet.efivar=read --firmware /fw/RISCV_VIRT_CODE.fd --firmware-vars /root/efivars.fd)" \
+		rc=0 grep='rivet-test: .*RivetTest.* = rivet-persists' nogrep='RIVET-TEST efivar FAIL'
 	testcase virt-uefi-pci-disk 400 "$(virt_test diskwrite rivet.disk=/dev/vda --disk /dev/vdb --firmware /fw/RISCV_VIRT_CODE.fd --firmware-vars /root/vars.fd)" \
 		rc=0 grep='^RIVET-TEST diskwrite PASS' fn=check_virt_uefi
 

@@ -7,7 +7,7 @@
 # guest tests (tests/guest/tests/* -> /tests/), /lib/rivet-test.sh and
 # /bin/adversary.
 # Modules: $RIVET_GUEST_MODULES (default: virtio_mmio virtio_blk virtio_rng
-# virtio_net).
+# virtio_net efivarfs).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,7 +19,7 @@ repo=$(cd "$here/../.." && pwd)
 out=$1
 load_paths
 [ -x "$RIVET_BUSYBOX" ] || die "no riscv64 busybox at $RIVET_BUSYBOX; run 'make setup'"
-modules=${RIVET_GUEST_MODULES:-virtio_mmio virtio_blk virtio_rng virtio_net}
+modules=${RIVET_GUEST_MODULES:-virtio_mmio virtio_blk virtio_rng virtio_net efivarfs}
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/rivet-guest-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT INT TERM
