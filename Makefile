@@ -8,6 +8,7 @@
 #   make e2e        end-to-end tests on the emulated RISC-V host
 #   make acpi-check ACPI tables disassembled by iasl, compared with golden
 #   make demo       boot the demo MicroVM on the emulated host
+#   make demo-debian boot the stock Debian image on the virt board (UEFI)
 
 RIVET_CACHE ?= /var/cache/rivet
 export RIVET_CACHE
@@ -41,7 +42,7 @@ TEST_LIBS := -lcmocka -lfdt -lseccomp -lpthread
 .SECONDARY: $(UNIT_TESTS:%=$(BUILD)/x86_64/obj/tests/unit/%.o) \
 	$(UNIT_TESTS:%=$(BUILD)/x86_64-san/obj/tests/unit/%.o)
 
-.PHONY: all x86 riscv64 setup test unit unit-plain unit-san e2e demo clean acpi-check \
+.PHONY: all x86 riscv64 setup test unit unit-plain unit-san e2e demo demo-debian clean acpi-check \
 	check-setup help
 
 all: x86 riscv64
@@ -142,6 +143,10 @@ acpi-check: check-setup
 demo: setup
 	@$(MAKE) --no-print-directory riscv64
 	@tools/demo
+
+demo-debian: setup
+	@$(MAKE) --no-print-directory riscv64
+	@tools/debian-demo
 
 clean:
 	rm -rf $(BUILD)

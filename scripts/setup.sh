@@ -21,7 +21,7 @@ set -euo pipefail
 RIVET_CACHE=${RIVET_CACHE:-/var/cache/rivet}
 export RIVET_CACHE
 MIRROR=${RIVET_MIRROR:-http://deb.debian.org/debian}
-STAGES="host-packages trixie-apt trixie-pieces chroot refvmm"
+STAGES="host-packages trixie-apt trixie-pieces chroot refvmm debian-image"
 C=$RIVET_CACHE
 STAMPS=$C/stamps
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,6 +40,7 @@ stage_key() {
 	case $1 in
 	host-packages) inputs=$HOST_PKGS ;;
 	chroot) inputs="$CHROOT_PKGS $MIRROR" ;;
+	debian-image) inputs="$MIRROR $(sha256sum <"$REPO/scripts/mkdebian.sh")" ;;
 	*) inputs=$MIRROR ;;
 	esac
 	{ declare -f "stage_${1//-/_}"; echo "$inputs"; } | sha256sum | cut -c1-16
@@ -183,6 +184,14 @@ stage_chroot() {
 }
 
 # ---- refvmm ---------------------------------------------------------------------
+# The standard Debian trixie riscv64 disk image (GPT, ESP with GRUB, ext4
+# root, systemd) that the virt board's UEFI tests boot; mkdebian.sh keeps
+# its own cache and stamp, this stage just makes sure it is built.
+stage_debian_image() {
+	"$REPO/scripts/mkdebian.sh" >"$C/debian-image.log" 2>&1 ||
+		die "cannot build the Debian image (see $C/debian-image.log)"
+}
+
 stage_refvmm() {
 	local d=$C/refvmm arch tmp=$C/refvmm.new
 	rm -rf "$tmp"

@@ -331,6 +331,21 @@ define_cases() {
 	testcase virt-uefi-pci-disk 400 "$(virt_test diskwrite rivet.disk=/dev/vda --disk /dev/vdb --firmware /fw/RISCV_VIRT_CODE.fd --firmware-vars /root/vars.fd)" \
 		rc=0 grep='^RIVET-TEST diskwrite PASS' fn=check_virt_uefi
 
+	# Host boot for the stock Debian image (scripts/mkdebian.sh: GPT, ESP
+	# with GRUB, ext4 root, systemd, linux-image-riscv64), unmodified but
+	# for a flag file on the ESP that makes GRUB pick an entry that powers
+	# off once systemd is up: EDK2 -> GRUB -> Linux (ACPI) -> systemd.
+	if [ "$list" -eq 0 ]; then
+		mkdir -p "$DISKS"
+		scripts/mkdebian.sh --test-copy "$(disk_path debian)" >/dev/null
+	fi
+	group debian --aia-guests 5 --mem 3G --drive "$(disk_path debian)" \
+		--add "$RIVET_EDK2_CODE:/fw/RISCV_VIRT_CODE.fd"
+	testcase virt-debian-uefi-systemd 900 \
+		"rivet run --board virt --firmware /fw/RISCV_VIRT_CODE.fd --firmware-vars /root/vars.fd --disk /dev/vda --cpus 2 --memory 1536M" \
+		rc=0 grep='Loading Linux 6' grep='ACPI: RHCT ' grep='ACPI: PCI Root Bridge' grep='multi-user' \
+		grep='RIVET-DEBIAN-UP running .* acpi=yes efi=yes'
+
 	# Host boot for durability: host ENOSPC (a full tmpfs) and EIO (null_blk
 	# with bad blocks) reach the guest as I/O errors; then rounds of SIGKILL
 	# at random moments (seed: RIVET_DUR_SEED, else random; printed), ended
