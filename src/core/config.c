@@ -509,6 +509,11 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 			    "--firmware: only --board virt boots firmware");
 	if (cfg->firmware_vars && !cfg->firmware)
 		return fail(err, errlen, "--firmware-vars: needs --firmware");
+	/* EDK2's early stages use RAM up to 64 MiB in, then allocate their
+	 * memory pool; below this they stop without a word. */
+	if (cfg->firmware && cfg->mem_size < (256ULL << 20))
+		return fail(err, errlen,
+			    "--memory: firmware boot needs at least 256M");
 	if (cfg->jail_dir && (!cfg->jail_uid_set || !cfg->jail_gid_set))
 		return fail(err, errlen, "--jail: needs --uid and --gid");
 	if (!cfg->jail_dir && (cfg->jail_uid_set || cfg->jail_gid_set ||

@@ -196,6 +196,8 @@ static void test_bad_values(void **state)
 	    "--kernel", "K", "--firmware-vars", "V.fd");
 	BAD("--firmware: empty file name", "--board", "virt", "--firmware",
 	    "");
+	BAD("--memory: firmware boot needs at least 256M", "--board", "virt",
+	    "--firmware", "C.fd", "--memory", "128M");
 	BAD("--cpus: '0'", "--kernel", "K", "--cpus", "0");
 	BAD("--cpus: '33'", "--kernel", "K", "--cpus", "33");
 	BAD("--cpus: 'two'", "--kernel", "K", "--cpus", "two");
