@@ -896,3 +896,15 @@ uint32_t aml_next_uid(struct aml_buf *b, const char *hid)
 	b->nr_uids++;
 	return 0;
 }
+
+void aml_crs_mmio(struct aml_buf *b, uint64_t base, uint64_t size,
+		  const uint32_t *gsi)
+{
+	aml_name(b, "_CRS");
+	aml_resource_template_begin(b);
+	aml_memory32_fixed(b, base, size, true);
+	if (gsi)
+		aml_interrupt(b, AML_IRQ_CONSUMER | AML_IRQ_LEVEL |
+			      AML_IRQ_ACTIVE_HIGH | AML_IRQ_EXCLUSIVE, gsi, 1);
+	aml_end(b);
+}

@@ -199,6 +199,13 @@ void aml_create_dword_field(struct aml_buf *b, struct aml_opnd src,
 void aml_memory32_fixed(struct aml_buf *b, uint64_t base, uint64_t size,
 			bool rw);
 
+/* Name (_CRS, ResourceTemplate () { Memory32Fixed (ReadWrite, @base,
+ * @size); Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive)
+ * { *@gsi } }): what an MMIO device with one wired interrupt (or none:
+ * @gsi NULL) claims. */
+void aml_crs_mmio(struct aml_buf *b, uint64_t base, uint64_t size,
+		  const uint32_t *gsi);
+
 /* Extended Interrupt Descriptor flags (6.4.3.6, byte 3). */
 enum aml_irq_flags {
 	AML_IRQ_PRODUCER = 0,

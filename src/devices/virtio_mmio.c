@@ -267,13 +267,7 @@ static int vmmio_acpi_dsdt(struct rivet_dev *dev, struct aml_buf *b)
 	aml_name_str(b, "_HID", "LNRO0005");
 	aml_name_int(b, "_UID", uid);
 	aml_name_int(b, "_CCA", 1);
-	aml_name(b, "_CRS");
-	aml_resource_template_begin(b);
-	aml_memory32_fixed(b, dev->base, dev->size, true);
-	if (dev->irq.irq)
-		aml_interrupt(b, AML_IRQ_CONSUMER | AML_IRQ_LEVEL |
-			      AML_IRQ_ACTIVE_HIGH | AML_IRQ_EXCLUSIVE, &gsi, 1);
-	aml_end(b);
+	aml_crs_mmio(b, dev->base, dev->size, dev->irq.irq ? &gsi : NULL);
 	aml_end(b);
 	return aml_error(b);
 }

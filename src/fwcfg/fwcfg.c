@@ -354,10 +354,7 @@ static int fwcfg_acpi_dsdt(struct rivet_dev *dev, struct aml_buf *dsdt)
 	aml_name_int(dsdt, "_STA", 0x0b);
 	/* DMA is cache-coherent (the FDT's dma-coherent). */
 	aml_name_int(dsdt, "_CCA", 1);
-	aml_name(dsdt, "_CRS");
-	aml_resource_template_begin(dsdt);
-	aml_memory32_fixed(dsdt, dev->base, dev->size, true);
-	aml_end(dsdt);
+	aml_crs_mmio(dsdt, dev->base, dev->size, NULL);
 	aml_end(dsdt);
 	return aml_error(dsdt);
 }
