@@ -41,7 +41,7 @@ enum {
 	OPT_MEMORY, OPT_DISK, OPT_AIA_MODE, OPT_DUMP_DTB, OPT_CPU_FEATURES,
 	OPT_NO_REBOOT, OPT_NO_RNG, OPT_VERSION, OPT_JAIL, OPT_UID, OPT_GID,
 	OPT_NEW_PIDNS, OPT_NEW_NETNS, OPT_SECCOMP, OPT_FIRMWARE,
-	OPT_FIRMWARE_VARS, OPT_NET,
+	OPT_FIRMWARE_VARS, OPT_NET, OPT_BOOT_TIMEOUT,
 };
 
 static const struct option long_opts[] = {
@@ -66,6 +66,7 @@ static const struct option long_opts[] = {
 	{ "firmware", required_argument, NULL, OPT_FIRMWARE },
 	{ "firmware-vars", required_argument, NULL, OPT_FIRMWARE_VARS },
 	{ "net", required_argument, NULL, OPT_NET },
+	{ "boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -97,6 +98,10 @@ void config_usage(FILE *out)
 	      "variables; guest\n"
 	      "                         writes persist (created blank if "
 	      "missing)\n"
+	      "  --boot-timeout SECS    virt: how long the firmware waits for "
+	      "a key before\n"
+	      "                         booting (0-65; default: its own, 5 s "
+	      "for EDK2)\n"
 	      "  --initrd FILE          initial ramdisk\n"
 	      "  --cmdline STR          kernel command line (default "
 	      "\"console=ttyS0\")\n"
@@ -104,9 +109,13 @@ void config_usage(FILE *out)
 	      "  --memory SIZE          guest RAM, K/M/G suffix, multiple of "
 	      "2M, 16M-64G\n"
 	      "                         (default 512M)\n"
-	      "  --disk PATH[,readonly] virtio-blk disk from a raw file or "
+	      "  --disk PATH[,readonly][,bootindex=N]\n"
+	      "                         virtio-blk disk from a raw file or "
 	      "block device;\n"
-	      "                         repeat for more (up to 8)\n"
+	      "                         repeat for more (up to 8); bootindex: "
+	      "the firmware\n"
+	      "                         tries disks in increasing N first "
+	      "(virt, --firmware)\n"
 	      "  --net tap=NAME[,mac=MAC]  virtio-net on host TAP interface "
 	      "NAME (up to 4)\n"
 	      "  --aia-mode MODE        in-kernel AIA mode: auto (default), "
@@ -240,13 +249,29 @@ static int parse_disk(struct vm_config *cfg, const char *arg, char *err,
 	d->path = strtok_r(copy, ",", &save);
 	if (!d->path || !*d->path || arg[0] == ',')
 		return fail(err, errlen, "--disk: missing path in '%s'", arg);
+	d->bootindex = -1;
 	while ((opt = strtok_r(NULL, ",", &save))) {
-		if (!strcmp(opt, "readonly") || !strcmp(opt, "ro"))
+		unsigned long n;
+
+		if (!strcmp(opt, "readonly") || !strcmp(opt, "ro")) {
 			d->readonly = true;
-		else
+		} else if (!strncmp(opt, "bootindex=", 10)) {
+			if (d->bootindex >= 0)
+				return fail(err, errlen,
+					    "--disk: bootindex given twice in "
+					    "'%s'", arg);
+			if (parse_uint(opt + 10, &n) ||
+			    n > CONFIG_MAX_BOOTINDEX)
+				return fail(err, errlen,
+					    "--disk: bootindex '%s' is not a "
+					    "number from 0 to %d", opt + 10,
+					    CONFIG_MAX_BOOTINDEX);
+			d->bootindex = (int)n;
+		} else {
 			return fail(err, errlen,
 				    "--disk: unknown option '%s' (known: "
-				    "readonly)", opt);
+				    "readonly, bootindex=N)", opt);
+		}
 	}
 	cfg->nr_disks++;
 	return 0;
@@ -415,6 +440,14 @@ static int parse_one(struct vm_config *cfg, int opt, const char *arg,
 		else
 			cfg->firmware_vars = arg;
 		return 0;
+	case OPT_BOOT_TIMEOUT:
+		if (parse_uint(arg, &n) || n > CONFIG_MAX_BOOT_TIMEOUT)
+			return fail(err, errlen,
+				    "--boot-timeout: '%s' is not a number of "
+				    "seconds from 0 to %d", arg,
+				    CONFIG_MAX_BOOT_TIMEOUT);
+		cfg->boot_timeout = (int)n;
+		return 0;
 	case OPT_NET: {
 		struct net_config *net;
 
@@ -445,6 +478,31 @@ static int parse_one(struct vm_config *cfg, int opt, const char *arg,
 	}
 }
 
+/* A boot order is the firmware's business, and each place in it is one
+ * device's. */
+static int check_bootindex(const struct vm_config *cfg, char *err,
+			   size_t errlen)
+{
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		int bi = cfg->disks[i].bootindex;
+
+		if (bi < 0)
+			continue;
+		if (!cfg->firmware)
+			return fail(err, errlen,
+				    "--disk %s: bootindex is for firmware boot "
+				    "(--board virt --firmware)",
+				    cfg->disks[i].path);
+		for (unsigned int j = 0; j < i; j++)
+			if (cfg->disks[j].bootindex == bi)
+				return fail(err, errlen,
+					    "--disk %s: bootindex=%d is "
+					    "already %s's", cfg->disks[i].path,
+					    bi, cfg->disks[j].path);
+	}
+	return 0;
+}
+
 int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 		 char *err, size_t errlen)
 {
@@ -457,6 +515,7 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 	cfg->rng = true;
 	cfg->seccomp = true;
 	cfg->aia_mode = AIA_MODE_AUTO;
+	cfg->boot_timeout = -1;
 	err[0] = '\0';
 
 	optind = 0;	/* full re-initialisation: config_parse may run twice */
@@ -509,6 +568,11 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 			    "--firmware: only --board virt boots firmware");
 	if (cfg->firmware_vars && !cfg->firmware)
 		return fail(err, errlen, "--firmware-vars: needs --firmware");
+	if (cfg->boot_timeout >= 0 && !cfg->firmware)
+		return fail(err, errlen, "--boot-timeout: needs --firmware");
+	ret = check_bootindex(cfg, err, errlen);
+	if (ret)
+		return ret;
 	/* EDK2's early stages use RAM up to 64 MiB in, then allocate their
 	 * memory pool; below this they stop without a word. */
 	if (cfg->firmware && cfg->mem_size < (256ULL << 20))

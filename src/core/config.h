@@ -21,9 +21,13 @@
 
 enum aia_mode { AIA_MODE_AUTO, AIA_MODE_EMUL, AIA_MODE_HWACCEL };
 
+#define CONFIG_MAX_BOOTINDEX 9999
+#define CONFIG_MAX_BOOT_TIMEOUT 65	/* s; fw_cfg holds le16 milliseconds */
+
 struct disk_config {
 	const char *path;
 	bool readonly;
+	int bootindex;			/* -1: none; else firmware boot order */
 };
 
 struct net_config {
@@ -46,6 +50,7 @@ struct vm_config {
 	const char *dump_dtb;		/* NULL: don't */
 	const char *firmware;		/* virt: flash bank 0 (read-only) */
 	const char *firmware_vars;	/* virt: flash bank 1 (persistent) */
+	int boot_timeout;		/* firmware boot menu wait, s; -1: its own */
 	/* ISA extensions to hide from the guest (lower case, no sign). */
 	const char *cpu_features_off[CONFIG_MAX_FEATURES];
 	unsigned int nr_cpu_features_off;

@@ -105,6 +105,18 @@ static void test_firmware(void **state)
 	assert_null(cfg.kernel);
 	assert_string_equal(cfg.firmware, "C.fd");
 	assert_string_equal(cfg.firmware_vars, "V.fd");
+	assert_int_equal(cfg.boot_timeout, -1);
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--board", "virt", "--firmware",
+			       "C.fd", "--disk", "a.img", "--disk",
+			       "b.img,bootindex=0,ro", "--disk",
+			       "c.img,bootindex=9999", "--boot-timeout", "0"),
+			 CONFIG_RUN);
+	assert_int_equal(cfg.disks[0].bootindex, -1);
+	assert_int_equal(cfg.disks[1].bootindex, 0);
+	assert_true(cfg.disks[1].readonly);
+	assert_int_equal(cfg.disks[2].bootindex, 9999);
+	assert_int_equal(cfg.boot_timeout, 0);
 	config_free(&cfg);
 }
 
@@ -196,6 +208,25 @@ static void test_bad_values(void **state)
 	    "--kernel", "K", "--firmware-vars", "V.fd");
 	BAD("--firmware: empty file name", "--board", "virt", "--firmware",
 	    "");
+	BAD("--disk d.img: bootindex is for firmware boot", "--board", "virt",
+	    "--kernel", "K", "--disk", "d.img,bootindex=1");
+	BAD("--disk b: bootindex=1 is already a's", "--board", "virt",
+	    "--firmware", "C.fd", "--disk", "a,bootindex=1", "--disk",
+	    "b,bootindex=1");
+	BAD("--disk: bootindex given twice", "--board", "virt", "--firmware",
+	    "C.fd", "--disk", "a,bootindex=1,bootindex=2");
+	BAD("--disk: bootindex '10000' is not a number", "--board", "virt",
+	    "--firmware", "C.fd", "--disk", "a,bootindex=10000");
+	BAD("--disk: bootindex '' is not a number", "--board", "virt",
+	    "--firmware", "C.fd", "--disk", "a,bootindex=");
+	BAD("--disk: bootindex '-1' is not a number", "--board", "virt",
+	    "--firmware", "C.fd", "--disk", "a,bootindex=-1");
+	BAD("--boot-timeout: needs --firmware", "--board", "virt", "--kernel",
+	    "K", "--boot-timeout", "1");
+	BAD("--boot-timeout: '66' is not a number", "--board", "virt",
+	    "--firmware", "C.fd", "--boot-timeout", "66");
+	BAD("--boot-timeout: 'x' is not a number", "--board", "virt",
+	    "--firmware", "C.fd", "--boot-timeout", "x");
 	BAD("--memory: firmware boot needs at least 256M", "--board", "virt",
 	    "--firmware", "C.fd", "--memory", "128M");
 	BAD("--cpus: '0'", "--kernel", "K", "--cpus", "0");

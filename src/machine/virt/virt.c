@@ -24,6 +24,7 @@
 #include "devices/uart16550.h"
 #include "devices/virtio_net.h"
 #include "devices/virtio_pci.h"
+#include "fwcfg/bootorder.h"
 #include "fwcfg/fwcfg.h"
 #include "fwcfg/table_loader.h"
 #include "machine/machine.h"
@@ -41,6 +42,8 @@ struct virt_state {
 	struct rivet_dev *fwcfg;
 	struct flash_slot flash[2];
 	unsigned int nr_flash;
+	struct bootorder_dev boot[CONFIG_MAX_DISKS];	/* for "bootorder" */
+	unsigned int nr_boot;
 };
 
 static const struct uart_backend console_backend = {
@@ -198,7 +201,7 @@ static int add_flash(struct machine *m, struct virt_state *vs)
 	return cfi_flash_pair(code, vars);
 }
 
-static int add_pcie(struct machine *m)
+static int add_pcie(struct machine *m, struct virt_state *vs)
 {
 	const struct vm_config *cfg = m->cfg;
 	struct pci_host_cfg hc = {
@@ -222,12 +225,20 @@ static int add_pcie(struct machine *m)
 	if (ret)
 		return ret;
 	for (unsigned int i = 0; !ret && i < cfg->nr_disks; i++) {
+		int slot = -1;
+
 		ret = virtio_blk_pci_create(&m->ram, cfg->disks[i].path,
 					    cfg->disks[i].readonly, &pd);
-		if (!ret && pci_host_add_device(h, pd, -1) < 0) {
+		if (!ret && (slot = pci_host_add_device(h, pd, -1)) < 0) {
 			pci_dev_destroy(pd);
 			ret = -ENOSPC;
 		}
+		if (!ret)
+			vs->boot[vs->nr_boot++] = (struct bootorder_dev){
+				.bootindex = cfg->disks[i].bootindex,
+				.slot = (unsigned int)slot,
+				.kind = BOOTORDER_DISK,
+			};
 	}
 	for (unsigned int i = 0; !ret && i < cfg->nr_nets; i++) {
 		ret = virtio_net_pci_create(&m->ram, cfg->nets[i].tap,
@@ -305,7 +316,14 @@ static int virt_create_devices(struct machine *m)
 	if (!ret && cfg->firmware)
 		ret = add_flash(m, vs);
 	if (!ret)
-		ret = add_pcie(m);
+		ret = add_pcie(m, vs);
+	if (!ret && cfg->firmware) {
+		ret = bootorder_install(vs->fwcfg, VIRT_PCIE_ECAM_BASE,
+					vs->boot, vs->nr_boot,
+					cfg->boot_timeout);
+		if (ret)
+			log_err("fw_cfg boot order: %s", strerror(-ret));
+	}
 	return ret;
 }
 
