@@ -31,7 +31,9 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 HOST_PKGS="debootstrap cpio xz-utils zstd gzip device-tree-compiler
 	libcmocka-dev libfdt-dev libseccomp-dev gcc make pkg-config git
 	coreutils util-linux kmod ca-certificates clang libclang-rt-14-dev"
-CHROOT_PKGS="gcc-riscv64-linux-gnu libc6-dev:riscv64 libfdt-dev:riscv64 libseccomp-dev:riscv64 linux-libc-dev make pkgconf acpica-tools"
+# gnu-efi (riscv64), mtools, dosfstools, fdisk: the boot-order test's EFI
+# disk (tests/guest/efi/mkdisk.sh).
+CHROOT_PKGS="gcc-riscv64-linux-gnu libc6-dev:riscv64 libfdt-dev:riscv64 libseccomp-dev:riscv64 linux-libc-dev make pkgconf acpica-tools gnu-efi:riscv64 mtools dosfstools fdisk"
 
 # stage_key STAGE: identifies what the stage does (its code and inputs); a
 # stamp holding another key is stale and the stage runs again.

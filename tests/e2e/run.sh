@@ -101,6 +101,12 @@ virt_test() {
 		"--cmdline 'console=ttyS0 quiet rivet.test=$t${extra:+ $extra}'" "$*"
 }
 
+# probe_disks: two copies of the boot-order disk in the host, /tmp/a.img and
+# /tmp/b.img.
+probe_disks() {
+	echo "cp /root/probe.img /tmp/a.img && cp /root/probe.img /tmp/b.img"
+}
+
 # ---- checks run on x86_64 after the boot ----------------------------------------
 # check_diskwrite LOG: the guest's pattern reached the disk image's file.
 check_diskwrite() {
@@ -314,9 +320,12 @@ define_cases() {
 	# the kernel through fw_cfg, Linux on rivet's ACPI tables.
 	disk virt-direct 16
 	disk virt-uefi 16
+	# The boot-order disk: an ESP whose loader prints where it came from.
+	[ "$list" -ne 0 ] || tests/guest/efi/mkdisk.sh build/guest/efi/probe-disk.img
 	group virt --aia-guests 5 --drive "$(disk_path virt-direct)" \
 		--drive "$(disk_path virt-uefi)" --modules tun \
 		--add tests/e2e/host:/root/e2e-host \
+		--add build/guest/efi/probe-disk.img:/root/probe.img \
 		--add "$RIVET_EDK2_CODE:/fw/RISCV_VIRT_CODE.fd"
 	testcase virt-direct-pci-disk 240 "$(virt_test diskwrite rivet.disk=/dev/vda --disk /dev/vda --cpus 2)" \
 		rc=0 grep='^RIVET-TEST diskwrite PASS' fn=check_virt_direct
@@ -328,6 +337,12 @@ define_cases() {
 		rc=0 grep='^RIVET-TEST acpi PASS' grep='ACPI: RHCT ' grep='ACPI: APIC ' grep='ACPI: SPCR '
 	testcase virt-uefi-efivar 700 "$(virt_test efivar rivet.efivar=write --firmware /fw/RISCV_VIRT_CODE.fd --firmware-vars /root/efivars.fd) && $(virt_test efivar rivet.efivar=read --firmware /fw/RISCV_VIRT_CODE.fd --firmware-vars /root/efivars.fd)" \
 		rc=0 grep='rivet-test: .*RivetTest.* = rivet-persists' nogrep='RIVET-TEST efivar FAIL'
+	# Two identical EFI disks: the firmware boots the first (PCI slot 1)
+	# unless the second has a bootindex (fw_cfg "bootorder").
+	testcase virt-uefi-bootorder-default 300 "$(probe_disks) && rivet run --board virt --firmware /fw/RISCV_VIRT_CODE.fd --disk /tmp/a.img --disk /tmp/b.img --no-rng" \
+		rc=0 grep='Press ESCAPE within 5 seconds' grep='^RIVET-EFI-BOOT from=PciRoot\(0\)/Pci\(0x1,0x0\)/HD\(1,GPT,'
+	testcase virt-uefi-bootorder 300 "$(probe_disks) && rivet run --board virt --firmware /fw/RISCV_VIRT_CODE.fd --disk /tmp/a.img --disk /tmp/b.img,bootindex=0 --boot-timeout 0 --no-rng" \
+		rc=0 grep='Press ESCAPE within 0 seconds' grep='^RIVET-EFI-BOOT from=PciRoot\(0\)/Pci\(0x2,0x0\)/HD\(1,GPT,'
 	testcase virt-uefi-pci-disk 400 "$(virt_test diskwrite rivet.disk=/dev/vda --disk /dev/vdb --firmware /fw/RISCV_VIRT_CODE.fd --firmware-vars /root/vars.fd)" \
 		rc=0 grep='^RIVET-TEST diskwrite PASS' fn=check_virt_uefi
 
