@@ -19,6 +19,7 @@
 #include "core/config.h"
 #include "core/console.h"
 #include "core/log.h"
+#include "devices/boot_timer.h"
 #include "jail/jail.h"
 #include "seccomp/seccomp.h"
 #include "vmm.h"
@@ -217,6 +218,7 @@ static int cmd_run(int argc, char *argv[])
 
 int main(int argc, char *argv[])
 {
+	boot_timer_note_start();
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -41,7 +41,7 @@ enum {
 	OPT_MEMORY, OPT_DISK, OPT_AIA_MODE, OPT_DUMP_DTB, OPT_CPU_FEATURES,
 	OPT_NO_REBOOT, OPT_NO_RNG, OPT_VERSION, OPT_JAIL, OPT_UID, OPT_GID,
 	OPT_NEW_PIDNS, OPT_NEW_NETNS, OPT_SECCOMP, OPT_FIRMWARE,
-	OPT_FIRMWARE_VARS, OPT_NET, OPT_BOOT_TIMEOUT,
+	OPT_FIRMWARE_VARS, OPT_NET, OPT_BOOT_TIMEOUT, OPT_BOOT_TIMER,
 };
 
 static const struct option long_opts[] = {
@@ -67,6 +67,7 @@ static const struct option long_opts[] = {
 	{ "firmware-vars", required_argument, NULL, OPT_FIRMWARE_VARS },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT },
+	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -127,6 +128,10 @@ void config_usage(FILE *out)
 	      "  --no-reboot            exit (status 3) when the guest "
 	      "reboots\n"
 	      "  --no-rng               no virtio-rng device\n"
+	      "  --boot-timer           a device the guest writes 123 to when "
+	      "booted; rivet\n"
+	      "                         then prints the time since its start "
+	      "(docs/benchmarks.md)\n"
 	      "  --jail DIR             confine rivet to DIR (pivot_root), "
 	      "then run as\n"
 	      "                         --uid U --gid G with no capabilities; "
@@ -401,6 +406,9 @@ static int parse_one(struct vm_config *cfg, int opt, const char *arg,
 		return parse_features(cfg, arg, err, errlen);
 	case OPT_NO_REBOOT:
 		cfg->no_reboot = true;
+		return 0;
+	case OPT_BOOT_TIMER:
+		cfg->boot_timer = true;
 		return 0;
 	case OPT_NO_RNG:
 		cfg->rng = false;

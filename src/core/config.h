@@ -55,6 +55,7 @@ struct vm_config {
 	const char *cpu_features_off[CONFIG_MAX_FEATURES];
 	unsigned int nr_cpu_features_off;
 	bool no_reboot;
+	bool boot_timer;		/* --boot-timer: the boot timer device */
 	bool rng;
 	bool seccomp;			/* false: --seccomp=off (debugging) */
 	/* Test only (RIVET_SECCOMP_SELFTEST): the role that makes a forbidden

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "devices/boot_timer.h"
 
 extern const struct board microvm_board;
 extern const struct board virt_board;
@@ -33,6 +34,17 @@ int machine_add_device(struct machine *m, struct rivet_dev *dev)
 	}
 	m->devs[m->nr_devs++] = dev;
 	return 0;
+}
+
+int machine_add_boot_timer(struct machine *m, uint64_t base)
+{
+	struct rivet_dev *dev;
+	int ret;
+
+	if (!m->cfg->boot_timer)
+		return 0;
+	ret = boot_timer_create(base, &dev);
+	return ret ? ret : machine_add_device(m, dev);
 }
 
 struct irq_line machine_irq(struct machine *m, uint32_t irq)

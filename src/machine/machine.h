@@ -75,6 +75,8 @@ struct machine {
 /* Register a created device: on the bus and in the device list.  Takes
  * ownership: on failure the device is destroyed. */
 int machine_add_device(struct machine *m, struct rivet_dev *dev);
+/* The boot timer at @base when --boot-timer asked for it; 0 or -errno. */
+int machine_add_boot_timer(struct machine *m, uint64_t base);
 /* An IRQ line on the machine's interrupt controller. */
 struct irq_line machine_irq(struct machine *m, uint32_t irq);
 /* Destroy all devices (reverse order). */

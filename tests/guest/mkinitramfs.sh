@@ -4,8 +4,8 @@
 # Contents: the static riscv64 busybox (applet links are made by /init with
 # busybox --install), the guest kernel modules and their dependencies
 # (decompressed, loaded in order by /init), /init (tests/guest/init), the
-# guest tests (tests/guest/tests/* -> /tests/), /lib/rivet-test.sh and
-# /bin/adversary.
+# guest tests (tests/guest/tests/* -> /tests/), /lib/rivet-test.sh,
+# /bin/adversary and /bin/blkbench.
 # Modules: $RIVET_GUEST_MODULES (default: virtio_mmio virtio_blk virtio_rng
 # virtio_net efivarfs).
 set -eu
@@ -32,18 +32,20 @@ install -m 644 "$here/testlib.sh" "$stage/lib/rivet-test.sh"
 for t in "$here"/tests/*; do
 	install -m 755 "$t" "$stage/tests/"
 done
-# /bin/adversary (tests/guest/adversary/adversary.c): static riscv64,
-# cross-built in the build chroot into build/guest/, rebuilt when its source
-# is newer than the binary.
-adv_src=$here/adversary/adversary.c
-adv_bin=$repo/build/guest/adversary
-if [ ! -x "$adv_bin" ] || [ "$adv_src" -nt "$adv_bin" ]; then
-	mkdir -p "$(dirname "$adv_bin")"
-	"$repo/scripts/in-chroot.sh" riscv64-linux-gnu-gcc -static -O2 -Wall -pthread \
-		-o "$adv_bin.tmp" "$adv_src" || die "cannot build $adv_src"
-	mv "$adv_bin.tmp" "$adv_bin"
-fi
-install -m 755 "$adv_bin" "$stage/bin/adversary"
+# /bin/adversary (tests/guest/adversary/adversary.c) and /bin/blkbench
+# (tests/guest/blkbench/blkbench.c): static riscv64, cross-built in the build
+# chroot into build/guest/, rebuilt when the source is newer than the binary.
+for prog in adversary blkbench; do
+	src=$here/$prog/$prog.c
+	bin=$repo/build/guest/$prog
+	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
+		mkdir -p "$(dirname "$bin")"
+		"$repo/scripts/in-chroot.sh" riscv64-linux-gnu-gcc -static -O2 -Wall -Wextra -pthread \
+			-o "$bin.tmp" "$src" || die "cannot build $src"
+		mv "$bin.tmp" "$bin"
+	fi
+	install -m 755 "$bin" "$stage/bin/$prog"
+done
 # shellcheck disable=SC2086
 kmod_install "$stage" $modules || die "cannot collect guest kernel modules ($modules)"
 # The kernel needs /dev/console before /init runs (devtmpfs comes later).

@@ -15,6 +15,7 @@
 
 #include "arch/riscv64/vm.h"
 #include "core/log.h"
+#include "devices/boot_timer.h"
 #include "seccomp/seccomp.h"
 
 #define CORE_REG(name)                                              \
@@ -170,6 +171,8 @@ static void *vcpu_thread(void *arg)
 		pthread_cond_wait(&vm->gate_cond, &vm->gate_lock);
 	pthread_mutex_unlock(&vm->gate_lock);
 
+	if (v->id == 0)
+		boot_timer_note_run();
 	while (atomic_load(&vm->exit) == VM_EXIT_NONE) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)

@@ -91,6 +91,9 @@ static int microvm_create_devices(struct machine *m)
 	if (ret)
 		return ret;
 	m->console = uart;
+	ret = machine_add_boot_timer(m, MICROVM_BOOT_TIMER_BASE);
+	if (ret)
+		return ret;
 
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
 		ret = add_virtio_blk(m, slot++, &cfg->disks[i]);

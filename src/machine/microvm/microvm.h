@@ -14,6 +14,7 @@
 #define MICROVM_VIRTIO_IRQ0 2	/* slot N uses APLIC source 2 + N */
 #define MICROVM_IMSIC_BASE 0x28000000ULL
 #define MICROVM_IMSIC_STRIDE 0x1000ULL	/* one S-level file per hart */
+#define MICROVM_BOOT_TIMER_BASE 0x10200000ULL	/* --boot-timer */
 #define MICROVM_RAM_BASE 0x80000000ULL
 #define MICROVM_APLIC_SOURCES 32
 #define MICROVM_IMSIC_IDS 255

@@ -303,6 +303,9 @@ static int virt_create_devices(struct machine *m)
 	if (ret)
 		return ret;
 	m->console = dev;
+	ret = machine_add_boot_timer(m, VIRT_BOOT_TIMER_BASE);
+	if (ret)
+		return ret;
 
 	ret = fwcfg_create(&m->ram, VIRT_FWCFG_BASE, &dev);
 	if (!ret)
