@@ -263,6 +263,8 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 		main_loop(&vm, st);
 	}
 	why = vm_stop(&vm);
+	if (cfg->stats)
+		vm_print_stats(&vm);
 	switch (why) {
 	case VM_EXIT_POWEROFF:
 		status = EXIT_POWEROFF;

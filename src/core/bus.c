@@ -87,6 +87,7 @@ int bus_access(const struct bus *bus, uint64_t addr, uint8_t *data,
 			memset(data, 0, len);
 		return -ENOENT;
 	}
+	__atomic_fetch_add(&d->accesses, 1, __ATOMIC_RELAXED);
 	if (is_write) {
 		if (d->ops->mmio_write)
 			d->ops->mmio_write(d, addr - d->base, data, len);

@@ -28,7 +28,8 @@ struct rivet_dev *bus_find(const struct bus *bus, uint64_t addr,
 /* Dispatch one guest access.  Unmapped addresses, accesses that straddle a
  * window's end, and widths other than 1/2/4/8 are logged (rate-limited),
  * writes dropped and reads return zeros; the return value is then -ENOENT
- * or -EINVAL, 0 otherwise. */
+ * or -EINVAL, 0 otherwise.  Each dispatched access counts in the device's
+ * `accesses` (rivet run --stats). */
 int bus_access(const struct bus *bus, uint64_t addr, uint8_t *data,
 	       unsigned int len, bool is_write);
 

@@ -41,7 +41,7 @@ enum {
 	OPT_MEMORY, OPT_DISK, OPT_AIA_MODE, OPT_DUMP_DTB, OPT_CPU_FEATURES,
 	OPT_NO_REBOOT, OPT_NO_RNG, OPT_VERSION, OPT_JAIL, OPT_UID, OPT_GID,
 	OPT_NEW_PIDNS, OPT_NEW_NETNS, OPT_SECCOMP, OPT_FIRMWARE,
-	OPT_FIRMWARE_VARS, OPT_NET, OPT_BOOT_TIMEOUT, OPT_BOOT_TIMER,
+	OPT_FIRMWARE_VARS, OPT_NET, OPT_BOOT_TIMEOUT, OPT_BOOT_TIMER, OPT_STATS,
 };
 
 static const struct option long_opts[] = {
@@ -68,6 +68,7 @@ static const struct option long_opts[] = {
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT },
 	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
+	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -132,6 +133,10 @@ void config_usage(FILE *out)
 	      "booted; rivet\n"
 	      "                         then prints the time since its start "
 	      "(docs/benchmarks.md)\n"
+	      "  --stats                at the end, print vCPU exits by reason "
+	      "and MMIO accesses\n"
+	      "                         by device, with the time spent on "
+	      "them\n"
 	      "  --jail DIR             confine rivet to DIR (pivot_root), "
 	      "then run as\n"
 	      "                         --uid U --gid G with no capabilities; "
@@ -409,6 +414,9 @@ static int parse_one(struct vm_config *cfg, int opt, const char *arg,
 		return 0;
 	case OPT_BOOT_TIMER:
 		cfg->boot_timer = true;
+		return 0;
+	case OPT_STATS:
+		cfg->stats = true;
 		return 0;
 	case OPT_NO_RNG:
 		cfg->rng = false;

@@ -56,6 +56,7 @@ struct vm_config {
 	unsigned int nr_cpu_features_off;
 	bool no_reboot;
 	bool boot_timer;		/* --boot-timer: the boot timer device */
+	bool stats;			/* --stats: exit statistics at the end */
 	bool rng;
 	bool seccomp;			/* false: --seccomp=off (debugging) */
 	/* Test only (RIVET_SECCOMP_SELFTEST): the role that makes a forbidden

@@ -42,6 +42,7 @@ struct rivet_dev {
 	uint64_t size;		/* bytes of MMIO space */
 	struct irq_line irq;	/* irq.irq == 0: no interrupt */
 	void *priv;		/* device state */
+	uint64_t accesses;	/* guest MMIO accesses (bus_access, relaxed) */
 };
 
 /* Little-endian access helpers for MMIO data buffers. */

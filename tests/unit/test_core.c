@@ -81,16 +81,16 @@ static void test_bus_insert(void **state)
 {
 	struct bus bus = { 0 };
 	struct fake f = { 0 };
-	struct rivet_dev a = { &fake_ops, 0x1000, 0x100, { 0 }, &f };
-	struct rivet_dev b = { &fake_ops, 0x3000, 0x1000, { 0 }, &f };
-	struct rivet_dev c = { &fake_ops, 0x2000, 0x1000, { 0 }, &f };
-	struct rivet_dev over1 = { &fake_ops, 0x10ff, 0x10, { 0 }, &f };
-	struct rivet_dev over2 = { &fake_ops, 0x0, 0x1001, { 0 }, &f };
-	struct rivet_dev over3 = { &fake_ops, 0x1800, 0x2000, { 0 }, &f };
-	struct rivet_dev wrap = { &fake_ops, UINT64_MAX - 1, 0x10, { 0 }, &f };
-	struct rivet_dev empty = { &fake_ops, 0x9000, 0, { 0 }, &f };
-	struct rivet_dev late = { &fake_ops, 0x9000, 0x10, { 0 }, &f };
-	struct rivet_dev adj = { &fake_ops, 0x1100, 0x100, { 0 }, &f };
+	struct rivet_dev a = { &fake_ops, 0x1000, 0x100, { 0 }, &f, 0 };
+	struct rivet_dev b = { &fake_ops, 0x3000, 0x1000, { 0 }, &f, 0 };
+	struct rivet_dev c = { &fake_ops, 0x2000, 0x1000, { 0 }, &f, 0 };
+	struct rivet_dev over1 = { &fake_ops, 0x10ff, 0x10, { 0 }, &f, 0 };
+	struct rivet_dev over2 = { &fake_ops, 0x0, 0x1001, { 0 }, &f, 0 };
+	struct rivet_dev over3 = { &fake_ops, 0x1800, 0x2000, { 0 }, &f, 0 };
+	struct rivet_dev wrap = { &fake_ops, UINT64_MAX - 1, 0x10, { 0 }, &f, 0 };
+	struct rivet_dev empty = { &fake_ops, 0x9000, 0, { 0 }, &f, 0 };
+	struct rivet_dev late = { &fake_ops, 0x9000, 0x10, { 0 }, &f, 0 };
+	struct rivet_dev adj = { &fake_ops, 0x1100, 0x100, { 0 }, &f, 0 };
 
 	(void)state;
 	assert_int_equal(bus_add(&bus, &a), 0);
@@ -120,7 +120,7 @@ static void test_bus_access(void **state)
 {
 	struct bus bus = { 0 };
 	struct fake f = { 0 };
-	struct rivet_dev a = { &fake_ops, 0x1000, 0x100, { 0 }, &f };
+	struct rivet_dev a = { &fake_ops, 0x1000, 0x100, { 0 }, &f, 0 };
 	uint8_t data[8];
 	unsigned long logs;
 
@@ -141,6 +141,8 @@ static void test_bus_access(void **state)
 		assert_int_equal(f.last_off, 0x20);
 	}
 	assert_int_equal(f.last_val, 0xabcdef0123456789ULL);
+	/* 4 widths, a read and a write each: counted for --stats. */
+	assert_int_equal(a.accesses, 8);
 
 	/* Hostile: unmapped, straddling, odd widths.  Logged, no dispatch,
 	 * reads return zeros. */
@@ -154,6 +156,7 @@ static void test_bus_access(void **state)
 	assert_int_equal(bus_access(&bus, 0x1000, data, 0, true), -EINVAL);
 	assert_int_equal(bus_access(&bus, 0x1000, data, 16, true), -EINVAL);
 	assert_int_equal(f.reads + f.writes, 0);
+	assert_int_equal(a.accesses, 8);	/* refused: not dispatched */
 	assert_true(log_count() >= logs + 5);
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arch/riscv64/vm.h"
@@ -101,6 +102,32 @@ static void handle_csr(struct vcpu *v)
 	run->riscv_csr.ret_value = SEED_OPST_ES16 | r;
 }
 
+static enum vcpu_stat stat_of(uint32_t exit_reason)
+{
+	switch (exit_reason) {
+	case KVM_EXIT_MMIO:
+		return VSTAT_MMIO;
+	case KVM_EXIT_RISCV_SBI:
+		return VSTAT_SBI;
+	case KVM_EXIT_RISCV_CSR:
+		return VSTAT_CSR;
+	case KVM_EXIT_SYSTEM_EVENT:
+		return VSTAT_SYSTEM;
+	case KVM_EXIT_INTR:
+		return VSTAT_INTR;
+	default:
+		return VSTAT_OTHER;
+	}
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
 /* Handle one exit; false when the VM must stop. */
 static bool handle_exit(struct vcpu *v)
 {
@@ -147,6 +174,7 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	struct kvm_vm *vm = v->vm;
+	bool stats = vm->m->cfg->stats;
 	sigset_t set;
 
 	/* SIGUSR1 only interrupts KVM_RUN; every other signal is the main
@@ -174,6 +202,11 @@ static void *vcpu_thread(void *arg)
 	if (v->id == 0)
 		boot_timer_note_run();
 	while (atomic_load(&vm->exit) == VM_EXIT_NONE) {
+		uint64_t t0 = 0, t1 = 0;
+		bool more;
+
+		if (stats)
+			t0 = mono_ns();
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -191,7 +224,18 @@ static void *vcpu_thread(void *arg)
 			vm_request_exit(vm, VM_EXIT_ERROR);
 			break;
 		}
-		if (!handle_exit(v))
+		if (stats) {
+			t1 = mono_ns();
+			v->run_ns += t1 - t0;
+		}
+		more = handle_exit(v);
+		if (stats) {
+			enum vcpu_stat s = stat_of(v->run->exit_reason);
+
+			v->exits[s]++;
+			v->handle_ns[s] += mono_ns() - t1;
+		}
+		if (!more)
 			break;
 	}
 	return NULL;
@@ -253,4 +297,47 @@ enum vm_exit vm_stop(struct kvm_vm *vm)
 		v->started = false;
 	}
 	return (enum vm_exit)atomic_load(&vm->exit);
+}
+
+void vm_print_stats(const struct kvm_vm *vm)
+{
+	static const char *const names[VSTAT_NR] = {
+		[VSTAT_MMIO] = "mmio", [VSTAT_SBI] = "sbi", [VSTAT_CSR] = "csr",
+		[VSTAT_SYSTEM] = "system", [VSTAT_INTR] = "intr",
+		[VSTAT_OTHER] = "other",
+	};
+	const struct machine *m = vm->m;
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu *v = &vm->vcpus[i];
+		uint64_t total = 0, handle = 0;
+		char buf[512];
+		int n = 0;
+
+		for (int s = 0; s < VSTAT_NR; s++) {
+			total += v->exits[s];
+			handle += v->handle_ns[s];
+			if (v->exits[s] && n >= 0 && (size_t)n < sizeof(buf))
+				n += snprintf(buf + n, sizeof(buf) - (size_t)n,
+					      " %s %llu (%.1f ms)", names[s],
+					      (unsigned long long)v->exits[s],
+					      (double)v->handle_ns[s] / 1e6);
+		}
+		if (n <= 0)
+			buf[0] = '\0';
+		fprintf(stderr,
+			"rivet: stats: vCPU %u: in KVM_RUN %.1f ms, %llu exits "
+			"handled in %.1f ms:%s\n",
+			v->id, (double)v->run_ns / 1e6,
+			(unsigned long long)total, (double)handle / 1e6, buf);
+	}
+	for (unsigned int i = 0; i < m->nr_devs; i++) {
+		const struct rivet_dev *d = m->devs[i];
+		uint64_t a = __atomic_load_n(&d->accesses, __ATOMIC_RELAXED);
+
+		if (a)
+			fprintf(stderr, "rivet: stats: mmio %s@0x%llx: %llu\n",
+				d->ops->name, (unsigned long long)d->base,
+				(unsigned long long)a);
+	}
 }

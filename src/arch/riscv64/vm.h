@@ -22,6 +22,10 @@ enum vm_exit {
 
 struct kvm_run;
 
+/* Exit statistics (rivet run --stats), kept by each vCPU thread. */
+enum vcpu_stat { VSTAT_MMIO, VSTAT_SBI, VSTAT_CSR, VSTAT_SYSTEM, VSTAT_INTR,
+		 VSTAT_OTHER, VSTAT_NR };
+
 struct vcpu {
 	struct kvm_vm *vm;
 	unsigned int id;
@@ -29,6 +33,9 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	uint64_t exits[VSTAT_NR];
+	uint64_t handle_ns[VSTAT_NR];	/* time rivet spent on them */
+	uint64_t run_ns;		/* time inside KVM_RUN */
 };
 
 #define VM_MAX_ROM_SLOTS 4
@@ -81,6 +88,9 @@ void vm_open_gate(struct kvm_vm *vm);
 void vm_request_exit(struct kvm_vm *vm, enum vm_exit why);
 /* Stop and join the vCPU threads; returns the exit reason. */
 enum vm_exit vm_stop(struct kvm_vm *vm);
+/* --stats: exits per vCPU and reason, time in KVM_RUN and in rivet's
+ * handlers, MMIO accesses per device; to stderr. */
+void vm_print_stats(const struct kvm_vm *vm);
 void vm_destroy(struct kvm_vm *vm);
 
 /* sbi.c: handle a KVM_EXIT_RISCV_SBI; false if the VM must stop. */
