@@ -79,7 +79,7 @@ struct rule {
 	  .value_name = #sig, .why = (w) }
 
 /* A vCPU thread: KVM_RUN and the exits it serves itself (MMIO to the
- * devices, SBI DBCN, the seed CSR).  17 syscalls (budget 27). */
+ * devices, SBI DBCN, the seed CSR).  18 syscalls (budget 27). */
 static const struct rule vcpu_rules[] = {
 	IOCTL(FD_VCPU, KVM_RUN, "run the guest: the vCPU loop"),
 	IOCTL(FD_VM, KVM_IRQ_LINE,
@@ -88,8 +88,10 @@ static const struct rule vcpu_rules[] = {
 		     "lines to stderr, eventfd wake-ups (VM end, console room, "
 		     "virtio-net receive buffers), virtio-net frames to the "
 		     "TAP"),
-	ANY("pread64", "virtio-blk reads"),
-	ANY("pwrite64", "virtio-blk writes"),
+	ANY("preadv", "virtio-blk reads (one call per scattered request)"),
+	ANY("pwritev", "virtio-blk writes (one call per scattered request)"),
+	ANY("pwrite64", "CFI flash: the firmware's variable writes reach "
+			"--firmware-vars"),
 	ANY("fdatasync", "virtio-blk flush: acknowledged writes are durable"),
 	ANY("getrandom", "virtio-rng and the Zkr seed CSR"),
 	ANY("futex", "device and log mutexes under contention, glibc locks"),

@@ -11,6 +11,12 @@
 
 int fio_pio(int fd, void *buf, size_t len, uint64_t off, bool write);
 
+struct iovec;
+/* The whole of @iov[0 .. @cnt) from/to byte @off, with preadv/pwritev (one
+ * system call for a scattered guest buffer), resumed after short transfers
+ * and EINTR.  @iov is consumed.  0, -errno, or -EIO at end of file. */
+int fio_piov(int fd, struct iovec *iov, int cnt, uint64_t off, bool write);
+
 static inline int fio_pread_all(int fd, void *buf, size_t len, uint64_t off)
 {
 	return fio_pio(fd, buf, len, off, false);

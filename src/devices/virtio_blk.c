@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/uio.h>
+
 #include "core/fileio.h"
 #include "core/log.h"
 #include "devices/virtio.h"
@@ -36,29 +38,37 @@ static struct vblk *to_vblk(struct virtio_backend *be)
 }
 
 /* Move @len bytes between the disk at byte @off and segments
- * [@first, @last) of @c, starting @skip bytes into them. */
+ * [@first, @last) of @c, starting @skip bytes into them: one preadv or
+ * pwritev for the whole scattered buffer (a 1 MiB O_DIRECT request is up to
+ * 256 guest pages). */
 static int vblk_xfer(struct vblk *vb, const struct virtq_chain *c,
 		     unsigned int first, unsigned int last, uint32_t skip,
 		     uint64_t len, uint64_t off, bool write)
 {
+	struct iovec iov[VIRTIO_BLK_QUEUE_SIZE];
+	int cnt = 0;
+
 	for (unsigned int i = first; i < last && len; i++) {
 		const struct virtq_seg *s = &c->segs[i];
 		uint64_t n;
-		int err;
 
 		if (skip >= s->len) {
 			skip -= s->len;
 			continue;
 		}
+		/* A chain holds at most the queue's size of segments. */
+		if (cnt == VIRTIO_BLK_QUEUE_SIZE)
+			return -EINVAL;
 		n = s->len - skip < len ? s->len - skip : len;
-		err = fio_pio(vb->fd, s->ptr + skip, n, off, write);
-		if (err)
-			return err;
-		off += n;
+		iov[cnt].iov_base = s->ptr + skip;
+		iov[cnt].iov_len = n;
+		cnt++;
 		len -= n;
 		skip = 0;
 	}
-	return len ? -EINVAL : 0;
+	if (len)
+		return -EINVAL;
+	return fio_piov(vb->fd, iov, cnt, off, write);
 }
 
 static uint8_t vblk_rw(struct vblk *vb, const struct virtq_chain *c,

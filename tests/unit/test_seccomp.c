@@ -32,6 +32,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -702,7 +703,7 @@ static void test_argument_rules(void **state)
  * without a test here fails test_every_rule_exercised. */
 static const char *const exercised[ROLES][24] = {
 	[RIVET_SECCOMP_VCPU] = {
-		"ioctl", "write", "pread64", "pwrite64", "fdatasync",
+		"ioctl", "write", "preadv", "pwritev", "pwrite64", "fdatasync",
 		"getrandom", "futex", "clock_gettime", "rt_sigreturn",
 		"rt_sigprocmask", "mmap", "mprotect", "munmap", "madvise",
 		"brk", "exit", "exit_group", NULL },
@@ -779,9 +780,12 @@ static void *vcpu_sim_thread(void *arg)
 	CHECK(ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0 && errno == ENOTTY);
 	/* virtio-blk, virtio-rng, console, log. */
 	CHECK(getrandom(buf, sizeof(buf), 0) == sizeof(buf));
-	CHECK(pwrite(vm->disk_fd, buf, 512, 4096) == 512);
-	CHECK(pread(vm->disk_fd, back, 512, 4096) == 512);
+	CHECK(pwritev(vm->disk_fd, &(struct iovec){ buf, 512 }, 1, 4096) ==
+	      512);
+	CHECK(preadv(vm->disk_fd, &(struct iovec){ back, 512 }, 1, 4096) ==
+	      512);
 	CHECK(!memcmp(buf, back, 512));
+	CHECK(pwrite(vm->disk_fd, buf, 512, 8192) == 512);
 	CHECK(fdatasync(vm->disk_fd) == 0);
 	CHECK(write(vm->out_fd, "console\n", 8) == 8);
 	log_err("a log line from the vcpu role");
