@@ -9,6 +9,7 @@
 #   make acpi-check ACPI tables disassembled by iasl, compared with golden
 #   make demo       boot the demo MicroVM on the emulated host
 #   make demo-debian boot the stock Debian image on the virt board (UEFI)
+#   make bench      rivet vs QEMU: boot time, memory, disk (docs/benchmarks.md)
 
 RIVET_CACHE ?= /var/cache/rivet
 export RIVET_CACHE
@@ -42,13 +43,13 @@ TEST_LIBS := -lcmocka -lfdt -lseccomp -lpthread
 .SECONDARY: $(UNIT_TESTS:%=$(BUILD)/x86_64/obj/tests/unit/%.o) \
 	$(UNIT_TESTS:%=$(BUILD)/x86_64-san/obj/tests/unit/%.o)
 
-.PHONY: all x86 riscv64 setup test unit unit-plain unit-san e2e demo demo-debian clean acpi-check \
+.PHONY: all x86 riscv64 setup test unit unit-plain unit-san e2e demo demo-debian bench clean acpi-check \
 	check-setup help
 
 all: x86 riscv64
 
 help:
-	@sed -n '3,10p' Makefile
+	@sed -n '3,12p' Makefile
 
 x86: $(X86)/librivet.a $(addprefix $(X86)/tests/,$(UNIT_TESTS))
 
@@ -147,6 +148,12 @@ demo: setup
 demo-debian: setup
 	@$(MAKE) --no-print-directory riscv64
 	@tools/debian-demo
+
+# rivet vs QEMU on the emulated host (docs/benchmarks.md); BENCH_RUNS,
+# BENCH_DISK_RUNS set the number of runs.
+bench: setup
+	@$(MAKE) --no-print-directory riscv64
+	@tools/bench
 
 clean:
 	rm -rf $(BUILD)
