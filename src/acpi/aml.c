@@ -793,6 +793,12 @@ static void window(struct aml_buf *b, unsigned int width, enum aml_space sp,
 		aml_fail(b, -EINVAL);
 		return;
 	}
+	/* All of the 64-bit space: _LEN would be 2^64, and a _LEN of 0 with
+	 * MinFixed and MaxFixed is invalid (6.4.3.5). */
+	if (max - min == UINT64_MAX) {
+		aml_fail(b, -ERANGE);
+		return;
+	}
 	aml_address_space(b, &a);
 }
 

@@ -1099,6 +1099,751 @@ static void seeds_net(void)
 	emit("virtio_net", "avail-ahead", &s);
 }
 
+/* ---- table-loader ------------------------------------------------------- */
+
+/* The input format is described in fuzz_table_loader.c (its enum and
+ * names[] order are repeated here). */
+enum { TL_ALLOC, TL_PTR, TL_CKSUM, TL_WPTR, TL_BLOB, TL_RESET, TL_APPLY };
+enum { N_TABLES, N_RSDP, N_PTR, N_RO, N_W3, N_LOADER, N_NONE, N_EMPTY,
+       N_NULL, N_55, N_56, N_A };
+#define TL_LOADER_RAW	1
+#define TL_LOADER_NONE	2
+#define TL_LOADER_EMPTY	3
+#define TL_RESIZE	0x04
+#define TL_PTR_RO	0x08
+
+/* A num: one byte below 0xc0, two below 0x2000, else 0xe0 and a u32. */
+static void tl_num(struct sb *s, uint32_t v)
+{
+	if (v < 0xc0) {
+		put(s, v, 1);
+	} else if (v < 0x2000) {
+		put(s, 0xc0 | v >> 8, 1);
+		put(s, v & 0xff, 1);
+	} else {
+		put(s, 0xe0, 1);
+		put(s, v, 4);
+	}
+}
+
+/* A name: an index into names[], or raw bytes (N_RAW + the string). */
+#define N_RAW 0x80
+static void tl_name(struct sb *s, int n, const char *raw)
+{
+	put(s, n, 1);
+	if (n == N_RAW) {
+		put(s, strlen(raw), 1);
+		put_bytes(s, raw, strlen(raw));
+	}
+}
+
+static void tl_alloc(struct sb *s, int n, uint32_t size, uint32_t align,
+		     uint8_t zone)
+{
+	put(s, TL_ALLOC, 1);
+	tl_name(s, n, NULL);
+	tl_num(s, size);
+	tl_num(s, align);
+	put(s, zone, 1);
+}
+
+static void tl_ptr(struct sb *s, int dst, uint32_t off, uint8_t size, int src)
+{
+	put(s, TL_PTR, 1);
+	tl_name(s, dst, NULL);
+	tl_num(s, off);
+	put(s, size, 1);
+	tl_name(s, src, NULL);
+}
+
+static void tl_cksum(struct sb *s, int n, uint32_t result, uint32_t start,
+		     uint32_t len)
+{
+	put(s, TL_CKSUM, 1);
+	tl_name(s, n, NULL);
+	tl_num(s, result);
+	tl_num(s, start);
+	tl_num(s, len);
+}
+
+static void tl_wptr(struct sb *s, int dst, uint32_t dst_off, uint8_t size,
+		    int src, uint32_t src_off)
+{
+	put(s, TL_WPTR, 1);
+	tl_name(s, dst, NULL);
+	tl_num(s, dst_off);
+	put(s, size, 1);
+	tl_name(s, src, NULL);
+	tl_num(s, src_off);
+}
+
+struct tl_poke {
+	uint8_t file;
+	uint16_t off;
+	const char *bytes;
+	uint8_t len;
+};
+
+/* APPLY with no raw loader and no deltas, then the pokes. */
+static void tl_apply(struct sb *s, uint8_t mode, uint8_t ram, uint16_t lo,
+		     uint16_t len, const struct tl_poke *p, unsigned int n)
+{
+	put(s, TL_APPLY, 1);
+	put(s, mode, 1);
+	put(s, ram, 1);
+	put(s, lo, 2);
+	put(s, len, 2);
+	put(s, n, 1);
+	for (unsigned int i = 0; i < n; i++) {
+		put(s, p[i].file, 1);
+		put(s, p[i].off, 2);
+		put(s, p[i].len, 1);
+		put_bytes(s, p[i].bytes, p[i].len);
+	}
+}
+
+/* The directory when the builder allocated rsdp then tables: the loader,
+ * rsdp, tables, etc/ptr, etc/ro, etc/w3. */
+enum { F_LOADER, F_RSDP, F_TABLES, F_PTR, F_RO, F_W3 };
+
+/* What QEMU's virt board (and rivet's) tells firmware: RSDP -> XSDT ->
+ * one table, checksums, a pointer written back. */
+static void tl_linux(struct sb *s, uint8_t psize)
+{
+	tl_alloc(s, N_RSDP, 36, 16, 2);
+	tl_alloc(s, N_TABLES, 128, 64, 1);
+	tl_cksum(s, N_TABLES, 64 + 9, 64, 40);
+	tl_ptr(s, N_TABLES, 36, psize, N_TABLES);
+	tl_cksum(s, N_TABLES, 9, 0, 44);
+	tl_ptr(s, N_RSDP, psize == 8 ? 24 : 16, psize, N_TABLES);
+	tl_cksum(s, N_RSDP, 8, 0, 20);
+	tl_cksum(s, N_RSDP, 32, 0, 36);
+	tl_wptr(s, N_PTR, 0, psize, N_TABLES, 64);
+	put(s, TL_BLOB, 1);
+}
+
+static const struct tl_poke tl_blobs[4] = {
+	{ F_RSDP, 0, "RSD PTR ", 8 },
+	{ F_TABLES, 0, "XSDT", 4 },
+	{ F_TABLES, 36, "\x40\0\0\0", 4 },
+	{ F_TABLES, 64, "TEST", 4 },
+};
+
+static void tl_entry(uint8_t *e, uint32_t cmd, const char *a, const char *b,
+		     uint32_t x, uint32_t y, uint32_t z, uint8_t w)
+{
+	memset(e, 0, 128);
+	for (int i = 0; i < 4; i++) {
+		e[i] = (uint8_t)(cmd >> (8 * i));
+		e[116 + i] = (uint8_t)(x >> (8 * i));
+		e[120 + i] = (uint8_t)(y >> (8 * i));
+		e[60 + i] = (uint8_t)(z >> (8 * i));
+	}
+	memcpy(e + 4, a, strnlen(a, 56));
+	if (b)
+		memcpy(e + 60, b, strnlen(b, 56));
+	e[124] = w;
+	if (cmd == 1)
+		e[64] = w;
+}
+
+static void seeds_table_loader(void)
+{
+	struct tl_poke bad[1];
+	uint8_t raw[6 * 128];
+	struct sb s;
+
+	/* The builder's stream through firmware: RAM at 2 GiB, at 4 GiB
+	 * and right below 4 GiB. */
+	s.n = 0;
+	tl_linux(&s, 8);
+	tl_apply(&s, 0, 0, 0x1000, 0x8000, tl_blobs, 4);
+	tl_apply(&s, 0, 1, 0x100, 0x1000, tl_blobs, 4);
+	tl_apply(&s, 0, 3, 0xe000, 0x2000, tl_blobs, 4);
+	emit("table_loader", "linux", &s);
+
+	/* 4-byte pointers (an RSDT): fit below 4 GiB only; 2- and 1-byte
+	 * ones with RAM at 0. */
+	s.n = 0;
+	tl_linux(&s, 4);
+	tl_apply(&s, 0, 0, 0, 0x1000, tl_blobs, 4);
+	tl_apply(&s, 0, 1, 0, 0x1000, tl_blobs, 4);
+	tl_apply(&s, 0, 3, 0xff00, 0x100, tl_blobs, 4);
+	put(&s, TL_RESET, 1);
+	tl_alloc(&s, N_A, 16, 1, 1);
+	tl_alloc(&s, N_RO, 8, 1, 2);
+	tl_ptr(&s, N_RO, 0, 1, N_A);
+	tl_ptr(&s, N_RO, 2, 2, N_A);
+	tl_wptr(&s, N_W3, 1, 2, N_A, 15);
+	tl_wptr(&s, N_W3, 0, 1, N_A, 3);
+	tl_apply(&s, 0, 2, 0, 0x400, NULL, 0);
+	tl_apply(&s, 0, 2, 0x1000, 0x400, NULL, 0);
+	emit("table_loader", "small-pointers", &s);
+
+	/* Every builder error, each on a fresh builder. */
+	s.n = 0;
+	tl_alloc(&s, N_EMPTY, 1, 8, 1);
+	put(&s, TL_RESET, 1);
+	tl_alloc(&s, N_NULL, 1, 8, 1);
+	tl_ptr(&s, N_TABLES, 0, 8, N_TABLES);
+	put(&s, TL_BLOB, 1);
+	put(&s, TL_RESET, 1);
+	tl_alloc(&s, N_56, 1, 8, 1);
+	put(&s, TL_RESET, 1);
+	tl_alloc(&s, N_55, 100, 4096, 1);
+	tl_ptr(&s, N_55, 92, 8, N_55);
+	tl_cksum(&s, N_55, 99, 0, 100);
+	tl_cksum(&s, N_55, 0, 100, 0);
+	tl_wptr(&s, N_PTR, 0, 1, N_55, 99);
+	tl_alloc(&s, N_RSDP, 1, 0, 1);
+	put(&s, TL_RESET, 1);
+	tl_alloc(&s, N_RSDP, 1, 12, 1);
+	put(&s, TL_RESET, 1);
+	tl_alloc(&s, N_RSDP, 1, 8192, 1);
+	put(&s, TL_RESET, 1);
+	tl_alloc(&s, N_RSDP, 1, 8, 0);
+	put(&s, TL_RESET, 1);
+	tl_alloc(&s, N_RSDP, 1, 8, 3);
+	put(&s, TL_RESET, 1);
+	tl_alloc(&s, N_RSDP, 0, 8, 1);
+	put(&s, TL_RESET, 1);
+	tl_alloc(&s, N_TABLES, 100, 8, 1);
+	tl_alloc(&s, N_TABLES, 100, 8, 1);
+	put(&s, TL_RESET, 1);
+	tl_alloc(&s, N_TABLES, 100, 8, 1);
+	tl_ptr(&s, N_TABLES, 0, 3, N_TABLES);
+	put(&s, TL_RESET, 1);
+	tl_alloc(&s, N_TABLES, 100, 8, 1);
+	tl_ptr(&s, N_TABLES, 0xfffffffc, 8, N_TABLES);
+	put(&s, TL_RESET, 1);
+	tl_alloc(&s, N_TABLES, 100, 8, 1);
+	tl_cksum(&s, N_TABLES, 0, 0xffffffff, 2);
+	put(&s, TL_RESET, 1);
+	tl_alloc(&s, N_TABLES, 100, 8, 1);
+	tl_wptr(&s, N_PTR, 0xfffffffc, 8, N_TABLES, 0);
+	put(&s, TL_RESET, 1);
+	tl_alloc(&s, N_TABLES, 100, 8, 1);
+	tl_wptr(&s, N_PTR, 0, 8, N_TABLES, 100);
+	put(&s, TL_BLOB, 1);
+	emit("table_loader", "builder-errors", &s);
+
+	/* TL_MAX_FILES files placed, then one too many. */
+	s.n = 0;
+	for (int i = 0; i < 16; i++) {
+		char n[8];
+
+		snprintf(n, sizeof(n), "f%d", i);
+		put(&s, TL_ALLOC, 1);
+		tl_name(&s, N_RAW, n);
+		tl_num(&s, 64 + 8 * i);
+		tl_num(&s, 1u << (i % 13));
+		put(&s, 1 + i % 2, 1);
+	}
+	tl_apply(&s, 0, 0, 0, 0xf000, NULL, 0);
+	tl_alloc(&s, N_A, 1, 1, 1);
+	put(&s, TL_BLOB, 1);
+	emit("table_loader", "max-files", &s);
+
+	/* The builder's stream corrupted the way a hostile VMM could:
+	 * offsets and sizes out of range, an unterminated name, bad
+	 * alignment, an unknown command. */
+	s.n = 0;
+	tl_linux(&s, 8);
+	bad[0] = (struct tl_poke){ F_LOADER, 3 * 128 + 116, "\xfc\xff\xff\xff",
+				   4 };
+	tl_apply(&s, 0, 0, 0, 0x1000, bad, 1);
+	bad[0] = (struct tl_poke){ F_LOADER, 3 * 128 + 120, "\x03", 1 };
+	tl_apply(&s, 0, 0, 0, 0x1000, bad, 1);
+	bad[0] = (struct tl_poke){ F_LOADER, 1 * 128 + 60, "\x18", 1 };
+	tl_apply(&s, 0, 0, 0, 0x1000, bad, 1);
+	bad[0] = (struct tl_poke){ F_LOADER, 0 * 128 + 4,
+				   "xxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				   "xxxxxxxxxxxxxxxxxxxxxxxxxxxx", 56 };
+	tl_apply(&s, 0, 0, 0, 0x1000, bad, 1);
+	bad[0] = (struct tl_poke){ F_LOADER, 4 * 128, "\x77", 1 };
+	tl_apply(&s, 0, 0, 0, 0x1000, bad, 1);
+	bad[0] = (struct tl_poke){ F_LOADER, 2 * 128 + 68, "\x29", 1 };
+	tl_apply(&s, 0, 0, 0, 0x1000, bad, 1);
+	bad[0] = (struct tl_poke){ F_LOADER, 8 * 128 + 120, "\x80", 1 };
+	tl_apply(&s, 0, 0, 0, 0x1000, bad, 1);
+	bad[0] = (struct tl_poke){ F_TABLES, 36, "\x80", 1 };
+	tl_apply(&s, 0, 0, 0, 0x1000, bad, 1);
+	/* etc/ptr read-only; the files shorter and longer than allocated;
+	 * too small an area; bad areas; no loader; an empty one. */
+	tl_apply(&s, TL_PTR_RO, 0, 0, 0x1000, NULL, 0);
+	put(&s, TL_APPLY, 1);
+	put(&s, TL_RESIZE, 1);
+	put(&s, 0, 1);
+	put(&s, 0, 2);
+	put(&s, 0x1000, 2);
+	put(&s, 0xfc, 1);
+	put(&s, 0x10, 1);
+	put(&s, 0, 1);
+	tl_apply(&s, 0, 0, 0, 36 + 64 + 100, NULL, 0);
+	tl_apply(&s, 0, 0, 0, 64, NULL, 0);
+	tl_apply(&s, 0, 0, 0x100, 70, NULL, 0);
+	tl_apply(&s, 0, 0, 0xf000, 0x2000, NULL, 0);
+	tl_apply(&s, TL_LOADER_NONE, 0, 0, 0x1000, NULL, 0);
+	tl_apply(&s, TL_LOADER_EMPTY, 0, 0, 0x1000, NULL, 0);
+	emit("table_loader", "apply-hostile", &s);
+
+	/* Raw command streams: unknown commands, a pointer written back,
+	 * a missing file; a pointer written to a read-only file; a length
+	 * that is not whole commands. */
+	tl_entry(raw, 1, "etc/ro", NULL, 0, 0, 8, 1);
+	tl_entry(raw + 128, 0x77, "", NULL, 0, 0, 0, 0);
+	tl_entry(raw + 256, 4, "etc/ptr", "etc/ro", 4, 7, 0, 4);
+	memset(raw + 384, 'x', 128);
+	tl_entry(raw + 512, 1, "etc/none", NULL, 0, 0, 8, 1);
+	tl_entry(raw + 640, 4, "etc/ro", "etc/ro", 0, 0, 0, 8);
+	s.n = 0;
+	for (unsigned int i = 0; i < 3; i++) {
+		/* entries 0-4; 0 and 5; 0-5 less 28 bytes */
+		static const uint16_t first[3] = { 0, 640, 0 };
+		static const uint16_t len[3] = { 5 * 128, 0, 6 * 128 - 28 };
+
+		put(&s, TL_APPLY, 1);
+		put(&s, TL_LOADER_RAW, 1);
+		put(&s, 0, 1);
+		put(&s, 0x100, 2);
+		put(&s, 0x1000, 2);
+		put(&s, i == 1 ? 256 : len[i], 2);
+		if (i == 1)
+			put_bytes(&s, raw, 128);
+		put_bytes(&s, raw + first[i], i == 1 ? 128 : len[i]);
+		put(&s, 0, 1);
+	}
+	emit("table_loader", "apply-raw", &s);
+}
+
+/* ---- AML ---------------------------------------------------------------- */
+
+/* The input format is described in fuzz_aml.c (its enum and tables are
+ * repeated here). */
+enum {
+	A_INT, A_STRING, A_NAME_REF, A_EISAID, A_BUFFER, A_TOUUID, A_NAME,
+	A_NAME_INT, A_NAME_STR, A_NAME_EISAID, A_NAME_BUFFER, A_SCOPE,
+	A_DEVICE, A_METHOD, A_IF, A_ELSE, A_PACKAGE, A_BUFFER_BEGIN,
+	A_RESTEMPLATE, A_END, A_RAW, A_OP, A_PATCH, A_OPND, A_STORE, A_ANDOR,
+	A_RETURN, A_LEQUAL, A_DWORD_FIELD, A_MEM32, A_INTERRUPT, A_ADDRESS,
+	A_WINDOW, A_CRS_MMIO, A_DSD_INT, A_PCI_OSC, A_NEXT_UID, A_FAIL,
+	A_FINISH,
+};
+#define A_CLOSE		0x08
+#define A_NAME_GEN	0x7f
+#define A_NAME_RAW	0x80
+/* names[]: "_SB", "\\_SB", "\\_SB.PCI0", "PCI0", "COM0", "_HID", "_CRS",
+ * "^FOO", "^^_SB.A.B", "\\", "^", "", NULL, "a", "FOO.", ".FOO", "A..B",
+ * "TOOLONG", "1ABC", "_SB.PCI0.S00.D0", "\\^A", "^\\A", "A_9", "A B",
+ * "\\_SB_.PCI0", "Z9Z9.Z_Z_.ZZZZ", "_", "\\\\", "^^^^", "ABCDE.A", "A.",
+ * "SUPP" */
+#define A_NR_NAMES	32
+/* eisa[]: "PNP0A08", "PNP0C0F", "RSC0001" ... (16 entries) */
+#define A_NR_EISA	16
+/* uuids[]: 12 entries, the first the _DSD UUID */
+#define A_NR_UUID	12
+
+/* An input: the cfg byte (bits 0-2 the size limit, A_CLOSE). */
+static void a_start(struct sb *s, uint8_t cfg)
+{
+	s->n = 0;
+	put(s, cfg, 1);
+}
+
+static void a_name(struct sb *s, const char *raw)
+{
+	put(s, A_NAME_RAW, 1);
+	put(s, strlen(raw), 1);
+	put_bytes(s, raw, strlen(raw));
+}
+
+static void a_str(struct sb *s, const char *str)
+{
+	put(s, strlen(str), 1);
+	put_bytes(s, str, strlen(str));
+}
+
+/* An int in its class: 0, 1, Ones, u8, u16, u32, u64. */
+static void a_int(struct sb *s, uint64_t v)
+{
+	if (v <= 1 || v == UINT64_MAX) {
+		put(s, v == UINT64_MAX ? 2 : v, 1);
+	} else if (v <= 0xff) {
+		put(s, 3, 1);
+		put(s, v, 1);
+	} else if (v <= 0xffff) {
+		put(s, 4, 1);
+		put(s, v, 2);
+	} else if (v <= 0xffffffff) {
+		put(s, 5, 1);
+		put(s, v, 4);
+	} else {
+		put(s, 6, 1);
+		put(s, v, 8);
+	}
+}
+
+static void a_op(struct sb *s, unsigned int op)
+{
+	put(s, op, 1);
+}
+
+static void a_window(struct sb *s, uint8_t kind, uint64_t min, uint64_t max,
+		     uint64_t tra)
+{
+	put(s, A_WINDOW, 1);
+	put(s, kind, 1);
+	if (kind >= 2) {
+		put(s, 0, 1);	/* non-cacheable */
+		put(s, 1, 1);	/* read-write */
+	}
+	a_int(s, min);
+	a_int(s, max);
+	if (kind)
+		a_int(s, tra);
+}
+
+static void seeds_aml(void)
+{
+	/* Generated names: 255 segments, the same under the root, 1020 and
+	 * 1274 '^' prefixes, 256 segments. */
+	static const uint16_t gen[5][2] = { { 0, 255 }, { 2, 255 },
+					    { 1, 1020 }, { 1, 1274 },
+					    { 0, 256 } };
+	struct sb s, t;
+
+	/* A virt-board DSDT: a UART, a PCIe host bridge with its windows,
+	 * _OSC and _DSD, then closed by the target. */
+	a_start(&s, A_CLOSE);
+	a_op(&s, A_SCOPE);
+	put(&s, 1, 1);			/* \_SB */
+	a_op(&s, A_DEVICE);
+	put(&s, 4, 1);			/* COM0 */
+	a_op(&s, A_NAME_STR);
+	put(&s, 5, 1);			/* _HID */
+	a_str(&s, "RSCV0003");
+	a_op(&s, A_NAME_INT);
+	a_name(&s, "_UID");
+	a_int(&s, 0);
+	a_op(&s, A_CRS_MMIO);
+	a_int(&s, 0x10000000);
+	a_int(&s, 0x100);
+	put(&s, 1, 1);
+	put(&s, 32, 4);
+	a_op(&s, A_END);
+	a_op(&s, A_DEVICE);
+	put(&s, 3, 1);			/* PCI0 */
+	a_op(&s, A_NAME_EISAID);
+	put(&s, 5, 1);
+	put(&s, 0, 1);			/* PNP0A08 */
+	a_op(&s, A_NAME);
+	put(&s, 6, 1);			/* _CRS */
+	a_op(&s, A_RESTEMPLATE);
+	a_window(&s, 0, 0, 0xff, 0);
+	a_window(&s, 1, 0, 0xffff, 0x3000000);
+	a_window(&s, 2, 0x40000000, 0x7fffffff, 0);
+	a_window(&s, 3, 0x400000000ULL, 0x7ffffffffULL, 0);
+	a_op(&s, A_END);
+	a_op(&s, A_PCI_OSC);
+	put(&s, 0x1f, 4);
+	a_op(&s, A_DSD_INT);
+	a_str(&s, "linux,pci-domain");
+	a_int(&s, 0);
+	a_op(&s, A_NEXT_UID);
+	a_str(&s, "PNP0A08");
+	a_op(&s, A_NEXT_UID);
+	a_str(&s, "PNP0A08");
+	emit("aml", "dsdt", &s);
+
+	/* Integers of every class and at every boundary, in a Package. */
+	a_start(&s, A_CLOSE);
+	a_op(&s, A_NAME);
+	a_name(&s, "INTS");
+	a_op(&s, A_PACKAGE);
+	for (int c = 0; c < 7; c++) {
+		a_op(&s, A_INT);
+		put(&s, c, 1);
+		put(&s, 0xa5a5a5a5a5a5a5a5ULL, c == 3 ? 1 : c == 4 ? 2 :
+					     c == 5 ? 4 : c == 6 ? 8 : 0);
+	}
+	for (int i = 0; i < 10; i++) {
+		a_op(&s, A_INT);
+		put(&s, 7, 1);
+		put(&s, i, 1);
+	}
+	a_op(&s, A_END);
+	emit("aml", "integers", &s);
+
+	/* Every name of the table, then the longest ones. */
+	a_start(&s, 0);
+	for (int i = 0; i < A_NR_NAMES; i++) {
+		a_op(&s, A_NAME_REF);
+		put(&s, i, 1);
+		if (i == 8)
+			emit("aml", "names-valid", &s);
+	}
+	emit("aml", "names-all", &s);
+	a_start(&s, 0);
+	for (unsigned int i = 0; i < 5; i++) {
+		a_op(&s, A_NAME_REF);
+		put(&s, A_NAME_GEN, 1);
+		put(&s, gen[i][0], 1);
+		put(&s, gen[i][1], 2);
+	}
+	emit("aml", "names-long", &s);
+
+	/* Nesting past AML_MAX_DEPTH; every kind of block. */
+	a_start(&s, 0);
+	a_op(&s, A_SCOPE);
+	put(&s, 1, 1);
+	a_op(&s, A_DEVICE);
+	put(&s, 3, 1);
+	a_op(&s, A_METHOD);
+	a_name(&s, "_DSM");
+	put(&s, 4, 1);
+	put(&s, 1, 1);
+	a_op(&s, A_IF);
+	a_op(&s, A_LEQUAL);
+	put(&s, 0, 1);
+	put(&s, 2, 1);
+	put(&s, 2, 1);			/* Arg2 */
+	put(&s, 1, 1);
+	put(&s, 0, 1);			/* Zero */
+	a_op(&s, A_RETURN);
+	put(&s, 1, 1);
+	put(&s, 1, 1);
+	a_op(&s, A_END);
+	a_op(&s, A_ELSE);
+	a_op(&s, A_PACKAGE);
+	a_op(&s, A_BUFFER_BEGIN);
+	a_op(&s, A_RAW);
+	put(&s, 0, 1);
+	put(&s, 5, 1);
+	put_bytes(&s, "\x01\x02\x03\x04\x05", 5);
+	a_op(&s, A_END);
+	a_op(&s, A_RESTEMPLATE);
+	a_op(&s, A_END);
+	for (int i = 0; i < 11; i++)
+		a_op(&s, A_PACKAGE);	/* AML_MAX_DEPTH blocks open */
+	t = s;
+	a_op(&t, A_IF);
+	emit("aml", "nesting-too-deep", &t);
+	for (int i = 0; i < 17; i++)
+		a_op(&s, A_END);
+	emit("aml", "nesting-closed-too-often", &s);
+
+	/* A Package of 255 elements, then one of 256. */
+	a_start(&s, 0);
+	a_op(&s, A_PACKAGE);
+	for (int i = 0; i < 255; i++) {
+		a_op(&s, A_INT);
+		put(&s, 1, 1);
+	}
+	a_op(&s, A_END);
+	a_op(&s, A_PACKAGE);
+	for (int i = 0; i < 256; i++) {
+		a_op(&s, A_INT);
+		put(&s, 0, 1);
+	}
+	a_op(&s, A_END);
+	emit("aml", "package-256", &s);
+
+	/* 2- to 4-byte PkgLengths: zeros in a Buffer past 64 KiB and
+	 * 1 MiB (with a 2 MiB limit), then over the limit. */
+	a_start(&s, 7);
+	a_op(&s, A_BUFFER_BEGIN);
+	a_op(&s, A_RAW);
+	put(&s, 3, 1);
+	put(&s, 60, 2);
+	a_op(&s, A_END);
+	a_op(&s, A_SCOPE);
+	put(&s, 0, 1);
+	a_op(&s, A_RAW);
+	put(&s, 3, 1);
+	put(&s, 4000, 2);
+	a_op(&s, A_END);
+	a_op(&s, A_BUFFER_BEGIN);
+	for (int i = 0; i < 17; i++) {
+		a_op(&s, A_RAW);
+		put(&s, 3, 1);
+		put(&s, 65535, 2);
+	}
+	a_op(&s, A_END);
+	for (int i = 0; i < 16; i++) {
+		a_op(&s, A_RAW);
+		put(&s, 3, 1);
+		put(&s, 65535, 2);
+	}
+	emit("aml", "pkglength-sizes", &s);
+	a_start(&s, 2);			/* 48-byte limit */
+	a_op(&s, A_DEVICE);
+	put(&s, 4, 1);
+	a_op(&s, A_NAME_STR);
+	put(&s, 5, 1);
+	a_str(&s, "RSCV0003");
+	a_op(&s, A_NAME_STR);
+	put(&s, 5, 1);
+	a_str(&s, "RSCV0003");
+	a_op(&s, A_END);
+	emit("aml", "over-the-limit", &s);
+
+	/* Expressions with every kind of operand. */
+	a_start(&s, 0);
+	a_op(&s, A_METHOD);
+	put(&s, 31, 1);			/* SUPP */
+	put(&s, 7, 1);
+	put(&s, 0, 1);
+	a_op(&s, A_STORE);
+	put(&s, 2, 1);
+	put(&s, 6, 1);			/* Arg6 */
+	put(&s, 3, 1);
+	put(&s, 7, 1);			/* Local7 */
+	a_op(&s, A_ANDOR);
+	put(&s, 1, 1);
+	put(&s, 4, 1);
+	put(&s, 31, 1);
+	put(&s, 1, 1);
+	a_int(&s, 0x12345678);
+	put(&s, 0, 1);
+	a_op(&s, A_LEQUAL);
+	put(&s, 1, 1);
+	put(&s, 5, 1);
+	a_str(&s, "abc");
+	put(&s, 6, 1);
+	put(&s, 0, 1);			/* the _DSD UUID */
+	a_op(&s, A_DWORD_FIELD);
+	put(&s, 2, 1);
+	put(&s, 3, 1);
+	put(&s, 8, 4);
+	a_name(&s, "CDW3");
+	a_op(&s, A_OPND);
+	put(&s, 6, 1);
+	put(&s, 0x81, 1);		/* a UUID from 16 bytes */
+	put_bytes(&s, "0123456789abcdef", 16);
+	a_op(&s, A_END);
+	a_op(&s, A_STORE);
+	put(&s, 2, 1);
+	put(&s, 7, 1);			/* Arg7: refused */
+	put(&s, 0, 1);
+	emit("aml", "expressions", &s);
+
+	/* Resource descriptors at their limits. */
+	a_start(&s, A_CLOSE);
+	a_op(&s, A_RESTEMPLATE);
+	a_op(&s, A_MEM32);
+	a_int(&s, 0xfffff000);
+	a_int(&s, 0x1000);
+	put(&s, 0, 1);
+	a_op(&s, A_MEM32);
+	a_int(&s, 0);
+	a_int(&s, 0);
+	put(&s, 1, 1);
+	a_op(&s, A_INTERRUPT);
+	put(&s, 0x1f, 1);
+	put(&s, 255, 2);
+	for (uint32_t i = 0; i < 64; i++)
+		put(&s, 32 + i, 4);
+	a_op(&s, A_ADDRESS);
+	put(&s, 0, 1);			/* 16 bits */
+	put(&s, 2, 1);
+	put(&s, 0x0c, 1);
+	put(&s, 0, 1);
+	for (int i = 0; i < 5; i++)
+		a_int(&s, 0xffff);
+	a_op(&s, A_ADDRESS);
+	put(&s, 2, 1);			/* 64 bits */
+	put(&s, 0, 1);
+	put(&s, 0x0d, 1);
+	put(&s, 7, 1);
+	for (int i = 0; i < 5; i++)
+		a_int(&s, UINT64_MAX);
+	a_window(&s, 3, 0, UINT64_MAX - 1, 0);
+	a_window(&s, 0, 0, 0xfffe, 0);
+	emit("aml", "resources", &s);
+	a_start(&s, 0);
+	a_op(&s, A_RESTEMPLATE);
+	a_op(&s, A_MEM32);
+	a_int(&s, 0xfffff000);
+	a_int(&s, 0x1001);
+	put(&s, 0, 1);
+	emit("aml", "mem32-past-4g", &s);
+	a_start(&s, 0);
+	a_op(&s, A_RESTEMPLATE);
+	a_op(&s, A_INTERRUPT);
+	put(&s, 1, 1);
+	put(&s, 256, 2);
+	emit("aml", "interrupt-256", &s);
+	a_start(&s, 0);
+	a_op(&s, A_MEM32);
+	a_int(&s, 0);
+	a_int(&s, 16);
+	put(&s, 0, 1);
+	emit("aml", "descriptor-outside-template", &s);
+
+	/* Strings, EisaIds, UUIDs: good and bad ones. */
+	a_start(&s, 0);
+	a_op(&s, A_STRING);
+	a_str(&s, "Hello, ACPI ~");
+	for (int i = 0; i < A_NR_EISA; i++) {
+		a_op(&s, A_EISAID);
+		put(&s, i, 1);
+		if (i == 2)
+			emit("aml", "eisaid-valid", &s);
+	}
+	emit("aml", "eisaid-all", &s);
+	a_start(&s, 0);
+	for (int i = 0; i < A_NR_UUID; i++) {
+		a_op(&s, A_TOUUID);
+		put(&s, i, 1);
+		if (i == 3)
+			emit("aml", "uuid-valid", &s);
+	}
+	emit("aml", "uuid-all", &s);
+	a_start(&s, 0);
+	a_op(&s, A_STRING);
+	a_str(&s, "tab\there");
+	a_op(&s, A_STRING);
+	a_str(&s, "caf\xc3\xa9");
+	emit("aml", "strings-bad", &s);
+
+	/* Patches, _UID counters past AML_MAX_UID_KINDS, explicit failure
+	 * and aml_finish() with a block open. */
+	a_start(&s, 0);
+	a_op(&s, A_NAME_INT);
+	put(&s, 5, 1);
+	a_int(&s, 0xdeadbeef);
+	a_op(&s, A_PATCH);
+	put(&s, 6, 2);
+	put(&s, 4, 1);
+	put(&s, 0x12345678, 8);
+	a_op(&s, A_PATCH);
+	put(&s, 10, 2);
+	put(&s, 0, 1);
+	put(&s, 0, 8);
+	for (int i = 0; i < 17; i++) {
+		char hid[9];
+
+		snprintf(hid, sizeof(hid), "HID%04d", i);
+		a_op(&s, A_NEXT_UID);
+		a_str(&s, hid);
+		a_op(&s, A_NEXT_UID);
+		a_str(&s, hid);
+	}
+	emit("aml", "patch-uids", &s);
+	a_start(&s, 0);
+	a_op(&s, A_SCOPE);
+	put(&s, 0, 1);
+	a_op(&s, A_FINISH);
+	emit("aml", "finish-open", &s);
+	a_start(&s, 0);
+	a_op(&s, A_FAIL);
+	put(&s, 5, 1);
+	a_op(&s, A_INT);
+	put(&s, 1, 1);
+	a_op(&s, A_END);
+	emit("aml", "fail-sticky", &s);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -1115,5 +1860,7 @@ int main(int argc, char **argv)
 	seeds_net();
 	seeds_loader();
 	seeds_config();
+	seeds_table_loader();
+	seeds_aml();
 	return 0;
 }
