@@ -106,7 +106,7 @@ riscv64: check-setup
 	@scripts/in-chroot.sh make --no-print-directory cross
 
 .PHONY: cross
-cross: $(RV)/rivet
+cross: $(RV)/rivet $(RV)/benchrun
 
 $(RV)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -116,6 +116,11 @@ $(RV)/obj/%.o: %.c $(HDRS)
 $(RV)/rivet: $(SRCS_ALL:%.c=$(RV)/obj/%.o)
 	@$(if $(Q),echo '  LD-RV   $@',true)
 	$(Q)$(RV_CC) $(RV_CFLAGS) $(RV_LDFLAGS) -o $@ $^ $(RV_LIBS)
+
+# make bench's launcher, run inside the emulated host (tests/bench).
+$(RV)/benchrun: tests/bench/benchrun.c
+	@$(if $(Q),echo '  CC-RV   $<',true)
+	$(Q)$(RV_CC) $(BASE_CFLAGS) -O2 -static -o $@ $<
 
 # ---- set-up, end-to-end tests, demo ------------------------------------------
 setup:

@@ -17,6 +17,7 @@
 #include "boot/loader.h"
 #include "core/console.h"
 #include "core/log.h"
+#include "devices/boot_timer.h"
 #include "devices/uart16550.h"
 #include "devices/virtio_net.h"
 #include "machine/machine.h"
@@ -178,6 +179,7 @@ static int assemble(struct machine *m, const struct board *board,
 			strerror(-ret));
 		return ret;
 	}
+	boot_timer_phase("guest RAM mapped");
 	if (cfg->firmware) {
 		firmware_layout(m, board, boot);
 	} else {
@@ -187,6 +189,7 @@ static int assemble(struct machine *m, const struct board *board,
 			return ret;
 		m->initrd_start = boot->initrd_addr;
 		m->initrd_size = boot->initrd_size;
+		boot_timer_phase("kernel, initrd loaded");
 	}
 	return board->create_devices(m);
 }
@@ -228,18 +231,22 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 
 	memset(&vm, 0, sizeof(vm));
 	vm.kvm_fd = vm.vm_fd = vm.aia_fd = vm.stop_fd = -1;
+	boot_timer_phase("VM process");
 	if (assemble(&m, board, &boot, &dump_fd))
 		goto out;
+	boot_timer_phase("devices");
 	bus_seal(&m.bus);
 	status = EXIT_VM_ERROR;
 	if (vm_create(&vm, &m) || vm_create_vcpus(&vm) ||
 	    vm_create_aia(&vm, cfg->aia_mode))
 		goto out;
+	boot_timer_phase("KVM VM, vCPUs, AIA");
 	if (board->finalize && board->finalize(&m))
 		goto out;
 	if (install_fdt(&m, &boot, dump_fd) ||
 	    vm_setup_boot(&vm, boot.kernel_addr, boot.fdt_addr))
 		goto out;
+	boot_timer_phase("FDT, boot registers");
 	if (dump_fd >= 0) {
 		close(dump_fd);
 		dump_fd = -1;
@@ -259,12 +266,15 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 		}
 		if (cfg->seccomp)
 			seccomp_selftest(cfg, "main", vm.vm_fd);
+		boot_timer_phase("threads filtered");
 		vm_open_gate(&vm);
 		main_loop(&vm, st);
 	}
 	why = vm_stop(&vm);
-	if (cfg->stats)
+	if (cfg->stats) {
+		boot_timer_print_phases();
 		vm_print_stats(&vm);
+	}
 	switch (why) {
 	case VM_EXIT_POWEROFF:
 		status = EXIT_POWEROFF;

@@ -25,6 +25,11 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static double ms_between(int64_t a, int64_t b)
+{
+	return a && b ? (double)(b - a) / 1e6 : -1.0;
+}
+
 void boot_timer_note_start(void)
 {
 	atomic_store(&start_ns, now_ns());
@@ -34,8 +39,40 @@ void boot_timer_note_run(void)
 {
 	int64_t zero = 0;
 
-	if (!atomic_load_explicit(&first_run_ns, memory_order_relaxed))
-		atomic_compare_exchange_strong(&first_run_ns, &zero, now_ns());
+	if (!atomic_load_explicit(&first_run_ns, memory_order_relaxed) &&
+	    atomic_compare_exchange_strong(&first_run_ns, &zero, now_ns()))
+		boot_timer_phase("first KVM_RUN");
+}
+
+static struct {
+	const char *name;
+	int64_t ns;
+} phases[BOOT_TIMER_PHASES];
+static _Atomic unsigned int nr_phases;
+
+void boot_timer_phase(const char *phase)
+{
+	unsigned int i = atomic_fetch_add(&nr_phases, 1);
+
+	if (i < BOOT_TIMER_PHASES) {
+		phases[i].ns = now_ns();
+		phases[i].name = phase;
+	}
+}
+
+void boot_timer_print_phases(void)
+{
+	unsigned int n = atomic_load(&nr_phases);
+	int64_t start = atomic_load(&start_ns), prev = start;
+
+	if (n > BOOT_TIMER_PHASES)
+		n = BOOT_TIMER_PHASES;
+	for (unsigned int i = 0; i < n; i++) {
+		fprintf(stderr, "rivet: stats: start-up: %-24s +%8.3f ms (%.3f)\n",
+			phases[i].name, ms_between(start, phases[i].ns),
+			ms_between(prev, phases[i].ns));
+		prev = phases[i].ns;
+	}
 }
 
 struct boot_timer {
@@ -49,11 +86,6 @@ static void bt_read(struct rivet_dev *dev, uint64_t off, uint8_t *data,
 	(void)dev;
 	(void)off;
 	memset(data, 0, len);
-}
-
-static double ms_between(int64_t a, int64_t b)
-{
-	return a && b ? (double)(b - a) / 1e6 : -1.0;
 }
 
 static void bt_write(struct rivet_dev *dev, uint64_t off, const uint8_t *data,

@@ -27,6 +27,13 @@ void boot_timer_note_start(void);
 /* Note the first KVM_RUN (the first call wins; cheap after that). */
 void boot_timer_note_run(void);
 
+/* Start-up phases for --stats: note that @phase (a string literal) is
+ * done; at most BOOT_TIMER_PHASES are kept.  boot_timer_print_phases()
+ * prints them as milliseconds since the start. */
+#define BOOT_TIMER_PHASES 16
+void boot_timer_phase(const char *phase);
+void boot_timer_print_phases(void);
+
 /* The device at [@base, @base + BOOT_TIMER_SIZE): 0, -EINVAL, -ENOMEM. */
 int boot_timer_create(uint64_t base, struct rivet_dev **out);
 

@@ -84,7 +84,9 @@
  * Exit status: 0 if CMD exited 0 without a timeout, 1 otherwise, 2 for bad
  * usage.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>

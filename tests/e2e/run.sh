@@ -361,6 +361,25 @@ define_cases() {
 		rc=0 grep='Loading Linux 6' grep='ACPI: RHCT ' grep='ACPI: PCI Root Bridge' grep='multi-user' \
 		grep='RIVET-DEBIAN-UP running .* acpi=yes efi=yes'
 
+	# Host boot with the reference VMM: make bench's harness, one run of
+	# each case (tests/bench/host.sh), so the benchmark keeps working; its
+	# figures are make bench's business, not checked here.  Also: the boot
+	# timer's line, and --stats.
+	group bench --refvmm --add tests/bench/host.sh:/root/bench-host.sh \
+		--add build/riscv64/benchrun:/usr/bin/benchrun
+	testcase bench-smoke 400 'sh /root/bench-host.sh 1 1' \
+		rc=0 grep='^BENCH-DONE' nogrep='^BENCH-FAIL' \
+		grep='^BENCH case=boot_microvm vmm=rivet .* overhead_rss_kib=[0-9]' \
+		grep='^BENCH case=boot_virt vmm=qemu .* launch_to_marker_ms=[0-9]' \
+		grep='^BENCH case=startup_qemu vmm=qemu .* launch_to_first_run_ms=[0-9]' \
+		grep='^BENCH case=disk vmm=rivet .* seqread_mbs=[0-9]' \
+		grep='^BENCH case=disk vmm=qemu .* randread_iops=[0-9]'
+	testcase microvm-boot-timer-stats 120 "$(guest_test poweroff '' --boot-timer --stats)" \
+		rc=0 grep='^rivet: boot-timer: guest init \+[0-9.]+ ms, first KVM_RUN \+[0-9.]+ ms' \
+		grep='^rivet: stats: vCPU 0: in KVM_RUN [0-9.]+ ms, [0-9]+ exits' \
+		grep='^rivet: stats: mmio uart16550@0x10000000: [0-9]+' \
+		grep='^rivet: stats: mmio boot-timer@0x10200000: 1$'
+
 	# Host boot for durability: host ENOSPC (a full tmpfs) and EIO (null_blk
 	# with bad blocks) reach the guest as I/O errors; then rounds of SIGKILL
 	# at random moments (seed: RIVET_DUR_SEED, else random; printed), ended

@@ -444,7 +444,9 @@ static void test_plan_random(void **state)
 static void test_load_good(void **state)
 {
 	char kpath[PATH_MAX], ipath[PATH_MAX];
-	size_t ksize = 3 * MiB + 123, isize = 5 * MiB + 7;
+	/* Both above 8 MiB: read in 2 MiB-aligned slices by several threads
+	 * (on a host with more than one CPU), with odd tails. */
+	size_t ksize = 19 * MiB + 123, isize = 9 * MiB + 7;
 	struct boot_layout l;
 	struct gmem gm;
 	const uint8_t *p;
