@@ -4,7 +4,7 @@
  *
  * The lists are worked out for rivet's own code paths over static glibc
  * 2.41 on riscv64, which uses the generic syscall table: ppoll (no poll),
- * openat (no open), clone/clone3, pread64/pwrite64.  Names only, never
+ * openat (no open), clone/clone3, preadv/pwritev.  Names only, never
  * numbers: libseccomp maps them for the native architecture, and the unit
  * tests check each name is a real riscv64 syscall.
  *
@@ -79,7 +79,7 @@ struct rule {
 	  .value_name = #sig, .why = (w) }
 
 /* A vCPU thread: KVM_RUN and the exits it serves itself (MMIO to the
- * devices, SBI DBCN, the seed CSR).  18 syscalls (budget 27). */
+ * devices, SBI DBCN, the seed CSR).  17 syscalls (budget 27). */
 static const struct rule vcpu_rules[] = {
 	IOCTL(FD_VCPU, KVM_RUN, "run the guest: the vCPU loop"),
 	IOCTL(FD_VM, KVM_IRQ_LINE,
@@ -89,9 +89,8 @@ static const struct rule vcpu_rules[] = {
 		     "virtio-net receive buffers), virtio-net frames to the "
 		     "TAP"),
 	ANY("preadv", "virtio-blk reads (one call per scattered request)"),
-	ANY("pwritev", "virtio-blk writes (one call per scattered request)"),
-	ANY("pwrite64", "CFI flash: the firmware's variable writes reach "
-			"--firmware-vars"),
+	ANY("pwritev", "virtio-blk writes (one call per scattered request), "
+		       "CFI flash writes reaching --firmware-vars"),
 	ANY("fdatasync", "virtio-blk flush: acknowledged writes are durable"),
 	ANY("getrandom", "virtio-rng and the Zkr seed CSR"),
 	ANY("futex", "device and log mutexes under contention, glibc locks"),

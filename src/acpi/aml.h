@@ -20,10 +20,12 @@
  *	aml_end(b);			// ResourceTemplate
  *	aml_end(b);			// Device
  *
- * Errors are sticky (the first -errno is kept and every later call does
- * nothing), so a builder checks once at the end with aml_error().  Bad
- * names, strings or values give -EINVAL, exceeding the size limit -ENOSPC,
- * unbalanced blocks -EINVAL from aml_finish().
+ * Errors are sticky (the first -errno is kept and every later call adds
+ * nothing to the AML), so a builder checks once at the end with
+ * aml_error().  Bad names, strings or values give -EINVAL, a resource
+ * descriptor range that cannot be encoded -ERANGE, a Package of more than
+ * 255 elements -E2BIG, exceeding the size limit -ENOSPC, unbalanced blocks
+ * -EINVAL from aml_finish().
  *
  * Device hooks (dev_ops.acpi_dsdt) receive the DSDT's buffer, positioned
  * inside Scope (\_SB); aml_next_uid() and aml_gsi() give them what they
@@ -109,7 +111,7 @@ void aml_name_ref(struct aml_buf *b, const char *path);
 
 /* Integer in its smallest encoding: Zero, One, Ones, Byte/Word/DWord/QWord. */
 void aml_int(struct aml_buf *b, uint64_t v);
-/* String (printable ASCII). */
+/* String: ASCII 0x01-0x7f (what AML's String allows). */
 void aml_string(struct aml_buf *b, const char *s);
 /* EisaId("PNP0A08"): the compressed 32-bit EISA ID as a DWord constant. */
 void aml_eisaid(struct aml_buf *b, const char *id);
@@ -270,7 +272,8 @@ void aml_pci_osc(struct aml_buf *b, uint32_t ctrl_mask);
 
 /* ---- DSDT context for device hooks --------------------------------------- */
 
-/* The next _UID for a device with @hid: 0, 1, 2 ... per _HID. */
+/* The next _UID for a device with @hid: 0, 1, 2 ... per _HID (counted
+ * even after an error: it emits nothing). */
 uint32_t aml_next_uid(struct aml_buf *b, const char *hid);
 /* The GSI of APLIC wired source @irq. */
 static inline uint32_t aml_gsi(const struct aml_buf *b, uint32_t irq)

@@ -6,27 +6,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-int fio_pio(int fd, void *buf, size_t len, uint64_t off, bool write)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = write ? pwrite(fd, p, len, (off_t)off)
-				  : pread(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
 int fio_piov(int fd, struct iovec *iov, int cnt, uint64_t off, bool write)
 {
 	while (cnt > 0 && iov->iov_len == 0) {
@@ -62,4 +41,13 @@ int fio_piov(int fd, struct iovec *iov, int cnt, uint64_t off, bool write)
 		}
 	}
 	return 0;
+}
+
+/* One segment is a vector of one: a single code path, and the vCPU
+ * threads' seccomp list needs only preadv/pwritev. */
+int fio_pio(int fd, void *buf, size_t len, uint64_t off, bool write)
+{
+	struct iovec v = { .iov_base = buf, .iov_len = len };
+
+	return fio_piov(fd, &v, 1, off, write);
 }
