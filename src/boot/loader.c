@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fileio.h"
 #include "core/gmem.h"
 #include "core/log.h"
 
@@ -233,28 +234,6 @@ int loader_plan(uint64_t ram_base, uint64_t ram_size,
 		    "initrd", out);
 }
 
-/* Read up to @len bytes at @off; the count read (short at EOF) or -errno. */
-static int64_t pread_full(int fd, void *buf, uint64_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-	uint64_t done = 0;
-
-	while (done < len) {
-		size_t chunk = len - done > (1U << 30) ? (1U << 30)
-						       : len - done;
-		ssize_t n = pread(fd, p + done, chunk, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		done += (uint64_t)n;
-	}
-	return (int64_t)done;
-}
-
 /* Reading a large image into fresh guest RAM is mostly page faults that
  * zero (huge) pages, then the copy: spread it over a few threads, each on
  * its own 2 MiB-aligned slice, so start-up takes less of the host's time
@@ -276,11 +255,11 @@ static void *slice_read(void *arg)
 {
 	struct slice *s = arg;
 
-	s->got = pread_full(s->fd, s->dst + s->off, s->len, s->off);
+	s->got = fio_pread_upto(s->fd, s->dst + s->off, s->len, s->off);
 	return NULL;
 }
 
-/* Like pread_full(@fd, @dst, @len, 0); the count read or -errno. */
+/* Like fio_pread_upto(@fd, @dst, @len, 0): the count read or -errno. */
 static int64_t pread_parallel(int fd, uint8_t *dst, uint64_t len)
 {
 	struct slice s[LOADER_PAR_MAX];
@@ -292,7 +271,7 @@ static int64_t pread_parallel(int fd, uint8_t *dst, uint64_t len)
 	bool short_read = false;
 
 	if (len < LOADER_PAR_MIN || n == 1)
-		return pread_full(fd, dst, len, 0);
+		return fio_pread_upto(fd, dst, len, 0);
 	per = (len / n + LOADER_PAR_SLICE_ALIGN - 1) &
 	      ~(LOADER_PAR_SLICE_ALIGN - 1);
 	for (unsigned int i = 0; i < n; i++) {
@@ -374,7 +353,7 @@ static int read_header(const struct input *in, struct boot_image *img)
 	uint8_t hdr[LOADER_HDR_SIZE];
 	int64_t n;
 
-	n = pread_full(in->fd, hdr, sizeof(hdr), 0);
+	n = fio_pread_upto(in->fd, hdr, sizeof(hdr), 0);
 	if (n < 0) {
 		log_err("%s: %s", in->label, strerror((int)-n));
 		return (int)n;

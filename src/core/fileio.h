@@ -17,6 +17,14 @@ struct iovec;
  * and EINTR.  @iov is consumed.  0, -errno, or -EIO at end of file. */
 int fio_piov(int fd, struct iovec *iov, int cnt, uint64_t off, bool write);
 
+/* Read up to @len bytes at @off, stopping early only at end of file: the
+ * count read, or -errno. */
+int64_t fio_pread_upto(int fd, void *buf, size_t len, uint64_t off);
+
+/* Open a disk or flash image read-write (or read-only) for @what (the
+ * device, for the message logged on failure): the fd or -errno. */
+int fio_open(const char *what, const char *path, bool readonly);
+
 static inline int fio_pread_all(int fd, void *buf, size_t len, uint64_t off)
 {
 	return fio_pio(fd, buf, len, off, false);

@@ -721,14 +721,9 @@ int cfi_flash_create(uint64_t base, uint64_t size, const char *path,
 
 	if (!path || !out)
 		return -EINVAL;
-	fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (fd < 0) {
-		int err = -errno;
-
-		log_err("cfi-flash: cannot open %s%s: %s", path,
-			readonly ? " read-only" : "", strerror(-err));
-		return err;
-	}
+	fd = fio_open("cfi-flash", path, readonly);
+	if (fd < 0)
+		return fd;
 	return cfi_flash_create_fd(base, size, fd, path, readonly, out);
 }
 

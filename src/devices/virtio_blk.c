@@ -330,14 +330,9 @@ int vblk_create(const char *path, bool readonly, struct virtio_backend **out)
 
 	if (!path || !out)
 		return -EINVAL;
-	fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (fd < 0) {
-		int err = -errno;
-
-		log_err("virtio-blk: cannot open %s%s: %s", path,
-			readonly ? " read-only" : "", strerror(-err));
-		return err;
-	}
+	fd = fio_open("virtio-blk", path, readonly);
+	if (fd < 0)
+		return fd;
 	return vblk_create_fd(fd, path, readonly, out);
 }
 

@@ -23,6 +23,7 @@ static void test_piov(void **state)
 	static uint8_t out[N], in[N];
 	static struct iovec iov[N];
 	FILE *f = tmpfile();
+	int64_t written;
 	int fd;
 
 	(void)state;
@@ -47,6 +48,17 @@ static void test_piov(void **state)
 	assert_int_equal(fio_piov(fd, iov, 1, 100 + N, false), -EIO);
 	/* Nothing to move. */
 	assert_int_equal(fio_piov(fd, iov, 0, 0, false), 0);
+	/* fio_pread_upto: the whole length, or what is there before EOF. */
+	memset(in, 0, sizeof(in));
+	assert_int_equal(fio_pread_upto(fd, in, 10, 100), 10);
+	assert_int_equal(in[0], out[1]);	/* out[0]'s segment was empty */
+	written = 0;
+	for (int i = 0; i < N; i++)
+		written += i % 10 ? 1 : 0;
+	assert_int_equal(fio_pread_upto(fd, in, sizeof(in), 100 + 1000),
+			 written - 1000);
+	assert_int_equal(fio_pread_upto(fd, in, 64, 100 + written), 0);
+	assert_int_equal(fio_pread_upto(-1, in, 64, 0), -EBADF);
 	fclose(f);
 	iov[0] = (struct iovec){ in, 1 };
 	assert_int_equal(fio_piov(-1, iov, 1, 0, false), -EBADF);
