@@ -22,6 +22,18 @@ bool virtio_backend_valid(const struct virtio_backend *be,
 	       ops->nr_queues && ops->nr_queues <= max_queues;
 }
 
+/* The registers' power-on state, at creation and on every reset. */
+static void clear_state(struct virtio_core *vc)
+{
+	vc->status = 0;
+	vc->dev_feat_sel = 0;
+	vc->drv_feat_sel = 0;
+	vc->drv_features = 0;
+	vc->drv_features_bad = false;
+	vc->queue_sel = 0;
+	vc->be->driver_features = 0;
+}
+
 int virtio_core_init(struct virtio_core *vc, const char *tname,
 		     const struct virtio_core_ops *ops, const struct gmem *gm,
 		     struct virtio_backend *be, unsigned int max_queues)
@@ -46,13 +58,7 @@ int virtio_core_init(struct virtio_core *vc, const char *tname,
 	vc->tname = tname;
 	vc->ops = ops;
 	vc->be = be;
-	vc->status = 0;
-	vc->dev_feat_sel = 0;
-	vc->drv_feat_sel = 0;
-	vc->drv_features = 0;
-	vc->drv_features_bad = false;
-	vc->queue_sel = 0;
-	be->driver_features = 0;
+	clear_state(vc);
 	return 0;
 }
 
@@ -97,13 +103,7 @@ void virtio_core_reset(struct virtio_core *vc)
 		vc->be->ops->reset(vc->be);
 	for (unsigned int i = 0; i < vc->nr_queues; i++)
 		virtq_reset(&vc->vqs[i]);
-	vc->be->driver_features = 0;
-	vc->status = 0;
-	vc->dev_feat_sel = 0;
-	vc->drv_feat_sel = 0;
-	vc->drv_features = 0;
-	vc->drv_features_bad = false;
-	vc->queue_sel = 0;
+	clear_state(vc);
 	vc->ops->reset(vc);
 }
 
