@@ -195,6 +195,95 @@ enum fz_net_op {
 	FZ_NET_NR_OPS
 };
 
+/* fuzz_table_loader: see the top of fuzz_table_loader.c for the layout;
+ * its names[] table is indexed by mkseeds.c too. */
+enum fz_tl_op {
+	FZ_TL_ALLOC,
+	FZ_TL_PTR,
+	FZ_TL_CKSUM,
+	FZ_TL_WPTR,
+	FZ_TL_BLOB,
+	FZ_TL_RESET,
+	FZ_TL_APPLY,
+	FZ_TL_NR_OPS
+};
+
+#define FZ_TL_NR_NAMES		12
+#define FZ_TL_NAME_RAW		0x80
+#define FZ_TL_RAM_SIZE		0x10000ULL	/* 64 KiB */
+#define FZ_TL_RAM_BASES		{ FZ_RAM_BASE, 0x100000000ULL, 0, \
+				  0xffff0000ULL }
+#define FZ_TL_FILE_MAX		0x8000
+#define FZ_TL_LOADER_MASK	0x03
+#define FZ_TL_LOADER_BLOB	0
+#define FZ_TL_LOADER_RAW	1
+#define FZ_TL_LOADER_NONE	2
+#define FZ_TL_LOADER_EMPTY	3
+#define FZ_TL_RESIZE		0x04
+#define FZ_TL_PTR_RO		0x08
+
+/* fuzz_aml: see the top of fuzz_aml.c for the layout; its names[],
+ * eisa[] and uuids[] tables are indexed by mkseeds.c too. */
+enum fz_aml_op {
+	FZ_AML_INT,		/* [int] */
+	FZ_AML_STRING,		/* [string] */
+	FZ_AML_NAME_REF,	/* [name] */
+	FZ_AML_EISAID,		/* [eisaid] */
+	FZ_AML_BUFFER,		/* [u8 len][len bytes] */
+	FZ_AML_TOUUID,		/* [uuid] */
+	FZ_AML_NAME,		/* [name] */
+	FZ_AML_NAME_INT,	/* [name][int] */
+	FZ_AML_NAME_STR,	/* [name][string] */
+	FZ_AML_NAME_EISAID,	/* [name][eisaid] */
+	FZ_AML_NAME_BUFFER,	/* [name][u8 len][len bytes] */
+	FZ_AML_SCOPE,		/* [name] */
+	FZ_AML_DEVICE,		/* [name] */
+	FZ_AML_METHOD,		/* [name][u8 nargs][u8 serialized] */
+	FZ_AML_IF,
+	FZ_AML_ELSE,
+	FZ_AML_PACKAGE,
+	FZ_AML_BUFFER_BEGIN,
+	FZ_AML_RESTEMPLATE,
+	FZ_AML_END,
+	FZ_AML_RAW,		/* [u8 sel]: sel % 4: aml_bytes [u8 n]
+				 * [n bytes], aml_byte [u8], aml_le [u8 n]
+				 * [u64], aml_zeros [u16 n] */
+	FZ_AML_OP,		/* [u8 opcode] */
+	FZ_AML_PATCH,		/* [u16 off][u8 n][u64 v]: patched,
+				 * checked, patched back */
+	FZ_AML_OPND,		/* [opnd] */
+	FZ_AML_STORE,		/* [opnd src][opnd dst] */
+	FZ_AML_ANDOR,		/* [u8 or][opnd x][opnd y][opnd target] */
+	FZ_AML_RETURN,		/* [opnd] */
+	FZ_AML_LEQUAL,		/* [u8 not][opnd x][opnd y] */
+	FZ_AML_DWORD_FIELD,	/* [opnd src][u32 index][name] */
+	FZ_AML_MEM32,		/* [int base][int size][u8 rw] */
+	FZ_AML_INTERRUPT,	/* [u8 flags][u16 n]: n & 0x1ff interrupts, the
+				 * first 64 [u32] each, the others i; bit 15:
+				 * a NULL array */
+	FZ_AML_ADDRESS,		/* [u8 width][u8 space][u8 gen][u8 type]
+				 * [5 x int]: width & 3: 16, 32, 64, width */
+	FZ_AML_WINDOW,		/* [u8 kind]: kind % 4: WordBusNumber [int
+				 * min][int max], DWordIO [3 x int],
+				 * DWordMemory, QWordMemory [u8 cache][u8 rw]
+				 * [3 x int] */
+	FZ_AML_CRS_MMIO,	/* [int base][int size][u8 has gsi][u32 gsi] */
+	FZ_AML_DSD_INT,		/* [string][int] */
+	FZ_AML_PCI_OSC,		/* [u32 mask] */
+	FZ_AML_NEXT_UID,	/* [string] */
+	FZ_AML_FAIL,		/* [u8 e]: aml_fail(-(e % 64)) */
+	FZ_AML_FINISH,
+	FZ_AML_NR_OPS
+};
+
+#define FZ_AML_NR_NAMES		32
+#define FZ_AML_NAME_GEN		0x7f
+#define FZ_AML_NAME_RAW		0x80
+#define FZ_AML_NR_EISA		16
+#define FZ_AML_NR_UUID		12
+#define FZ_AML_UUID_GEN		0x80
+#define FZ_AML_CLOSE		0x08
+
 /* ---- input reader ------------------------------------------------------- */
 
 /* Little-endian reads past the end of the input give zeros. */

@@ -56,32 +56,8 @@
 #include "fwcfg/fwcfg.h"
 #include "fwcfg/table_loader.h"
 
-/* ---- input format (mirrored in mkseeds.c) ------------------------------- */
+/* ---- input format: fuzz.h (shared with mkseeds.c) ---------------------- */
 
-enum fz_tl_op {
-	FZ_TL_ALLOC,
-	FZ_TL_PTR,
-	FZ_TL_CKSUM,
-	FZ_TL_WPTR,
-	FZ_TL_BLOB,
-	FZ_TL_RESET,
-	FZ_TL_APPLY,
-	FZ_TL_NR_OPS
-};
-
-#define FZ_TL_NR_NAMES		12
-#define FZ_TL_NAME_RAW		0x80
-#define FZ_TL_RAM_SIZE		0x10000ULL	/* 64 KiB */
-#define FZ_TL_RAM_BASES		{ FZ_RAM_BASE, 0x100000000ULL, 0, \
-				  0xffff0000ULL }
-#define FZ_TL_FILE_MAX		0x8000
-#define FZ_TL_LOADER_MASK	0x03
-#define FZ_TL_LOADER_BLOB	0
-#define FZ_TL_LOADER_RAW	1
-#define FZ_TL_LOADER_NONE	2
-#define FZ_TL_LOADER_EMPTY	3
-#define FZ_TL_RESIZE		0x04
-#define FZ_TL_PTR_RO		0x08
 
 /* The top of the area holds tl_apply()'s DMA descriptors. */
 #define SCRATCH		64

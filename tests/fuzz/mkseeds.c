@@ -1101,16 +1101,10 @@ static void seeds_net(void)
 
 /* ---- table-loader ------------------------------------------------------- */
 
-/* The input format is described in fuzz_table_loader.c (its enum and
- * names[] order are repeated here). */
-enum { TL_ALLOC, TL_PTR, TL_CKSUM, TL_WPTR, TL_BLOB, TL_RESET, TL_APPLY };
+/* The input format: fuzz.h and fuzz_table_loader.c (N_* index its
+ * names[]). */
 enum { N_TABLES, N_RSDP, N_PTR, N_RO, N_W3, N_LOADER, N_NONE, N_EMPTY,
        N_NULL, N_55, N_56, N_A };
-#define TL_LOADER_RAW	1
-#define TL_LOADER_NONE	2
-#define TL_LOADER_EMPTY	3
-#define TL_RESIZE	0x04
-#define TL_PTR_RO	0x08
 
 /* A num: one byte below 0xc0, two below 0x2000, else 0xe0 and a u32. */
 static void tl_num(struct sb *s, uint32_t v)
@@ -1140,7 +1134,7 @@ static void tl_name(struct sb *s, int n, const char *raw)
 static void tl_alloc(struct sb *s, int n, uint32_t size, uint32_t align,
 		     uint8_t zone)
 {
-	put(s, TL_ALLOC, 1);
+	put(s, FZ_TL_ALLOC, 1);
 	tl_name(s, n, NULL);
 	tl_num(s, size);
 	tl_num(s, align);
@@ -1149,7 +1143,7 @@ static void tl_alloc(struct sb *s, int n, uint32_t size, uint32_t align,
 
 static void tl_ptr(struct sb *s, int dst, uint32_t off, uint8_t size, int src)
 {
-	put(s, TL_PTR, 1);
+	put(s, FZ_TL_PTR, 1);
 	tl_name(s, dst, NULL);
 	tl_num(s, off);
 	put(s, size, 1);
@@ -1159,7 +1153,7 @@ static void tl_ptr(struct sb *s, int dst, uint32_t off, uint8_t size, int src)
 static void tl_cksum(struct sb *s, int n, uint32_t result, uint32_t start,
 		     uint32_t len)
 {
-	put(s, TL_CKSUM, 1);
+	put(s, FZ_TL_CKSUM, 1);
 	tl_name(s, n, NULL);
 	tl_num(s, result);
 	tl_num(s, start);
@@ -1169,7 +1163,7 @@ static void tl_cksum(struct sb *s, int n, uint32_t result, uint32_t start,
 static void tl_wptr(struct sb *s, int dst, uint32_t dst_off, uint8_t size,
 		    int src, uint32_t src_off)
 {
-	put(s, TL_WPTR, 1);
+	put(s, FZ_TL_WPTR, 1);
 	tl_name(s, dst, NULL);
 	tl_num(s, dst_off);
 	put(s, size, 1);
@@ -1188,7 +1182,7 @@ struct tl_poke {
 static void tl_apply(struct sb *s, uint8_t mode, uint8_t ram, uint16_t lo,
 		     uint16_t len, const struct tl_poke *p, unsigned int n)
 {
-	put(s, TL_APPLY, 1);
+	put(s, FZ_TL_APPLY, 1);
 	put(s, mode, 1);
 	put(s, ram, 1);
 	put(s, lo, 2);
@@ -1219,7 +1213,7 @@ static void tl_linux(struct sb *s, uint8_t psize)
 	tl_cksum(s, N_RSDP, 8, 0, 20);
 	tl_cksum(s, N_RSDP, 32, 0, 36);
 	tl_wptr(s, N_PTR, 0, psize, N_TABLES, 64);
-	put(s, TL_BLOB, 1);
+	put(s, FZ_TL_BLOB, 1);
 }
 
 static const struct tl_poke tl_blobs[4] = {
@@ -1269,7 +1263,7 @@ static void seeds_table_loader(void)
 	tl_apply(&s, 0, 0, 0, 0x1000, tl_blobs, 4);
 	tl_apply(&s, 0, 1, 0, 0x1000, tl_blobs, 4);
 	tl_apply(&s, 0, 3, 0xff00, 0x100, tl_blobs, 4);
-	put(&s, TL_RESET, 1);
+	put(&s, FZ_TL_RESET, 1);
 	tl_alloc(&s, N_A, 16, 1, 1);
 	tl_alloc(&s, N_RO, 8, 1, 2);
 	tl_ptr(&s, N_RO, 0, 1, N_A);
@@ -1283,48 +1277,48 @@ static void seeds_table_loader(void)
 	/* Every builder error, each on a fresh builder. */
 	s.n = 0;
 	tl_alloc(&s, N_EMPTY, 1, 8, 1);
-	put(&s, TL_RESET, 1);
+	put(&s, FZ_TL_RESET, 1);
 	tl_alloc(&s, N_NULL, 1, 8, 1);
 	tl_ptr(&s, N_TABLES, 0, 8, N_TABLES);
-	put(&s, TL_BLOB, 1);
-	put(&s, TL_RESET, 1);
+	put(&s, FZ_TL_BLOB, 1);
+	put(&s, FZ_TL_RESET, 1);
 	tl_alloc(&s, N_56, 1, 8, 1);
-	put(&s, TL_RESET, 1);
+	put(&s, FZ_TL_RESET, 1);
 	tl_alloc(&s, N_55, 100, 4096, 1);
 	tl_ptr(&s, N_55, 92, 8, N_55);
 	tl_cksum(&s, N_55, 99, 0, 100);
 	tl_cksum(&s, N_55, 0, 100, 0);
 	tl_wptr(&s, N_PTR, 0, 1, N_55, 99);
 	tl_alloc(&s, N_RSDP, 1, 0, 1);
-	put(&s, TL_RESET, 1);
+	put(&s, FZ_TL_RESET, 1);
 	tl_alloc(&s, N_RSDP, 1, 12, 1);
-	put(&s, TL_RESET, 1);
+	put(&s, FZ_TL_RESET, 1);
 	tl_alloc(&s, N_RSDP, 1, 8192, 1);
-	put(&s, TL_RESET, 1);
+	put(&s, FZ_TL_RESET, 1);
 	tl_alloc(&s, N_RSDP, 1, 8, 0);
-	put(&s, TL_RESET, 1);
+	put(&s, FZ_TL_RESET, 1);
 	tl_alloc(&s, N_RSDP, 1, 8, 3);
-	put(&s, TL_RESET, 1);
+	put(&s, FZ_TL_RESET, 1);
 	tl_alloc(&s, N_RSDP, 0, 8, 1);
-	put(&s, TL_RESET, 1);
+	put(&s, FZ_TL_RESET, 1);
 	tl_alloc(&s, N_TABLES, 100, 8, 1);
 	tl_alloc(&s, N_TABLES, 100, 8, 1);
-	put(&s, TL_RESET, 1);
+	put(&s, FZ_TL_RESET, 1);
 	tl_alloc(&s, N_TABLES, 100, 8, 1);
 	tl_ptr(&s, N_TABLES, 0, 3, N_TABLES);
-	put(&s, TL_RESET, 1);
+	put(&s, FZ_TL_RESET, 1);
 	tl_alloc(&s, N_TABLES, 100, 8, 1);
 	tl_ptr(&s, N_TABLES, 0xfffffffc, 8, N_TABLES);
-	put(&s, TL_RESET, 1);
+	put(&s, FZ_TL_RESET, 1);
 	tl_alloc(&s, N_TABLES, 100, 8, 1);
 	tl_cksum(&s, N_TABLES, 0, 0xffffffff, 2);
-	put(&s, TL_RESET, 1);
+	put(&s, FZ_TL_RESET, 1);
 	tl_alloc(&s, N_TABLES, 100, 8, 1);
 	tl_wptr(&s, N_PTR, 0xfffffffc, 8, N_TABLES, 0);
-	put(&s, TL_RESET, 1);
+	put(&s, FZ_TL_RESET, 1);
 	tl_alloc(&s, N_TABLES, 100, 8, 1);
 	tl_wptr(&s, N_PTR, 0, 8, N_TABLES, 100);
-	put(&s, TL_BLOB, 1);
+	put(&s, FZ_TL_BLOB, 1);
 	emit("table_loader", "builder-errors", &s);
 
 	/* TL_MAX_FILES files placed, then one too many. */
@@ -1333,7 +1327,7 @@ static void seeds_table_loader(void)
 		char n[8];
 
 		snprintf(n, sizeof(n), "f%d", i);
-		put(&s, TL_ALLOC, 1);
+		put(&s, FZ_TL_ALLOC, 1);
 		tl_name(&s, N_RAW, n);
 		tl_num(&s, 64 + 8 * i);
 		tl_num(&s, 1u << (i % 13));
@@ -1341,7 +1335,7 @@ static void seeds_table_loader(void)
 	}
 	tl_apply(&s, 0, 0, 0, 0xf000, NULL, 0);
 	tl_alloc(&s, N_A, 1, 1, 1);
-	put(&s, TL_BLOB, 1);
+	put(&s, FZ_TL_BLOB, 1);
 	emit("table_loader", "max-files", &s);
 
 	/* The builder's stream corrupted the way a hostile VMM could:
@@ -1370,9 +1364,9 @@ static void seeds_table_loader(void)
 	tl_apply(&s, 0, 0, 0, 0x1000, bad, 1);
 	/* etc/ptr read-only; the files shorter and longer than allocated;
 	 * too small an area; bad areas; no loader; an empty one. */
-	tl_apply(&s, TL_PTR_RO, 0, 0, 0x1000, NULL, 0);
-	put(&s, TL_APPLY, 1);
-	put(&s, TL_RESIZE, 1);
+	tl_apply(&s, FZ_TL_PTR_RO, 0, 0, 0x1000, NULL, 0);
+	put(&s, FZ_TL_APPLY, 1);
+	put(&s, FZ_TL_RESIZE, 1);
 	put(&s, 0, 1);
 	put(&s, 0, 2);
 	put(&s, 0x1000, 2);
@@ -1383,8 +1377,8 @@ static void seeds_table_loader(void)
 	tl_apply(&s, 0, 0, 0, 64, NULL, 0);
 	tl_apply(&s, 0, 0, 0x100, 70, NULL, 0);
 	tl_apply(&s, 0, 0, 0xf000, 0x2000, NULL, 0);
-	tl_apply(&s, TL_LOADER_NONE, 0, 0, 0x1000, NULL, 0);
-	tl_apply(&s, TL_LOADER_EMPTY, 0, 0, 0x1000, NULL, 0);
+	tl_apply(&s, FZ_TL_LOADER_NONE, 0, 0, 0x1000, NULL, 0);
+	tl_apply(&s, FZ_TL_LOADER_EMPTY, 0, 0, 0x1000, NULL, 0);
 	emit("table_loader", "apply-hostile", &s);
 
 	/* Raw command streams: unknown commands, a pointer written back,
@@ -1402,8 +1396,8 @@ static void seeds_table_loader(void)
 		static const uint16_t first[3] = { 0, 640, 0 };
 		static const uint16_t len[3] = { 5 * 128, 0, 6 * 128 - 28 };
 
-		put(&s, TL_APPLY, 1);
-		put(&s, TL_LOADER_RAW, 1);
+		put(&s, FZ_TL_APPLY, 1);
+		put(&s, FZ_TL_LOADER_RAW, 1);
 		put(&s, 0, 1);
 		put(&s, 0x100, 2);
 		put(&s, 0x1000, 2);
@@ -1418,32 +1412,15 @@ static void seeds_table_loader(void)
 
 /* ---- AML ---------------------------------------------------------------- */
 
-/* The input format is described in fuzz_aml.c (its enum and tables are
- * repeated here). */
-enum {
-	A_INT, A_STRING, A_NAME_REF, A_EISAID, A_BUFFER, A_TOUUID, A_NAME,
-	A_NAME_INT, A_NAME_STR, A_NAME_EISAID, A_NAME_BUFFER, A_SCOPE,
-	A_DEVICE, A_METHOD, A_IF, A_ELSE, A_PACKAGE, A_BUFFER_BEGIN,
-	A_RESTEMPLATE, A_END, A_RAW, A_OP, A_PATCH, A_OPND, A_STORE, A_ANDOR,
-	A_RETURN, A_LEQUAL, A_DWORD_FIELD, A_MEM32, A_INTERRUPT, A_ADDRESS,
-	A_WINDOW, A_CRS_MMIO, A_DSD_INT, A_PCI_OSC, A_NEXT_UID, A_FAIL,
-	A_FINISH,
-};
-#define A_CLOSE		0x08
-#define A_NAME_GEN	0x7f
-#define A_NAME_RAW	0x80
-/* names[]: "_SB", "\\_SB", "\\_SB.PCI0", "PCI0", "COM0", "_HID", "_CRS",
+/* The input format: fuzz.h and fuzz_aml.c; its tables, which seeds index:
+ * names[]: "_SB", "\\_SB", "\\_SB.PCI0", "PCI0", "COM0", "_HID", "_CRS",
  * "^FOO", "^^_SB.A.B", "\\", "^", "", NULL, "a", "FOO.", ".FOO", "A..B",
  * "TOOLONG", "1ABC", "_SB.PCI0.S00.D0", "\\^A", "^\\A", "A_9", "A B",
  * "\\_SB_.PCI0", "Z9Z9.Z_Z_.ZZZZ", "_", "\\\\", "^^^^", "ABCDE.A", "A.",
- * "SUPP" */
-#define A_NR_NAMES	32
-/* eisa[]: "PNP0A08", "PNP0C0F", "RSC0001" ... (16 entries) */
-#define A_NR_EISA	16
-/* uuids[]: 12 entries, the first the _DSD UUID */
-#define A_NR_UUID	12
+ * "SUPP"; eisa[]: "PNP0A08", "PNP0C0F", "RSC0001" ...; uuids[]: the first
+ * the _DSD UUID. */
 
-/* An input: the cfg byte (bits 0-2 the size limit, A_CLOSE). */
+/* An input: the cfg byte (bits 0-2 the size limit, FZ_AML_CLOSE). */
 static void a_start(struct sb *s, uint8_t cfg)
 {
 	s->n = 0;
@@ -1452,7 +1429,7 @@ static void a_start(struct sb *s, uint8_t cfg)
 
 static void a_name(struct sb *s, const char *raw)
 {
-	put(s, A_NAME_RAW, 1);
+	put(s, FZ_AML_NAME_RAW, 1);
 	put(s, strlen(raw), 1);
 	put_bytes(s, raw, strlen(raw));
 }
@@ -1491,7 +1468,7 @@ static void a_op(struct sb *s, unsigned int op)
 static void a_window(struct sb *s, uint8_t kind, uint64_t min, uint64_t max,
 		     uint64_t tra)
 {
-	put(s, A_WINDOW, 1);
+	put(s, FZ_AML_WINDOW, 1);
 	put(s, kind, 1);
 	if (kind >= 2) {
 		put(s, 0, 1);	/* non-cacheable */
@@ -1514,70 +1491,70 @@ static void seeds_aml(void)
 
 	/* A virt-board DSDT: a UART, a PCIe host bridge with its windows,
 	 * _OSC and _DSD, then closed by the target. */
-	a_start(&s, A_CLOSE);
-	a_op(&s, A_SCOPE);
+	a_start(&s, FZ_AML_CLOSE);
+	a_op(&s, FZ_AML_SCOPE);
 	put(&s, 1, 1);			/* \_SB */
-	a_op(&s, A_DEVICE);
+	a_op(&s, FZ_AML_DEVICE);
 	put(&s, 4, 1);			/* COM0 */
-	a_op(&s, A_NAME_STR);
+	a_op(&s, FZ_AML_NAME_STR);
 	put(&s, 5, 1);			/* _HID */
 	a_str(&s, "RSCV0003");
-	a_op(&s, A_NAME_INT);
+	a_op(&s, FZ_AML_NAME_INT);
 	a_name(&s, "_UID");
 	a_int(&s, 0);
-	a_op(&s, A_CRS_MMIO);
+	a_op(&s, FZ_AML_CRS_MMIO);
 	a_int(&s, 0x10000000);
 	a_int(&s, 0x100);
 	put(&s, 1, 1);
 	put(&s, 32, 4);
-	a_op(&s, A_END);
-	a_op(&s, A_DEVICE);
+	a_op(&s, FZ_AML_END);
+	a_op(&s, FZ_AML_DEVICE);
 	put(&s, 3, 1);			/* PCI0 */
-	a_op(&s, A_NAME_EISAID);
+	a_op(&s, FZ_AML_NAME_EISAID);
 	put(&s, 5, 1);
 	put(&s, 0, 1);			/* PNP0A08 */
-	a_op(&s, A_NAME);
+	a_op(&s, FZ_AML_NAME);
 	put(&s, 6, 1);			/* _CRS */
-	a_op(&s, A_RESTEMPLATE);
+	a_op(&s, FZ_AML_RESTEMPLATE);
 	a_window(&s, 0, 0, 0xff, 0);
 	a_window(&s, 1, 0, 0xffff, 0x3000000);
 	a_window(&s, 2, 0x40000000, 0x7fffffff, 0);
 	a_window(&s, 3, 0x400000000ULL, 0x7ffffffffULL, 0);
-	a_op(&s, A_END);
-	a_op(&s, A_PCI_OSC);
+	a_op(&s, FZ_AML_END);
+	a_op(&s, FZ_AML_PCI_OSC);
 	put(&s, 0x1f, 4);
-	a_op(&s, A_DSD_INT);
+	a_op(&s, FZ_AML_DSD_INT);
 	a_str(&s, "linux,pci-domain");
 	a_int(&s, 0);
-	a_op(&s, A_NEXT_UID);
+	a_op(&s, FZ_AML_NEXT_UID);
 	a_str(&s, "PNP0A08");
-	a_op(&s, A_NEXT_UID);
+	a_op(&s, FZ_AML_NEXT_UID);
 	a_str(&s, "PNP0A08");
 	emit("aml", "dsdt", &s);
 
 	/* Integers of every class and at every boundary, in a Package. */
-	a_start(&s, A_CLOSE);
-	a_op(&s, A_NAME);
+	a_start(&s, FZ_AML_CLOSE);
+	a_op(&s, FZ_AML_NAME);
 	a_name(&s, "INTS");
-	a_op(&s, A_PACKAGE);
+	a_op(&s, FZ_AML_PACKAGE);
 	for (int c = 0; c < 7; c++) {
-		a_op(&s, A_INT);
+		a_op(&s, FZ_AML_INT);
 		put(&s, c, 1);
 		put(&s, 0xa5a5a5a5a5a5a5a5ULL, c == 3 ? 1 : c == 4 ? 2 :
 					     c == 5 ? 4 : c == 6 ? 8 : 0);
 	}
 	for (int i = 0; i < 10; i++) {
-		a_op(&s, A_INT);
+		a_op(&s, FZ_AML_INT);
 		put(&s, 7, 1);
 		put(&s, i, 1);
 	}
-	a_op(&s, A_END);
+	a_op(&s, FZ_AML_END);
 	emit("aml", "integers", &s);
 
 	/* Every name of the table, then the longest ones. */
 	a_start(&s, 0);
-	for (int i = 0; i < A_NR_NAMES; i++) {
-		a_op(&s, A_NAME_REF);
+	for (int i = 0; i < FZ_AML_NR_NAMES; i++) {
+		a_op(&s, FZ_AML_NAME_REF);
 		put(&s, i, 1);
 		if (i == 8)
 			emit("aml", "names-valid", &s);
@@ -1585,8 +1562,8 @@ static void seeds_aml(void)
 	emit("aml", "names-all", &s);
 	a_start(&s, 0);
 	for (unsigned int i = 0; i < 5; i++) {
-		a_op(&s, A_NAME_REF);
-		put(&s, A_NAME_GEN, 1);
+		a_op(&s, FZ_AML_NAME_REF);
+		put(&s, FZ_AML_NAME_GEN, 1);
 		put(&s, gen[i][0], 1);
 		put(&s, gen[i][1], 2);
 	}
@@ -1594,163 +1571,163 @@ static void seeds_aml(void)
 
 	/* Nesting past AML_MAX_DEPTH; every kind of block. */
 	a_start(&s, 0);
-	a_op(&s, A_SCOPE);
+	a_op(&s, FZ_AML_SCOPE);
 	put(&s, 1, 1);
-	a_op(&s, A_DEVICE);
+	a_op(&s, FZ_AML_DEVICE);
 	put(&s, 3, 1);
-	a_op(&s, A_METHOD);
+	a_op(&s, FZ_AML_METHOD);
 	a_name(&s, "_DSM");
 	put(&s, 4, 1);
 	put(&s, 1, 1);
-	a_op(&s, A_IF);
-	a_op(&s, A_LEQUAL);
+	a_op(&s, FZ_AML_IF);
+	a_op(&s, FZ_AML_LEQUAL);
 	put(&s, 0, 1);
 	put(&s, 2, 1);
 	put(&s, 2, 1);			/* Arg2 */
 	put(&s, 1, 1);
 	put(&s, 0, 1);			/* Zero */
-	a_op(&s, A_RETURN);
+	a_op(&s, FZ_AML_RETURN);
 	put(&s, 1, 1);
 	put(&s, 1, 1);
-	a_op(&s, A_END);
-	a_op(&s, A_ELSE);
-	a_op(&s, A_PACKAGE);
-	a_op(&s, A_BUFFER_BEGIN);
-	a_op(&s, A_RAW);
+	a_op(&s, FZ_AML_END);
+	a_op(&s, FZ_AML_ELSE);
+	a_op(&s, FZ_AML_PACKAGE);
+	a_op(&s, FZ_AML_BUFFER_BEGIN);
+	a_op(&s, FZ_AML_RAW);
 	put(&s, 0, 1);
 	put(&s, 5, 1);
 	put_bytes(&s, "\x01\x02\x03\x04\x05", 5);
-	a_op(&s, A_END);
-	a_op(&s, A_RESTEMPLATE);
-	a_op(&s, A_END);
+	a_op(&s, FZ_AML_END);
+	a_op(&s, FZ_AML_RESTEMPLATE);
+	a_op(&s, FZ_AML_END);
 	for (int i = 0; i < 11; i++)
-		a_op(&s, A_PACKAGE);	/* AML_MAX_DEPTH blocks open */
+		a_op(&s, FZ_AML_PACKAGE);	/* AML_MAX_DEPTH blocks open */
 	t = s;
-	a_op(&t, A_IF);
+	a_op(&t, FZ_AML_IF);
 	emit("aml", "nesting-too-deep", &t);
 	for (int i = 0; i < 17; i++)
-		a_op(&s, A_END);
+		a_op(&s, FZ_AML_END);
 	emit("aml", "nesting-closed-too-often", &s);
 
 	/* A Package of 255 elements, then one of 256. */
 	a_start(&s, 0);
-	a_op(&s, A_PACKAGE);
+	a_op(&s, FZ_AML_PACKAGE);
 	for (int i = 0; i < 255; i++) {
-		a_op(&s, A_INT);
+		a_op(&s, FZ_AML_INT);
 		put(&s, 1, 1);
 	}
-	a_op(&s, A_END);
-	a_op(&s, A_PACKAGE);
+	a_op(&s, FZ_AML_END);
+	a_op(&s, FZ_AML_PACKAGE);
 	for (int i = 0; i < 256; i++) {
-		a_op(&s, A_INT);
+		a_op(&s, FZ_AML_INT);
 		put(&s, 0, 1);
 	}
-	a_op(&s, A_END);
+	a_op(&s, FZ_AML_END);
 	emit("aml", "package-256", &s);
 
 	/* 2- to 4-byte PkgLengths: zeros in a Buffer past 64 KiB and
 	 * 1 MiB (with a 2 MiB limit), then over the limit. */
 	a_start(&s, 7);
-	a_op(&s, A_BUFFER_BEGIN);
-	a_op(&s, A_RAW);
+	a_op(&s, FZ_AML_BUFFER_BEGIN);
+	a_op(&s, FZ_AML_RAW);
 	put(&s, 3, 1);
 	put(&s, 60, 2);
-	a_op(&s, A_END);
-	a_op(&s, A_SCOPE);
+	a_op(&s, FZ_AML_END);
+	a_op(&s, FZ_AML_SCOPE);
 	put(&s, 0, 1);
-	a_op(&s, A_RAW);
+	a_op(&s, FZ_AML_RAW);
 	put(&s, 3, 1);
 	put(&s, 4000, 2);
-	a_op(&s, A_END);
-	a_op(&s, A_BUFFER_BEGIN);
+	a_op(&s, FZ_AML_END);
+	a_op(&s, FZ_AML_BUFFER_BEGIN);
 	for (int i = 0; i < 17; i++) {
-		a_op(&s, A_RAW);
+		a_op(&s, FZ_AML_RAW);
 		put(&s, 3, 1);
 		put(&s, 65535, 2);
 	}
-	a_op(&s, A_END);
+	a_op(&s, FZ_AML_END);
 	for (int i = 0; i < 16; i++) {
-		a_op(&s, A_RAW);
+		a_op(&s, FZ_AML_RAW);
 		put(&s, 3, 1);
 		put(&s, 65535, 2);
 	}
 	emit("aml", "pkglength-sizes", &s);
 	a_start(&s, 2);			/* 48-byte limit */
-	a_op(&s, A_DEVICE);
+	a_op(&s, FZ_AML_DEVICE);
 	put(&s, 4, 1);
-	a_op(&s, A_NAME_STR);
+	a_op(&s, FZ_AML_NAME_STR);
 	put(&s, 5, 1);
 	a_str(&s, "RSCV0003");
-	a_op(&s, A_NAME_STR);
+	a_op(&s, FZ_AML_NAME_STR);
 	put(&s, 5, 1);
 	a_str(&s, "RSCV0003");
-	a_op(&s, A_END);
+	a_op(&s, FZ_AML_END);
 	emit("aml", "over-the-limit", &s);
 
 	/* Expressions with every kind of operand. */
 	a_start(&s, 0);
-	a_op(&s, A_METHOD);
+	a_op(&s, FZ_AML_METHOD);
 	put(&s, 31, 1);			/* SUPP */
 	put(&s, 7, 1);
 	put(&s, 0, 1);
-	a_op(&s, A_STORE);
+	a_op(&s, FZ_AML_STORE);
 	put(&s, 2, 1);
 	put(&s, 6, 1);			/* Arg6 */
 	put(&s, 3, 1);
 	put(&s, 7, 1);			/* Local7 */
-	a_op(&s, A_ANDOR);
+	a_op(&s, FZ_AML_ANDOR);
 	put(&s, 1, 1);
 	put(&s, 4, 1);
 	put(&s, 31, 1);
 	put(&s, 1, 1);
 	a_int(&s, 0x12345678);
 	put(&s, 0, 1);
-	a_op(&s, A_LEQUAL);
+	a_op(&s, FZ_AML_LEQUAL);
 	put(&s, 1, 1);
 	put(&s, 5, 1);
 	a_str(&s, "abc");
 	put(&s, 6, 1);
 	put(&s, 0, 1);			/* the _DSD UUID */
-	a_op(&s, A_DWORD_FIELD);
+	a_op(&s, FZ_AML_DWORD_FIELD);
 	put(&s, 2, 1);
 	put(&s, 3, 1);
 	put(&s, 8, 4);
 	a_name(&s, "CDW3");
-	a_op(&s, A_OPND);
+	a_op(&s, FZ_AML_OPND);
 	put(&s, 6, 1);
 	put(&s, 0x81, 1);		/* a UUID from 16 bytes */
 	put_bytes(&s, "0123456789abcdef", 16);
-	a_op(&s, A_END);
-	a_op(&s, A_STORE);
+	a_op(&s, FZ_AML_END);
+	a_op(&s, FZ_AML_STORE);
 	put(&s, 2, 1);
 	put(&s, 7, 1);			/* Arg7: refused */
 	put(&s, 0, 1);
 	emit("aml", "expressions", &s);
 
 	/* Resource descriptors at their limits. */
-	a_start(&s, A_CLOSE);
-	a_op(&s, A_RESTEMPLATE);
-	a_op(&s, A_MEM32);
+	a_start(&s, FZ_AML_CLOSE);
+	a_op(&s, FZ_AML_RESTEMPLATE);
+	a_op(&s, FZ_AML_MEM32);
 	a_int(&s, 0xfffff000);
 	a_int(&s, 0x1000);
 	put(&s, 0, 1);
-	a_op(&s, A_MEM32);
+	a_op(&s, FZ_AML_MEM32);
 	a_int(&s, 0);
 	a_int(&s, 0);
 	put(&s, 1, 1);
-	a_op(&s, A_INTERRUPT);
+	a_op(&s, FZ_AML_INTERRUPT);
 	put(&s, 0x1f, 1);
 	put(&s, 255, 2);
 	for (uint32_t i = 0; i < 64; i++)
 		put(&s, 32 + i, 4);
-	a_op(&s, A_ADDRESS);
+	a_op(&s, FZ_AML_ADDRESS);
 	put(&s, 0, 1);			/* 16 bits */
 	put(&s, 2, 1);
 	put(&s, 0x0c, 1);
 	put(&s, 0, 1);
 	for (int i = 0; i < 5; i++)
 		a_int(&s, 0xffff);
-	a_op(&s, A_ADDRESS);
+	a_op(&s, FZ_AML_ADDRESS);
 	put(&s, 2, 1);			/* 64 bits */
 	put(&s, 0, 1);
 	put(&s, 0x0d, 1);
@@ -1761,20 +1738,20 @@ static void seeds_aml(void)
 	a_window(&s, 0, 0, 0xfffe, 0);
 	emit("aml", "resources", &s);
 	a_start(&s, 0);
-	a_op(&s, A_RESTEMPLATE);
-	a_op(&s, A_MEM32);
+	a_op(&s, FZ_AML_RESTEMPLATE);
+	a_op(&s, FZ_AML_MEM32);
 	a_int(&s, 0xfffff000);
 	a_int(&s, 0x1001);
 	put(&s, 0, 1);
 	emit("aml", "mem32-past-4g", &s);
 	a_start(&s, 0);
-	a_op(&s, A_RESTEMPLATE);
-	a_op(&s, A_INTERRUPT);
+	a_op(&s, FZ_AML_RESTEMPLATE);
+	a_op(&s, FZ_AML_INTERRUPT);
 	put(&s, 1, 1);
 	put(&s, 256, 2);
 	emit("aml", "interrupt-256", &s);
 	a_start(&s, 0);
-	a_op(&s, A_MEM32);
+	a_op(&s, FZ_AML_MEM32);
 	a_int(&s, 0);
 	a_int(&s, 16);
 	put(&s, 0, 1);
@@ -1782,41 +1759,41 @@ static void seeds_aml(void)
 
 	/* Strings, EisaIds, UUIDs: good and bad ones. */
 	a_start(&s, 0);
-	a_op(&s, A_STRING);
+	a_op(&s, FZ_AML_STRING);
 	a_str(&s, "Hello, ACPI ~");
-	for (int i = 0; i < A_NR_EISA; i++) {
-		a_op(&s, A_EISAID);
+	for (int i = 0; i < FZ_AML_NR_EISA; i++) {
+		a_op(&s, FZ_AML_EISAID);
 		put(&s, i, 1);
 		if (i == 2)
 			emit("aml", "eisaid-valid", &s);
 	}
 	emit("aml", "eisaid-all", &s);
 	a_start(&s, 0);
-	for (int i = 0; i < A_NR_UUID; i++) {
-		a_op(&s, A_TOUUID);
+	for (int i = 0; i < FZ_AML_NR_UUID; i++) {
+		a_op(&s, FZ_AML_TOUUID);
 		put(&s, i, 1);
 		if (i == 3)
 			emit("aml", "uuid-valid", &s);
 	}
 	emit("aml", "uuid-all", &s);
 	a_start(&s, 0);
-	a_op(&s, A_STRING);
+	a_op(&s, FZ_AML_STRING);
 	a_str(&s, "tab\there");
-	a_op(&s, A_STRING);
+	a_op(&s, FZ_AML_STRING);
 	a_str(&s, "caf\xc3\xa9");
 	emit("aml", "strings-bad", &s);
 
 	/* Patches, _UID counters past AML_MAX_UID_KINDS, explicit failure
 	 * and aml_finish() with a block open. */
 	a_start(&s, 0);
-	a_op(&s, A_NAME_INT);
+	a_op(&s, FZ_AML_NAME_INT);
 	put(&s, 5, 1);
 	a_int(&s, 0xdeadbeef);
-	a_op(&s, A_PATCH);
+	a_op(&s, FZ_AML_PATCH);
 	put(&s, 6, 2);
 	put(&s, 4, 1);
 	put(&s, 0x12345678, 8);
-	a_op(&s, A_PATCH);
+	a_op(&s, FZ_AML_PATCH);
 	put(&s, 10, 2);
 	put(&s, 0, 1);
 	put(&s, 0, 8);
@@ -1824,23 +1801,23 @@ static void seeds_aml(void)
 		char hid[9];
 
 		snprintf(hid, sizeof(hid), "HID%04d", i);
-		a_op(&s, A_NEXT_UID);
+		a_op(&s, FZ_AML_NEXT_UID);
 		a_str(&s, hid);
-		a_op(&s, A_NEXT_UID);
+		a_op(&s, FZ_AML_NEXT_UID);
 		a_str(&s, hid);
 	}
 	emit("aml", "patch-uids", &s);
 	a_start(&s, 0);
-	a_op(&s, A_SCOPE);
+	a_op(&s, FZ_AML_SCOPE);
 	put(&s, 0, 1);
-	a_op(&s, A_FINISH);
+	a_op(&s, FZ_AML_FINISH);
 	emit("aml", "finish-open", &s);
 	a_start(&s, 0);
-	a_op(&s, A_FAIL);
+	a_op(&s, FZ_AML_FAIL);
 	put(&s, 5, 1);
-	a_op(&s, A_INT);
+	a_op(&s, FZ_AML_INT);
 	put(&s, 1, 1);
-	a_op(&s, A_END);
+	a_op(&s, FZ_AML_END);
 	emit("aml", "fail-sticky", &s);
 }
 
