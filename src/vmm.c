@@ -19,7 +19,7 @@
 #include "core/log.h"
 #include "devices/boot_timer.h"
 #include "devices/uart16550.h"
-#include "devices/virtio_net.h"
+#include "devices/virtio.h"
 #include "machine/machine.h"
 #include "seccomp/seccomp.h"
 
@@ -55,6 +55,19 @@ static void read_stdin(struct vmm_session *st)
 	}
 }
 
+/* The backend's descriptors as pollfds at @p; how many. */
+static unsigned int poller_fds(struct virtio_backend *be, struct pollfd *p)
+{
+	int fds[VIRTIO_POLL_MAX];
+	unsigned int n = be->ops->poll_fds(be, fds);
+
+	if (n > VIRTIO_POLL_MAX)
+		n = VIRTIO_POLL_MAX;
+	for (unsigned int i = 0; i < n; i++)
+		p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+	return n;
+}
+
 /* Hand pending input to the UART, as much as its FIFO takes. */
 static void push_pending(struct machine *m, struct vmm_session *st)
 {
@@ -63,20 +76,25 @@ static void push_pending(struct machine *m, struct vmm_session *st)
 					     st->pend_len - st->pend_off);
 }
 
-/* Wait for the VM to end, serving console input and network receive
- * meanwhile. */
+#define NR_FIXED_FDS 4
+
+/* Wait for the VM to end, serving console input and the devices' host
+ * events (network receive) meanwhile. */
 static void main_loop(struct kvm_vm *vm, struct vmm_session *st)
 {
 	struct machine *m = vm->m;
 
 	for (;;) {
-		struct pollfd p[4 + 2 * CONFIG_MAX_NETS] = {
+		struct pollfd p[NR_FIXED_FDS +
+				VIRTIO_POLL_MAX * MACHINE_MAX_VIRTIO] = {
 			{ .fd = vm->stop_fd, .events = POLLIN },
 			{ .fd = st->sig_fd, .events = POLLIN },
 			{ .fd = -1, .events = POLLIN },
 			{ .fd = -1, .events = POLLIN },
 		};
+		unsigned int cnt[MACHINE_MAX_VIRTIO];
 		bool pending = st->pend_off < st->pend_len;
+		nfds_t n = NR_FIXED_FDS;
 		int timeout = -1;
 
 		if (m->console && pending) {
@@ -87,18 +105,11 @@ static void main_loop(struct kvm_vm *vm, struct vmm_session *st)
 		} else if (m->console && st->stdin_open) {
 			p[2].fd = STDIN_FILENO;
 		}
-		/* Each NIC: its wake-up eventfd always, its TAP only while
-		 * the guest has receive buffers. */
-		for (unsigned int i = 0; i < m->nr_nets; i++) {
-			p[4 + 2 * i] = (struct pollfd){
-				.fd = vnet_wake_fd(m->nets[i]), .events = POLLIN };
-			p[5 + 2 * i] = (struct pollfd){
-				.fd = vnet_rx_wanted(m->nets[i])
-					      ? vnet_rx_fd(m->nets[i]) : -1,
-				.events = POLLIN };
+		for (unsigned int i = 0; i < m->nr_pollers; i++) {
+			cnt[i] = poller_fds(m->pollers[i], &p[n]);
+			n += cnt[i];
 		}
-		if (poll(p, 4 + 2 * m->nr_nets, timeout) < 0 &&
-		    errno != EINTR) {
+		if (poll(p, n, timeout) < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			vm_request_exit(vm, VM_EXIT_ERROR);
 			return;
@@ -132,9 +143,17 @@ static void main_loop(struct kvm_vm *vm, struct vmm_session *st)
 		}
 		if (m->console && st->pend_off < st->pend_len)
 			push_pending(m, st);
-		for (unsigned int i = 0; i < m->nr_nets; i++)
-			if (p[4 + 2 * i].revents || p[5 + 2 * i].revents)
-				vnet_rx_ready(m->nets[i]);
+		n = NR_FIXED_FDS;
+		for (unsigned int i = 0; i < m->nr_pollers; i++) {
+			struct virtio_backend *be = m->pollers[i];
+			bool ready = false;
+
+			for (unsigned int j = 0; j < cnt[i]; j++)
+				ready |= p[n + j].revents != 0;
+			n += cnt[i];
+			if (ready)
+				be->ops->poll_ready(be);
+		}
 	}
 }
 

@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/virtio_net.h"
-
 static const char *const known_boards[] = { "microvm", "virt" };
 
 /* ISA extensions a RISC-V KVM host may offer (Linux 6.12's list), by the
@@ -159,16 +157,15 @@ void config_usage(FILE *out)
 	      "128+N stopped by signal N.\n", out);
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int config_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
 	return -EINVAL;
 }
 
@@ -250,15 +247,15 @@ static int parse_disk(struct vm_config *cfg, const char *arg, char *err,
 	char *copy, *opt, *save = NULL;
 
 	if (cfg->nr_disks >= CONFIG_MAX_DISKS)
-		return fail(err, errlen, "--disk: at most %d disks",
+		return config_fail(err, errlen, "--disk: at most %d disks",
 			    CONFIG_MAX_DISKS);
 	copy = own(cfg, arg);
 	if (!copy)
-		return fail(err, errlen, "--disk: out of memory");
+		return config_fail(err, errlen, "--disk: out of memory");
 	d = &cfg->disks[cfg->nr_disks];
 	d->path = strtok_r(copy, ",", &save);
 	if (!d->path || !*d->path || arg[0] == ',')
-		return fail(err, errlen, "--disk: missing path in '%s'", arg);
+		return config_fail(err, errlen, "--disk: missing path in '%s'", arg);
 	d->bootindex = -1;
 	while ((opt = strtok_r(NULL, ",", &save))) {
 		unsigned long n;
@@ -267,18 +264,18 @@ static int parse_disk(struct vm_config *cfg, const char *arg, char *err,
 			d->readonly = true;
 		} else if (!strncmp(opt, "bootindex=", 10)) {
 			if (d->bootindex >= 0)
-				return fail(err, errlen,
+				return config_fail(err, errlen,
 					    "--disk: bootindex given twice in "
 					    "'%s'", arg);
 			if (parse_uint(opt + 10, &n) ||
 			    n > CONFIG_MAX_BOOTINDEX)
-				return fail(err, errlen,
+				return config_fail(err, errlen,
 					    "--disk: bootindex '%s' is not a "
 					    "number from 0 to %d", opt + 10,
 					    CONFIG_MAX_BOOTINDEX);
 			d->bootindex = (int)n;
 		} else {
-			return fail(err, errlen,
+			return config_fail(err, errlen,
 				    "--disk: unknown option '%s' (known: "
 				    "readonly, bootindex=N)", opt);
 		}
@@ -304,30 +301,30 @@ static int parse_features(struct vm_config *cfg, const char *arg, char *err,
 
 	copy = own(cfg, arg);
 	if (!copy)
-		return fail(err, errlen, "--cpu-features: out of memory");
+		return config_fail(err, errlen, "--cpu-features: out of memory");
 	for (tok = strtok_r(copy, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		for (char *c = tok; *c; c++)
 			*c = (char)tolower((unsigned char)*c);
 		if (tok[0] != '-')
-			return fail(err, errlen,
+			return config_fail(err, errlen,
 				    "--cpu-features: '%s': only disabling is "
 				    "supported, write -NAME", tok);
 		if (!valid_ext_name(tok + 1))
-			return fail(err, errlen,
+			return config_fail(err, errlen,
 				    "--cpu-features: '%s' is not an extension "
 				    "name", tok);
 		if (!config_isa_ext_known(tok + 1))
-			return fail(err, errlen,
+			return config_fail(err, errlen,
 				    "--cpu-features: unknown extension '%s'",
 				    tok + 1);
 		if (cfg->nr_cpu_features_off >= CONFIG_MAX_FEATURES)
-			return fail(err, errlen,
+			return config_fail(err, errlen,
 				    "--cpu-features: too many entries");
 		cfg->cpu_features_off[cfg->nr_cpu_features_off++] = tok + 1;
 	}
 	if (!cfg->nr_cpu_features_off)
-		return fail(err, errlen, "--cpu-features: empty list");
+		return config_fail(err, errlen, "--cpu-features: empty list");
 	return 0;
 }
 
@@ -341,7 +338,7 @@ static int parse_board(struct vm_config *cfg, const char *arg, char *err,
 			return 0;
 		}
 	}
-	return fail(err, errlen,
+	return config_fail(err, errlen,
 		    "--board: unknown board '%s' (known: microvm, virt)", arg);
 }
 
@@ -362,29 +359,29 @@ static int parse_one(struct vm_config *cfg, int opt, const char *arg,
 		return 0;
 	case OPT_CMDLINE:
 		if (strlen(arg) > CONFIG_MAX_CMDLINE)
-			return fail(err, errlen,
+			return config_fail(err, errlen,
 				    "--cmdline: %zu bytes, at most %d allowed",
 				    strlen(arg), CONFIG_MAX_CMDLINE);
 		cfg->cmdline = arg;
 		return 0;
 	case OPT_CPUS:
 		if (parse_uint(arg, &n) || n < 1 || n > CONFIG_MAX_CPUS)
-			return fail(err, errlen,
+			return config_fail(err, errlen,
 				    "--cpus: '%s' is not a number from 1 to %d",
 				    arg, CONFIG_MAX_CPUS);
 		cfg->cpus = (unsigned int)n;
 		return 0;
 	case OPT_MEMORY:
 		if (config_parse_size(arg, &size))
-			return fail(err, errlen,
+			return config_fail(err, errlen,
 				    "--memory: '%s' is not a size (e.g. 512M, "
 				    "2G)", arg);
 		if (size < CONFIG_MIN_MEM || size > CONFIG_MAX_MEM)
-			return fail(err, errlen,
+			return config_fail(err, errlen,
 				    "--memory: %s is out of range (16M to 64G)",
 				    arg);
 		if (size % (2ULL << 20))
-			return fail(err, errlen,
+			return config_fail(err, errlen,
 				    "--memory: %s is not a multiple of 2M", arg);
 		cfg->mem_size = size;
 		return 0;
@@ -398,13 +395,13 @@ static int parse_one(struct vm_config *cfg, int opt, const char *arg,
 		else if (!strcmp(arg, "hwaccel"))
 			cfg->aia_mode = AIA_MODE_HWACCEL;
 		else
-			return fail(err, errlen,
+			return config_fail(err, errlen,
 				    "--aia-mode: '%s' is not one of auto, emul, "
 				    "hwaccel", arg);
 		return 0;
 	case OPT_DUMP_DTB:
 		if (!*arg)
-			return fail(err, errlen, "--dump-dtb: empty file name");
+			return config_fail(err, errlen, "--dump-dtb: empty file name");
 		cfg->dump_dtb = arg;
 		return 0;
 	case OPT_CPU_FEATURES:
@@ -423,13 +420,13 @@ static int parse_one(struct vm_config *cfg, int opt, const char *arg,
 		return 0;
 	case OPT_JAIL:
 		if (!*arg)
-			return fail(err, errlen, "--jail: empty directory name");
+			return config_fail(err, errlen, "--jail: empty directory name");
 		cfg->jail_dir = arg;
 		return 0;
 	case OPT_UID:
 	case OPT_GID:
 		if (parse_uint(arg, &n) || n >= UINT32_MAX)
-			return fail(err, errlen, "%s: '%s' is not a numeric id",
+			return config_fail(err, errlen, "%s: '%s' is not a numeric id",
 				    opt == OPT_UID ? "--uid" : "--gid", arg);
 		if (opt == OPT_UID) {
 			cfg->jail_uid = (uint32_t)n;
@@ -448,7 +445,7 @@ static int parse_one(struct vm_config *cfg, int opt, const char *arg,
 	case OPT_FIRMWARE:
 	case OPT_FIRMWARE_VARS:
 		if (!*arg)
-			return fail(err, errlen, "%s: empty file name",
+			return config_fail(err, errlen, "%s: empty file name",
 				    opt == OPT_FIRMWARE ? "--firmware"
 							: "--firmware-vars");
 		if (opt == OPT_FIRMWARE)
@@ -458,7 +455,7 @@ static int parse_one(struct vm_config *cfg, int opt, const char *arg,
 		return 0;
 	case OPT_BOOT_TIMEOUT:
 		if (parse_uint(arg, &n) || n > CONFIG_MAX_BOOT_TIMEOUT)
-			return fail(err, errlen,
+			return config_fail(err, errlen,
 				    "--boot-timeout: '%s' is not a number of "
 				    "seconds from 0 to %d", arg,
 				    CONFIG_MAX_BOOT_TIMEOUT);
@@ -468,11 +465,11 @@ static int parse_one(struct vm_config *cfg, int opt, const char *arg,
 		struct net_config *net;
 
 		if (cfg->nr_nets >= CONFIG_MAX_NETS)
-			return fail(err, errlen, "--net: at most %d interfaces",
+			return config_fail(err, errlen, "--net: at most %d interfaces",
 				    CONFIG_MAX_NETS);
 		net = &cfg->nets[cfg->nr_nets];
-		if (vnet_parse_opt(arg, net->tap, sizeof(net->tap), net->mac,
-				   err, errlen))
+		if (config_parse_net(arg, net->tap, sizeof(net->tap), net->mac,
+				     err, errlen))
 			return -EINVAL;
 		cfg->nr_nets++;
 		return 0;
@@ -483,14 +480,14 @@ static int parse_one(struct vm_config *cfg, int opt, const char *arg,
 		else if (!strcmp(arg, "off"))
 			cfg->seccomp = false;
 		else
-			return fail(err, errlen,
+			return config_fail(err, errlen,
 				    "--seccomp: '%s' is not on or off", arg);
 		return 0;
 	case 'v':
 		cfg->verbosity++;
 		return 0;
 	default:
-		return fail(err, errlen, "internal: unhandled option %d", opt);
+		return config_fail(err, errlen, "internal: unhandled option %d", opt);
 	}
 }
 
@@ -505,13 +502,13 @@ static int check_bootindex(const struct vm_config *cfg, char *err,
 		if (bi < 0)
 			continue;
 		if (!cfg->firmware)
-			return fail(err, errlen,
+			return config_fail(err, errlen,
 				    "--disk %s: bootindex is for firmware boot "
 				    "(--board virt --firmware)",
 				    cfg->disks[i].path);
 		for (unsigned int j = 0; j < i; j++)
 			if (cfg->disks[j].bootindex == bi)
-				return fail(err, errlen,
+				return config_fail(err, errlen,
 					    "--disk %s: bootindex=%d is "
 					    "already %s's", cfg->disks[i].path,
 					    bi, cfg->disks[j].path);
@@ -547,23 +544,23 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 			 * option given a value it does not take, 0 for an
 			 * unknown long option, the letter for a short one. */
 			if (optopt >= 256 || optopt == 'h' || optopt == 'v')
-				return fail(err, errlen, "'%s': %s takes no value",
+				return config_fail(err, errlen, "'%s': %s takes no value",
 					    argv[optind - 1],
 					    long_name(optopt));
 			if (optopt > 0 && optopt < 128 && isgraph(optopt))
-				return fail(err, errlen, "unknown option '-%c'",
+				return config_fail(err, errlen, "unknown option '-%c'",
 					    optopt);
 			/* Any other byte (optopt is a plain char: negative
 			 * above 0x7f): getopt may still be inside the
 			 * argument, so argv[optind - 1] is not it. */
 			if (optopt)
-				return fail(err, errlen,
+				return config_fail(err, errlen,
 					    "unknown option byte 0x%02x after '-'",
 					    (unsigned char)optopt);
-			return fail(err, errlen, "unknown option '%s'",
+			return config_fail(err, errlen, "unknown option '%s'",
 				    argv[optind - 1]);
 		case ':':
-			return fail(err, errlen, "%s: missing value",
+			return config_fail(err, errlen, "%s: missing value",
 				    argv[optind - 1]);
 		default:
 			ret = parse_one(cfg, opt, optarg, err, errlen);
@@ -572,33 +569,33 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 		}
 	}
 	if (optind < argc)
-		return fail(err, errlen, "unexpected argument '%s'",
+		return config_fail(err, errlen, "unexpected argument '%s'",
 			    argv[optind]);
 	if (!cfg->kernel && !cfg->firmware)
-		return fail(err, errlen,
+		return config_fail(err, errlen,
 			    "--kernel: a kernel Image is required (or, on "
 			    "--board virt, --firmware)");
 	if ((cfg->firmware || cfg->firmware_vars) &&
 	    strcmp(cfg->board, "virt"))
-		return fail(err, errlen,
+		return config_fail(err, errlen,
 			    "--firmware: only --board virt boots firmware");
 	if (cfg->firmware_vars && !cfg->firmware)
-		return fail(err, errlen, "--firmware-vars: needs --firmware");
+		return config_fail(err, errlen, "--firmware-vars: needs --firmware");
 	if (cfg->boot_timeout >= 0 && !cfg->firmware)
-		return fail(err, errlen, "--boot-timeout: needs --firmware");
+		return config_fail(err, errlen, "--boot-timeout: needs --firmware");
 	ret = check_bootindex(cfg, err, errlen);
 	if (ret)
 		return ret;
 	/* EDK2's early stages use RAM up to 64 MiB in, then allocate their
 	 * memory pool; below this they stop without a word. */
 	if (cfg->firmware && cfg->mem_size < (256ULL << 20))
-		return fail(err, errlen,
+		return config_fail(err, errlen,
 			    "--memory: firmware boot needs at least 256M");
 	if (cfg->jail_dir && (!cfg->jail_uid_set || !cfg->jail_gid_set))
-		return fail(err, errlen, "--jail: needs --uid and --gid");
+		return config_fail(err, errlen, "--jail: needs --uid and --gid");
 	if (!cfg->jail_dir && (cfg->jail_uid_set || cfg->jail_gid_set ||
 			       cfg->new_pidns || cfg->new_netns))
-		return fail(err, errlen,
+		return config_fail(err, errlen,
 			    "--uid, --gid, --new-pidns and --new-netns need "
 			    "--jail");
 	if (!cfg->cmdline)

@@ -18,6 +18,7 @@
 #define CONFIG_MAX_CMDLINE 1023	/* Linux/riscv COMMAND_LINE_SIZE - 1 */
 #define CONFIG_MAX_FEATURES 32
 #define CONFIG_MAX_NETS 4
+#define CONFIG_IFNAMSIZ 16	/* a TAP name and its NUL: Linux's IFNAMSIZ */
 
 enum aia_mode { AIA_MODE_AUTO, AIA_MODE_EMUL, AIA_MODE_HWACCEL };
 
@@ -31,7 +32,7 @@ struct disk_config {
 };
 
 struct net_config {
-	char tap[16];		/* TAP interface name */
+	char tap[CONFIG_IFNAMSIZ];	/* TAP interface name */
 	uint8_t mac[6];
 };
 
@@ -93,5 +94,27 @@ const char *config_aia_mode_name(enum aia_mode mode);
 
 /* Is @name (lower case) an ISA extension --cpu-features knows? */
 bool config_isa_ext_known(const char *name);
+
+/* Format a one-line message into @err (if @err and @errlen) and return
+ * -EINVAL: how every parser here reports a bad value. */
+int config_fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* --net (src/core/config_net.c). */
+/* Parse `tap=NAME[,mac=aa:bb:cc:dd:ee:ff]` (keys in any order, each once)
+ * into @tap (@taplen >= CONFIG_IFNAMSIZ) and @mac.  NAME: 1-15 of
+ * [A-Za-z0-9._-], not "." or "..".  The MAC must be unicast and not
+ * all-zero; without one, config_default_mac().  0, or -EINVAL with a
+ * one-line message in @err. */
+int config_parse_net(const char *arg, char *tap, size_t taplen,
+		     uint8_t mac[6], char *err, size_t errlen);
+/* @len bytes at @name are a TAP name the rules above allow. */
+bool config_tap_name_ok(const char *name, size_t len);
+/* Unicast and not all-zero. */
+bool config_mac_ok(const uint8_t mac[6]);
+/* The MAC used when none is given: 52:54:00 (locally administered,
+ * unicast) and 24 bits of a hash of the TAP name, so it is stable across
+ * reboots and differs between the VMs of a host. */
+void config_default_mac(const char *tap, uint8_t mac[6]);
 
 #endif

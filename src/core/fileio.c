@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -89,4 +91,39 @@ int fio_open(const char *what, const char *path, bool readonly)
 		return err;
 	}
 	return fd;
+}
+
+int fio_read_file(const char *what, const char *path, uint64_t max,
+		  uint8_t **buf, size_t *len)
+{
+	struct stat st;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		ret = -errno;
+		log_err("%s '%s': %s", what, path, strerror(-ret));
+		return ret;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > max) {
+		log_err("%s '%s': not a regular file of 1 byte to %llu MiB",
+			what, path, (unsigned long long)(max >> 20));
+		close(fd);
+		return -EINVAL;
+	}
+	*len = (size_t)st.st_size;
+	*buf = malloc(*len);
+	if (!*buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	ret = fio_pread_all(fd, *buf, *len, 0);
+	if (ret) {
+		log_err("%s '%s': read failed: %s", what, path, strerror(-ret));
+		free(*buf);
+		*buf = NULL;
+	}
+	close(fd);
+	return ret;
 }

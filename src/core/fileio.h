@@ -21,6 +21,12 @@ int fio_piov(int fd, struct iovec *iov, int cnt, uint64_t off, bool write);
  * count read, or -errno. */
 int64_t fio_pread_upto(int fd, void *buf, size_t len, uint64_t off);
 
+/* Read the whole of regular file @path (1 byte to @max bytes) into a new
+ * buffer (*@buf, free() it; *@len its size).  @what names the file in the
+ * message logged on failure.  0 or -errno. */
+int fio_read_file(const char *what, const char *path, uint64_t max,
+		  uint8_t **buf, size_t *len);
+
 /* Open a disk or flash image read-write (or read-only) for @what (the
  * device, for the message logged on failure): the fd or -errno. */
 int fio_open(const char *what, const char *path, bool readonly);

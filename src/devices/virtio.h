@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* The seam between virtio transports (virtio-mmio today, virtio-pci later)
- * and device backends (blk, rng, ...).  A backend knows nothing about
- * registers: it offers features, exposes a config space and consumes
- * chains from the queues it is handed.  The transport owns the queues, the
+/* The seam between virtio transports (virtio-mmio, virtio-pci) and device
+ * backends (blk, net, rng, ...).  A backend knows nothing about registers or
+ * which transport carries it: it offers features, exposes a config space and
+ * consumes chains from the queues it is handed.  A transport takes a backend
+ * over (virtio_mmio_create(), virtio_pci_create()) and owns the queues, the
  * feature negotiation, the interrupts and the device lock; every backend
  * callback runs with that lock held, so backends need no locking of their
- * own.
+ * own.  Adding a virtio device is its backend file plus one line in the
+ * virtio device list (machine_add_virtio_devices()).
  *
  * Constants are the virtio 1.2 values (also in the Linux UAPI headers);
  * they are repeated here so the device code does not depend on the host's
@@ -15,6 +17,7 @@
 
 #include <stdint.h>
 
+struct virtio_core;
 struct virtq;
 
 /* Device status (virtio 1.2 §2.1). */
@@ -33,8 +36,12 @@ struct virtq;
 #define VIRTIO_BIT(f) (1ULL << (f))
 
 /* Device IDs (virtio 1.2 §5). */
+#define VIRTIO_ID_NET			1
 #define VIRTIO_ID_BLOCK			2
 #define VIRTIO_ID_RNG			4
+
+/* Host file descriptors a backend asks the VM's main loop to wait on. */
+#define VIRTIO_POLL_MAX			2
 
 struct virtio_backend;
 
@@ -43,6 +50,8 @@ struct virtio_backend_ops {
 	uint32_t device_id;
 	unsigned int nr_queues;
 	uint16_t max_queue_size;	/* power of two */
+	/* virtio-pci: the function's class code (0: 0xff0000, "other"). */
+	uint32_t pci_class;
 	/* @off + @len <= be->config_size, checked by the transport. */
 	void (*config_read)(struct virtio_backend *be, uint32_t off,
 			    uint8_t *data, unsigned int len);
@@ -58,6 +67,14 @@ struct virtio_backend_ops {
 	void (*reset)(struct virtio_backend *be);
 	/* Free everything the backend owns, including @be. */
 	void (*destroy)(struct virtio_backend *be);
+	/* Optional: host events the VM's main loop waits for on the
+	 * backend's behalf (e.g. a TAP's receive side).  Fill @fds with up to
+	 * VIRTIO_POLL_MAX descriptors to poll for input now (-1: not now) and
+	 * return how many slots were filled; poll_ready() is called on the
+	 * main thread when any of them is readable.  No lock is held. */
+	unsigned int (*poll_fds)(struct virtio_backend *be,
+				 int fds[VIRTIO_POLL_MAX]);
+	void (*poll_ready)(struct virtio_backend *be);
 };
 
 struct virtio_backend {
@@ -65,6 +82,18 @@ struct virtio_backend {
 	uint64_t features;		/* offered to the driver */
 	uint64_t driver_features;	/* accepted at FEATURES_OK, else 0 */
 	uint32_t config_size;		/* bytes of device config space */
+	struct virtio_core *core;	/* the transport's, once it owns @be */
 };
+
+/* be->ops->destroy(@be); nothing for NULL.  What a transport (or a board)
+ * that took @be over does with it when it cannot use it. */
+void virtio_backend_destroy(struct virtio_backend *be);
+
+/* Serve queue @qidx now, as if the driver had notified it, under the
+ * transport's lock and rules (DRIVER_OK, not NEEDS_RESET, queue ready, bus
+ * mastering): for work the device starts itself, such as a received
+ * frame.  Takes the device lock, so never call it from a backend callback.
+ * Nothing happens before a transport owns @be. */
+void virtio_backend_kick(struct virtio_backend *be, unsigned int qidx);
 
 #endif

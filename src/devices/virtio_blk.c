@@ -17,7 +17,6 @@
 #include "core/fileio.h"
 #include "core/log.h"
 #include "devices/virtio.h"
-#include "devices/virtio_mmio.h"
 #include "devices/virtq.h"
 
 #define VBLK_HDR_SIZE	16	/* struct virtio_blk_outhdr */
@@ -213,6 +212,7 @@ static const struct virtio_backend_ops vblk_ops = {
 	.device_id = VIRTIO_ID_BLOCK,
 	.nr_queues = 1,
 	.max_queue_size = VIRTIO_BLK_QUEUE_SIZE,
+	.pci_class = 0x018000,		/* mass storage, other */
 	.config_read = vblk_config_read,
 	.handle_queue = vblk_handle_queue,
 	.destroy = vblk_destroy,
@@ -334,21 +334,4 @@ int vblk_create(const char *path, bool readonly, struct virtio_backend **out)
 	if (fd < 0)
 		return fd;
 	return vblk_create_fd(fd, path, readonly, out);
-}
-
-int virtio_blk_mmio_create(const struct gmem *gm, uint64_t base,
-			   uint64_t size, struct irq_line irq,
-			   const char *path, bool readonly,
-			   struct rivet_dev **out)
-{
-	struct virtio_backend *be;
-	int err;
-
-	err = vblk_create(path, readonly, &be);
-	if (err)
-		return err;
-	err = virtio_mmio_create(gm, base, size, irq, be, out);
-	if (err)
-		be->ops->destroy(be);
-	return err;
 }

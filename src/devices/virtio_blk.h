@@ -17,10 +17,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/irq.h"
-
-struct gmem;
-struct rivet_dev;
 struct virtio_backend;
 
 #define VIRTIO_BLK_SECTOR	512
@@ -43,7 +39,7 @@ struct virtio_backend;
 #define VIRTIO_BLK_S_IOERR	1
 #define VIRTIO_BLK_S_UNSUPP	2
 
-/* Backend only (for any transport): 0 or -errno, messages name @path. */
+/* The backend, for any transport: 0 or -errno, messages name @path. */
 int vblk_create(const char *path, bool readonly, struct virtio_backend **out);
 
 /* The same over an already open @fd (e.g. handed over by a jailer); @name
@@ -51,11 +47,5 @@ int vblk_create(const char *path, bool readonly, struct virtio_backend **out);
  * failure too. */
 int vblk_create_fd(int fd, const char *name, bool readonly,
 		   struct virtio_backend **out);
-
-/* virtio-blk on virtio-mmio, ready for bus_add(): 0 or -errno. */
-int virtio_blk_mmio_create(const struct gmem *gm, uint64_t base,
-			   uint64_t size, struct irq_line irq,
-			   const char *path, bool readonly,
-			   struct rivet_dev **out);
 
 #endif

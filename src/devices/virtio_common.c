@@ -58,6 +58,7 @@ int virtio_core_init(struct virtio_core *vc, const char *tname,
 	vc->tname = tname;
 	vc->ops = ops;
 	vc->be = be;
+	be->core = vc;
 	clear_state(vc);
 	return 0;
 }
@@ -69,6 +70,20 @@ void virtio_core_fini(struct virtio_core *vc)
 	free(vc->vqs);
 	vc->vqs = NULL;
 	vc->nr_queues = 0;
+}
+
+void virtio_backend_destroy(struct virtio_backend *be)
+{
+	if (be && be->ops && be->ops->destroy)
+		be->ops->destroy(be);
+}
+
+void virtio_backend_kick(struct virtio_backend *be, unsigned int qidx)
+{
+	struct virtio_core *vc = be->core;
+
+	if (vc && vc->ops->kick)
+		vc->ops->kick(vc, qidx);
 }
 
 const char *virtio_core_name(const struct virtio_core *vc)

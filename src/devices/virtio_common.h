@@ -43,6 +43,9 @@ struct virtio_core_ops {
 	/* Optional: may the device touch guest memory now (PCI: bus
 	 * mastering on)?  If not, queues are left alone (logged). */
 	bool (*dma_allowed)(struct virtio_core *vc);
+	/* Take the device lock and virtio_core_notify(@qidx): the backend's
+	 * virtio_backend_kick(). */
+	void (*kick)(struct virtio_core *vc, unsigned int qidx);
 };
 
 struct virtio_core {
@@ -63,11 +66,13 @@ struct virtio_core {
 bool virtio_backend_valid(const struct virtio_backend *be,
 			  unsigned int max_queues);
 
-/* Set up the queues for @be (checked with virtio_backend_valid()).  The
- * core does not own @be.  0 or -EINVAL/-ENOMEM. */
+/* Set up the queues for @be (checked with virtio_backend_valid()) and
+ * attach it (be->core).  The core does not free @be: the transport does.
+ * 0 or -EINVAL/-ENOMEM. */
 int virtio_core_init(struct virtio_core *vc, const char *tname,
 		     const struct virtio_core_ops *ops, const struct gmem *gm,
 		     struct virtio_backend *be, unsigned int max_queues);
+/* Free the queues (the transport frees the backend, before this). */
 void virtio_core_fini(struct virtio_core *vc);
 
 const char *virtio_core_name(const struct virtio_core *vc);

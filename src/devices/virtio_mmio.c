@@ -73,10 +73,20 @@ static void vmmio_core_reset(struct virtio_core *vc)
 	update_irq(m);
 }
 
+static void vmmio_kick(struct virtio_core *vc, unsigned int qidx)
+{
+	struct vmmio *m = to_vmmio(vc);
+
+	pthread_mutex_lock(&m->lock);
+	virtio_core_notify(vc, qidx);
+	pthread_mutex_unlock(&m->lock);
+}
+
 static const struct virtio_core_ops vmmio_core_ops = {
 	.queue_irq = vmmio_queue_irq,
 	.config_irq = vmmio_config_irq,
 	.reset = vmmio_core_reset,
+	.kick = vmmio_kick,
 };
 
 static void queue_addr(struct vmmio *m, enum virtq_area area, bool high,
@@ -310,26 +320,27 @@ int virtio_mmio_create(const struct gmem *gm, uint64_t base, uint64_t size,
 		       struct irq_line irq, struct virtio_backend *be,
 		       struct rivet_dev **out)
 {
-	struct vmmio *m;
-	int err;
+	struct vmmio *m = NULL;
+	int err = -EINVAL;
 
 	if (!gm || !out || !virtio_backend_valid(be, VIRTIO_MMIO_MAX_QUEUES) ||
 	    size < VIRTIO_MMIO_WINDOW ||
 	    be->config_size > size - VIRTIO_MMIO_CONFIG)
-		return -EINVAL;
+		goto fail;
+	err = -ENOMEM;
 	m = calloc(1, sizeof(*m));
 	if (!m)
-		return -ENOMEM;
-	err = pthread_mutex_init(&m->lock, NULL);
+		goto fail;
+	err = -pthread_mutex_init(&m->lock, NULL);
 	if (err) {
 		free(m);
-		return -err;
+		goto fail;
 	}
 	err = virtio_core_init(&m->vc, "virtio-mmio", &vmmio_core_ops, gm, be,
 			       VIRTIO_MMIO_MAX_QUEUES);
 	if (err) {
 		vmmio_free(m);
-		return err;
+		goto fail;
 	}
 	m->dev.ops = &vmmio_ops;
 	m->dev.base = base;
@@ -338,4 +349,7 @@ int virtio_mmio_create(const struct gmem *gm, uint64_t base, uint64_t size,
 	m->dev.priv = m;
 	*out = &m->dev;
 	return 0;
+fail:
+	virtio_backend_destroy(be);
+	return err;
 }

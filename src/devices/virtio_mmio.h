@@ -60,9 +60,8 @@ struct virtio_backend;
 #define VIRTIO_MMIO_INT_CONFIG		0x2
 
 /* Wrap @be in a virtio-mmio device at [@base, @base + @size) (@size at
- * least VIRTIO_MMIO_WINDOW).  On success the device owns @be (its destroy
- * calls be->ops->destroy); on failure the caller still owns it.
- * 0 or -EINVAL/-ENOMEM. */
+ * least VIRTIO_MMIO_WINDOW).  Takes @be over: the device's destroy calls
+ * be->ops->destroy, and so does a failure here.  0 or -EINVAL/-ENOMEM. */
 int virtio_mmio_create(const struct gmem *gm, uint64_t base, uint64_t size,
 		       struct irq_line irq, struct virtio_backend *be,
 		       struct rivet_dev **out);

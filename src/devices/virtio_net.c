@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +12,12 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "core/device.h"
+#include "core/config.h"
 #include "core/log.h"
-#include "devices/pci.h"
 #include "devices/virtio.h"
-#include "devices/virtio_mmio.h"
-#include "devices/virtio_pci.h"
 #include "devices/virtq.h"
 
-_Static_assert(VNET_IFNAMSIZ == IFNAMSIZ, "IFNAMSIZ");
+_Static_assert(CONFIG_IFNAMSIZ == IFNAMSIZ, "IFNAMSIZ");
 
 /* rx_state: bit 0 says the main loop should poll the TAP; the bits above
  * count the driver's receive-queue notifications, so the main loop can
@@ -35,9 +31,6 @@ struct vnet {
 	int wake_fd;			/* eventfd: RX_WANTED turned on */
 	uint32_t rx_state;		/* atomic; see above */
 	bool rx_dead;			/* the TAP failed: receive stopped */
-	/* The transport's notify path for queue 0, under its lock. */
-	void (*kick)(void *ctx);
-	void *kick_ctx;
 	/* A frame read from the TAP that is still looking for a buffer. */
 	uint32_t held_len;
 	uint8_t *rxbuf;			/* VIRTIO_NET_MAX_FRAME + 1 bytes */
@@ -282,8 +275,7 @@ void vnet_rx_ready(struct virtio_backend *be)
 		return;
 	rx_thread_dev = vn;
 	rx_served = false;
-	if (vn->kick)
-		vn->kick(vn->kick_ctx);
+	virtio_backend_kick(&vn->be, VIRTIO_NET_RXQ);
 	rx_thread_dev = NULL;
 	/* The transport would not serve the queue (driver not ready, device
 	 * needs reset, queue disabled, no bus mastering; or no transport was
@@ -293,39 +285,6 @@ void vnet_rx_ready(struct virtio_backend *be)
 		__atomic_compare_exchange_n(&vn->rx_state, &snap,
 					    snap & ~RX_WANTED, false,
 					    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
-}
-
-/* ---- transports ------------------------------------------------------------ */
-
-static void kick_mmio(void *ctx)
-{
-	struct rivet_dev *dev = ctx;
-	uint8_t q[4];
-
-	mmio_put(q, sizeof(q), VIRTIO_NET_RXQ);
-	dev->ops->mmio_write(dev, VIRTIO_MMIO_QUEUE_NOTIFY, q, sizeof(q));
-}
-
-static void kick_pci(void *ctx)
-{
-	uint8_t q[2];
-
-	mmio_put(q, sizeof(q), VIRTIO_NET_RXQ);
-	pci_bar_access(ctx, VIRTIO_PCI_BAR, VIRTIO_PCI_NOTIFY_OFF +
-		       VIRTIO_PCI_NOTIFY_MULT * VIRTIO_NET_RXQ, q, sizeof(q),
-		       true);
-}
-
-void vnet_attach_mmio(struct virtio_backend *be, struct rivet_dev *dev)
-{
-	to_vnet(be)->kick = kick_mmio;
-	to_vnet(be)->kick_ctx = dev;
-}
-
-void vnet_attach_pci(struct virtio_backend *be, struct pci_dev *pd)
-{
-	to_vnet(be)->kick = kick_pci;
-	to_vnet(be)->kick_ctx = pd;
 }
 
 /* ---- the backend ----------------------------------------------------------- */
@@ -362,6 +321,16 @@ static void vnet_destroy(struct virtio_backend *be)
 	vnet_free(to_vnet(be));
 }
 
+/* The main loop waits on the wake-up eventfd always, and on the TAP only
+ * while the guest has receive buffers. */
+static unsigned int vnet_poll_fds(struct virtio_backend *be,
+				  int fds[VIRTIO_POLL_MAX])
+{
+	fds[0] = vnet_wake_fd(be);
+	fds[1] = vnet_rx_wanted(be) ? vnet_rx_fd(be) : -1;
+	return 2;
+}
+
 static const struct virtio_backend_ops vnet_ops = {
 	.name = "net",
 	.device_id = VIRTIO_ID_NET,
@@ -371,6 +340,8 @@ static const struct virtio_backend_ops vnet_ops = {
 	.handle_queue = vnet_handle_queue,
 	.reset = vnet_reset,
 	.destroy = vnet_destroy,
+	.poll_fds = vnet_poll_fds,
+	.poll_ready = vnet_rx_ready,
 };
 
 void vnet_get_stats(struct virtio_backend *be, struct vnet_stats *st)
@@ -387,13 +358,6 @@ void vnet_get_stats(struct virtio_backend *be, struct vnet_stats *st)
 	st->rx_dropped = __atomic_load_n(&s->rx_dropped, __ATOMIC_RELAXED);
 }
 
-static bool mac_ok(const uint8_t mac[6])
-{
-	static const uint8_t zero[6];
-
-	return !(mac[0] & 1) && memcmp(mac, zero, 6);
-}
-
 int vnet_create(int tap_fd, const uint8_t mac[6], struct virtio_backend **out)
 {
 	struct vnet *vn = NULL;
@@ -401,7 +365,7 @@ int vnet_create(int tap_fd, const uint8_t mac[6], struct virtio_backend **out)
 
 	if (tap_fd < 0 || !mac || !out)
 		goto fail;
-	if (!mac_ok(mac)) {
+	if (!config_mac_ok(mac)) {
 		log_err("virtio-net: MAC address must be unicast and not zero");
 		goto fail;
 	}
@@ -446,29 +410,13 @@ fail:
 
 /* ---- TAP, names, options ---------------------------------------------------- */
 
-static bool name_ok(const char *name, size_t len)
-{
-	if (len == 0 || len >= IFNAMSIZ || (len == 1 && name[0] == '.') ||
-	    (len == 2 && name[0] == '.' && name[1] == '.'))
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char ch = name[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-		      ch == '-'))
-			return false;
-	}
-	return true;
-}
-
 int vnet_tap_open(const char *name, int *fd)
 {
 	struct ifreq ifr;
 	const char *hint = "";
 	int f, err;
 
-	if (!name || !fd || !name_ok(name, strlen(name))) {
+	if (!name || !fd || !config_tap_name_ok(name, strlen(name))) {
 		log_err("virtio-net: invalid TAP name '%s'", name ? name : "");
 		return -EINVAL;
 	}
@@ -500,177 +448,15 @@ int vnet_tap_open(const char *name, int *fd)
 	return 0;
 }
 
-void vnet_default_mac(const char *tap, uint8_t mac[6])
-{
-	uint32_t h = 2166136261u;	/* FNV-1a */
-
-	for (const char *p = tap ? tap : ""; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	mac[0] = 0x52;
-	mac[1] = 0x54;
-	mac[2] = 0x00;
-	mac[3] = (uint8_t)(h >> 16);
-	mac[4] = (uint8_t)(h >> 8);
-	mac[5] = (uint8_t)h;
-}
-
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* Exactly "xx:xx:xx:xx:xx:xx" in @len bytes. */
-static bool parse_mac(const char *s, size_t len, uint8_t mac[6])
-{
-	if (len != 17)
-		return false;
-	for (unsigned int i = 0; i < 6; i++) {
-		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
-
-		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
-			return false;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
-}
-
-static int opt_fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int opt_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
-int vnet_parse_opt(const char *arg, char *tap, size_t taplen, uint8_t mac[6],
-		   char *err, size_t errlen)
-{
-	bool have_tap = false, have_mac = false;
-	const char *p = arg;
-
-	if (!arg || !tap || !mac || taplen < IFNAMSIZ)
-		return opt_fail(err, errlen, "--net: internal error");
-	while (*p) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		const char *eq = memchr(p, '=', len);
-		size_t klen = eq ? (size_t)(eq - p) : len;
-		const char *val = eq ? eq + 1 : NULL;
-		size_t vlen = eq ? len - klen - 1 : 0;
-
-		if (klen == 3 && !memcmp(p, "tap", 3) && val) {
-			if (have_tap)
-				return opt_fail(err, errlen,
-						"--net: tap= given twice");
-			if (!name_ok(val, vlen))
-				return opt_fail(err, errlen,
-						"--net: invalid TAP name '%.*s' (1-%d of A-Z a-z 0-9 . _ -)",
-						(int)(vlen > 64 ? 64 : vlen),
-						val, IFNAMSIZ - 1);
-			memcpy(tap, val, vlen);
-			tap[vlen] = '\0';
-			have_tap = true;
-		} else if (klen == 3 && !memcmp(p, "mac", 3) && val) {
-			if (have_mac)
-				return opt_fail(err, errlen,
-						"--net: mac= given twice");
-			if (!parse_mac(val, vlen, mac))
-				return opt_fail(err, errlen,
-						"--net: invalid MAC '%.*s' (aa:bb:cc:dd:ee:ff)",
-						(int)(vlen > 64 ? 64 : vlen),
-						val);
-			if (!mac_ok(mac))
-				return opt_fail(err, errlen,
-						"--net: MAC '%.*s' is multicast or zero",
-						(int)vlen, val);
-			have_mac = true;
-		} else {
-			return opt_fail(err, errlen,
-					"--net: unknown option '%.*s' (known: tap=NAME, mac=MAC)",
-					(int)(len > 64 ? 64 : len), p);
-		}
-		if (!end)
-			break;
-		p = end + 1;
-		if (!*p)
-			return opt_fail(err, errlen,
-					"--net: trailing ',' in '%s'", arg);
-	}
-	if (!have_tap)
-		return opt_fail(err, errlen,
-				"--net: missing tap=NAME in '%s'", arg);
-	if (!have_mac)
-		vnet_default_mac(tap, mac);
-	return 0;
-}
-
-/* ---- constructors ----------------------------------------------------------- */
-
-static int vnet_open(const char *tap, const uint8_t mac[6],
-		     struct virtio_backend **be)
+int vnet_open(const char *tap, const uint8_t mac[6],
+	      struct virtio_backend **be)
 {
 	int fd, err;
 
-	if (!tap || !mac)
+	if (!tap || !mac || !be)
 		return -EINVAL;
 	err = vnet_tap_open(tap, &fd);
 	if (err)
 		return err;
 	return vnet_create(fd, mac, be);
-}
-
-int virtio_net_mmio_create(const struct gmem *gm, uint64_t base,
-			   uint64_t size, struct irq_line irq, const char *tap,
-			   const uint8_t mac[6], struct rivet_dev **out,
-			   struct virtio_backend **be_out)
-{
-	struct virtio_backend *be;
-	int err;
-
-	err = vnet_open(tap, mac, &be);
-	if (err)
-		return err;
-	err = virtio_mmio_create(gm, base, size, irq, be, out);
-	if (err) {
-		be->ops->destroy(be);
-		return err;
-	}
-	vnet_attach_mmio(be, *out);
-	if (be_out)
-		*be_out = be;
-	return 0;
-}
-
-int virtio_net_pci_create(const struct gmem *gm, const char *tap,
-			  const uint8_t mac[6], struct pci_dev **out,
-			  struct virtio_backend **be_out)
-{
-	struct virtio_backend *be;
-	int err;
-
-	err = vnet_open(tap, mac, &be);
-	if (err)
-		return err;
-	err = virtio_pci_create(gm, be, out);
-	if (err) {
-		be->ops->destroy(be);
-		return err;
-	}
-	vnet_attach_pci(be, *out);
-	if (be_out)
-		*be_out = be;
-	return 0;
 }

@@ -37,28 +37,18 @@
  * A frame larger than the receive buffer it meets is dropped (counted,
  * logged), never truncated; so is one over VIRTIO_NET_MAX_FRAME.
  *
- * The receive side reaches the transport through vnet_attach_mmio() /
- * vnet_attach_pci(): it makes the transport serve queue 0 as if the driver
- * had notified it (so the transport's rules apply: DRIVER_OK, not
- * NEEDS_RESET, queue ready, bus mastering).  The virtio_net_*_create()
- * constructors do this. */
+ * The receive side reaches the guest through virtio_backend_kick(): the
+ * transport that owns the backend serves queue 0 as if the driver had
+ * notified it (so the transport's rules apply: DRIVER_OK, not NEEDS_RESET,
+ * queue ready, bus mastering).  The backend's poll_fds()/poll_ready() ops
+ * give the main loop the two descriptors above and vnet_rx_ready(). */
 #ifndef RIVET_VIRTIO_NET_H
 #define RIVET_VIRTIO_NET_H
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
-#include "core/irq.h"
-
-struct gmem;
-struct pci_dev;
-struct rivet_dev;
 struct virtio_backend;
-
-#ifndef VIRTIO_ID_NET
-#define VIRTIO_ID_NET		1
-#endif
 
 /* Feature bits (virtio 1.2 §5.1.3). */
 #define VIRTIO_NET_F_MAC	5
@@ -82,7 +72,6 @@ struct virtio_backend;
 /* Frames moved per vnet_rx_ready() call (the main loop has other work). */
 #define VIRTIO_NET_RX_BUDGET	64
 
-#define VNET_IFNAMSIZ		16	/* IFNAMSIZ, with the NUL */
 
 struct vnet_stats {
 	uint64_t tx_packets;
@@ -106,9 +95,10 @@ int vnet_tap_open(const char *name, int *fd);
  * failure too; it is made non-blocking.  0 or -errno. */
 int vnet_create(int tap_fd, const uint8_t mac[6], struct virtio_backend **out);
 
-/* Tell the backend which transport wraps it (needed for receive). */
-void vnet_attach_mmio(struct virtio_backend *be, struct rivet_dev *dev);
-void vnet_attach_pci(struct virtio_backend *be, struct pci_dev *pd);
+/* The backend on TAP interface @tap (vnet_tap_open(), then vnet_create()):
+ * what `--net tap=NAME[,mac=MAC]` makes.  0 or -errno, logged. */
+int vnet_open(const char *tap, const uint8_t mac[6],
+	      struct virtio_backend **be);
 
 /* For the main loop (see above).  Thread-safe without any lock. */
 int vnet_rx_fd(struct virtio_backend *be);
@@ -118,29 +108,5 @@ void vnet_rx_ready(struct virtio_backend *be);
 
 /* Counters since creation (takes no lock: for tests and messages). */
 void vnet_get_stats(struct virtio_backend *be, struct vnet_stats *st);
-
-/* The MAC used when none is given: 52:54:00 (locally administered,
- * unicast) and 24 bits of a hash of the TAP name, so it is stable across
- * reboots and differs between the VMs of a host. */
-void vnet_default_mac(const char *tap, uint8_t mac[6]);
-
-/* Parse the value of `--net tap=NAME[,mac=aa:bb:cc:dd:ee:ff]` (keys in any
- * order, each once).  NAME: 1-15 of [A-Za-z0-9._-], not "." or "..".  The
- * MAC must be unicast and not all-zero; without one, vnet_default_mac().
- * 0, or -EINVAL with a one-line message in @err. */
-int vnet_parse_opt(const char *arg, char *tap, size_t taplen, uint8_t mac[6],
-		   char *err, size_t errlen);
-
-/* virtio-net on virtio-mmio, ready for bus_add(); *@be_out (if not NULL)
- * is the backend, for the main loop.  0 or -errno. */
-int virtio_net_mmio_create(const struct gmem *gm, uint64_t base,
-			   uint64_t size, struct irq_line irq, const char *tap,
-			   const uint8_t mac[6], struct rivet_dev **out,
-			   struct virtio_backend **be_out);
-
-/* virtio-net on virtio-pci, for pci_host_add_device(). */
-int virtio_net_pci_create(const struct gmem *gm, const char *tap,
-			  const uint8_t mac[6], struct pci_dev **out,
-			  struct virtio_backend **be_out);
 
 #endif

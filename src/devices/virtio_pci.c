@@ -11,12 +11,9 @@
 #include "core/log.h"
 #include "devices/pci.h"
 #include "devices/virtio.h"
-#include "devices/virtio_blk.h"
 #include "devices/virtio_common.h"
-#include "devices/virtio_rng.h"
 #include "devices/virtq.h"
 
-#define PCI_CLASS_STORAGE_OTHER	0x018000
 #define PCI_CLASS_OTHERS	0xff0000
 
 struct vpci {
@@ -87,11 +84,21 @@ static bool vpci_dma_allowed(struct virtio_core *vc)
 	return pci_bus_master(&vc_to_vpci(vc)->pd);
 }
 
+static void vpci_kick(struct virtio_core *vc, unsigned int qidx)
+{
+	struct vpci *v = vc_to_vpci(vc);
+
+	pthread_mutex_lock(&v->pd.lock);
+	virtio_core_notify(vc, qidx);
+	pthread_mutex_unlock(&v->pd.lock);
+}
+
 static const struct virtio_core_ops vpci_core_ops = {
 	.queue_irq = vpci_queue_irq,
 	.config_irq = vpci_config_irq,
 	.reset = vpci_core_reset,
 	.dma_allowed = vpci_dma_allowed,
+	.kick = vpci_kick,
 };
 
 /* ---- common configuration ------------------------------------------------- */
@@ -510,67 +517,42 @@ int virtio_pci_create(const struct gmem *gm, struct virtio_backend *be,
 		.int_pin = 1,
 	};
 	struct vpci *v;
-	int err;
+	int err = -EINVAL;
 
 	if (!gm || !out || !virtio_backend_valid(be, VIRTIO_PCI_MAX_QUEUES) ||
 	    be->config_size > VIRTIO_PCI_DEVICE_MAX ||
 	    be->ops->device_id > 0xffff - VIRTIO_PCI_DEVICE_BASE)
-		return -EINVAL;
+		goto fail;
 	id.device = (uint16_t)(VIRTIO_PCI_DEVICE_BASE + be->ops->device_id);
-	id.class_code = be->ops->device_id == VIRTIO_ID_BLOCK ?
-			PCI_CLASS_STORAGE_OTHER : PCI_CLASS_OTHERS;
+	id.class_code = be->ops->pci_class ? be->ops->pci_class
+					   : PCI_CLASS_OTHERS;
+	err = -ENOMEM;
 	v = calloc(1, sizeof(*v));
 	if (!v)
-		return -ENOMEM;
+		goto fail;
 	err = pci_dev_init(&v->pd, &vpci_ops, &id);
 	if (err) {
 		free(v);
-		return err;
+		goto fail;
 	}
 	err = virtio_core_init(&v->vc, "virtio-pci", &vpci_core_ops, gm, be,
 			       VIRTIO_PCI_MAX_QUEUES);
 	if (err) {
 		pci_dev_fini(&v->pd);
 		free(v);
-		return err;
+		goto fail;
 	}
 	v->nvec = v->vc.nr_queues + 1;
 	err = vpci_layout(v);
 	if (err) {
 		vpci_free(v);
-		return err;
+		goto fail;
 	}
 	vpci_core_reset(&v->vc);
 	v->pd.priv = v;
 	*out = &v->pd;
 	return 0;
-}
-
-int virtio_blk_pci_create(const struct gmem *gm, const char *path,
-			  bool readonly, struct pci_dev **out)
-{
-	struct virtio_backend *be;
-	int err;
-
-	err = vblk_create(path, readonly, &be);
-	if (err)
-		return err;
-	err = virtio_pci_create(gm, be, out);
-	if (err)
-		be->ops->destroy(be);
-	return err;
-}
-
-int virtio_rng_pci_create(const struct gmem *gm, struct pci_dev **out)
-{
-	struct virtio_backend *be;
-	int err;
-
-	err = vrng_create(&be);
-	if (err)
-		return err;
-	err = virtio_pci_create(gm, be, out);
-	if (err)
-		be->ops->destroy(be);
+fail:
+	virtio_backend_destroy(be);
 	return err;
 }

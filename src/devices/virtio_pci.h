@@ -97,15 +97,10 @@ struct virtio_backend;
 #define VIRTIO_PCI_ISR_QUEUE		0x1
 #define VIRTIO_PCI_ISR_CONFIG		0x2
 
-/* Wrap @be in a virtio-pci function for pci_host_add_device().  On
- * success the function owns @be (destroying it destroys @be); on failure
- * the caller still owns it.  0 or -EINVAL/-ENOMEM. */
+/* Wrap @be in a virtio-pci function for pci_host_add_device(); its class
+ * code is be->ops->pci_class.  Takes @be over: destroying the function
+ * destroys @be, and so does a failure here.  0 or -EINVAL/-ENOMEM. */
 int virtio_pci_create(const struct gmem *gm, struct virtio_backend *be,
 		      struct pci_dev **out);
-
-/* virtio-blk / virtio-rng on virtio-pci: 0 or -errno. */
-int virtio_blk_pci_create(const struct gmem *gm, const char *path,
-			  bool readonly, struct pci_dev **out);
-int virtio_rng_pci_create(const struct gmem *gm, struct pci_dev **out);
 
 #endif

@@ -7,7 +7,6 @@
 
 #include "core/log.h"
 #include "devices/virtio.h"
-#include "devices/virtio_mmio.h"
 #include "devices/virtq.h"
 
 static int vrng_fill(uint8_t *p, size_t len)
@@ -100,20 +99,4 @@ int vrng_create(struct virtio_backend **out)
 	be->config_size = 0;
 	*out = be;
 	return 0;
-}
-
-int virtio_rng_mmio_create(const struct gmem *gm, uint64_t base,
-			   uint64_t size, struct irq_line irq,
-			   struct rivet_dev **out)
-{
-	struct virtio_backend *be;
-	int err;
-
-	err = vrng_create(&be);
-	if (err)
-		return err;
-	err = virtio_mmio_create(gm, base, size, irq, be, out);
-	if (err)
-		be->ops->destroy(be);
-	return err;
 }

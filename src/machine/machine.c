@@ -6,6 +6,10 @@
 
 #include "core/log.h"
 #include "devices/boot_timer.h"
+#include "devices/virtio.h"
+#include "devices/virtio_blk.h"
+#include "devices/virtio_net.h"
+#include "devices/virtio_rng.h"
 
 extern const struct board microvm_board;
 extern const struct board virt_board;
@@ -62,11 +66,51 @@ void machine_destroy_devices(struct machine *m)
 	}
 	memset(&m->bus, 0, sizeof(m->bus));
 	m->console = NULL;
+	m->nr_pollers = 0;
+	m->nr_virtio = 0;
 }
 
-void machine_reset_devices(struct machine *m)
+int machine_add_virtio(struct machine *m, struct virtio_backend *be,
+		       int bootindex)
 {
-	for (unsigned int i = 0; i < m->nr_devs; i++)
-		if (m->devs[i]->ops->reset)
-			m->devs[i]->ops->reset(m->devs[i]);
+	int slot;
+
+	if (!m->board->add_virtio || m->nr_virtio >= MACHINE_MAX_VIRTIO) {
+		log_err("%s: no room for another virtio device", m->board->name);
+		virtio_backend_destroy(be);
+		return -ENOSPC;
+	}
+	slot = m->board->add_virtio(m, m->nr_virtio, be, bootindex);
+	if (slot < 0)
+		return slot;
+	m->nr_virtio++;
+	if (be->ops->poll_fds)
+		m->pollers[m->nr_pollers++] = be;
+	return slot;
+}
+
+int machine_add_virtio_devices(struct machine *m)
+{
+	const struct vm_config *cfg = m->cfg;
+	struct virtio_backend *be;
+	int ret = 0;
+
+	for (unsigned int i = 0; ret >= 0 && i < cfg->nr_disks; i++) {
+		const struct disk_config *d = &cfg->disks[i];
+
+		ret = vblk_create(d->path, d->readonly, &be);
+		if (!ret)
+			ret = machine_add_virtio(m, be, d->bootindex);
+	}
+	for (unsigned int i = 0; ret >= 0 && i < cfg->nr_nets; i++) {
+		ret = vnet_open(cfg->nets[i].tap, cfg->nets[i].mac, &be);
+		if (!ret)
+			ret = machine_add_virtio(m, be, -1);
+	}
+	if (ret >= 0 && cfg->rng) {
+		ret = vrng_create(&be);
+		if (!ret)
+			ret = machine_add_virtio(m, be, -1);
+	}
+	return ret < 0 ? ret : 0;
 }

@@ -17,6 +17,8 @@
 
 #define MACHINE_MAX_EXTS 96
 #define MACHINE_FDT_MAX (64 * 1024)
+/* virtio devices a configuration can ask for: disks, NICs, the RNG. */
+#define MACHINE_MAX_VIRTIO (CONFIG_MAX_DISKS + CONFIG_MAX_NETS + 1)
 
 /* What each hart offers the guest, as KVM reports it (all harts alike). */
 struct cpu_info {
@@ -50,6 +52,7 @@ struct machine_memops {
 
 struct acpi_platform;
 struct board;
+struct virtio_backend;
 
 struct machine {
 	const struct vm_config *cfg;
@@ -59,9 +62,11 @@ struct machine {
 	struct rivet_dev *devs[BUS_MAX_DEVICES];	/* creation order */
 	unsigned int nr_devs;
 	struct rivet_dev *console;	/* receives host input; may be NULL */
-	/* virtio-net backends: the main loop serves their receive side. */
-	struct virtio_backend *nets[CONFIG_MAX_NETS];
-	unsigned int nr_nets;
+	/* virtio backends whose host events the main loop serves
+	 * (ops->poll_fds), owned by their transports. */
+	struct virtio_backend *pollers[MACHINE_MAX_VIRTIO];
+	unsigned int nr_pollers;
+	unsigned int nr_virtio;		/* virtio devices added so far */
 	struct irq_chip irqchip;	/* set by the arch code before devices */
 	struct msi_chip msichip;	/* MSIs into the IMSIC (arch code) */
 	struct machine_memops memops;	/* set by the arch code */
@@ -79,9 +84,18 @@ int machine_add_device(struct machine *m, struct rivet_dev *dev);
 int machine_add_boot_timer(struct machine *m, uint64_t base);
 /* An IRQ line on the machine's interrupt controller. */
 struct irq_line machine_irq(struct machine *m, uint32_t irq);
+/* Put virtio backend @be on the board's transport (board->add_virtio) and,
+ * if it has host events to serve, on the main loop's list.  Takes @be over:
+ * on failure it is destroyed.  @bootindex: its place in the firmware boot
+ * order, -1 for none.  Returns the transport's slot (>= 0) or -errno. */
+int machine_add_virtio(struct machine *m, struct virtio_backend *be,
+		       int bootindex);
+/* Every virtio device m->cfg asks for, in a fixed order (disks in --disk
+ * order, NICs, the RNG), through machine_add_virtio(): the one list a new
+ * virtio device joins.  0 or -errno. */
+int machine_add_virtio_devices(struct machine *m);
 /* Destroy all devices (reverse order). */
 void machine_destroy_devices(struct machine *m);
-void machine_reset_devices(struct machine *m);
 
 /* Build the guest's flattened device tree into @buf (@size bytes), packed.
  * 0 or -errno. */
@@ -98,6 +112,11 @@ struct board {
 	uint64_t firmware_entry;
 	/* Lay out the AIA and create the devices for m->cfg; 0 or -errno. */
 	int (*create_devices)(struct machine *m);
+	/* The board's virtio transport: wrap @be as the @idx-th virtio
+	 * device and register it.  Takes @be over (destroyed on failure).
+	 * Returns its slot or -errno.  See machine_add_virtio(). */
+	int (*add_virtio)(struct machine *m, unsigned int idx,
+			  struct virtio_backend *be, int bootindex);
 	/* Once KVM is set up (m->cpu, m->memops known), before the FDT is
 	 * built: firmware tables, memory slots.  Optional; 0 or -errno. */
 	int (*finalize)(struct machine *m);

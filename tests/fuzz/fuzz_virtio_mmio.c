@@ -91,10 +91,11 @@ static void setup(struct mmio_fuzz *f, uint8_t cfg)
 				      (struct irq_line){ &f->chip,
 							 dev_irq[0] },
 				      be, &f->dev[0]) == 0);
-	FUZZ_CHECK(virtio_rng_mmio_create(f->gm, dev_base[1], FZ_MMIO_WINDOW,
-					  (struct irq_line){ &f->chip,
-							     dev_irq[1] },
-					  &f->dev[1]) == 0);
+	FUZZ_CHECK(vrng_create(&be) == 0);
+	FUZZ_CHECK(virtio_mmio_create(f->gm, dev_base[1], FZ_MMIO_WINDOW,
+				      (struct irq_line){ &f->chip,
+							 dev_irq[1] },
+				      be, &f->dev[1]) == 0);
 	for (int i = 0; i < NR_DEVS; i++)
 		FUZZ_CHECK(bus_add(&f->bus, f->dev[i]) == 0);
 	bus_seal(&f->bus);

@@ -775,7 +775,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(virtio_mmio_create(f.gm, DEV_BASE, 0x1000,
 				      (struct irq_line){ &f.chip, IRQ },
 				      f.be, &f.dev) == 0);
-	vnet_attach_mmio(f.be, f.dev);
 	driver_init(&f);
 
 	while (in.left) {

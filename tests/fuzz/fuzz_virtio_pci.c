@@ -115,7 +115,8 @@ static void setup(struct pci_fuzz *f, uint8_t cfg)
 	FUZZ_CHECK(fd >= 0);
 	FUZZ_CHECK(vblk_create_fd(fd, "fuzz-disk", cfg & 1, &be) == 0);
 	FUZZ_CHECK(virtio_pci_create(f->gm, be, &f->dev[0]) == 0);
-	FUZZ_CHECK(virtio_rng_pci_create(f->gm, &f->dev[1]) == 0);
+	FUZZ_CHECK(vrng_create(&be) == 0);
+	FUZZ_CHECK(virtio_pci_create(f->gm, be, &f->dev[1]) == 0);
 	for (int i = 0; i < NR_DEVS; i++)
 		FUZZ_CHECK(pci_host_add_device(f->h, f->dev[i], i + 1) ==
 			   i + 1);

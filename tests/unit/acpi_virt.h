@@ -13,6 +13,7 @@
 #include "acpi/acpi.h"
 #include "core/config.h"
 #include "devices/uart16550.h"
+#include "devices/virtio_mmio.h"
 #include "devices/virtio_rng.h"
 #include "machine/machine.h"
 
@@ -88,11 +89,15 @@ static inline int acpi_virt_init(struct acpi_virt *v, unsigned int cpus,
 		return ret;
 	v->m.console = dev;
 	if (virtio) {
-		ret = virtio_rng_mmio_create(&v->m.ram, VIRT_VIRTIO_BASE,
-					     VIRT_VIRTIO_SIZE,
-					     machine_irq(&v->m,
-							 VIRT_VIRTIO_IRQ),
-					     &dev);
+		struct virtio_backend *be;
+
+		ret = vrng_create(&be);
+		if (!ret)
+			ret = virtio_mmio_create(&v->m.ram, VIRT_VIRTIO_BASE,
+						 VIRT_VIRTIO_SIZE,
+						 machine_irq(&v->m,
+							     VIRT_VIRTIO_IRQ),
+						 be, &dev);
 		if (!ret)
 			ret = machine_add_device(&v->m, dev);
 		if (ret)

@@ -292,6 +292,104 @@ static void test_reparse(void **state)
 	config_free(&cfg);
 }
 
+static void test_default_mac(void **state)
+{
+	uint8_t a[6], b[6], c[6];
+
+	(void)state;
+	config_default_mac("tap0", a);
+	config_default_mac("tap0", b);
+	config_default_mac("tap1", c);
+	assert_memory_equal(a, b, 6);
+	assert_memory_not_equal(a, c, 6);
+	assert_int_equal(a[0], 0x52);	/* locally administered, unicast */
+	assert_int_equal(a[1], 0x54);
+	assert_int_equal(a[2], 0x00);
+}
+
+static void test_net_option(void **state)
+{
+	static const uint8_t want[6] = { 0x02, 0xab, 0xcd, 0xef, 0x01, 0x23 };
+	char tap[CONFIG_IFNAMSIZ], err[160], small[8];
+	uint8_t mac[6], def[6];
+
+	(void)state;
+	assert_int_equal(config_parse_net("tap=tap0", tap, sizeof(tap), mac,
+					err, sizeof(err)), 0);
+	assert_string_equal(tap, "tap0");
+	config_default_mac("tap0", def);
+	assert_memory_equal(mac, def, 6);
+	assert_int_equal(config_parse_net("tap=vm-1.a_b,mac=02:AB:cd:EF:01:23",
+					tap, sizeof(tap), mac, err,
+					sizeof(err)), 0);
+	assert_string_equal(tap, "vm-1.a_b");
+	assert_memory_equal(mac, want, 6);
+	assert_int_equal(config_parse_net("mac=02:ab:cd:ef:01:23,tap=x", tap,
+					sizeof(tap), mac, err, sizeof(err)),
+			 0);
+	assert_string_equal(tap, "x");
+	assert_memory_equal(mac, want, 6);
+	assert_int_equal(config_parse_net("tap=012345678912345", tap,
+					sizeof(tap), mac, err, sizeof(err)),
+			 0);
+
+	static const struct {
+		const char *arg;
+		const char *msg;
+	} bad[] = {
+		{ "", "missing tap=NAME" },
+		{ "mac=02:00:00:00:00:01", "missing tap=NAME" },
+		{ "tap=", "invalid TAP name" },
+		{ "tap", "unknown option 'tap'" },
+		{ "tap=0123456789123456", "invalid TAP name" },
+		{ "tap=a/b", "invalid TAP name" },
+		{ "tap=tap%d", "invalid TAP name" },
+		{ "tap=.", "invalid TAP name" },
+		{ "tap=..", "invalid TAP name" },
+		{ "tap=a b", "invalid TAP name" },
+		{ "tap=a,tap=b", "tap= given twice" },
+		{ "tap=a,", "trailing ','" },
+		{ "tap=a,,mac=02:00:00:00:00:01", "unknown option ''" },
+		{ "tap=a,mac=02:00:00:00:00:01,mac=02:00:00:00:00:02",
+		  "mac= given twice" },
+		{ "tap=a,mac=", "invalid MAC" },
+		{ "tap=a,mac=02:00:00:00:00", "invalid MAC" },
+		{ "tap=a,mac=02:00:00:00:00:001", "invalid MAC" },
+		{ "tap=a,mac=02-00-00-00-00-01", "invalid MAC" },
+		{ "tap=a,mac=02:00:00:00:0g:01", "invalid MAC" },
+		{ "tap=a,mac=2:0:0:0:0:1", "invalid MAC" },
+		{ "tap=a,mac=01:00:5e:00:00:01", "multicast or zero" },
+		{ "tap=a,mac=ff:ff:ff:ff:ff:ff", "multicast or zero" },
+		{ "tap=a,mac=00:00:00:00:00:00", "multicast or zero" },
+		{ "tap=a,model=virtio", "unknown option 'model=virtio'" },
+		{ "TAP=a", "unknown option" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(config_parse_net(bad[i].arg, tap, sizeof(tap),
+						mac, err, sizeof(err)),
+				 -EINVAL);
+		if (!strstr(err, bad[i].msg) || strncmp(err, "--net: ", 7) ||
+		    strchr(err, '\n'))
+			fail_msg("'%s': got \"%s\", want \"%s\"", bad[i].arg,
+				 err, bad[i].msg);
+	}
+	/* A name buffer too small for any name is refused, not overrun. */
+	assert_int_equal(config_parse_net("tap=a", small, sizeof(small), mac,
+					err, sizeof(err)), -EINVAL);
+	/* A long bad value is cut in the message. */
+	char longarg[600];
+
+	memset(longarg, 'z', sizeof(longarg) - 1);
+	longarg[sizeof(longarg) - 1] = '\0';
+	memcpy(longarg, "tap=", 4);
+	assert_int_equal(config_parse_net(longarg, tap, sizeof(tap), mac, err,
+					sizeof(err)), -EINVAL);
+	assert_true(strlen(err) < sizeof(err));
+	assert_int_equal(config_parse_net("tap=a", tap, sizeof(tap), mac, NULL,
+					0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +399,8 @@ int main(void)
 		cmocka_unit_test(test_jail_options),
 		cmocka_unit_test(test_firmware),
 		cmocka_unit_test(test_net),
+		cmocka_unit_test(test_default_mac),
+		cmocka_unit_test(test_net_option),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_reparse),

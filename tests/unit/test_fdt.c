@@ -44,6 +44,7 @@ static int setup(void **state)
 	};
 	f->cfg.disks[0].path = f->disk;
 	f->m.cfg = &f->cfg;
+	f->m.board = board_find("microvm");
 	assert_int_equal(gmem_alloc(&f->m.ram, MICROVM_RAM_BASE,
 				    f->cfg.mem_size), 0);
 	assert_int_equal(board_find("microvm")->create_devices(&f->m), 0);

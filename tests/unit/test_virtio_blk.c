@@ -77,11 +77,20 @@ static void open_dev_fd(struct t *t, int flags, bool readonly)
 	fdrv_mmio_init(t->dev, &t->d, &t->gm, VIRTIO_BLK_QUEUE_SIZE);
 }
 
+/* The disk at @path on a virtio-mmio window of @size bytes. */
+static int blk_mmio(struct t *t, const char *path, bool readonly,
+		    uint64_t size)
+{
+	struct virtio_backend *be;
+	int ret = vblk_create(path, readonly, &be);
+
+	return ret ? ret : virtio_mmio_create(&t->gm, DEV_BASE, size,
+					      irq_of(t), be, &t->dev);
+}
+
 static void open_dev(struct t *t, bool readonly)
 {
-	assert_int_equal(virtio_blk_mmio_create(&t->gm, DEV_BASE, 0x1000,
-						irq_of(t), t->path, readonly,
-						&t->dev), 0);
+	assert_int_equal(blk_mmio(t, t->path, readonly, 0x1000), 0);
 	fdrv_mmio_init(t->dev, &t->d, &t->gm, VIRTIO_BLK_QUEUE_SIZE);
 }
 
@@ -596,18 +605,15 @@ static void test_open_errors(void **state)
 	assert_int_equal(vblk_create(NULL, true, &be), -EINVAL);
 	assert_int_equal(vblk_create_fd(-1, "x", true, &be), -EINVAL);
 	assert_null(be);
-	/* A bad window size: the backend is released (the lock with it). */
-	assert_int_equal(virtio_blk_mmio_create(&t->gm, DEV_BASE, 0x100,
-						irq_of(t), t->path, false,
-						&t->dev), -EINVAL);
+	/* A bad window size: the transport releases the backend it was
+	 * given (the lock with it). */
+	assert_int_equal(blk_mmio(t, t->path, false, 0x100), -EINVAL);
 	assert_int_equal(vblk_create(t->path, false, &be), 0);
 	be->ops->destroy(be);
 
 	/* A size that is not a multiple of 512 is rounded down. */
 	make_image(odd, 1000);
-	assert_int_equal(virtio_blk_mmio_create(&t->gm, DEV_BASE, 0x1000,
-						irq_of(t), odd, false,
-						&t->dev), 0);
+	assert_int_equal(blk_mmio(t, odd, false, 0x1000), 0);
 	fdrv_mmio_init(t->dev, &t->d, &t->gm, VIRTIO_BLK_QUEUE_SIZE);
 	assert_int_equal(cfg64(t->dev, 0), 1);
 	assert_int_equal(req1(t, VIRTIO_BLK_T_IN, 0, BUF, 512, true),

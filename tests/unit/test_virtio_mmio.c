@@ -557,33 +557,67 @@ static void test_fdt(void **state)
 	assert_int_equal(t->dev->ops->fdt_node(t->dev, &ctx), -ENOENT);
 }
 
+/* A fresh backend with @ops and @config_size that sets *@destroyed. */
+static struct virtio_backend *new_fbe(const struct virtio_backend_ops *ops,
+				      uint32_t config_size, bool *destroyed)
+{
+	struct fbe *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->be.ops = ops;
+	f->be.config_size = config_size;
+	f->destroyed = destroyed;
+	*destroyed = false;
+	return &f->be;
+}
+
+/* Every refusal releases the backend it was handed: the transport owns it
+ * from the call on. */
 static void test_create_errors(void **state)
 {
 	struct t *t = *state;
-	struct fbe fb = { .be = { .ops = &fbe_ops, .config_size = 8 } };
 	struct virtio_backend_ops no_q = fbe_ops;
 	struct rivet_dev *dev = NULL;
 	struct irq_line irq = { NULL, 0 };
+	bool gone;
 
 	assert_int_equal(virtio_mmio_create(&t->gm, DEV_BASE, 0x1ff, irq,
-					    &fb.be, &dev), -EINVAL);
+					    new_fbe(&fbe_ops, 8, &gone), &dev),
+			 -EINVAL);
+	assert_true(gone);
 	assert_int_equal(virtio_mmio_create(NULL, DEV_BASE, 0x200, irq,
-					    &fb.be, &dev), -EINVAL);
+					    new_fbe(&fbe_ops, 8, &gone), &dev),
+			 -EINVAL);
+	assert_true(gone);
+	assert_int_equal(virtio_mmio_create(&t->gm, DEV_BASE, 0x200, irq,
+					    new_fbe(&fbe_ops, 8, &gone), NULL),
+			 -EINVAL);
+	assert_true(gone);
 	assert_int_equal(virtio_mmio_create(&t->gm, DEV_BASE, 0x200, irq,
 					    NULL, &dev), -EINVAL);
-	fb.be.config_size = 0x101;
 	assert_int_equal(virtio_mmio_create(&t->gm, DEV_BASE, 0x200, irq,
-					    &fb.be, &dev), -EINVAL);
-	fb.be.config_size = 8;
+					    new_fbe(&fbe_ops, 0x101, &gone),
+					    &dev), -EINVAL);
+	assert_true(gone);
 	no_q.nr_queues = 0;
-	fb.be.ops = &no_q;
 	assert_int_equal(virtio_mmio_create(&t->gm, DEV_BASE, 0x200, irq,
-					    &fb.be, &dev), -EINVAL);
+					    new_fbe(&no_q, 8, &gone), &dev),
+			 -EINVAL);
+	assert_true(gone);
 	no_q.nr_queues = 1;
 	no_q.max_queue_size = 12;
 	assert_int_equal(virtio_mmio_create(&t->gm, DEV_BASE, 0x200, irq,
-					    &fb.be, &dev), -EINVAL);
+					    new_fbe(&no_q, 8, &gone), &dev),
+			 -EINVAL);
+	assert_true(gone);
 	assert_null(dev);
+	/* Accepted: kept until the device goes. */
+	assert_int_equal(virtio_mmio_create(&t->gm, DEV_BASE, 0x200, irq,
+					    new_fbe(&fbe_ops, 8, &gone), &dev),
+			 0);
+	assert_false(gone);
+	dev->ops->destroy(dev);
+	assert_true(gone);
 }
 
 int main(void)

@@ -137,6 +137,15 @@ static void host_down(struct t *t)
 	t->h = NULL;
 }
 
+/* A virtio-blk function on the disk at @path. */
+static int blk_pci(struct t *t, const char *path, struct pci_dev **pd)
+{
+	struct virtio_backend *be;
+	int err = vblk_create(path, false, &be);
+
+	return err ? err : virtio_pci_create(&t->gm, be, pd);
+}
+
 static int setup(void **state)
 {
 	struct t *t = calloc(1, sizeof(*t));
@@ -147,8 +156,7 @@ static int setup(void **state)
 	t->msichip = (struct msi_chip){ fake_msi_send, &t->msi };
 	t->irqchip = (struct irq_chip){ fake_irq_set, &t->irq };
 	make_image(t->path);
-	assert_int_equal(virtio_blk_pci_create(&t->gm, t->path, false, &pd),
-			 0);
+	assert_int_equal(blk_pci(t, t->path, &pd), 0);
 	host_up(t, pd);
 	*state = t;
 	return 0;
@@ -945,13 +953,15 @@ static void test_msi_refused(void **state)
 static void test_rng(void **state)
 {
 	struct t *t = *state;
+	struct virtio_backend *be;
 	struct pci_dev *pd;
 	const struct fseg s = { BUF, 64, true };
 	uint8_t *buf;
 	int nonzero = 0;
 
 	host_down(t);
-	assert_int_equal(virtio_rng_pci_create(&t->gm, &pd), 0);
+	assert_int_equal(vrng_create(&be), 0);
+	assert_int_equal(virtio_pci_create(&t->gm, be, &pd), 0);
 	host_up(t, pd);
 	drv_probe(t);
 	assert_int_equal(cfg_rd(t, PCI_DEVICE_ID, 2),
@@ -1065,9 +1075,13 @@ static int nop_handle(struct virtio_backend *be, struct virtq *vq,
 	return 0;
 }
 
+static unsigned int nop_destroyed;
+
 static void nop_destroy(struct virtio_backend *be)
 {
+	nop_destroyed++;
 }
+
 
 static void test_create_errors(void **state)
 {
@@ -1080,6 +1094,8 @@ static void test_create_errors(void **state)
 	struct virtio_backend be = { .ops = &ops, .config_size = 8 };
 	struct pci_dev *pd = NULL;
 
+	/* Each refusal releases the backend it was handed. */
+	nop_destroyed = 0;
 	assert_int_equal(virtio_pci_create(&t->gm, &be, &pd), -EINVAL);
 	ops.nr_queues = 0;
 	assert_int_equal(virtio_pci_create(&t->gm, &be, &pd), -EINVAL);
@@ -1094,17 +1110,23 @@ static void test_create_errors(void **state)
 	assert_int_equal(virtio_pci_create(&t->gm, &be, &pd), -EINVAL);
 	ops.max_queue_size = 8;
 	assert_int_equal(virtio_pci_create(NULL, &be, &pd), -EINVAL);
-	assert_int_equal(virtio_pci_create(&t->gm, NULL, &pd), -EINVAL);
 	assert_int_equal(virtio_pci_create(&t->gm, &be, NULL), -EINVAL);
+	assert_int_equal(nop_destroyed, 7);
+	assert_int_equal(virtio_pci_create(&t->gm, NULL, &pd), -EINVAL);
 	assert_null(pd);
-	/* 64 queues: 65 vectors fit the MSI-X BAR. */
+	/* 64 queues: 65 vectors fit the MSI-X BAR; the class is "other"
+	 * unless the backend names one. */
 	assert_int_equal(virtio_pci_create(&t->gm, &be, &pd), 0);
 	assert_int_equal(pci_cfg_read(pd, PCI_DEVICE_ID, 2), 0x1041);
+	assert_int_equal(pci_cfg_read(pd, PCI_CLASS_PROG, 1) |
+			 pci_cfg_read(pd, PCI_CLASS_PROG + 1, 2) << 8,
+			 0xff0000);
+	assert_non_null(be.core);
 	pci_dev_destroy(pd);
-	assert_int_equal(virtio_blk_pci_create(&t->gm, "/nonexistent/x",
-					       false, &pd), -ENOENT);
+	assert_int_equal(nop_destroyed, 8);
+	assert_int_equal(blk_pci(t, "/nonexistent/x", &pd), -ENOENT);
 	/* The disk is locked by the first device. */
-	assert_true(virtio_blk_pci_create(&t->gm, t->path, false, &pd) < 0);
+	assert_true(blk_pci(t, t->path, &pd) < 0);
 }
 
 int main(void)

@@ -23,15 +23,16 @@ struct t {
 static int setup(void **state)
 {
 	struct t *t = calloc(1, sizeof(*t));
+	struct virtio_backend *be;
 
 	assert_non_null(t);
 	assert_int_equal(gmem_alloc(&t->gm, FG_BASE, FG_SIZE), 0);
 	t->chip = (struct irq_chip){ .set_level = fake_irq_set,
 				     .ctx = &t->irq };
-	assert_int_equal(virtio_rng_mmio_create(&t->gm, DEV_BASE, 0x1000,
-						(struct irq_line){ &t->chip,
-								   11 },
-						&t->dev), 0);
+	assert_int_equal(vrng_create(&be), 0);
+	assert_int_equal(virtio_mmio_create(&t->gm, DEV_BASE, 0x1000,
+					    (struct irq_line){ &t->chip, 11 },
+					    be, &t->dev), 0);
 	fdrv_mmio_init(t->dev, &t->d, &t->gm, VIRTIO_RNG_QUEUE_SIZE);
 	*state = t;
 	return 0;

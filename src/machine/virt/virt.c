@@ -17,12 +17,13 @@
 #include "acpi/acpi.h"
 #include "boot/loader.h"
 #include "core/console.h"
+#include "core/fileio.h"
 #include "core/log.h"
 #include "devices/cfi_flash.h"
 #include "devices/pci.h"
 #include "devices/pci_host.h"
 #include "devices/uart16550.h"
-#include "devices/virtio_net.h"
+#include "devices/virtio.h"
 #include "devices/virtio_pci.h"
 #include "fwcfg/bootorder.h"
 #include "fwcfg/fwcfg.h"
@@ -40,6 +41,7 @@ struct flash_slot {
 
 struct virt_state {
 	struct rivet_dev *fwcfg;
+	struct pci_host *pci;		/* owned by its ECAM device */
 	struct flash_slot flash[2];
 	unsigned int nr_flash;
 	struct bootorder_dev boot[CONFIG_MAX_DISKS];	/* for "bootorder" */
@@ -59,50 +61,6 @@ static uint64_t mmio64_base(const struct machine *m)
 	return (end + VIRT_PCIE_MMIO64_SIZE - 1) & ~(VIRT_PCIE_MMIO64_SIZE - 1);
 }
 
-/* Read a whole regular file (a kernel or initrd for the firmware). */
-static int read_file(const char *what, const char *path, uint8_t **buf,
-		     size_t *len)
-{
-	struct stat st;
-	ssize_t n = 0;
-	size_t done = 0;
-	int fd, ret = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		ret = -errno;
-		log_err("%s '%s': %s", what, path, strerror(errno));
-		return ret;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-	    (uint64_t)st.st_size > VIRT_MAX_BOOT_FILE) {
-		log_err("%s '%s': not a regular file of 1 byte to 1 GiB", what,
-			path);
-		close(fd);
-		return -EINVAL;
-	}
-	*len = (size_t)st.st_size;
-	*buf = malloc(*len);
-	if (!*buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (done < *len) {
-		n = pread(fd, *buf + done, *len - done, (off_t)done);
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
-	if (done != *len) {
-		ret = n < 0 ? -errno : -EIO;
-		log_err("%s '%s': read failed: %s", what, path, strerror(-ret));
-		free(*buf);
-		*buf = NULL;
-	}
-	close(fd);
-	return ret;
-}
-
 /* Kernel, initrd and command line for the firmware to boot (EDK2's
  * QemuKernelLoaderFsDxe reads them from fw_cfg). */
 static int fwcfg_boot_files(struct machine *m, struct rivet_dev *fwcfg)
@@ -113,7 +71,8 @@ static int fwcfg_boot_files(struct machine *m, struct rivet_dev *fwcfg)
 	size_t len;
 	int ret;
 
-	ret = read_file("kernel", cfg->kernel, &buf, &len);
+	ret = fio_read_file("kernel", cfg->kernel, VIRT_MAX_BOOT_FILE, &buf,
+			    &len);
 	if (ret)
 		return ret;
 	ret = loader_parse_image_header(buf, len, len, &img);
@@ -123,7 +82,8 @@ static int fwcfg_boot_files(struct machine *m, struct rivet_dev *fwcfg)
 	if (ret)
 		return ret;
 	if (cfg->initrd) {
-		ret = read_file("initrd", cfg->initrd, &buf, &len);
+		ret = fio_read_file("initrd", cfg->initrd, VIRT_MAX_BOOT_FILE,
+				    &buf, &len);
 		if (ret)
 			return ret;
 		ret = fwcfg_set_initrd(fwcfg, buf, len);
@@ -159,11 +119,13 @@ static int open_vars(const char *path, int *fd)
 		return 0;	/* an existing store: the device checks it */
 	memset(ones, 0xff, sizeof(ones));
 	for (done = 0; done < VIRT_FLASH_BANK_SIZE; done += sizeof(ones)) {
-		if (write(*fd, ones, sizeof(ones)) != sizeof(ones)) {
+		int ret = fio_pwrite_all(*fd, ones, sizeof(ones), done);
+
+		if (ret) {
 			log_err("--firmware-vars: cannot initialise %s: %s",
-				path ? path : "(memory)", strerror(errno));
+				path ? path : "(memory)", strerror(-ret));
 			close(*fd);
-			return -EIO;
+			return ret;
 		}
 	}
 	return fdatasync(*fd) && path ? -errno : 0;
@@ -201,9 +163,9 @@ static int add_flash(struct machine *m, struct virt_state *vs)
 	return cfi_flash_pair(code, vars);
 }
 
+/* The PCIe host bridge and its windows on the bus; devices come later. */
 static int add_pcie(struct machine *m, struct virt_state *vs)
 {
-	const struct vm_config *cfg = m->cfg;
 	struct pci_host_cfg hc = {
 		.ecam_base = VIRT_PCIE_ECAM_BASE,
 		.ecam_size = VIRT_PCIE_ECAM_SIZE,
@@ -218,51 +180,13 @@ static int add_pcie(struct machine *m, struct virt_state *vs)
 		.msi = &m->msichip,
 	};
 	struct pci_host *h;
-	struct pci_dev *pd;
 	int ret;
 
 	ret = pci_host_create(&hc, &h);
 	if (ret)
 		return ret;
-	for (unsigned int i = 0; !ret && i < cfg->nr_disks; i++) {
-		int slot = -1;
-
-		ret = virtio_blk_pci_create(&m->ram, cfg->disks[i].path,
-					    cfg->disks[i].readonly, &pd);
-		if (!ret && (slot = pci_host_add_device(h, pd, -1)) < 0) {
-			pci_dev_destroy(pd);
-			ret = -ENOSPC;
-		}
-		if (!ret)
-			vs->boot[vs->nr_boot++] = (struct bootorder_dev){
-				.bootindex = cfg->disks[i].bootindex,
-				.slot = (unsigned int)slot,
-				.kind = BOOTORDER_DISK,
-			};
-	}
-	for (unsigned int i = 0; !ret && i < cfg->nr_nets; i++) {
-		ret = virtio_net_pci_create(&m->ram, cfg->nets[i].tap,
-					    cfg->nets[i].mac, &pd,
-					    &m->nets[m->nr_nets]);
-		if (!ret && pci_host_add_device(h, pd, -1) < 0) {
-			pci_dev_destroy(pd);
-			ret = -ENOSPC;
-		}
-		if (!ret)
-			m->nr_nets++;
-	}
-	if (!ret && cfg->rng) {
-		ret = virtio_rng_pci_create(&m->ram, &pd);
-		if (!ret && pci_host_add_device(h, pd, -1) < 0) {
-			pci_dev_destroy(pd);
-			ret = -ENOSPC;
-		}
-	}
-	if (ret) {
-		pci_host_destroy(h);
-		return ret;
-	}
-	/* ECAM first: it owns the host and the other windows. */
+	/* ECAM first: it owns the host and the other windows (and frees
+	 * them all if it cannot be added). */
 	ret = machine_add_device(m, pci_host_window(h, PCI_HOST_ECAM));
 	for (int w = PCI_HOST_PIO; !ret && w < PCI_HOST_NR_WINDOWS; w++) {
 		struct rivet_dev *d = pci_host_window(h, w);
@@ -270,7 +194,37 @@ static int add_pcie(struct machine *m, struct virt_state *vs)
 		if (d)
 			ret = machine_add_device(m, d);
 	}
+	if (!ret)
+		vs->pci = h;
 	return ret;
+}
+
+/* virtio-pci: the next free slot of the host bridge.  Disks are also
+ * remembered for the firmware's boot order. */
+static int virt_add_virtio(struct machine *m, unsigned int idx,
+			   struct virtio_backend *be, int bootindex)
+{
+	struct virt_state *vs = m->board_priv;
+	bool disk = be && be->ops->device_id == VIRTIO_ID_BLOCK;
+	struct pci_dev *pd;
+	int slot, ret;
+
+	ret = virtio_pci_create(&m->ram, be, &pd);
+	if (ret)
+		return ret;
+	slot = pci_host_add_device(vs->pci, pd, -1);
+	if (slot < 0) {
+		log_err("virt: no free PCI slot for virtio device %u", idx);
+		pci_dev_destroy(pd);
+		return slot;
+	}
+	if (disk && vs->nr_boot < CONFIG_MAX_DISKS)
+		vs->boot[vs->nr_boot++] = (struct bootorder_dev){
+			.bootindex = bootindex,
+			.slot = (unsigned int)slot,
+			.kind = BOOTORDER_DISK,
+		};
+	return slot;
 }
 
 static int virt_create_devices(struct machine *m)
@@ -320,6 +274,8 @@ static int virt_create_devices(struct machine *m)
 		ret = add_flash(m, vs);
 	if (!ret)
 		ret = add_pcie(m, vs);
+	if (!ret)
+		ret = machine_add_virtio_devices(m);
 	if (!ret && cfg->firmware) {
 		ret = bootorder_install(vs->fwcfg, VIRT_PCIE_ECAM_BASE,
 					vs->boot, vs->nr_boot,
@@ -330,9 +286,6 @@ static int virt_create_devices(struct machine *m)
 	return ret;
 }
 
-/* ACPI for the firmware: the tables and RSDP as fw_cfg files plus the
- * table-loader commands that place and link them (EDK2 then installs them
- * and hands the OS ACPI). */
 /* What the ACPI tables need beyond struct machine: the PCIe ECAM (MCFG). */
 static void virt_acpi_platform(const struct machine *m,
 			       struct acpi_platform *p)
@@ -347,6 +300,9 @@ static void virt_acpi_platform(const struct machine *m,
 	};
 }
 
+/* ACPI for the firmware: the tables and RSDP as fw_cfg files plus the
+ * table-loader commands that place and link them (EDK2 then installs them
+ * and hands the OS ACPI). */
 static int install_acpi(struct machine *m, struct virt_state *vs)
 {
 	struct acpi_platform p;
@@ -450,6 +406,7 @@ const struct board virt_board = {
 	.ram_base = VIRT_RAM_BASE,
 	.firmware_entry = VIRT_FLASH_BASE,
 	.create_devices = virt_create_devices,
+	.add_virtio = virt_add_virtio,
 	.finalize = virt_finalize,
 	.destroy = virt_destroy,
 	.acpi_platform = virt_acpi_platform,
