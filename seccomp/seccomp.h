@@ -13,9 +13,7 @@
 
 #include <stdio.h>
 
-/* Exit status of a process killed for a forbidden syscall (Firecracker's
- * value; documented in docs/seccomp.md and docs/user-guide.md). */
-#define RIVET_EXIT_SECCOMP 148
+#include "core/exit.h"	/* RIVET_EXIT_SECCOMP */
 
 enum rivet_seccomp_role {
 	RIVET_SECCOMP_MONITOR,	/* the parent process: waits, forwards signals */
@@ -56,17 +54,5 @@ int rivet_seccomp_count(enum rivet_seccomp_role role);
  * e.g. one per ioctl request), or NULL past the last rule. */
 const char *rivet_seccomp_rule_syscall(enum rivet_seccomp_role role,
 				       unsigned int i);
-
-/* `rivet seccomp [--board B] [--role R]` (argv[0] is "seccomp"): prints the
- * allowlists for audits.  Returns the exit status: 0, or 2 on bad usage. */
-int rivet_seccomp_cmd(int argc, char *argv[]);
-
-struct vm_config;
-/* Test hook: if cfg->seccomp_selftest names @role ("vcpu", "main",
- * "monitor"), make a forbidden openat (or, for "<role>-ioctl", an ioctl
- * not on the list, KVM_CREATE_VCPU on @vm_fd) so the tests can see the
- * filter kill the process.  Call right after the role's filter is in. */
-void seccomp_selftest(const struct vm_config *cfg, const char *role,
-		      int vm_fd);
 
 #endif

@@ -16,8 +16,9 @@
 #include "arch/riscv64/vm.h"
 #include "boot/loader.h"
 #include "core/console.h"
+#include "core/exit.h"
 #include "core/log.h"
-#include "devices/boot_timer.h"
+#include "core/startup.h"
 #include "devices/uart16550.h"
 #include "devices/virtio.h"
 #include "machine/machine.h"
@@ -198,7 +199,7 @@ static int assemble(struct machine *m, const struct board *board,
 			strerror(-ret));
 		return ret;
 	}
-	boot_timer_phase("guest RAM mapped");
+	startup_phase("guest RAM mapped");
 	if (cfg->firmware) {
 		firmware_layout(m, board, boot);
 	} else {
@@ -208,7 +209,7 @@ static int assemble(struct machine *m, const struct board *board,
 			return ret;
 		m->initrd_start = boot->initrd_addr;
 		m->initrd_size = boot->initrd_size;
-		boot_timer_phase("kernel, initrd loaded");
+		startup_phase("kernel, initrd loaded");
 	}
 	return board->create_devices(m);
 }
@@ -238,6 +239,21 @@ static int install_fdt(struct machine *m, const struct boot_layout *boot,
 	return gmem_write(&m->ram, boot->fdt_addr, fdt, size);
 }
 
+/* Each vCPU thread's own allowlist, pinned to its vCPU and the VM. */
+static int vcpu_confine(struct kvm_vm *vm, unsigned int id, int vcpu_fd)
+{
+	return rivet_seccomp_install(RIVET_SECCOMP_VCPU,
+				     &(struct rivet_seccomp_ctx){
+					     .vm_fd = vm->vm_fd,
+					     .vcpu_fd = vcpu_fd,
+					     .board = vm->m->cfg->board });
+}
+
+static void first_run(struct kvm_vm *vm)
+{
+	startup_note_first_run();
+}
+
 /* One boot of the guest, from nothing to the end of the VM. */
 int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 {
@@ -246,31 +262,34 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 	struct boot_layout boot;
 	struct kvm_vm vm;
 	enum vm_exit why = VM_EXIT_ERROR;
-	int status = EXIT_USAGE, dump_fd = -1;
+	int status = RIVET_EXIT_USAGE, dump_fd = -1;
 
 	memset(&vm, 0, sizeof(vm));
 	vm.kvm_fd = vm.vm_fd = vm.aia_fd = vm.stop_fd = -1;
-	boot_timer_phase("VM process");
+	startup_phase("VM process");
 	if (assemble(&m, board, &boot, &dump_fd))
 		goto out;
-	boot_timer_phase("devices");
+	startup_phase("devices");
 	bus_seal(&m.bus);
-	status = EXIT_VM_ERROR;
+	status = RIVET_EXIT_ERROR;
 	if (vm_create(&vm, &m) || vm_create_vcpus(&vm) ||
 	    vm_create_aia(&vm, cfg->aia_mode))
 		goto out;
-	boot_timer_phase("KVM VM, vCPUs, AIA");
+	startup_phase("KVM VM, vCPUs, AIA");
 	if (board->finalize && board->finalize(&m))
 		goto out;
 	if (install_fdt(&m, &boot, dump_fd) ||
 	    vm_setup_boot(&vm, boot.kernel_addr, boot.fdt_addr))
 		goto out;
-	boot_timer_phase("FDT, boot registers");
+	startup_phase("FDT, boot registers");
 	if (dump_fd >= 0) {
 		close(dump_fd);
 		dump_fd = -1;
 	}
-	vm.seccomp = cfg->seccomp;
+	vm.hooks = (struct vm_hooks){
+		.vcpu_confine = cfg->seccomp ? vcpu_confine : NULL,
+		.first_run = first_run,
+	};
 	if (vm_start(&vm) == 0) {
 		/* After the threads exist (a filtered thread cannot create
 		 * any) and before the guest's first instruction. */
@@ -283,40 +302,35 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 			log_err("cannot install the seccomp filter");
 			vm_request_exit(&vm, VM_EXIT_ERROR);
 		}
-		if (cfg->seccomp)
-			seccomp_selftest(cfg, "main", vm.vm_fd);
-		boot_timer_phase("threads filtered");
+		startup_phase("threads filtered");
 		vm_open_gate(&vm);
 		main_loop(&vm, st);
 	}
 	why = vm_stop(&vm);
 	if (cfg->stats) {
-		boot_timer_print_phases();
+		startup_print_phases();
 		vm_print_stats(&vm);
 	}
 	switch (why) {
 	case VM_EXIT_POWEROFF:
-		status = EXIT_POWEROFF;
+		status = RIVET_EXIT_OK;
 		break;
 	case VM_EXIT_REBOOT:
-		status = EXIT_REBOOT;
+		status = RIVET_EXIT_REBOOT;
 		break;
 	case VM_EXIT_STOP:
-		status = st->stop_signal ? 128 + st->stop_signal
-					 : EXIT_POWEROFF;
+		status = st->stop_signal ? RIVET_EXIT_SIGNAL + st->stop_signal
+					 : RIVET_EXIT_OK;
 		break;
 	default:
-		status = EXIT_VM_ERROR;
+		status = RIVET_EXIT_ERROR;
 		break;
 	}
 out:
 	if (dump_fd >= 0)
 		close(dump_fd);
-	machine_destroy_devices(&m);
-	if (board->destroy)
-		board->destroy(&m);
-	vm_destroy(&vm);
-	gmem_free(&m.ram);
+	vm_destroy(&vm);	/* the VM before the memory it maps */
+	machine_free(&m);
 	return status;
 }
 

@@ -9,12 +9,6 @@
 
 #include "core/config.h"
 
-/* Exit statuses (documented in docs/user-guide.md and `rivet run --help`). */
-#define EXIT_POWEROFF 0
-#define EXIT_VM_ERROR 1
-#define EXIT_USAGE 2
-#define EXIT_REBOOT 3
-
 /* State of the host side of one VM process. */
 struct vmm_session {
 	int sig_fd;
@@ -30,7 +24,7 @@ struct vmm_session {
 };
 
 /* Boot the guest described by @cfg and run it to its end; returns the exit
- * status (EXIT_*, or 128 + N when signal N stopped it). */
+ * status (core/exit.h: RIVET_EXIT_SIGNAL + N when signal N stopped it). */
 int vmm_run(const struct vm_config *cfg, struct vmm_session *st);
 
 #endif

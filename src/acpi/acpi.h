@@ -107,14 +107,4 @@ int acpi_link(const struct acpi_tables *t, uint64_t gpa, uint8_t *out,
 const struct acpi_table_ref *acpi_find_table(const struct acpi_tables *t,
 					     const char *sig);
 
-/* Write every table of @m, linked at m->ram.base, as DIR/SIG.dat (iasl's
- * naming: DSDT.dat, FACP.dat, APIC.dat, RHCT.dat, SPCR.dat, MCFG.dat,
- * XSDT.dat, RSDP.dat).  @p NULL: acpi_platform_init(m).  0 or -errno. */
-int acpi_dump_dir_platform(const struct machine *m,
-			   const struct acpi_platform *p, const char *dir);
-int acpi_dump_dir(const struct machine *m, const char *dir);
-
-/* `rivet acpi-dump` (argv[0] is "acpi-dump"); returns the exit status. */
-int acpi_dump_cmd(int argc, char *argv[]);
-
 #endif

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const known_boards[] = { "microvm", "virt" };
+#include "core/boards.h"
 
 /* ISA extensions a RISC-V KVM host may offer (Linux 6.12's list), by the
  * names the ISA string uses: --cpu-features accepts these. */
@@ -83,12 +83,13 @@ static const char *long_name(int val)
 
 void config_usage(FILE *out)
 {
-	fputs("Usage: rivet run --kernel IMAGE [options]\n"
-	      "\n"
-	      "Boot a Linux guest under KVM on a RISC-V host.\n"
-	      "\n"
-	      "  --board NAME           machine type: microvm (default), virt\n"
-	      "  --kernel IMAGE         RISC-V Linux Image to boot (required "
+	fprintf(out, "Usage: rivet run --kernel IMAGE [options]\n"
+		"\n"
+		"Boot a Linux guest under KVM on a RISC-V host.\n"
+		"\n"
+		"  --board NAME           machine type: %s (default %s)\n",
+		rivet_board_list(), RIVET_BOARD_DEFAULT);
+	fputs("  --kernel IMAGE         RISC-V Linux Image to boot (required "
 	      "unless --firmware)\n"
 	      "  --firmware CODE.fd     virt: UEFI firmware in flash bank 0 "
 	      "(read-only); with\n"
@@ -331,15 +332,11 @@ static int parse_features(struct vm_config *cfg, const char *arg, char *err,
 static int parse_board(struct vm_config *cfg, const char *arg, char *err,
 		       size_t errlen)
 {
-	for (size_t i = 0; i < sizeof(known_boards) / sizeof(*known_boards);
-	     i++) {
-		if (!strcmp(arg, known_boards[i])) {
-			cfg->board = known_boards[i];
-			return 0;
-		}
-	}
-	return config_fail(err, errlen,
-		    "--board: unknown board '%s' (known: microvm, virt)", arg);
+	cfg->board = rivet_board_name(arg);
+	if (cfg->board)
+		return 0;
+	return config_fail(err, errlen, "--board: unknown board '%s' (known: %s)",
+			   arg, rivet_board_list());
 }
 
 static int parse_one(struct vm_config *cfg, int opt, const char *arg,
@@ -522,7 +519,7 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 	int opt, ret;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->board = known_boards[0];
+	cfg->board = RIVET_BOARD_DEFAULT;
 	cfg->cpus = 1;
 	cfg->mem_size = CONFIG_DEFAULT_MEM;
 	cfg->rng = true;

@@ -60,9 +60,6 @@ struct vm_config {
 	bool stats;			/* --stats: exit statistics at the end */
 	bool rng;
 	bool seccomp;			/* false: --seccomp=off (debugging) */
-	/* Test only (RIVET_SECCOMP_SELFTEST): the role that makes a forbidden
-	 * call right after its filter is in place, to prove it kills. */
-	const char *seccomp_selftest;
 	/* --jail: run confined in DIR as uid:gid (see docs/jail.md). */
 	const char *jail_dir;
 	uint32_t jail_uid, jail_gid;

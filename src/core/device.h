@@ -5,7 +5,11 @@
  * device touches its own file and one line in a board.
  *
  * Threading: mmio_read/mmio_write may be called from any vCPU thread at the
- * same time; a device protects its own state with its own lock. */
+ * same time; a device protects its own state with its own lock.
+ *
+ * There is no reset: a guest reboot (or a reset asked for from outside) is
+ * a fresh VM process with devices made anew from the configuration
+ * (docs/architecture.md, "Processes"). */
 #ifndef RIVET_DEVICE_H
 #define RIVET_DEVICE_H
 
@@ -30,8 +34,6 @@ struct dev_ops {
 	/* Append the device's description to the DSDT (ACPI boards only);
 	 * 0 or -errno. Optional. */
 	int (*acpi_dsdt)(struct rivet_dev *dev, struct aml_buf *dsdt);
-	/* Back to power-on state (guest reboot). Optional. */
-	void (*reset)(struct rivet_dev *dev);
 	/* Free everything the device owns, including @dev. Optional. */
 	void (*destroy)(struct rivet_dev *dev);
 };

@@ -10,7 +10,7 @@
  *
  * on one line, times since rivet started (its main()) and the three
  * CLOCK_REALTIME stamps in seconds with microseconds, so a harness can
- * relate them to its own clock.  Reads return zeros; other writes are
+ * relate them to its own clock (the stamps come from core/startup.h).  Reads return zeros; other writes are
  * ignored.  FDT: compatible "rivet,boot-timer", reg = the window. */
 #ifndef RIVET_BOOT_TIMER_H
 #define RIVET_BOOT_TIMER_H
@@ -21,18 +21,6 @@ struct rivet_dev;
 
 #define BOOT_TIMER_MAGIC 123
 #define BOOT_TIMER_SIZE 0x1000ULL
-
-/* Note the time rivet started: call first thing in main(). */
-void boot_timer_note_start(void);
-/* Note the first KVM_RUN (the first call wins; cheap after that). */
-void boot_timer_note_run(void);
-
-/* Start-up phases for --stats: note that @phase (a string literal) is
- * done; at most BOOT_TIMER_PHASES are kept.  boot_timer_print_phases()
- * prints them as milliseconds since the start. */
-#define BOOT_TIMER_PHASES 16
-void boot_timer_phase(const char *phase);
-void boot_timer_print_phases(void);
 
 /* The device at [@base, @base + BOOT_TIMER_SIZE): 0, -EINVAL, -ENOMEM. */
 int boot_timer_create(uint64_t base, struct rivet_dev **out);

@@ -544,15 +544,6 @@ static int flash_fdt_node(struct rivet_dev *dev, struct fdt_ctx *ctx)
 	return fdtu_errno(err);
 }
 
-static void flash_reset(struct rivet_dev *dev)
-{
-	struct cfi_flash *f = to_flash(dev);
-
-	pthread_mutex_lock(&f->lock);
-	reset_locked(f);
-	pthread_mutex_unlock(&f->lock);
-}
-
 static void flash_free(struct cfi_flash *f)
 {
 	if (f->mem)
@@ -576,7 +567,6 @@ static const struct dev_ops cfi_flash_ops = {
 	.mmio_read = flash_mmio_read,
 	.mmio_write = flash_mmio_write,
 	.fdt_node = flash_fdt_node,
-	.reset = flash_reset,
 	.destroy = flash_destroy,
 };
 

@@ -56,7 +56,7 @@
  * stay as they were (the old bytes are written back, best effort) and the
  * program/erase error bit is set.  The VMM keeps running.
  *
- * Thread-safe: MMIO handlers, reset and the helpers below take the
+ * Thread-safe: MMIO handlers and the helpers below take the
  * device's mutex. */
 #ifndef RIVET_CFI_FLASH_H
 #define RIVET_CFI_FLASH_H

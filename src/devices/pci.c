@@ -412,25 +412,6 @@ void pci_bar_access(struct pci_dev *pd, unsigned int bar, uint64_t off,
 	pthread_mutex_unlock(&pd->lock);
 }
 
-void pci_dev_reset(struct pci_dev *pd)
-{
-	pthread_mutex_lock(&pd->lock);
-	for (unsigned int i = 0; i < PCI_CFG_SIZE; i++)
-		pd->cfg[i] &= (uint8_t)~(pd->wmask[i] | pd->w1cmask[i]);
-	for (unsigned int v = 0; v < pd->msix.nvec; v++) {
-		pd->msix.table[4 * v] = 0;
-		pd->msix.table[4 * v + 1] = 0;
-		pd->msix.table[4 * v + 2] = 0;
-		pd->msix.table[4 * v + 3] = PCI_MSIX_ENTRY_CTRL_MASKBIT;
-		msix_set_pending(&pd->msix, v, false);
-	}
-	pd->intx_level = false;
-	intx_update(pd);
-	if (pd->ops->reset)
-		pd->ops->reset(pd);
-	pthread_mutex_unlock(&pd->lock);
-}
-
 void pci_dev_destroy(struct pci_dev *pd)
 {
 	if (pd->ops->destroy) {

@@ -17,8 +17,8 @@
  * reads 0.  Status: capability list and INTx status are read-only, the
  * error bits write-1-to-clear.  No expansion ROM.
  *
- * Locking: every call into the device's ops (BAR accesses, config hooks,
- * reset) is made with pd->lock held; a device's own code (e.g. its
+ * Locking: every call into the device's ops (BAR accesses, config hooks)
+ * is made with pd->lock held; a device's own code (e.g. its
  * backend) therefore needs no lock of its own, and pci_set_irq() /
  * pci_msix_notify() are called with pd->lock held too. */
 #ifndef RIVET_PCI_H
@@ -107,9 +107,6 @@ struct pci_dev_ops {
 	 * applied through the masks. */
 	void (*config_write)(struct pci_dev *pd, uint32_t off,
 			     unsigned int len);
-	/* Optional: the function's own power-on reset (config space, MSI-X
-	 * and INTx are reset by the core before this is called). */
-	void (*reset)(struct pci_dev *pd);
 	/* Free the device, including @pd (after pci_dev_fini()). */
 	void (*destroy)(struct pci_dev *pd);
 };
@@ -215,9 +212,6 @@ void pci_cfg_write(struct pci_dev *pd, uint32_t off, unsigned int len,
 /* An access at @off of BAR @bar (@off + @len <= its size). */
 void pci_bar_access(struct pci_dev *pd, unsigned int bar, uint64_t off,
 		    uint8_t *data, unsigned int len, bool is_write);
-/* Power-on state: writable config bits cleared, MSI-X table masked, no
- * pending bits, INTx low, then ops->reset. */
-void pci_dev_reset(struct pci_dev *pd);
 void pci_dev_destroy(struct pci_dev *pd);
 
 #endif

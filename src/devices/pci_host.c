@@ -455,19 +455,6 @@ static int ecam_acpi_dsdt(struct rivet_dev *dev, struct aml_buf *b)
 	return aml_error(b);
 }
 
-static void ecam_reset(struct rivet_dev *dev)
-{
-	struct pci_host *h = dev->priv;
-
-	pthread_rwlock_wrlock(&h->lock);
-	for (unsigned int s = 0; s < PCI_HOST_MAX_SLOTS; s++)
-		if (h->slots[s])
-			pci_dev_reset(h->slots[s]);
-	memset(h->seen, 0, sizeof(h->seen));
-	rebuild_map(h);
-	pthread_rwlock_unlock(&h->lock);
-}
-
 void pci_host_destroy(struct pci_host *h)
 {
 	if (!h)
@@ -490,7 +477,6 @@ static const struct dev_ops ecam_ops = {
 	.mmio_write = ecam_write,
 	.fdt_node = ecam_fdt_node,
 	.acpi_dsdt = ecam_acpi_dsdt,
-	.reset = ecam_reset,
 	.destroy = ecam_destroy,
 };
 

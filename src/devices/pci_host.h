@@ -9,9 +9,8 @@
  *    logged, reads give all-ones.  Absent functions (other buses, empty
  *    slots, functions 1-7) read all-ones and ignore writes; offsets
  *    0x100-0xfff of a present function read 0.  This device owns the host
- *    bridge and every PCI device on it: its destroy frees them all, its
- *    reset resets them all, it adds the FDT node (and the DSDT, when ACPI
- *    is built).
+ *    bridge and every PCI device on it: its destroy frees them all; it
+ *    adds the FDT node (and the DSDT, when ACPI is built).
  *  - MMIO32 (required) and MMIO64 (optional): the guest's BARs live there,
  *    identity-mapped (PCI address = CPU address).  An access is routed to
  *    the memory BAR that contains it, if the function's memory decoding is
@@ -81,7 +80,7 @@ int pci_host_add_device(struct pci_host *h, struct pci_dev *pd, int slot);
 /* The window's bus device, NULL if the window is absent.  Put each on the
  * bus (ECAM first: with machine_add_device() it owns the others, and if
  * adding it fails it has freed them already).  The window devices other
- * than ECAM have no destroy/reset of their own. */
+ * than ECAM have no destroy of their own. */
 struct rivet_dev *pci_host_window(struct pci_host *h,
 				  enum pci_host_window w);
 

@@ -436,16 +436,6 @@ static int uart_acpi_dsdt(struct rivet_dev *dev, struct aml_buf *b)
 	return aml_error(b);
 }
 
-static void uart_reset(struct rivet_dev *dev)
-{
-	struct uart *u = to_uart(dev);
-
-	pthread_mutex_lock(&u->lock);
-	reset_locked(u);
-	update_irq(u);
-	pthread_mutex_unlock(&u->lock);
-}
-
 static void uart_destroy(struct rivet_dev *dev)
 {
 	struct uart *u = to_uart(dev);
@@ -460,7 +450,6 @@ static const struct dev_ops uart_ops = {
 	.mmio_write = uart_mmio_write,
 	.fdt_node = uart_fdt_node,
 	.acpi_dsdt = uart_acpi_dsdt,
-	.reset = uart_reset,
 	.destroy = uart_destroy,
 };
 

@@ -63,7 +63,7 @@ struct virtio_backend_ops {
 	 * virtqueue rules: the transport then flags DEVICE_NEEDS_RESET. */
 	int (*handle_queue)(struct virtio_backend *be, struct virtq *vq,
 			    unsigned int qidx);
-	/* Optional: device reset (status 0 or guest reboot). */
+	/* Optional: device reset (the driver wrote 0 to the status). */
 	void (*reset)(struct virtio_backend *be);
 	/* Free everything the backend owns, including @be. */
 	void (*destroy)(struct virtio_backend *be);

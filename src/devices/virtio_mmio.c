@@ -282,15 +282,6 @@ static int vmmio_acpi_dsdt(struct rivet_dev *dev, struct aml_buf *b)
 	return aml_error(b);
 }
 
-static void vmmio_reset(struct rivet_dev *dev)
-{
-	struct vmmio *m = dev->priv;
-
-	pthread_mutex_lock(&m->lock);
-	virtio_core_reset(&m->vc);
-	pthread_mutex_unlock(&m->lock);
-}
-
 static void vmmio_free(struct vmmio *m)
 {
 	virtio_core_fini(&m->vc);
@@ -312,7 +303,6 @@ static const struct dev_ops vmmio_ops = {
 	.mmio_write = vmmio_write,
 	.fdt_node = vmmio_fdt_node,
 	.acpi_dsdt = vmmio_acpi_dsdt,
-	.reset = vmmio_reset,
 	.destroy = vmmio_destroy,
 };
 

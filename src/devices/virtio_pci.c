@@ -416,13 +416,6 @@ static void vpci_config_write(struct pci_dev *pd, uint32_t off,
 	vpci_bar4(v, o, buf, l, true);
 }
 
-/* ---- life cycle -------------------------------------------------------------- */
-
-static void vpci_reset(struct pci_dev *pd)
-{
-	virtio_core_reset(&to_vpci(pd)->vc);
-}
-
 static void vpci_free(struct vpci *v)
 {
 	virtio_core_fini(&v->vc);
@@ -444,7 +437,6 @@ static const struct pci_dev_ops vpci_ops = {
 	.bar_write = vpci_bar_write,
 	.config_read = vpci_config_read,
 	.config_write = vpci_config_write,
-	.reset = vpci_reset,
 	.destroy = vpci_destroy,
 };
 

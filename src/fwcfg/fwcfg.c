@@ -359,22 +359,6 @@ static int fwcfg_acpi_dsdt(struct rivet_dev *dev, struct aml_buf *dsdt)
 	return aml_error(dsdt);
 }
 
-static void fwcfg_reset(struct rivet_dev *dev)
-{
-	struct fwcfg *f = to_fwcfg(dev);
-
-	pthread_mutex_lock(&f->lock);
-	for (unsigned int i = 0; i < f->nr_files; i++) {
-		struct fwcfg_item *it = &f->files[i];
-
-		if (it->writable && it->len)
-			memcpy(it->data, it->orig, it->len);
-	}
-	select_key(f, FWCFG_SIGNATURE);
-	f->dma_addr = 0;
-	pthread_mutex_unlock(&f->lock);
-}
-
 static void fwcfg_destroy(struct rivet_dev *dev)
 {
 	struct fwcfg *f = to_fwcfg(dev);
@@ -393,7 +377,6 @@ static const struct dev_ops fwcfg_ops = {
 	.mmio_write = fwcfg_mmio_write,
 	.fdt_node = fwcfg_fdt_node,
 	.acpi_dsdt = fwcfg_acpi_dsdt,
-	.reset = fwcfg_reset,
 	.destroy = fwcfg_destroy,
 };
 

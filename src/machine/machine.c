@@ -114,3 +114,45 @@ int machine_add_virtio_devices(struct machine *m)
 	}
 	return ret < 0 ? ret : 0;
 }
+
+void machine_free(struct machine *m)
+{
+	machine_destroy_devices(m);
+	if (m->board && m->board->destroy)
+		m->board->destroy(m);
+	gmem_free(&m->ram);
+}
+
+void machine_typical_cpu(struct cpu_info *cpu)
+{
+	static const char *const exts[] = {
+		"i", "m", "a", "f", "d", "c", "zicbom", "zicboz", "zicntr",
+		"zicsr", "zifencei", "zihintpause", "zba", "zbb", "zbs",
+		"sstc",
+	};
+
+	memset(cpu, 0, sizeof(*cpu));
+	cpu->xlen = 64;
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
+		cpu->exts[cpu->nr_exts++] = exts[i];
+	cpu->timebase_freq = 10000000;
+	cpu->mmu_type = "riscv,sv57";
+	cpu->cbom_block_size = 64;
+	cpu->cboz_block_size = 64;
+}
+
+int machine_create_offline(struct machine *m, const struct vm_config *cfg)
+{
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	m->cfg = cfg;
+	m->board = board_find(cfg->board);
+	if (!m->board)
+		return -EINVAL;
+	ret = gmem_alloc(&m->ram, m->board->ram_base, cfg->mem_size);
+	if (!ret)
+		ret = m->board->create_devices(m);
+	machine_typical_cpu(&m->cpu);
+	return ret;
+}

@@ -96,6 +96,18 @@ int machine_add_virtio(struct machine *m, struct virtio_backend *be,
 int machine_add_virtio_devices(struct machine *m);
 /* Destroy all devices (reverse order). */
 void machine_destroy_devices(struct machine *m);
+/* Everything a machine holds: devices, the board's state, guest RAM.
+ * Safe on a partly built or zeroed machine. */
+void machine_free(struct machine *m);
+
+/* A hart as a typical host's KVM offers it (RV64GC, Zicbom/Zicboz 64-byte
+ * blocks, Zicntr, Zicsr, Zifencei, Zihintpause, Zba/Zbb/Zbs, Sstc; Sv57;
+ * 10 MHz timebase): for describing a machine without KVM. */
+void machine_typical_cpu(struct cpu_info *cpu);
+/* @m as @cfg describes it (cfg->board) without KVM: guest RAM, the board's
+ * devices, machine_typical_cpu().  For `rivet acpi-dump` and tests.  0 or
+ * -errno (-EINVAL: no such board); machine_free() @m either way. */
+int machine_create_offline(struct machine *m, const struct vm_config *cfg);
 
 /* Build the guest's flattened device tree into @buf (@size bytes), packed.
  * 0 or -errno. */

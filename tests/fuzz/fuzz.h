@@ -64,7 +64,7 @@ enum fz_mmio_op {
 	FZ_MMIO_INIT,	/* [u8 dev][u64 feature mask][u16 qsize]
 			 * [3 x u16 ring offsets in RAM]: the Linux probe */
 	FZ_MMIO_POKE,	/* [u16 off][u8 len][len bytes] into RAM */
-	FZ_MMIO_RESET,	/* [u8 dev]: the board's reset */
+	FZ_MMIO_RESET,	/* [u8 dev]: the next boot: that device made anew */
 	FZ_MMIO_STATUS,	/* [u8 dev][u8 status] */
 	FZ_MMIO_NR_OPS
 };
@@ -94,7 +94,7 @@ enum fz_uart_op {
 	FZ_UART_READ,	/* [u8 off][u8 width] */
 	FZ_UART_WRITE,	/* [u8 off][u8 width][u8 value] */
 	FZ_UART_INPUT,	/* [u8 len][len bytes] */
-	FZ_UART_RESET,
+	FZ_UART_RESET,	/* the next boot: the UART made anew */
 	FZ_UART_NR_OPS
 };
 
@@ -128,7 +128,7 @@ enum fz_fc_op {
 			 * written there when it fits in RAM) */
 	FZ_FC_POKE,	/* [u16 off][u8 len][len bytes] into RAM */
 	FZ_FC_HIGH,	/* [u32 v]: write the DMA address high half only */
-	FZ_FC_RESET,
+	FZ_FC_RESET,	/* the next boot: the device made anew */
 	FZ_FC_NR_OPS
 };
 
@@ -165,7 +165,7 @@ enum fz_pci_op {
 				 * [u16 qsize][3 x u16 ring offsets][u16 queue
 				 * vector][u16 config vector][u32 msi data] */
 	FZ_PCI_POKE,		/* [u16 off][u8 len][len bytes] into RAM */
-	FZ_PCI_RESET,		/* the board's reset */
+	FZ_PCI_RESET,		/* the next boot: host and devices made anew */
 	FZ_PCI_STATUS,		/* [u8 dev][u8 status] */
 	FZ_PCI_NR_OPS
 };

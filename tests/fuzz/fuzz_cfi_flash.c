@@ -297,6 +297,27 @@ static void check_end(struct rivet_dev *d)
 	FUZZ_CHECK(!memcmp(file, m.mem, BANK));
 }
 
+/* The bank over the memfd, in read-array mode with our callback: at the
+ * start and at every "reset" (the next boot is a fresh device over the same
+ * file). */
+static struct rivet_dev *open_flash(void)
+{
+	struct rivet_dev *d;
+	char self[64];
+
+	/* A file description of its own, so its flock goes with it. */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", memfd);
+	devfd = open(self, m.ro ? O_RDONLY : O_RDWR);
+	FUZZ_CHECK(devfd >= 0);
+	FUZZ_CHECK(cfi_flash_create_fd(BASE, BANK, devfd, "fuzz", m.ro,
+				       &d) == 0);
+	m.sr = 0x80;
+	m.st = M_ARRAY;
+	cb_array = true;
+	FUZZ_CHECK(cfi_flash_set_mode_cb(d, mode_cb, NULL) == 1);
+	return d;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const unsigned int widths[4] = { 1, 2, 4, 8 };
@@ -304,7 +325,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static bool init;
 	struct fin in = { data, size };
 	struct rivet_dev *d;
-	char self[64];
 	uint8_t sel;
 	uint64_t off;
 
@@ -323,17 +343,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(pwrite(memfd, m.mem, BANK, 0) == BANK);
 	FUZZ_CHECK(ftruncate(memfd, BANK) == 0);
 	m.ro = fin_u8(&in) & 1;
-	m.sr = 0x80;
-	m.st = M_ARRAY;
-	/* A file description of its own, so its flock goes with it. */
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", memfd);
-	devfd = open(self, m.ro ? O_RDONLY : O_RDWR);
-	FUZZ_CHECK(devfd >= 0);
-	FUZZ_CHECK(cfi_flash_create_fd(BASE, BANK, devfd, "fuzz", m.ro,
-				       &d) == 0);
-	cb_array = true;
 	cb_calls = 0;
-	FUZZ_CHECK(cfi_flash_set_mode_cb(d, mode_cb, NULL) == 1);
+	d = open_flash();
 
 	while (in.left) {
 		unsigned int n, len;
@@ -374,9 +385,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			set_fault(fin_u8(&in));
 			break;
 		case FZ_CFI_RESET:
-			d->ops->reset(d);
-			m.st = M_ARRAY;
-			m.sr = 0x80;
+			/* The next boot sees what reached the file (a fault
+			 * may have lost writes) through a healthy fd. */
+			d->ops->destroy(d);
+			FUZZ_CHECK(pread(memfd, m.mem, BANK, 0) == BANK);
+			m.faulty = false;
+			d = open_flash();
 			break;
 		}
 		FUZZ_CHECK(cb_array == (m.st == M_ARRAY));

@@ -315,7 +315,8 @@ static void setup(struct model *m, uint8_t cfg)
 	for (size_t i = 0; i < sizeof(m->dir); i += 4)
 		m->dev->ops->mmio_read(m->dev, FWCFG_REG_DATA, m->dir + i, 4);
 	check_dir(m);
-	m->dev->ops->reset(m->dev);
+	sel[1] = FWCFG_SIGNATURE;
+	m->dev->ops->mmio_write(m->dev, FWCFG_REG_SELECTOR, sel, 2);
 }
 
 static void check_state(struct model *m)
@@ -369,10 +370,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		case FZ_FC_RESET:
-			m.dev->ops->reset(m.dev);
+			m.dev->ops->destroy(m.dev);
+			setup(&m, cfg);
 			select_key(&m, FWCFG_SIGNATURE);
 			m.high = 0;
-			memcpy(m.w, m.w_orig, sizeof(m.w));
 			break;
 		}
 		check_state(&m);

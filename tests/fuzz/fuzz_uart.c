@@ -119,6 +119,17 @@ static void host_input(struct uart_fuzz *f, struct fin *in)
 	FUZZ_CHECK(uart16550_rx_space(f->dev) == space - n);
 }
 
+/* A UART on a fresh interrupt line (at the start and at every "reset":
+ * the next boot is a new VM process, with a new device and a new chip). */
+static void boot(struct uart_fuzz *f, const struct uart_backend *be)
+{
+	f->irq.level[IRQ] = false;
+	f->looped = false;
+	FUZZ_CHECK(uart16550_create(0x10000000, 0x100,
+				    (struct irq_line){ &f->chip, IRQ }, be,
+				    &f->dev) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fin in = { data, size };
@@ -127,9 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_quiet();
 	f.chip = (struct irq_chip){ .set_level = fuzz_irq_set, .ctx = &f.irq };
-	FUZZ_CHECK(uart16550_create(0x10000000, 0x100,
-				    (struct irq_line){ &f.chip, IRQ }, &be,
-				    &f.dev) == 0);
+	boot(&f, &be);
 	while (in.left) {
 		unsigned long ready = f.rx_ready_calls;
 
@@ -144,7 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			host_input(&f, &in);
 			break;
 		case FZ_UART_RESET:
-			f.dev->ops->reset(f.dev);
+			f.dev->ops->destroy(f.dev);
+			boot(&f, &be);
 			FUZZ_CHECK(!f.irq.level[IRQ]);
 			FUZZ_CHECK(uart16550_rx_space(f.dev) == 1);
 			break;

@@ -28,6 +28,8 @@ static const uint32_t dev_id[NR_DEVS] = { VIRTIO_ID_BLOCK, VIRTIO_ID_RNG };
 
 struct mmio_fuzz {
 	struct gmem *gm;
+	int disk;		/* the disk's memfd */
+	bool ro;
 	struct bus bus;
 	struct rivet_dev *dev[NR_DEVS];
 	struct fuzz_irq irq;
@@ -76,17 +78,18 @@ static void w32(struct rivet_dev *dev, uint64_t off, uint32_t v)
 	dev->ops->mmio_write(dev, off, b, 4);
 }
 
-static void setup(struct mmio_fuzz *f, uint8_t cfg)
+/* The devices on a fresh bus and interrupt chip: at the start and at every
+ * "reset" (the next boot is a new VM process, devices made anew). */
+static void boot(struct mmio_fuzz *f)
 {
-	static const uint64_t sizes[] = FZ_DISK_SIZES;
 	struct virtio_backend *be;
 	int fd;
 
-	f->chip = (struct irq_chip){ .set_level = fuzz_irq_set,
-				     .ctx = &f->irq };
-	fd = dup(disk_fd(sizes[(cfg >> 1) & 3]));
+	memset(&f->bus, 0, sizeof(f->bus));
+	memset(&f->irq, 0, sizeof(f->irq));
+	fd = dup(f->disk);
 	FUZZ_CHECK(fd >= 0);
-	FUZZ_CHECK(vblk_create_fd(fd, "fuzz-disk", cfg & 1, &be) == 0);
+	FUZZ_CHECK(vblk_create_fd(fd, "fuzz-disk", f->ro, &be) == 0);
 	FUZZ_CHECK(virtio_mmio_create(f->gm, dev_base[0], FZ_MMIO_WINDOW,
 				      (struct irq_line){ &f->chip,
 							 dev_irq[0] },
@@ -99,6 +102,17 @@ static void setup(struct mmio_fuzz *f, uint8_t cfg)
 	for (int i = 0; i < NR_DEVS; i++)
 		FUZZ_CHECK(bus_add(&f->bus, f->dev[i]) == 0);
 	bus_seal(&f->bus);
+}
+
+static void setup(struct mmio_fuzz *f, uint8_t cfg)
+{
+	static const uint64_t sizes[] = FZ_DISK_SIZES;
+
+	f->chip = (struct irq_chip){ .set_level = fuzz_irq_set,
+				     .ctx = &f->irq };
+	f->disk = disk_fd(sizes[(cfg >> 1) & 3]);
+	f->ro = cfg & 1;
+	boot(f);
 }
 
 /* After every operation. */
@@ -225,8 +239,11 @@ static void run_op(struct mmio_fuzz *f, struct fin *in)
 		fuzz_ram_poke(f->gm, in, off, fin_u8(in));
 		break;
 	case FZ_MMIO_RESET:
-		d = f->dev[fin_u8(in) & 1];
-		d->ops->reset(d);
+		v = fin_u8(in) & 1;
+		for (int i = 0; i < NR_DEVS; i++)
+			f->dev[i]->ops->destroy(f->dev[i]);
+		boot(f);
+		d = f->dev[v];
 		FUZZ_CHECK(r32(d, VIRTIO_MMIO_STATUS) == 0);
 		FUZZ_CHECK(r32(d, VIRTIO_MMIO_INTERRUPT_STATUS) == 0);
 		break;

@@ -34,6 +34,8 @@
 
 struct pci_fuzz {
 	struct gmem *gm;
+	int disk;		/* the disk's memfd */
+	bool ro;
 	struct bus bus;
 	struct pci_host *h;
 	struct pci_dev *dev[NR_DEVS];
@@ -94,9 +96,11 @@ static int msi_check(void *ctx, uint64_t addr, uint32_t data)
 	return 0;
 }
 
-static void setup(struct pci_fuzz *f, uint8_t cfg)
+/* Host bridge and devices on a fresh bus and interrupt chip: at the start
+ * and at every "reset" (the next boot is a new VM process, everything made
+ * anew). */
+static void boot(struct pci_fuzz *f)
 {
-	static const uint64_t sizes[] = FZ_DISK_SIZES;
 	struct pci_host_cfg hc = {
 		.ecam_base = FZ_PCI_ECAM, .ecam_size = FZ_PCI_ECAM_SIZE,
 		.pio_base = FZ_PCI_PIO, .pio_size = 0x10000,
@@ -107,13 +111,12 @@ static void setup(struct pci_fuzz *f, uint8_t cfg)
 	struct virtio_backend *be;
 	int fd;
 
-	f->chip = (struct irq_chip){ .set_level = fuzz_irq_set,
-				     .ctx = &f->irq };
-	f->msi = (struct msi_chip){ .send = msi_check, .ctx = f };
+	memset(&f->bus, 0, sizeof(f->bus));
+	memset(&f->irq, 0, sizeof(f->irq));
 	FUZZ_CHECK(pci_host_create(&hc, &f->h) == 0);
-	fd = dup(disk_fd(sizes[(cfg >> 1) & 3]));
+	fd = dup(f->disk);
 	FUZZ_CHECK(fd >= 0);
-	FUZZ_CHECK(vblk_create_fd(fd, "fuzz-disk", cfg & 1, &be) == 0);
+	FUZZ_CHECK(vblk_create_fd(fd, "fuzz-disk", f->ro, &be) == 0);
 	FUZZ_CHECK(virtio_pci_create(f->gm, be, &f->dev[0]) == 0);
 	FUZZ_CHECK(vrng_create(&be) == 0);
 	FUZZ_CHECK(virtio_pci_create(f->gm, be, &f->dev[1]) == 0);
@@ -123,6 +126,18 @@ static void setup(struct pci_fuzz *f, uint8_t cfg)
 	for (int w = 0; w < PCI_HOST_NR_WINDOWS; w++)
 		FUZZ_CHECK(bus_add(&f->bus, pci_host_window(f->h, w)) == 0);
 	bus_seal(&f->bus);
+}
+
+static void setup(struct pci_fuzz *f, uint8_t cfg)
+{
+	static const uint64_t sizes[] = FZ_DISK_SIZES;
+
+	f->chip = (struct irq_chip){ .set_level = fuzz_irq_set,
+				     .ctx = &f->irq };
+	f->msi = (struct msi_chip){ .send = msi_check, .ctx = f };
+	f->disk = disk_fd(sizes[(cfg >> 1) & 3]);
+	f->ro = cfg & 1;
+	boot(f);
 }
 
 static uint64_t rd(struct pci_fuzz *f, uint64_t addr, unsigned int len)
@@ -377,7 +392,8 @@ static void run_op(struct pci_fuzz *f, struct fin *in)
 		break;
 	case FZ_PCI_RESET:
 		e = pci_host_window(f->h, PCI_HOST_ECAM);
-		e->ops->reset(e);
+		e->ops->destroy(e);
+		boot(f);
 		for (int i = 0; i < NR_DEVS; i++) {
 			FUZZ_CHECK(pci_cfg_get(f->dev[i], PCI_COMMAND, 2) == 0);
 			FUZZ_CHECK(!pci_msix_enabled(f->dev[i]));

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "acpi/acpi.h"
+#include "cmd/cmd.h"
 #include "core/log.h"
 
 static size_t slurp(const char *dir, const char *name, uint8_t *buf,
@@ -36,7 +36,7 @@ static int run(int argc, char **argv)
 	int ret;
 
 	log_set_level(LOG_ERR);
-	ret = acpi_dump_cmd(argc, argv);
+	ret = cmd_acpi_dump(argc, argv);
 	log_set_level(old);
 	return ret;
 }
@@ -113,7 +113,7 @@ int main(void)
 	if (dir) {
 		char *argv[] = { "acpi-dump", (char *)dir, NULL };
 
-		return acpi_dump_cmd(2, argv);
+		return cmd_acpi_dump(2, argv);
 	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

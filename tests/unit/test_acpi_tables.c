@@ -24,6 +24,7 @@
 
 #include "acpi/acpi.h"
 #include "acpi/aml.h"
+#include "cmd/cmd.h"
 #include "core/device.h"
 #include "tests/unit/acpi_virt.h"
 
@@ -510,7 +511,7 @@ static void test_dump_dir(void **state)
 	struct stat st;
 
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(acpi_dump_dir_platform(&f->v.m, &f->v.p, dir), 0);
+	assert_int_equal(acpi_dump_write(&f->v.m, &f->v.p, dir), 0);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const struct acpi_table_ref *r = acpi_find_table(
 			&f->t, i == 7 ? "RSD " : names[i]);
@@ -521,7 +522,7 @@ static void test_dump_dir(void **state)
 		unlink(path);
 	}
 	assert_int_equal(rmdir(dir), 0);
-	assert_int_equal(acpi_dump_dir(&f->v.m, "/nonexistent/dir"),
+	assert_int_equal(acpi_dump_write(&f->v.m, &f->v.p, "/nonexistent/dir"),
 			 -ENOENT);
 }
 
@@ -640,7 +641,7 @@ static int dump_virt(const char *dir)
 	int ret = acpi_virt_init(&v, 2, false);
 
 	if (!ret)
-		ret = acpi_dump_dir_platform(&v.m, &v.p, dir);
+		ret = acpi_dump_write(&v.m, &v.p, dir);
 	acpi_virt_fini(&v);
 	return ret;
 }

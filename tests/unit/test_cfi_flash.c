@@ -864,20 +864,14 @@ static void test_mode_callbacks(void **state)
 	cmd(t->dev, 0, 0x70);
 	cmd(t->dev, 0, 0x50);
 	expect_modes(t, (bool[]){ false, true, false, true, false, true }, 6);
-	/* Reset from a command in progress. */
-	cmd(t->dev, 0, 0xe8);
-	t->dev->ops->reset(t->dev);
-	assert_int_equal(rd(t->dev, 4, 4), pat32(4));
-	expect_modes(t, (bool[]){ false, true, false, true, false, true,
-				  false, true }, 8);
 	/* Unregistering stops the calls; registering reports the mode. */
 	assert_int_equal(cfi_flash_set_mode_cb(t->dev, NULL, NULL), 1);
 	cmd(t->dev, 0, 0x70);
-	assert_int_equal(t->nmodes, 8);
+	assert_int_equal(t->nmodes, 6);
 	assert_int_equal(cfi_flash_set_mode_cb(t->dev, mode_cb, t), 0);
 	cmd(t->dev, 0, 0xff);
-	assert_int_equal(t->nmodes, 9);
-	assert_true(t->modes[8]);
+	assert_int_equal(t->nmodes, 7);
+	assert_true(t->modes[6]);
 	/* Not a flash. */
 	{
 		struct rivet_dev other = { 0 };

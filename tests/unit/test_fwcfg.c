@@ -406,11 +406,6 @@ static void test_dma_write_writable(void **state)
 	memset(src, 0, 8);
 	assert_int_equal(dma(f, sel_ctl(0x20, FWCFG_DMA_READ), 8, BUF), 0);
 	assert_memory_equal(src, "ABCDEFxy", 8);
-
-	/* Reset restores the power-on contents. */
-	f->dev->ops->reset(f->dev);
-	assert_int_equal(fwcfg_read_file(f->dev, "etc/ptr", buf, 8), 8);
-	assert_memory_equal(buf, "\0\0\0\0\0\0\0\0", 8);
 }
 
 static void test_dma_write_read_only(void **state)
@@ -585,15 +580,10 @@ static void test_dma_address_halves(void **state)
 	assert_int_equal(get_control(f, DESC), 0);
 	assert_memory_equal(dst, "QEMU", 4);
 
-	/* A stale high half is cleared by a transfer and by reset. */
+	/* A stale high half is cleared by a transfer. */
 	wr_be(f->dev, FWCFG_REG_DMA, 0x1, 4);
 	wr_be(f->dev, FWCFG_REG_DMA + 4, DESC, 4);	/* 0x1_8000_1000 */
 	put_desc(f, DESC, sel_ctl(FWCFG_SIGNATURE, FWCFG_DMA_READ), 4, BUF);
-	wr_be(f->dev, FWCFG_REG_DMA + 4, DESC, 4);
-	assert_int_equal(get_control(f, DESC), 0);
-	put_desc(f, DESC, sel_ctl(FWCFG_SIGNATURE, FWCFG_DMA_READ), 4, BUF);
-	wr_be(f->dev, FWCFG_REG_DMA, 0x1, 4);
-	f->dev->ops->reset(f->dev);
 	wr_be(f->dev, FWCFG_REG_DMA + 4, DESC, 4);
 	assert_int_equal(get_control(f, DESC), 0);
 
@@ -938,8 +928,6 @@ static void test_concurrent(void **state)
 		assert_int_equal(fwcfg_add_file(f->dev, name, name, 8, i & 1),
 				 0);
 	}
-	for (int i = 0; i < 200; i++)
-		f->dev->ops->reset(f->dev);
 	stop = true;
 	for (int i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);

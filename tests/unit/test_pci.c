@@ -75,7 +75,7 @@ static int fake_irqs_set(void *ctx, uint32_t irq, bool level)
  * BARs see and reads back (bar << 24 | offset). */
 struct fdev {
 	struct pci_dev pd;
-	unsigned int reads, writes, resets;
+	unsigned int reads, writes;
 	unsigned int last_bar;
 	uint64_t last_off;
 	unsigned int last_len;
@@ -107,11 +107,6 @@ static void fdev_bar_write(struct pci_dev *pd, unsigned int bar, uint64_t off,
 	f->last_val = mmio_get(data, len);
 }
 
-static void fdev_reset(struct pci_dev *pd)
-{
-	((struct fdev *)pd)->resets++;
-}
-
 static void fdev_destroy(struct pci_dev *pd)
 {
 	struct fdev *f = (struct fdev *)pd;
@@ -126,7 +121,6 @@ static const struct pci_dev_ops fdev_ops = {
 	.name = "fake",
 	.bar_read = fdev_bar_read,
 	.bar_write = fdev_bar_write,
-	.reset = fdev_reset,
 	.destroy = fdev_destroy,
 };
 
@@ -652,30 +646,6 @@ static void test_intx(void **state)
 	assert_false(cfg_rd(t, 3, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
 }
 
-static void test_reset(void **state)
-{
-	struct t *t = *state;
-	struct rivet_dev *ecam = pci_host_window(t->h, PCI_HOST_ECAM);
-
-	msix_setup(t);
-	cfg_wr(t, 3, 0x48 + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
-	cfg_wr(t, 3, PCI_INTERRUPT_LINE, 1, 7);
-	wr(t, TBL(0, 3), 4, 0);
-	ecam->ops->reset(ecam);
-	assert_int_equal(t->f->resets, 1);
-	assert_int_equal(cfg_rd(t, 3, PCI_COMMAND, 2), 0);
-	assert_int_equal(cfg_rd(t, 3, PCI_BAR0, 4), 0);
-	assert_int_equal(cfg_rd(t, 3, PCI_INTERRUPT_LINE, 1), 0);
-	assert_int_equal(cfg_rd(t, 3, 0x48 + PCI_MSIX_FLAGS, 2), 3);
-	assert_int_equal(cfg_rd(t, 3, 0, 4), 0x56781234);
-	assert_int_equal(cfg_rd(t, 3, PCI_BAR0 + 8, 4),
-			 PCI_BAR_MEM_TYPE_64 | PCI_BAR_PREFETCH);
-	/* Nothing decodes any more. */
-	assert_int_equal(rd(t, 0x40001800, 4), 0xffffffff);
-	msix_setup(t);
-	assert_int_equal(rd(t, TBL(0, 3), 4), 1);
-}
-
 static void test_fdt(void **state)
 {
 	struct t *t = *state;
@@ -884,7 +854,6 @@ int main(void)
 		T(test_cap_walk),
 		T(test_msix),
 		T(test_intx),
-		T(test_reset),
 		T(test_fdt),
 		T(test_acpi_dsdt),
 		T(test_create_errors),

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "cmd/cmd.h"
 #include "seccomp/seccomp.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -378,7 +379,7 @@ struct cli_args {
 static void cli_child(void *arg)
 {
 	struct cli_args *a = arg;
-	int ret = rivet_seccomp_cmd(a->argc, a->argv);
+	int ret = cmd_seccomp(a->argc, a->argv);
 
 	fflush(NULL);
 	_exit(ret);

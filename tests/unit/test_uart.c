@@ -464,27 +464,6 @@ static void test_irq_priority(void **state)
 	assert_int_equal(f->irq.calls, 2);
 }
 
-static void test_reset_op(void **state)
-{
-	struct fixture *f = *state;
-	struct rivet_dev *d = f->dev;
-
-	wr(d, FCR, 0xc1);
-	wr(d, LCR, 0x03);
-	wr(d, SCR, 0x55);
-	wr(d, IER, 0x03);
-	push(d, "abc", 3);
-	assert_true(f->irq.level);
-	d->ops->reset(d);
-	assert_false(f->irq.level);
-	assert_int_equal(rd(d, IER), 0);
-	assert_int_equal(rd(d, IIR), 0x01);
-	assert_int_equal(rd(d, LCR), 0);
-	assert_int_equal(rd(d, LSR), 0x60);
-	assert_int_equal(rd(d, SCR), 0);
-	assert_int_equal(uart16550_rx_space(d), 1);
-}
-
 /* ---- guest mistakes ----------------------------------------------------- */
 
 static void test_odd_widths_and_offsets(void **state)
@@ -756,7 +735,6 @@ int main(void)
 		T(test_irq_thre),
 		T(test_irq_lsr_msr),
 		T(test_irq_priority),
-		T(test_reset_op),
 		T(test_odd_widths_and_offsets),
 		T(test_linux_startup),
 		T(test_linux_autoconfig),

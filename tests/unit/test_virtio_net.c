@@ -817,12 +817,6 @@ static void test_rx_device_states(void **state)
 	main_loop_once(t);
 	assert_false(vnet_rx_wanted(t->be));
 	assert_int_equal(q_used_idx(t, &t->rx), 0);
-	/* A board reset (dev_ops reset) stops it too. */
-	drv_init(t);
-	assert_true(vnet_rx_wanted(t->be));
-	t->dev->ops->reset(t->dev);
-	assert_false(vnet_rx_wanted(t->be));
-	assert_int_equal(dev_status(t), 0);
 }
 
 static void test_rx_tap_gone(void **state)

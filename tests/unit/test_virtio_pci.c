@@ -836,15 +836,6 @@ static void test_reset_mid_io(void **state)
 	file_read(t, 5 * 512, back, 512);
 	assert_int_equal(back[0], 0x77);
 	assert_int_equal(back[511], 0x77);
-	/* The board's reset (through the host bridge): everything off. */
-	pci_host_window(t->h, PCI_HOST_ECAM)->ops->reset(
-		pci_host_window(t->h, PCI_HOST_ECAM));
-	assert_int_equal(cfg_rd(t, PCI_COMMAND, 2), 0);
-	assert_int_equal(cfg_rd(t, PCI_BAR0 + 16, 4), PCI_BAR_MEM_TYPE_64);
-	assert_int_equal(cfg_rd(t, t->v.msix_cap + PCI_MSIX_FLAGS, 2), 1);
-	drv_probe(t);
-	assert_int_equal(status(t), 0);
-	assert_int_equal(rd(t, t->v.table + 12, 4), 1);
 }
 
 /* The PCI configuration access capability: BAR 4 through config space. */

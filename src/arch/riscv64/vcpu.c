@@ -16,8 +16,6 @@
 
 #include "arch/riscv64/vm.h"
 #include "core/log.h"
-#include "devices/boot_timer.h"
-#include "seccomp/seccomp.h"
 
 #define CORE_REG(name)                                              \
 	(KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_CORE |    \
@@ -183,24 +181,18 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
-	if (vm->seccomp &&
-	    rivet_seccomp_install(RIVET_SECCOMP_VCPU,
-				  &(struct rivet_seccomp_ctx){
-					  .vm_fd = vm->vm_fd,
-					  .vcpu_fd = v->fd,
-					  .board = vm->m->cfg->board }) != 0) {
-		log_err("vCPU %u: cannot install the seccomp filter", v->id);
+	if (vm->hooks.vcpu_confine &&
+	    vm->hooks.vcpu_confine(vm, v->id, v->fd) != 0) {
+		log_err("vCPU %u: cannot confine the thread", v->id);
 		vm_request_exit(vm, VM_EXIT_ERROR);
 	}
-	if (vm->seccomp && v->id == 0)
-		seccomp_selftest(vm->m->cfg, "vcpu", vm->vm_fd);
 	pthread_mutex_lock(&vm->gate_lock);
 	while (!vm->gate_open)
 		pthread_cond_wait(&vm->gate_cond, &vm->gate_lock);
 	pthread_mutex_unlock(&vm->gate_lock);
 
-	if (v->id == 0)
-		boot_timer_note_run();
+	if (v->id == 0 && vm->hooks.first_run)
+		vm->hooks.first_run(vm);
 	while (atomic_load(&vm->exit) == VM_EXIT_NONE) {
 		uint64_t t0 = 0, t1 = 0;
 		bool more;

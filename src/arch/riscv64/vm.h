@@ -40,6 +40,19 @@ struct vcpu {
 
 #define VM_MAX_ROM_SLOTS 4
 
+struct kvm_vm;
+
+/* What the VM assembly (src/vmm.c) runs on the vCPU threads, so the arch
+ * code holds no policy of its own (which filter, what to time). */
+struct vm_hooks {
+	/* On vCPU @id's thread, before anything the guest controls: confine
+	 * the thread.  0, or -errno to stop the VM.  Optional. */
+	int (*vcpu_confine)(struct kvm_vm *vm, unsigned int id, int vcpu_fd);
+	/* Right before vCPU 0's first KVM_RUN.  Optional. */
+	void (*first_run)(struct kvm_vm *vm);
+	void *ctx;
+};
+
 /* A read-only memory slot (flash in read-array mode). */
 struct rom_slot {
 	uint64_t gpa, size;
@@ -61,7 +74,7 @@ struct kvm_vm {
 	/* Slot 0 is RAM; slot 1 + i is rom[i]. */
 	struct rom_slot rom[VM_MAX_ROM_SLOTS];
 	pthread_mutex_t rom_lock;
-	bool seccomp;		/* install per-thread filters */
+	struct vm_hooks hooks;	/* set before vm_start() */
 	/* vCPUs wait here, filtered, until the main thread has its filter
 	 * too: no guest instruction runs before every filter is in place. */
 	pthread_mutex_t gate_lock;
@@ -79,8 +92,8 @@ int vm_create_aia(struct kvm_vm *vm, enum aia_mode mode);
 /* Boot hart 0 at @entry with a1 = @fdt; the others stay stopped until the
  * guest starts them through SBI HSM. */
 int vm_setup_boot(struct kvm_vm *vm, uint64_t entry, uint64_t fdt);
-/* Start the vCPU threads; each installs its seccomp filter (if enabled)
- * and waits for vm_open_gate() before its first KVM_RUN. */
+/* Start the vCPU threads; each runs hooks.vcpu_confine and waits for
+ * vm_open_gate() before its first KVM_RUN. */
 int vm_start(struct kvm_vm *vm);
 /* Let the vCPUs run (call after the main thread's own filter). */
 void vm_open_gate(struct kvm_vm *vm);

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* rivet: the command line and the monitor.  `rivet run` keeps a small
- * monitor process that owns the terminal and forks one VM process per guest
- * boot: a guest reboot is a fresh process built from the same
- * configuration, so the VM process can drop every right it needs only for
- * setting up (opening files, creating the VM) before the guest runs.  The
- * only place that decides the exit status. */
+/* `rivet run` and the monitor: a small monitor process owns the terminal and
+ * forks one VM process per guest boot: a guest reboot is a fresh process
+ * built from the same configuration, so the VM process can drop every right
+ * it needs only for setting up (opening files, creating the VM) before the
+ * guest runs.  Where `run`'s exit status is decided. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,28 +14,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "acpi/acpi.h"
+#include "cmd/cmd.h"
 #include "core/config.h"
 #include "core/console.h"
 #include "core/log.h"
-#include "devices/boot_timer.h"
 #include "jail/jail.h"
 #include "seccomp/seccomp.h"
 #include "vmm.h"
-
-static void usage(FILE *out)
-{
-	fputs("Usage: rivet COMMAND [options]\n"
-	      "\n"
-	      "Commands:\n"
-	      "  run        boot a VM (rivet run --help)\n"
-	      "  seccomp    print the seccomp allowlists (rivet seccomp "
-	      "--help)\n"
-	      "  acpi-dump  write a board's ACPI tables to a directory "
-	      "(rivet acpi-dump --help)\n"
-	      "\n"
-	      "  rivet --help | --version\n", out);
-}
 
 /* Signals the monitor handles itself (blocked, read from a signalfd) and
  * forwards to the VM process. */
@@ -59,12 +43,12 @@ static void vm_child(const struct vm_config *cfg, pid_t monitor)
 	/* Never outlive the monitor (e.g. it was SIGKILLed). */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != monitor)
-		_exit(EXIT_VM_ERROR);
+		_exit(RIVET_EXIT_ERROR);
 	stop_signals(&set);
 	st.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (st.sig_fd < 0) {
 		log_err("signalfd: %s", strerror(errno));
-		_exit(EXIT_VM_ERROR);
+		_exit(RIVET_EXIT_ERROR);
 	}
 	st.tty = isatty(STDIN_FILENO);
 	st.wake_fd = console_wakeup_fd();
@@ -87,7 +71,7 @@ static int wait_child(pid_t pid, int sig_fd)
 			break;
 		if (r < 0 && errno != EINTR) {
 			log_err("waitpid: %s", strerror(errno));
-			return EXIT_VM_ERROR;
+			return RIVET_EXIT_ERROR;
 		}
 		if (r == 0 && read(sig_fd, &si, sizeof(si)) == sizeof(si) &&
 		    si.ssi_signo != SIGCHLD)
@@ -97,7 +81,7 @@ static int wait_child(pid_t pid, int sig_fd)
 		return WEXITSTATUS(wstatus);
 	log_err("VM process killed by signal %d (%s)", WTERMSIG(wstatus),
 		strsignal(WTERMSIG(wstatus)));
-	return 128 + WTERMSIG(wstatus);
+	return RIVET_EXIT_SIGNAL + WTERMSIG(wstatus);
 }
 
 static int run_monitor(const struct vm_config *cfg)
@@ -112,7 +96,7 @@ static int run_monitor(const struct vm_config *cfg)
 	if (sigprocmask(SIG_BLOCK, &set, NULL) ||
 	    (sig_fd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
 		log_err("signalfd: %s", strerror(errno));
-		return EXIT_VM_ERROR;
+		return RIVET_EXIT_ERROR;
 	}
 	if (!cfg->seccomp)
 		log_warn("--seccomp=off: running WITHOUT syscall filters "
@@ -126,7 +110,7 @@ static int run_monitor(const struct vm_config *cfg)
 		pid = fork();
 		if (pid < 0) {
 			log_err("fork: %s", strerror(errno));
-			status = EXIT_VM_ERROR;
+			status = RIVET_EXIT_ERROR;
 			break;
 		}
 		if (pid == 0) {
@@ -139,13 +123,11 @@ static int run_monitor(const struct vm_config *cfg)
 		    rivet_seccomp_install(RIVET_SECCOMP_MONITOR, NULL)) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
-			status = EXIT_VM_ERROR;
+			status = RIVET_EXIT_ERROR;
 			break;
 		}
-		if (cfg->seccomp && cfg->no_reboot)
-			seccomp_selftest(cfg, "monitor", -1);
 		status = wait_child(pid, sig_fd);
-		if (status != EXIT_REBOOT || cfg->no_reboot)
+		if (status != RIVET_EXIT_REBOOT || cfg->no_reboot)
 			break;
 		log_info("guest reset: rebooting");
 	}
@@ -169,18 +151,18 @@ static int enter_jail(const struct vm_config *cfg)
 	int status, ret;
 
 	if (jail_validate(&jc))
-		return EXIT_USAGE;
+		return RIVET_EXIT_USAGE;
 	if (jail_enter(&jc, NULL, 0))
-		return EXIT_VM_ERROR;
+		return RIVET_EXIT_ERROR;
 	if (!jc.new_pidns)
 		return -1;
 	ret = jail_pidns_fork(&status);
 	if (ret < 0)
-		return EXIT_VM_ERROR;
+		return RIVET_EXIT_ERROR;
 	return ret == JAIL_PIDNS_OUTSIDE ? status : -1;
 }
 
-static int cmd_run(int argc, char *argv[])
+int cmd_run(int argc, char *argv[])
 {
 	struct vm_config cfg;
 	char err[256];
@@ -188,10 +170,8 @@ static int cmd_run(int argc, char *argv[])
 
 	ret = config_parse(&cfg, argc, argv, err, sizeof(err));
 	if (ret < 0) {
-		fprintf(stderr, "rivet: %s\n", err);
-		fprintf(stderr, "Try 'rivet run --help'.\n");
 		config_free(&cfg);
-		return EXIT_USAGE;
+		return cmd_usage_error("run", false, "%s", err);
 	}
 	if (ret == CONFIG_HELP || ret == CONFIG_VERSION) {
 		if (ret == CONFIG_HELP)
@@ -199,11 +179,10 @@ static int cmd_run(int argc, char *argv[])
 		else
 			printf("rivet %s\n", RIVET_VERSION);
 		config_free(&cfg);
-		return 0;
+		return RIVET_EXIT_OK;
 	}
 	log_set_level(cfg.verbosity >= 2 ? LOG_DEBUG
 		      : cfg.verbosity == 1 ? LOG_INFO : LOG_WARN);
-	cfg.seccomp_selftest = getenv("RIVET_SECCOMP_SELFTEST");
 	if (cfg.jail_dir) {
 		ret = enter_jail(&cfg);
 		if (ret >= 0) {
@@ -214,30 +193,4 @@ static int cmd_run(int argc, char *argv[])
 	ret = run_monitor(&cfg);
 	config_free(&cfg);
 	return ret;
-}
-
-int main(int argc, char *argv[])
-{
-	boot_timer_note_start();
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(stdout);
-		return 0;
-	}
-	if (!strcmp(argv[1], "--version")) {
-		printf("rivet %s\n", RIVET_VERSION);
-		return 0;
-	}
-	if (!strcmp(argv[1], "run"))
-		return cmd_run(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "seccomp"))
-		return rivet_seccomp_cmd(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "acpi-dump"))
-		return acpi_dump_cmd(argc - 1, argv + 1);
-	fprintf(stderr, "rivet: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return EXIT_USAGE;
 }

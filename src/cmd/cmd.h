@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* rivet's subcommands (`rivet run`, `rivet seccomp`, `rivet acpi-dump`):
+ * each is one file here with an entry point taking (argc, argv) with
+ * argv[0] = its name and returning an exit status (core/exit.h).  They share
+ * the option loop and the way bad usage is reported, so every command says
+ * it the same way:
+ *
+ *   rivet: CMD: unknown option '--frob'
+ *   Try 'rivet CMD --help'.
+ *
+ * This is the top layer: it may use every other one; nothing includes it
+ * but the commands themselves. */
+#ifndef RIVET_CMD_H
+#define RIVET_CMD_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/exit.h"
+
+struct acpi_platform;
+struct machine;
+
+int cmd_run(int argc, char *argv[]);
+int cmd_seccomp(int argc, char *argv[]);
+int cmd_acpi_dump(int argc, char *argv[]);
+
+/* acpi-dump's output: every table of @m (with @p), linked at m->ram.base,
+ * as DIR/SIG.dat (iasl's naming: DSDT.dat, FACP.dat, APIC.dat, RHCT.dat,
+ * SPCR.dat, MCFG.dat, XSDT.dat, RSDP.dat).  0 or -errno. */
+int acpi_dump_write(const struct machine *m, const struct acpi_platform *p,
+		    const char *dir);
+
+/* Report bad usage of @cmd: "rivet: @cmd: MESSAGE" (just "rivet: MESSAGE"
+ * when !@prefix: `run`'s messages name their option first), then "Try
+ * 'rivet @cmd --help'.", on stderr.  Returns RIVET_EXIT_USAGE. */
+int cmd_usage_error(const char *cmd, bool prefix, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The option loop of `rivet seccomp` and `rivet acpi-dump`: getopt_long over
+ * @argv with @opts (--opt VALUE and --opt=VALUE; no short options but -h)
+ * calling @fn(@ctx, val, optarg) for each option; @fn returns 0 to go on or
+ * an exit status to stop with (having said why).  -h/--help prints @usage
+ * to stdout and stops with RIVET_EXIT_OK.  Returns -1 to go on, with
+ * *@first the index of the first operand, or the exit status to stop with;
+ * bad usage is reported here. */
+int cmd_parse(const char *cmd, int argc, char *argv[],
+	      const struct option *opts,
+	      int (*fn)(void *ctx, int val, const char *arg), void *ctx,
+	      void (*usage)(FILE *out), int *first);
+
+#endif

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+/* `rivet seccomp`: print the allowlists for audits. */
+#include <stdio.h>
+
+#include "cmd/cmd.h"
+#include "core/boards.h"
+#include "seccomp/seccomp.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: rivet seccomp [--board NAME] [--role ROLE]\n"
+		"\n"
+		"Print the seccomp allowlist rivet installs for each thread role:\n"
+		"one line per rule with the syscall, its argument rule and the\n"
+		"reason it is allowed.  Anything else ends the process with exit\n"
+		"status %d and a message naming the syscall.\n"
+		"\n"
+		"  --board NAME   machine type (%s); default %s\n"
+		"  --role ROLE    monitor, main or vcpu; default: all three\n"
+		"  -h, --help     this text\n"
+		"\n"
+		"See docs/seccomp.md for the reasoning behind every rule.\n",
+		RIVET_EXIT_SECCOMP, rivet_board_list(), RIVET_BOARD_DEFAULT);
+}
+
+struct args {
+	const char *board;
+	const char *role;
+};
+
+static int opt(void *ctx, int val, const char *arg)
+{
+	struct args *a = ctx;
+
+	if (val == 'b')
+		a->board = arg;
+	else
+		a->role = arg;
+	return 0;
+}
+
+int cmd_seccomp(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "board", required_argument, NULL, 'b' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct args a = { .board = RIVET_BOARD_DEFAULT };
+	enum rivet_seccomp_role role = RIVET_SECCOMP_MONITOR;
+	int ret, first;
+
+	ret = cmd_parse("seccomp", argc, argv, opts, opt, &a, usage, &first);
+	if (ret >= 0)
+		return ret;
+	if (first < argc)
+		return cmd_usage_error("seccomp", true,
+				       "unexpected argument '%s'", argv[first]);
+	if (a.role && rivet_seccomp_role_parse(a.role, &role))
+		return cmd_usage_error("seccomp", true,
+				       "--role: unknown role '%s' (monitor, "
+				       "main or vcpu)", a.role);
+	for (int r = 0; r < RIVET_SECCOMP_NR_ROLES; r++) {
+		if (a.role && r != (int)role)
+			continue;
+		if (!a.role && r)
+			putchar('\n');
+		/* Validates the board before printing anything. */
+		if (rivet_seccomp_print(stdout, a.board,
+					(enum rivet_seccomp_role)r))
+			return cmd_usage_error("seccomp", true,
+					       "--board: no allowlist for board "
+					       "'%s' (%s)", a.board,
+					       rivet_board_list());
+	}
+	return fflush(stdout) ? RIVET_EXIT_ERROR : RIVET_EXIT_OK;
+}
