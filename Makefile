@@ -23,12 +23,17 @@ ARCH_SRCS := $(filter src/arch/%,$(SRCS_ALL)) src/vmm.c src/cmd/main.c \
 	src/cmd/run.c
 PORTABLE_SRCS := $(filter-out $(ARCH_SRCS),$(SRCS_ALL))
 UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
-HDRS := $(shell find src seccomp tests/unit -name '*.h')
+# Test support (tests/support/): what unit tests and fuzz targets share;
+# never part of rivet.
+SUPPORT_SRCS := $(wildcard tests/support/*.c)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Isrc -I. -D_GNU_SOURCE \
 	-DRIVET_VERSION='"$(VERSION)"' -fno-strict-aliasing \
 	-fstack-protector-strong -fstack-clash-protection
+# Each object depends on the headers it includes (compiler-written .d
+# files, read at the end) and on this Makefile (its flags).
+DEPFLAGS = -MMD -MP
 
 # ---- x86_64: portable code + unit tests -------------------------------------
 X86 := $(BUILD)/x86_64
@@ -54,15 +59,15 @@ help:
 
 x86: $(X86)/librivet.a $(addprefix $(X86)/tests/,$(UNIT_TESTS))
 
-$(X86)/obj/%.o: %.c $(HDRS)
+$(X86)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo '  CC      $<',true)
-	$(Q)$(CC) $(X86_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(X86_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(SAN)/obj/%.o: %.c $(HDRS)
+$(SAN)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo '  CC-SAN  $<',true)
-	$(Q)$(CC) $(SAN_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(SAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(X86)/librivet.a: $(PORTABLE_SRCS:%.c=$(X86)/obj/%.o)
 	@rm -f $@
@@ -72,11 +77,21 @@ $(SAN)/librivet.a: $(PORTABLE_SRCS:%.c=$(SAN)/obj/%.o)
 	@rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
-$(X86)/tests/%: $(X86)/obj/tests/unit/%.o $(X86)/librivet.a
+$(X86)/libsupport.a: $(SUPPORT_SRCS:%.c=$(X86)/obj/%.o)
+	@rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(SAN)/libsupport.a: $(SUPPORT_SRCS:%.c=$(SAN)/obj/%.o)
+	@rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(X86)/tests/%: $(X86)/obj/tests/unit/%.o $(X86)/libsupport.a \
+		$(X86)/librivet.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(X86_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
-$(SAN)/tests/%: $(SAN)/obj/tests/unit/%.o $(SAN)/librivet.a
+$(SAN)/tests/%: $(SAN)/obj/tests/unit/%.o $(SAN)/libsupport.a \
+		$(SAN)/librivet.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
@@ -109,10 +124,10 @@ riscv64: check-setup
 .PHONY: cross
 cross: $(RV)/rivet $(RV)/benchrun
 
-$(RV)/obj/%.o: %.c $(HDRS)
+$(RV)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo '  CC-RV   $<',true)
-	$(Q)$(RV_CC) $(RV_CFLAGS) -c $< -o $@
+	$(Q)$(RV_CC) $(RV_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(RV)/rivet: $(SRCS_ALL:%.c=$(RV)/obj/%.o)
 	@$(if $(Q),echo '  LD-RV   $@',true)
@@ -163,3 +178,6 @@ bench: setup
 
 clean:
 	rm -rf $(BUILD)
+
+# The headers each object was built from (see DEPFLAGS).
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -99,14 +99,6 @@ int cfi_flash_create_fd(uint64_t base, uint64_t size, int fd,
 			const char *name, bool readonly,
 			struct rivet_dev **out);
 
-/* Create the variable store @path from @template when @path does not
- * exist: the template's bytes, padded with 0xff to @size, written with
- * O_CREAT | O_EXCL (mode 0600) and fdatasync()ed; on any failure the new
- * file is removed again.  An existing @path is left alone (returns 0).
- * A template larger than @size is refused (-EFBIG).  0 or -errno. */
-int cfi_flash_prepare_vars(const char *path, const char *template,
-			   uint64_t size);
-
 /* Describe @bank0 and @bank1 as one FDT node, as QEMU does for the virt
  * board: /soc/flash@<bank0 base> with compatible "cfi-flash", reg = <bank0
  * base size bank1 base size> and bank-width = <4>; bank1's own fdt_node

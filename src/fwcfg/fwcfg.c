@@ -4,6 +4,7 @@
  * offsets, reads of the selector) this device is stricter than QEMU and
  * answers with zeros.  See fwcfg.h for the register map. */
 #include "fwcfg/fwcfg.h"
+#include "fwcfg/fwcfg_priv.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -16,33 +17,6 @@
 #include "core/fdt_util.h"
 #include "core/gmem.h"
 #include "core/log.h"
-
-struct fwcfg_item {
-	uint16_t key;		/* without FWCFG_WRITE_CHANNEL */
-	bool writable;
-	uint32_t len;
-	uint8_t *data;		/* NULL when len == 0 */
-	uint8_t *orig;		/* power-on contents of a writable file */
-	char name[FWCFG_NAME_SIZE];	/* files only */
-};
-
-struct fwcfg {
-	struct rivet_dev dev;
-	pthread_mutex_t lock;
-	const struct gmem *gm;
-	struct fwcfg_item fixed[FWCFG_MAX_ITEMS];
-	unsigned int nr_fixed;
-	struct fwcfg_item files[FWCFG_MAX_FILES];  /* key FILE_FIRST + i */
-	unsigned int nr_files;
-	struct fwcfg_item *cur;	/* selected item, NULL: invalid key */
-	uint32_t offset;	/* into cur, never past cur->len */
-	uint64_t dma_addr;	/* latched high half */
-};
-
-static struct fwcfg *to_fwcfg(struct rivet_dev *dev)
-{
-	return dev->priv;
-}
 
 static uint32_t get_be32(const uint8_t *p)
 {
@@ -85,7 +59,7 @@ static struct fwcfg_item *find_key(struct fwcfg *f, uint16_t key)
 	return NULL;
 }
 
-static struct fwcfg_item *find_name(struct fwcfg *f, const char *name)
+struct fwcfg_item *fwcfg_find_name(struct fwcfg *f, const char *name)
 {
 	for (unsigned int i = 0; i < f->nr_files; i++)
 		if (!strcmp(f->files[i].name, name))
@@ -108,7 +82,6 @@ static uint32_t avail(const struct fwcfg *f)
 static void item_free(struct fwcfg_item *it)
 {
 	free(it->data);
-	free(it->orig);
 	memset(it, 0, sizeof(*it));
 }
 
@@ -121,15 +94,9 @@ static int item_init(struct fwcfg_item *it, uint16_t key, const void *data,
 	if (!len)
 		return 0;
 	it->data = malloc(len);
-	if (writable)
-		it->orig = malloc(len);
-	if (!it->data || (writable && !it->orig)) {
-		item_free(it);
+	if (!it->data)
 		return -ENOMEM;
-	}
 	memcpy(it->data, data, len);
-	if (writable)
-		memcpy(it->orig, data, len);
 	return 0;
 }
 
@@ -444,7 +411,7 @@ int fwcfg_add_file(struct rivet_dev *dev, const char *name, const void *data,
 		return -EFBIG;
 	f = to_fwcfg(dev);
 	pthread_mutex_lock(&f->lock);
-	if (find_name(f, name)) {
+	if (fwcfg_find_name(f, name)) {
 		err = -EEXIST;
 		goto out;
 	}
@@ -562,44 +529,3 @@ int fwcfg_set_nb_cpus(struct rivet_dev *dev, uint16_t n)
 	return fwcfg_add_item(dev, FWCFG_NB_CPUS, v, sizeof(v));
 }
 
-int fwcfg_find_file(struct rivet_dev *dev, const char *name, uint16_t *key,
-		    uint32_t *size)
-{
-	struct fwcfg *f;
-	struct fwcfg_item *it;
-
-	if (!dev_ok(dev) || !name)
-		return -EINVAL;
-	f = to_fwcfg(dev);
-	pthread_mutex_lock(&f->lock);
-	it = find_name(f, name);
-	if (it) {
-		if (key)
-			*key = it->key;
-		if (size)
-			*size = it->len;
-	}
-	pthread_mutex_unlock(&f->lock);
-	return it ? 0 : -ENOENT;
-}
-
-long fwcfg_read_file(struct rivet_dev *dev, const char *name, void *buf,
-		     size_t len)
-{
-	struct fwcfg *f;
-	struct fwcfg_item *it;
-	size_t n = 0;
-
-	if (!dev_ok(dev) || !name || (!buf && len))
-		return -EINVAL;
-	f = to_fwcfg(dev);
-	pthread_mutex_lock(&f->lock);
-	it = find_name(f, name);
-	if (it) {
-		n = len < it->len ? len : it->len;
-		if (n)
-			memcpy(buf, it->data, n);
-	}
-	pthread_mutex_unlock(&f->lock);
-	return it ? (long)n : -ENOENT;
-}

@@ -123,13 +123,4 @@ int fwcfg_set_cmdline(struct rivet_dev *dev, const char *cmdline);
 /* FWCFG_NB_CPUS (le16). */
 int fwcfg_set_nb_cpus(struct rivet_dev *dev, uint16_t n);
 
-/* Look a file up: its key and current size.  0 or -ENOENT. */
-int fwcfg_find_file(struct rivet_dev *dev, const char *name, uint16_t *key,
-		    uint32_t *size);
-
-/* Copy up to @len bytes of a file's current contents (a writable file as
- * the guest left it) to @buf; returns the number copied or -ENOENT. */
-long fwcfg_read_file(struct rivet_dev *dev, const char *name, void *buf,
-		     size_t len);
-
 #endif

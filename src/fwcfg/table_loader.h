@@ -23,11 +23,7 @@
  * (ranges inside the blob, pointer sizes 1/2/4/8) and keeps a sticky
  * error: build the whole stream, then look at the result once.
  *
- * tl_apply() is the firmware side, for tests: it reads `etc/table-loader`
- * and the blobs from a fw_cfg device through its guest interface (selector
- * and data registers, DMA), performs the commands in guest RAM the way
- * EDK2's QemuFwCfgAcpiPlatformDxe does, with its checks, and says where
- * each blob went. */
+ * The firmware side, for tests, is tests/support/tl_exec.h. */
 #ifndef RIVET_TABLE_LOADER_H
 #define RIVET_TABLE_LOADER_H
 
@@ -45,6 +41,26 @@ struct rivet_dev;
 #define TL_LOADER_FILE		"etc/table-loader"
 #define TL_MAX_FILES		16
 #define TL_MAX_ALIGN		4096	/* EDK2 allocates pages */
+
+/* Field offsets within an entry. */
+#define TL_E_CMD		0
+#define TL_E_FILE		4	/* file, or a pointer's dst */
+#define TL_E_SRC		60	/* pointer src */
+#define TL_E_ALIGN		60
+#define TL_E_ZONE		64
+#define TL_E_CK_RESULT	60
+#define TL_E_CK_START	64
+#define TL_E_CK_LEN	68
+#define TL_E_PTR_OFF	116
+#define TL_E_PTR_SIZE	120	/* ADD_POINTER */
+#define TL_E_WP_SRC_OFF	120	/* WRITE_POINTER */
+#define TL_E_WP_SIZE	124
+
+/* The sizes a pointer field may have. */
+static inline bool tl_ptr_size_ok(unsigned int size)
+{
+	return size == 1 || size == 2 || size == 4 || size == 8;
+}
 
 enum tl_command {
 	TL_CMD_ALLOCATE = 1,
@@ -97,30 +113,5 @@ int tl_write_pointer(struct table_loader *tl, const char *dst,
 
 /* The command stream; NULL (and *len 0) while there is an error. */
 const uint8_t *tl_blob(const struct table_loader *tl, size_t *len);
-
-/* ---- the firmware side (tests) ------------------------------------------ */
-
-struct tl_placement {
-	char name[TL_FILE_SIZE];
-	uint64_t addr;		/* guest physical */
-	uint32_t size;
-};
-
-struct tl_result {
-	struct tl_placement p[TL_MAX_FILES];
-	unsigned int nr;
-	unsigned int ignored;	/* commands of unknown type (skipped) */
-};
-
-/* Run `etc/table-loader` of @fwcfg like firmware: blobs are placed upwards
- * from @lo in [@lo, @hi) of @gm (the top 64 bytes hold DMA descriptors).
- * 0; -ENOENT (no loader or a missing file), -EPROTO (a malformed or
- * invalid command, as EDK2 would refuse it), -ENOSPC (no room), -EIO (the
- * device reported a DMA error), -EINVAL, -ENOMEM. */
-int tl_apply(struct rivet_dev *fwcfg, const struct gmem *gm, uint64_t lo,
-	     uint64_t hi, struct tl_result *res);
-
-/* Where @name was placed, or 0. */
-uint64_t tl_result_addr(const struct tl_result *res, const char *name);
 
 #endif

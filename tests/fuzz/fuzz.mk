@@ -19,7 +19,6 @@ FUZZ_NAMES := $(sort $(patsubst $(FUZZ_SRC)/fuzz_%.c,%,\
 	$(wildcard $(FUZZ_SRC)/fuzz_*.c)))
 FUZZ_TARGETS ?= $(FUZZ_NAMES)
 FUZZ_SECONDS ?= 60
-FUZZ_HDRS := $(wildcard $(FUZZ_SRC)/*.h)
 FUZZ_LIBS := -lfdt -lpthread
 FUZZ := $(BUILD)/fuzz
 
@@ -28,11 +27,9 @@ FUZZ := $(BUILD)/fuzz
 # ---- replay: gcc, ASan/UBSan, no libFuzzer ------------------------------------
 FUZZ_REPLAY_BINS := $(FUZZ_NAMES:%=$(SAN)/fuzz/fuzz_%)
 
-$(FUZZ_NAMES:%=$(SAN)/obj/$(FUZZ_SRC)/fuzz_%.o) \
-$(SAN)/obj/$(FUZZ_SRC)/replay_main.o: $(FUZZ_HDRS)
-
 $(SAN)/fuzz/fuzz_%: $(SAN)/obj/$(FUZZ_SRC)/fuzz_%.o \
-		$(SAN)/obj/$(FUZZ_SRC)/replay_main.o $(SAN)/librivet.a
+		$(SAN)/obj/$(FUZZ_SRC)/replay_main.o $(SAN)/libsupport.a \
+		$(SAN)/librivet.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(FUZZ_LIBS)
 
@@ -48,11 +45,11 @@ FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 $(FUZZ_SAN)
 FUZZ_LIB_PKG = libclang-rt-$$($(FUZZ_CC) -dumpversion 2>/dev/null | \
 	cut -d. -f1 | grep . || echo 14)-dev
 
-$(FUZZ)/obj/%.o: %.c $(HDRS) $(FUZZ_HDRS)
+$(FUZZ)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo '  CC-FUZZ $<',true)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
-		-c $< -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) \
+		-fsanitize=fuzzer-no-link -c $< -o $@
 
 # clang's -Wformat=2 wants emit()'s va_list format marked
 # __attribute__((format(printf, 2, 0))); gcc does not ask for it.
@@ -65,10 +62,15 @@ $(FUZZ)/librivet.a: $(FUZZ_LIB_SRCS:%.c=$(FUZZ)/obj/%.o)
 	@rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
+$(FUZZ)/libsupport.a: $(SUPPORT_SRCS:%.c=$(FUZZ)/obj/%.o)
+	@rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
 # Keep the objects (they would be intermediate files otherwise).
 .SECONDARY: $(FUZZ_NAMES:%=$(FUZZ)/obj/$(FUZZ_SRC)/fuzz_%.o)
 
-$(FUZZ)/bin/fuzz_%: $(FUZZ)/obj/$(FUZZ_SRC)/fuzz_%.o $(FUZZ)/librivet.a
+$(FUZZ)/bin/fuzz_%: $(FUZZ)/obj/$(FUZZ_SRC)/fuzz_%.o $(FUZZ)/libsupport.a \
+		$(FUZZ)/librivet.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo '  LD-FUZZ $@',true)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(FUZZ_LIBS)
@@ -97,9 +99,9 @@ fuzz-merge: fuzz-check
 	done
 
 # ---- seeds -------------------------------------------------------------------
-$(BUILD)/fuzz/mkseeds: $(FUZZ_SRC)/mkseeds.c $(FUZZ_HDRS)
+$(BUILD)/fuzz/mkseeds: $(FUZZ_SRC)/mkseeds.c Makefile
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(X86_CFLAGS) -o $@ $<
+	$(Q)$(CC) $(X86_CFLAGS) $(DEPFLAGS) -o $@ $<
 
 fuzz-seeds: $(BUILD)/fuzz/mkseeds
 	@$(BUILD)/fuzz/mkseeds $(FUZZ_SRC)/corpus

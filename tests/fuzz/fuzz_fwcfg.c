@@ -15,6 +15,7 @@
 
 #include "core/device.h"
 #include "fwcfg/fwcfg.h"
+#include "tests/support/fwcfg_peek.h"
 
 #define WIN		FWCFG_MMIO_SIZE
 #define RO_LEN		16

@@ -55,6 +55,8 @@
 #include "core/device.h"
 #include "fwcfg/fwcfg.h"
 #include "fwcfg/table_loader.h"
+#include "tests/support/fwcfg_peek.h"
+#include "tests/support/tl_exec.h"
 
 /* ---- input format: fuzz.h (shared with mkseeds.c) ---------------------- */
 

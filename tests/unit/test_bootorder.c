@@ -14,6 +14,7 @@
 #include "core/gmem.h"
 #include "fwcfg/bootorder.h"
 #include "fwcfg/fwcfg.h"
+#include "tests/support/fwcfg_peek.h"
 
 #define ECAM 0x30000000ULL
 #define DISK(s) "/pci@0000000030000000/scsi@" s "/disk@0,0"

@@ -956,48 +956,6 @@ static void test_fdt(void **state)
 
 /* ---- the variable store's file ------------------------------------------- */
 
-static void test_prepare_vars(void **state)
-{
-	struct t *t = *state;
-	char vars[PATH_MAX + 8];
-	uint8_t b[8];
-	struct stat st;
-
-	snprintf(vars, sizeof(vars), "%s.vars", t->path);
-	assert_int_equal(truncate(t->path, 1000), 0);
-	assert_int_equal(cfi_flash_prepare_vars(vars, t->path, BANK), 0);
-	assert_int_equal(stat(vars, &st), 0);
-	assert_int_equal(st.st_size, BANK);
-	assert_int_equal(st.st_mode & 0777, 0600);
-	file_read(vars, 996, b, 8);
-	assert_int_equal(mmio_get(b, 4), pat32(996));
-	assert_int_equal(mmio_get(b + 4, 4), 0xffffffff);
-	file_read(vars, BANK - 8, b, 8);
-	assert_int_equal(mmio_get(b, 8), UINT64_MAX);
-	/* It is a valid writable bank. */
-	assert_int_equal(cfi_flash_create(BASE1, BANK, vars, false, &t->dev),
-			 0);
-	close_dev(t);
-	/* An existing store is left alone. */
-	assert_int_equal(truncate(vars, 10), 0);
-	assert_int_equal(cfi_flash_prepare_vars(vars, t->path, BANK), 0);
-	assert_int_equal(stat(vars, &st), 0);
-	assert_int_equal(st.st_size, 10);
-	unlink(vars);
-	/* Failures leave no file behind. */
-	assert_int_equal(cfi_flash_prepare_vars(vars, t->path, 512), -EFBIG);
-	assert_int_equal(access(vars, F_OK), -1);
-	assert_int_equal(cfi_flash_prepare_vars(vars, "/nonexistent", BANK),
-			 -ENOENT);
-	assert_int_equal(access(vars, F_OK), -1);
-	assert_int_equal(cfi_flash_prepare_vars(vars, "/tmp", BANK), -EINVAL);
-	assert_int_equal(access(vars, F_OK), -1);
-	assert_int_equal(cfi_flash_prepare_vars("/nonexistent/v", t->path,
-						BANK), -ENOENT);
-	assert_int_equal(cfi_flash_prepare_vars(NULL, t->path, BANK), -EINVAL);
-	assert_int_equal(cfi_flash_prepare_vars(vars, t->path, 0), -EINVAL);
-}
-
 /* ---- threads ------------------------------------------------------------- */
 
 struct worker {
@@ -1093,7 +1051,6 @@ int main(void)
 		T(test_host_errors),
 		T(test_mode_callbacks),
 		T(test_fdt),
-		T(test_prepare_vars),
 		T(test_threads),
 		T(test_cloexec),
 #undef T

@@ -25,6 +25,7 @@
 #include "core/gmem.h"
 #include "core/log.h"
 #include "fwcfg/fwcfg.h"
+#include "tests/support/fwcfg_peek.h"
 
 #define BASE		0x10100000ULL
 #define RAM_BASE	0x80000000ULL

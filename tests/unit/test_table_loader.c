@@ -20,6 +20,8 @@
 #include "core/log.h"
 #include "fwcfg/fwcfg.h"
 #include "fwcfg/table_loader.h"
+#include "tests/support/fwcfg_peek.h"
+#include "tests/support/tl_exec.h"
 
 #define BASE		0x10100000ULL
 #define RAM_BASE	0x80000000ULL
