@@ -10,19 +10,13 @@
 #include <string.h>
 
 #include "core/boards.h"
+#include "core/isa_exts.h"
 
-/* ISA extensions a RISC-V KVM host may offer (Linux 6.12's list), by the
- * names the ISA string uses: --cpu-features accepts these. */
+/* The names --cpu-features accepts (core/isa_exts.h). */
 static const char *const known_exts[] = {
-	"a", "c", "d", "f", "h", "i", "m", "v",
-	"smstateen", "ssaia", "sscofpmf", "sstc", "svinval", "svnapot",
-	"svpbmt", "zacas", "zawrs", "zba", "zbb", "zbc", "zbkb", "zbkc",
-	"zbkx", "zbs", "zca", "zcb", "zcd", "zcf", "zcmop", "zfa", "zfh",
-	"zfhmin", "zicbom", "zicboz", "zicntr", "zicond", "zicsr",
-	"zifencei", "zihintntl", "zihintpause", "zihpm", "zimop", "zknd",
-	"zkne", "zknh", "zkr", "zksed", "zksh", "zkt", "ztso", "zvbb",
-	"zvbc", "zvfh", "zvfhmin", "zvkb", "zvkg", "zvkned", "zvknha",
-	"zvknhb", "zvksed", "zvksh", "zvkt",
+#define EXT_NAME(name, id) #name,
+	RIVET_ISA_EXTS(EXT_NAME)
+#undef EXT_NAME
 };
 
 bool config_isa_ext_known(const char *name)

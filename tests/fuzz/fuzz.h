@@ -434,14 +434,10 @@ static inline int fuzz_irq_set(void *ctx, uint32_t irq, bool level)
 }
 
 /* virtio-rng's entropy: a fixed stream restarted per input, so what it
- * writes into guest RAM (possibly over the rings) replays exactly.
- * Interposes on the C library's getrandom() in the fuzz binaries only. */
-static uint64_t fuzz_rng_state;
-
-static inline void fuzz_rng_reset(void)
-{
-	fuzz_rng_state = 0x9e3779b97f4a7c15ULL;
-}
+ * writes into guest RAM (possibly over the rings) replays exactly
+ * (tests/support/fuzz_rng.c: calling this puts its getrandom() in place
+ * of the C library's). */
+void fuzz_rng_reset(void);
 
 #endif /* FUZZ_NO_RUNTIME */
 

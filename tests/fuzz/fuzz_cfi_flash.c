@@ -31,6 +31,7 @@
 
 #include "core/device.h"
 #include "devices/cfi_flash.h"
+#include "tests/support/files.h"
 
 #define BANK		(2 * CFI_FLASH_SECTOR_SIZE)
 #define SECTOR		CFI_FLASH_SECTOR_SIZE
@@ -329,10 +330,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t off;
 
 	fuzz_quiet();
-	if (memfd < 0) {
-		memfd = memfd_create("fuzz-cfi-flash", MFD_CLOEXEC);
-		FUZZ_CHECK(memfd >= 0);
-	}
+	ts_memfd(&memfd, "fuzz-cfi-flash", BANK);
 	if (!init) {
 		for (uint64_t i = 0; i < BANK; i++)
 			initial[i] = pattern(i);
@@ -341,7 +339,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&m, 0, sizeof(m));
 	memcpy(m.mem, initial, BANK);
 	FUZZ_CHECK(pwrite(memfd, m.mem, BANK, 0) == BANK);
-	FUZZ_CHECK(ftruncate(memfd, BANK) == 0);
 	m.ro = fin_u8(&in) & 1;
 	cb_calls = 0;
 	d = open_flash();

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "boot/loader.h"
+#include "tests/support/files.h"
 
 #define MIB		(1ULL << 20)
 #define PAGE		LOADER_PAGE_SIZE
@@ -86,14 +87,6 @@ static void fuzz_plan(struct fin *in)
 		FUZZ_CHECK(r == -EINVAL);
 }
 
-static int memfd(int *fd, const char *name)
-{
-	if (*fd < 0)
-		*fd = memfd_create(name, MFD_CLOEXEC);
-	FUZZ_CHECK(*fd >= 0);
-	return *fd;
-}
-
 /* Replace the file behind @fd by @len bytes from @p and a zero tail up to
  * @size (sparse). */
 static void set_file(int fd, const void *p, size_t len, uint64_t size)
@@ -135,7 +128,7 @@ static void fuzz_load(struct fin *in, uint8_t flags, const uint8_t *kbytes,
 
 	view.base = ram_bases[base_sel & 3];
 	view.size = ((uint64_t)(units % 64) + 1) * (FZ_LD_RAM_MAX / 64);
-	set_file(memfd(&kfd, "rivet-fuzz-kernel"), kbytes, klen, ksize);
+	set_file(ts_memfd(&kfd, "rivet-fuzz-kernel", 0), kbytes, klen, ksize);
 	snprintf(kpath, sizeof(kpath), "/proc/self/fd/%d", kfd);
 	switch ((flags >> 1) & 3) {
 	case 1:
@@ -151,7 +144,7 @@ static void fuzz_load(struct fin *in, uint8_t flags, const uint8_t *kbytes,
 	if (flags & 1) {
 		for (size_t j = 0; j < sizeof(ipattern); j++)
 			ipattern[j] = (uint8_t)(j * 11 + 5);
-		set_file(memfd(&ifd, "rivet-fuzz-initrd"), ipattern,
+		set_file(ts_memfd(&ifd, "rivet-fuzz-initrd", 0), ipattern,
 			 isize < sizeof(ipattern) ? isize : sizeof(ipattern),
 			 isize);
 		snprintf(ipath, sizeof(ipath), "/proc/self/fd/%d", ifd);

@@ -19,6 +19,8 @@
 #include "devices/virtio.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_mmio.h"
+#include "tests/support/files.h"
+#include "tests/support/vmmio_drv.h"
 
 /* Guest RAM layout. */
 #define DESC		(FZ_RAM_BASE + 0x0000)
@@ -83,46 +85,10 @@ static uint8_t *ram(struct blk_fuzz *f, uint64_t gpa, uint64_t len)
 	return p;
 }
 
-static void put_le(uint8_t *p, uint64_t v, unsigned int bytes)
-{
-	for (unsigned int i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned int bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned int i = 0; i < bytes; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-static uint32_t r32(struct blk_fuzz *f, uint64_t off)
-{
-	uint8_t b[4];
-
-	f->dev->ops->mmio_read(f->dev, off, b, 4);
-	return (uint32_t)mmio_get(b, 4);
-}
-
-static void w32(struct blk_fuzz *f, uint64_t off, uint32_t v)
-{
-	uint8_t b[4];
-
-	mmio_put(b, 4, v);
-	f->dev->ops->mmio_write(f->dev, off, b, 4);
-}
-
 static void desc_at(struct blk_fuzz *f, uint64_t gpa, const struct seg *s,
 		    uint16_t flags, uint16_t next)
 {
-	uint8_t *d = ram(f, gpa, 16);
-
-	put_le(d, s->gpa, 8);
-	put_le(d + 8, s->len, 4);
-	put_le(d + 12, flags, 2);
-	put_le(d + 14, next, 2);
+	vring_desc(ram(f, gpa, 16), s->gpa, s->len, flags, next);
 }
 
 /* Byte patterns, made once: whole-buffer copies and compares keep the
@@ -142,16 +108,7 @@ static void init_patterns(void)
 /* ---- device set-up ------------------------------------------------------ */
 
 static const uint64_t disk_sizes[] = FZ_DISK_SIZES;
-
-static int image_fd(void)
-{
-	static int fd = -1;
-
-	if (fd < 0)
-		fd = memfd_create("rivet-fuzz-blk", MFD_CLOEXEC);
-	FUZZ_CHECK(fd >= 0);
-	return fd;
-}
+static int image_fd = -1;	/* the disk: one memfd for the process */
 
 /* The serial GET_ID must return (virtio_blk.h). */
 static void expected_id(struct blk_fuzz *f)
@@ -174,30 +131,16 @@ static void driver_init(struct blk_fuzz *f)
 
 	if (f->indirect)
 		feat |= VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
-	w32(f, VIRTIO_MMIO_STATUS, 0);
 	/* Empty rings: DRIVER_OK consumes what is already available. */
+	mw32(f->dev, VIRTIO_MMIO_STATUS, 0);
 	memset(ram(f, DESC, TABLES_END - DESC), 0, TABLES_END - DESC);
-	w32(f, VIRTIO_MMIO_STATUS, st);
-	w32(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	w32(f, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(feat >> 32));
-	w32(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	w32(f, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)feat);
 	st |= VIRTIO_STATUS_FEATURES_OK;
-	w32(f, VIRTIO_MMIO_STATUS, st);
-	FUZZ_CHECK(r32(f, VIRTIO_MMIO_STATUS) == st);
-	w32(f, VIRTIO_MMIO_QUEUE_SEL, 0);
-	w32(f, VIRTIO_MMIO_QUEUE_NUM, f->qsize);
-	w32(f, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)DESC);
-	w32(f, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(DESC >> 32));
-	w32(f, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)AVAIL);
-	w32(f, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(AVAIL >> 32));
-	w32(f, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)USED);
-	w32(f, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(USED >> 32));
-	w32(f, VIRTIO_MMIO_QUEUE_READY, 1);
-	FUZZ_CHECK(r32(f, VIRTIO_MMIO_QUEUE_READY) == 1);
+	FUZZ_CHECK(vmmio_negotiate(f->dev, feat) == st);
+	FUZZ_CHECK(vmmio_queue(f->dev, 0, f->qsize, DESC, AVAIL, USED, true) ==
+		   1);
 	st |= VIRTIO_STATUS_DRIVER_OK;
-	w32(f, VIRTIO_MMIO_STATUS, st);
-	FUZZ_CHECK(r32(f, VIRTIO_MMIO_STATUS) == st);
+	mw32(f->dev, VIRTIO_MMIO_STATUS, st);
+	FUZZ_CHECK(mr32(f->dev, VIRTIO_MMIO_STATUS) == st);
 	f->avail_idx = 0;
 	f->used_idx = 0;
 }
@@ -212,7 +155,7 @@ static void setup(struct blk_fuzz *f, uint8_t cfg, uint8_t qlog)
 	f->indirect = cfg & 2;
 	f->disk_size = disk_sizes[(cfg >> 2) & 3];
 	f->qsize = (uint16_t)(1U << (qlog % 9));	/* 1 .. 256 */
-	f->fd = image_fd();
+	f->fd = ts_memfd(&image_fd, "rivet-fuzz-blk", 0);
 	f->shadow = malloc(f->disk_size + 1);
 	FUZZ_CHECK(f->shadow);
 	memcpy(f->shadow, pattern + 128, f->disk_size);
@@ -229,10 +172,10 @@ static void setup(struct blk_fuzz *f, uint8_t cfg, uint8_t qlog)
 				      (struct irq_line){ &f->chip, IRQ }, be,
 				      &f->dev) == 0);
 	/* Config space: capacity and blk_size as documented. */
-	cap = (uint64_t)r32(f, VIRTIO_MMIO_CONFIG) |
-	      (uint64_t)r32(f, VIRTIO_MMIO_CONFIG + 4) << 32;
+	cap = (uint64_t)mr32(f->dev, VIRTIO_MMIO_CONFIG) |
+	      (uint64_t)mr32(f->dev, VIRTIO_MMIO_CONFIG + 4) << 32;
 	FUZZ_CHECK(cap == f->disk_size / VIRTIO_BLK_SECTOR);
-	FUZZ_CHECK(r32(f, VIRTIO_MMIO_CONFIG + 20) == VIRTIO_BLK_SECTOR);
+	FUZZ_CHECK(mr32(f->dev, VIRTIO_MMIO_CONFIG + 20) == VIRTIO_BLK_SECTOR);
 	driver_init(f);
 }
 
@@ -364,8 +307,8 @@ static void check_req(struct blk_fuzz *f, const uint8_t *out,
 	uint32_t type = UINT32_MAX;
 
 	if (out_len >= 16) {
-		type = (uint32_t)get_le(out, 4);
-		sector = get_le(out + 8, 8);
+		type = (uint32_t)mmio_get(out, 4);
+		sector = mmio_get(out + 8, 8);
 	}
 	if (out_len < 16) {
 		want = VIRTIO_BLK_S_IOERR;
@@ -412,8 +355,8 @@ static void complete(struct blk_fuzz *f, const struct req *r)
 
 	gather(f, r, false, out, &out_len);
 	gather(f, r, true, in, &in_len);
-	FUZZ_CHECK(get_le(elem, 4) == r->head);
-	FUZZ_CHECK(get_le(elem + 4, 4) == in_len);
+	FUZZ_CHECK(mmio_get(elem, 4) == r->head);
+	FUZZ_CHECK(mmio_get(elem + 4, 4) == in_len);
 	f->used_idx++;
 	if (in_len)
 		check_req(f, out, out_len, in, in_len);
@@ -432,25 +375,25 @@ static void flush_batch(struct blk_fuzz *f)
 	if (!f->nreq)
 		return;
 	for (unsigned int i = 0; i < f->nreq; i++) {
-		put_le(avail + 4 + 2 * (f->avail_idx % f->qsize),
-		       f->req[i].head, 2);
+		mmio_put(avail + 4 + 2 * (f->avail_idx % f->qsize), 2,
+			 f->req[i].head);
 		f->avail_idx++;
 	}
-	put_le(avail + 2, f->avail_idx, 2);
-	w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	mmio_put(avail + 2, 2, f->avail_idx);
+	mw32(f->dev, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	for (; done < f->nreq && !broken; done++) {
 		broken = f->req[done].broken;
 		if (!broken)
 			complete(f, &f->req[done]);
 	}
-	FUZZ_CHECK(get_le(used + 2, 2) == f->used_idx);
-	FUZZ_CHECK(!!(r32(f, VIRTIO_MMIO_STATUS) &
+	FUZZ_CHECK(mmio_get(used + 2, 2) == f->used_idx);
+	FUZZ_CHECK(!!(mr32(f->dev, VIRTIO_MMIO_STATUS) &
 		      VIRTIO_STATUS_NEEDS_RESET) == broken);
-	isr = r32(f, VIRTIO_MMIO_INTERRUPT_STATUS);
+	isr = mr32(f->dev, VIRTIO_MMIO_INTERRUPT_STATUS);
 	FUZZ_CHECK(!!(isr & VIRTIO_MMIO_INT_VRING) == (f->used_idx != start));
 	FUZZ_CHECK(!!(isr & VIRTIO_MMIO_INT_CONFIG) == broken);
 	FUZZ_CHECK(f->irq.level[IRQ] == (isr != 0));
-	w32(f, VIRTIO_MMIO_INTERRUPT_ACK, isr);
+	mw32(f->dev, VIRTIO_MMIO_INTERRUPT_ACK, isr);
 	FUZZ_CHECK(!f->irq.level[IRQ]);
 	if (broken)
 		driver_init(f);
@@ -494,8 +437,8 @@ static void make_req(struct blk_fuzz *f, struct fin *in)
 	if ((kind & FZ_BLK_KIND_TYPE) == 4)
 		type = fin_u32(in);
 	data_in = type != VIRTIO_BLK_T_OUT;
-	put_le(hdr, type, 4);
-	put_le(hdr + 8, sector, 8);
+	mmio_put(hdr, 4, type);
+	mmio_put(hdr + 8, 8, sector);
 	if (kind & FZ_BLK_KIND_SHORT_HDR)
 		hlen = fin_u8(in) % 16;
 	if (kind & FZ_BLK_KIND_SPLIT_HDR) {

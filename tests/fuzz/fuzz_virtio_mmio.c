@@ -10,7 +10,6 @@
 #include "fuzz.h"
 
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "core/bus.h"
@@ -19,6 +18,8 @@
 #include "devices/virtio_blk.h"
 #include "devices/virtio_mmio.h"
 #include "devices/virtio_rng.h"
+#include "tests/support/files.h"
+#include "tests/support/vmmio_drv.h"
 
 #define NR_DEVS 2
 static const uint64_t dev_base[NR_DEVS] = { FZ_MMIO_BLK_BASE,
@@ -36,46 +37,13 @@ struct mmio_fuzz {
 	struct irq_chip chip;
 };
 
-/* Deterministic entropy for virtio-rng (see fuzz.h). */
-ssize_t getrandom(void *buf, size_t len, unsigned int flags)
-{
-	uint8_t *p = buf;
-
-	for (size_t i = 0; i < len; i++) {
-		fuzz_rng_state = fuzz_rng_state * 6364136223846793005ULL +
-				 1442695040888963407ULL;
-		p[i] = (uint8_t)(fuzz_rng_state >> 56);
-	}
-	return (ssize_t)len;
-}
-
 /* The disk image: one memfd for the process, emptied and resized per
  * input; each device gets a dup (vblk takes its fd over). */
 static int disk_fd(uint64_t size)
 {
 	static int fd = -1;
 
-	if (fd < 0)
-		fd = memfd_create("rivet-fuzz-disk", MFD_CLOEXEC);
-	FUZZ_CHECK(fd >= 0);
-	FUZZ_CHECK(ftruncate(fd, 0) == 0 && ftruncate(fd, (off_t)size) == 0);
-	return fd;
-}
-
-static uint32_t r32(struct rivet_dev *dev, uint64_t off)
-{
-	uint8_t b[4];
-
-	dev->ops->mmio_read(dev, off, b, 4);
-	return (uint32_t)mmio_get(b, 4);
-}
-
-static void w32(struct rivet_dev *dev, uint64_t off, uint32_t v)
-{
-	uint8_t b[4];
-
-	mmio_put(b, 4, v);
-	dev->ops->mmio_write(dev, off, b, 4);
+	return ts_memfd(&fd, "rivet-fuzz-disk", size);
 }
 
 /* The devices on a fresh bus and interrupt chip: at the start and at every
@@ -119,7 +87,7 @@ static void setup(struct mmio_fuzz *f, uint8_t cfg)
 static void check_irqs(struct mmio_fuzz *f)
 {
 	for (int i = 0; i < NR_DEVS; i++) {
-		uint32_t isr = r32(f->dev[i], VIRTIO_MMIO_INTERRUPT_STATUS);
+		uint32_t isr = mr32(f->dev[i], VIRTIO_MMIO_INTERRUPT_STATUS);
 
 		FUZZ_CHECK(f->irq.level[dev_irq[i]] == (isr != 0));
 		FUZZ_CHECK(!(isr & ~3U));
@@ -132,12 +100,12 @@ static void check_devs(struct mmio_fuzz *f)
 	for (int i = 0; i < NR_DEVS; i++) {
 		struct rivet_dev *d = f->dev[i];
 
-		FUZZ_CHECK(r32(d, VIRTIO_MMIO_MAGIC_VALUE) == VIRTIO_MMIO_MAGIC);
-		FUZZ_CHECK(r32(d, VIRTIO_MMIO_VERSION_REG) == 2);
-		FUZZ_CHECK(r32(d, VIRTIO_MMIO_DEVICE_ID) == dev_id[i]);
+		FUZZ_CHECK(mr32(d, VIRTIO_MMIO_MAGIC_VALUE) == VIRTIO_MMIO_MAGIC);
+		FUZZ_CHECK(mr32(d, VIRTIO_MMIO_VERSION_REG) == 2);
+		FUZZ_CHECK(mr32(d, VIRTIO_MMIO_DEVICE_ID) == dev_id[i]);
 		/* DRIVER_OK is only ever accepted with FEATURES_OK. */
-		if (r32(d, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DRIVER_OK)
-			FUZZ_CHECK(r32(d, VIRTIO_MMIO_STATUS) &
+		if (mr32(d, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DRIVER_OK)
+			FUZZ_CHECK(mr32(d, VIRTIO_MMIO_STATUS) &
 				   VIRTIO_STATUS_FEATURES_OK);
 	}
 }
@@ -184,34 +152,14 @@ static void probe(struct mmio_fuzz *f, struct fin *in)
 
 	for (int i = 0; i < 3; i++)
 		ring[i] = FZ_RAM_BASE + fin_u16(in);
-	w32(d, VIRTIO_MMIO_STATUS, 0);
-	w32(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
-	w32(d, VIRTIO_MMIO_STATUS,
-	    VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	w32(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	feat = (uint64_t)r32(d, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-	w32(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	feat |= r32(d, VIRTIO_MMIO_DEVICE_FEATURES);
 	/* Bit 63 of the mask: also accept features never offered. */
+	feat = vmmio_device_features(d);
 	feat = mask >> 63 ? mask : feat & mask;
-	w32(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	w32(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(feat >> 32));
-	w32(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	w32(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)feat);
-	w32(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
-	    VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-	w32(d, VIRTIO_MMIO_QUEUE_SEL, 0);
-	w32(d, VIRTIO_MMIO_QUEUE_NUM, qsize);
-	for (int i = 0; i < 3; i++) {
-		w32(d, VIRTIO_MMIO_QUEUE_DESC_LOW + 0x10 * i,
-		    (uint32_t)ring[i]);
-		w32(d, VIRTIO_MMIO_QUEUE_DESC_HIGH + 0x10 * i,
-		    (uint32_t)(ring[i] >> 32));
-	}
-	w32(d, VIRTIO_MMIO_QUEUE_READY, 1);
-	w32(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
-	    VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
-	    VIRTIO_STATUS_DRIVER_OK);
+	vmmio_negotiate(d, feat);
+	vmmio_queue(d, 0, qsize, ring[0], ring[1], ring[2], true);
+	mw32(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
+	     VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+	     VIRTIO_STATUS_DRIVER_OK);
 }
 
 static void run_op(struct mmio_fuzz *f, struct fin *in)
@@ -229,7 +177,7 @@ static void run_op(struct mmio_fuzz *f, struct fin *in)
 		break;
 	case FZ_MMIO_NOTIFY:
 		d = f->dev[fin_u8(in) & 1];
-		w32(d, VIRTIO_MMIO_QUEUE_NOTIFY, fin_u8(in));
+		mw32(d, VIRTIO_MMIO_QUEUE_NOTIFY, fin_u8(in));
 		break;
 	case FZ_MMIO_INIT:
 		probe(f, in);
@@ -244,15 +192,15 @@ static void run_op(struct mmio_fuzz *f, struct fin *in)
 			f->dev[i]->ops->destroy(f->dev[i]);
 		boot(f);
 		d = f->dev[v];
-		FUZZ_CHECK(r32(d, VIRTIO_MMIO_STATUS) == 0);
-		FUZZ_CHECK(r32(d, VIRTIO_MMIO_INTERRUPT_STATUS) == 0);
+		FUZZ_CHECK(mr32(d, VIRTIO_MMIO_STATUS) == 0);
+		FUZZ_CHECK(mr32(d, VIRTIO_MMIO_INTERRUPT_STATUS) == 0);
 		break;
 	case FZ_MMIO_STATUS:
 		d = f->dev[fin_u8(in) & 1];
 		v = fin_u8(in);
-		w32(d, VIRTIO_MMIO_STATUS, v);
+		mw32(d, VIRTIO_MMIO_STATUS, v);
 		if (!v)
-			FUZZ_CHECK(r32(d, VIRTIO_MMIO_STATUS) == 0);
+			FUZZ_CHECK(mr32(d, VIRTIO_MMIO_STATUS) == 0);
 		break;
 	}
 	check_irqs(f);

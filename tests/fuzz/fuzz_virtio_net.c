@@ -27,6 +27,7 @@
 #include "devices/virtio.h"
 #include "devices/virtio_mmio.h"
 #include "devices/virtio_net.h"
+#include "tests/support/vmmio_drv.h"
 
 /* Guest RAM layout (offsets). */
 #define RING_AREA	0x10000ULL
@@ -114,37 +115,6 @@ static uint8_t *ram(struct net_fuzz *f, uint64_t off, uint64_t len)
 	return p;
 }
 
-static void put_le(uint8_t *p, uint64_t v, unsigned int bytes)
-{
-	for (unsigned int i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned int bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned int i = 0; i < bytes; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-static uint32_t r32(struct net_fuzz *f, uint64_t off)
-{
-	uint8_t b[4];
-
-	f->dev->ops->mmio_read(f->dev, off, b, 4);
-	return (uint32_t)mmio_get(b, 4);
-}
-
-static void w32(struct net_fuzz *f, uint64_t off, uint32_t v)
-{
-	uint8_t b[4];
-
-	mmio_put(b, 4, v);
-	f->dev->ops->mmio_write(f->dev, off, b, 4);
-}
-
 static bool readable(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -161,7 +131,7 @@ static void frame_fill(uint8_t *p, const struct frame *fr)
 static void check_irq(struct net_fuzz *f)
 {
 	FUZZ_CHECK(f->irq.level[IRQ] ==
-		   (r32(f, VIRTIO_MMIO_INTERRUPT_STATUS) != 0));
+		   (mr32(f->dev, VIRTIO_MMIO_INTERRUPT_STATUS) != 0));
 }
 
 static void stats_now(struct net_fuzz *f, struct vnet_stats *st)
@@ -193,7 +163,7 @@ static void check_model(struct net_fuzz *f)
 	FUZZ_CHECK(vnet_rx_wanted(f->be) == f->wanted);
 	FUZZ_CHECK(readable(vnet_wake_fd(f->be)) == f->wake);
 	FUZZ_CHECK(readable(vnet_rx_fd(f->be)) == (f->nhost > 0));
-	FUZZ_CHECK(!!(r32(f, VIRTIO_MMIO_STATUS) &
+	FUZZ_CHECK(!!(mr32(f->dev, VIRTIO_MMIO_STATUS) &
 		      VIRTIO_STATUS_NEEDS_RESET) == !f->running);
 	check_stats(f);
 }
@@ -202,19 +172,9 @@ static void check_model(struct net_fuzz *f)
 
 static void queue_setup(struct net_fuzz *f, uint32_t q)
 {
-	uint64_t a[3] = { Q_DESC(q), Q_AVAIL(q), Q_USED(q) };
-
-	w32(f, VIRTIO_MMIO_QUEUE_SEL, q);
-	w32(f, VIRTIO_MMIO_QUEUE_NUM, f->qsize);
-	for (unsigned int i = 0; i < 3; i++) {
-		uint64_t gpa = FZ_RAM_BASE + a[i];
-
-		w32(f, VIRTIO_MMIO_QUEUE_DESC_LOW + 0x10 * i, (uint32_t)gpa);
-		w32(f, VIRTIO_MMIO_QUEUE_DESC_HIGH + 0x10 * i,
-		    (uint32_t)(gpa >> 32));
-	}
-	w32(f, VIRTIO_MMIO_QUEUE_READY, 1);
-	FUZZ_CHECK(r32(f, VIRTIO_MMIO_QUEUE_READY) == 1);
+	FUZZ_CHECK(vmmio_queue(f->dev, q, f->qsize, FZ_RAM_BASE + Q_DESC(q),
+			       FZ_RAM_BASE + Q_AVAIL(q),
+			       FZ_RAM_BASE + Q_USED(q), true) == 1);
 }
 
 /* Status 0, then the Linux probe; the model follows. */
@@ -227,7 +187,7 @@ static void driver_init(struct net_fuzz *f)
 
 	if (f->indirect)
 		feat |= VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
-	w32(f, VIRTIO_MMIO_STATUS, 0);
+	mw32(f->dev, VIRTIO_MMIO_STATUS, 0);
 	/* Reset: the held frame is gone, receive stops. */
 	f->held = false;
 	f->wanted = false;
@@ -248,19 +208,13 @@ static void driver_init(struct net_fuzz *f)
 		f->chaos = false;
 	}
 	check_stats(f);
-	w32(f, VIRTIO_MMIO_STATUS, st);
-	w32(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	w32(f, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(feat >> 32));
-	w32(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	w32(f, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)feat);
 	st |= VIRTIO_STATUS_FEATURES_OK;
-	w32(f, VIRTIO_MMIO_STATUS, st);
-	FUZZ_CHECK(r32(f, VIRTIO_MMIO_STATUS) == st);
+	FUZZ_CHECK(vmmio_negotiate(f->dev, feat) == st);
 	queue_setup(f, RXQ);
 	queue_setup(f, TXQ);
 	st |= VIRTIO_STATUS_DRIVER_OK;
-	w32(f, VIRTIO_MMIO_STATUS, st);
-	FUZZ_CHECK(r32(f, VIRTIO_MMIO_STATUS) == st);
+	mw32(f->dev, VIRTIO_MMIO_STATUS, st);
+	FUZZ_CHECK(mr32(f->dev, VIRTIO_MMIO_STATUS) == st);
 	/* DRIVER_OK served the receive queue: the main loop is woken. */
 	f->running = true;
 	f->wanted = true;
@@ -287,12 +241,7 @@ static bool desc_alloc(struct net_fuzz *f, struct mq *m, unsigned int n,
 static void desc_write(struct net_fuzz *f, uint64_t off, const struct seg *s,
 		       uint16_t flags, uint16_t next)
 {
-	uint8_t *d = ram(f, off, 16);
-
-	put_le(d, FZ_RAM_BASE + s->off, 8);
-	put_le(d + 8, s->len, 4);
-	put_le(d + 12, flags, 2);
-	put_le(d + 14, next, 2);
+	vring_desc(ram(f, off, 16), FZ_RAM_BASE + s->off, s->len, flags, next);
 }
 
 /* The ring rules a chain breaks (virtq.c): a readable descriptor with data
@@ -352,9 +301,9 @@ static bool chain_publish(struct net_fuzz *f, unsigned int q,
 	c->head = d[0];
 	c->broken = chain_broken(f, c);
 	ring = ram(f, Q_AVAIL(q) + 4 + 2ULL * (m->avail_idx % f->qsize), 2);
-	put_le(ring, c->head, 2);
+	mmio_put(ring, 2, c->head);
 	m->avail_idx++;
-	put_le(ram(f, Q_AVAIL(q) + 2, 2), m->avail_idx, 2);
+	mmio_put(ram(f, Q_AVAIL(q) + 2, 2), 2, m->avail_idx);
 	m->pend[m->npend++] = *c;
 	return true;
 }
@@ -375,8 +324,8 @@ static struct chain chain_retire(struct net_fuzz *f, unsigned int q)
 
 		for (unsigned int k = 0; k < c.nseg; k++) {
 			m->desc_busy[i] = false;
-			i = (uint16_t)get_le(ram(f, Q_DESC(q) + 16ULL * i + 14,
-						 2), 2);
+			i = (uint16_t)mmio_get(ram(f, Q_DESC(q) + 16ULL * i +
+						       14, 2), 2);
 		}
 	}
 	return c;
@@ -390,14 +339,14 @@ static void used_next(struct net_fuzz *f, unsigned int q, uint16_t *id,
 	const uint8_t *e = ram(f, Q_USED(q) + 4 + 8ULL *
 			       (m->used_seen % f->qsize), 8);
 
-	*id = (uint16_t)get_le(e, 4);
-	*len = (uint32_t)get_le(e + 4, 4);
+	*id = (uint16_t)mmio_get(e, 4);
+	*len = (uint32_t)mmio_get(e + 4, 4);
 	m->used_seen++;
 }
 
 static uint16_t used_idx(struct net_fuzz *f, unsigned int q)
 {
-	return (uint16_t)get_le(ram(f, Q_USED(q) + 2, 2), 2);
+	return (uint16_t)mmio_get(ram(f, Q_USED(q) + 2, 2), 2);
 }
 
 /* Read a chain description from the input; segment data is placed by
@@ -414,8 +363,8 @@ static void chain_read(struct fin *in, struct chain *c, bool rx)
 /* The device needs a reset: check, then reset it like a driver would. */
 static void needs_reset(struct net_fuzz *f)
 {
-	FUZZ_CHECK(r32(f, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
-	FUZZ_CHECK(r32(f, VIRTIO_MMIO_INTERRUPT_STATUS) &
+	FUZZ_CHECK(mr32(f->dev, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+	FUZZ_CHECK(mr32(f->dev, VIRTIO_MMIO_INTERRUPT_STATUS) &
 		   VIRTIO_MMIO_INT_CONFIG);
 	driver_init(f);
 }
@@ -447,7 +396,7 @@ static void op_tx(struct net_fuzz *f, struct fin *in)
 	if (!chain_publish(f, TXQ, &c, flags & FZ_NET_CHAIN_INDIRECT))
 		return;
 	if (flags & FZ_NET_CHAIN_NOTIFY) {
-		w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
+		mw32(f->dev, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
 		model_notify(f, TXQ);
 	}
 }
@@ -574,7 +523,7 @@ static void op_rx_buf(struct net_fuzz *f, struct fin *in)
 		return;
 	f->rx_head = start;
 	if (flags & FZ_NET_CHAIN_NOTIFY) {
-		w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
+		mw32(f->dev, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
 		model_notify(f, RXQ);
 	}
 }
@@ -796,7 +745,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case FZ_NET_NOTIFY: {
 			uint8_t q = fin_u8(&in);
 
-			w32(&f, VIRTIO_MMIO_QUEUE_NOTIFY, q);
+			mw32(f.dev, VIRTIO_MMIO_QUEUE_NOTIFY, q);
 			model_notify(&f, q);
 			break;
 		}
@@ -815,8 +764,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			op_config(&f, &in);
 			break;
 		case FZ_NET_ACK:
-			w32(&f, VIRTIO_MMIO_INTERRUPT_ACK,
-			    r32(&f, VIRTIO_MMIO_INTERRUPT_STATUS));
+			mw32(f.dev, VIRTIO_MMIO_INTERRUPT_ACK,
+			     mr32(f.dev, VIRTIO_MMIO_INTERRUPT_STATUS));
 			break;
 		}
 		check_model(&f);

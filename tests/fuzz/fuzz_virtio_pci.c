@@ -16,7 +16,6 @@
 #include "fuzz.h"
 
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "core/bus.h"
@@ -28,6 +27,7 @@
 #include "devices/virtio_blk.h"
 #include "devices/virtio_pci.h"
 #include "devices/virtio_rng.h"
+#include "tests/support/files.h"
 
 #define NR_DEVS 2
 #define INTX_BASE 32
@@ -44,28 +44,13 @@ struct pci_fuzz {
 	struct msi_chip msi;
 };
 
-/* Deterministic entropy for virtio-rng (see fuzz.h). */
-ssize_t getrandom(void *buf, size_t len, unsigned int flags)
-{
-	uint8_t *p = buf;
-
-	for (size_t i = 0; i < len; i++) {
-		fuzz_rng_state = fuzz_rng_state * 6364136223846793005ULL +
-				 1442695040888963407ULL;
-		p[i] = (uint8_t)(fuzz_rng_state >> 56);
-	}
-	return (ssize_t)len;
-}
-
+/* The disk image: one memfd for the process, emptied and resized per
+ * input; each device gets a dup (vblk takes its fd over). */
 static int disk_fd(uint64_t size)
 {
 	static int fd = -1;
 
-	if (fd < 0)
-		fd = memfd_create("rivet-fuzz-disk", MFD_CLOEXEC);
-	FUZZ_CHECK(fd >= 0);
-	FUZZ_CHECK(ftruncate(fd, 0) == 0 && ftruncate(fd, (off_t)size) == 0);
-	return fd;
+	return ts_memfd(&fd, "rivet-fuzz-disk", size);
 }
 
 /* Called by the device with its lock held: the message must be one the

@@ -28,6 +28,7 @@
 #include "core/fdt_util.h"
 #include "core/log.h"
 #include "devices/cfi_flash.h"
+#include "tests/support/files.h"
 
 #define BASE0		0x20000000ULL
 #define BASE1		0x22000000ULL
@@ -48,23 +49,6 @@ struct t {
 static uint8_t pattern(uint64_t off)
 {
 	return (uint8_t)(off * 13 + (off >> 9) + 5);
-}
-
-static void make_file(char *path, size_t size)
-{
-	const char *dir = getenv("TMPDIR");
-	uint8_t *buf = malloc(size ? size : 1);
-	int fd;
-
-	assert_non_null(buf);
-	snprintf(path, PATH_MAX, "%s/rivet-cfi-XXXXXX", dir ? dir : "/tmp");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	for (size_t i = 0; i < size; i++)
-		buf[i] = pattern(i);
-	assert_int_equal(write(fd, buf, size), (ssize_t)size);
-	close(fd);
-	free(buf);
 }
 
 static void mode_cb(void *opaque, bool array)
@@ -100,7 +84,7 @@ static int setup(void **state)
 {
 	struct t *t = test_calloc(1, sizeof(*t));
 
-	make_file(t->path, BANK);
+	ts_temp_file(t->path, "cfi", BANK, pattern);
 	*state = t;
 	return 0;
 }
@@ -239,7 +223,7 @@ static void test_create_errors(void **state)
 			 -EINVAL);
 	rmdir(dir);
 	/* Larger than the bank: refused, read-only or not. */
-	make_file(big, BANK + 1);
+	ts_temp_file(big, "cfi", BANK + 1, pattern);
 	assert_int_equal(cfi_flash_create(BASE0, BANK, big, true, &d),
 			 -EFBIG);
 	assert_int_equal(cfi_flash_create(BASE0, BANK, big, false, &d),
@@ -907,7 +891,7 @@ static void test_fdt(void **state)
 	const fdt64_t *reg;
 	int off, len;
 
-	make_file(t->path2, BANK);
+	ts_temp_file(t->path2, "cfi", BANK, pattern);
 	assert_int_equal(cfi_flash_create(BASE0, BANK, t->path2, true, &b0),
 			 0);
 	assert_int_equal(cfi_flash_create(BASE0 + BANK, BANK, t->path, false,

@@ -16,47 +16,32 @@
 
 #include "machine/machine.h"
 #include "machine/microvm/microvm.h"
+#include "tests/support/board.h"
 
 struct fixture {
-	struct vm_config cfg;
-	struct machine m;
-	char disk[64];
+	struct tboard b;
+	struct machine *m;
 	uint8_t fdt[MACHINE_FDT_MAX];
 };
 
 static const char *const exts[] = { "i", "m", "a", "f", "d", "c",
 				    "zicbom", "zicboz", "sstc" };
 
+/* The microvm board as `rivet run --cpus 2 --memory 256M --disk D`
+ * builds it, with a hart offering exts[] and an initrd. */
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	int fd;
 
-	strcpy(f->disk, "/tmp/rivet-fdt-XXXXXX");
-	fd = mkstemp(f->disk);
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, 1 << 20), 0);
-	close(fd);
-	f->cfg = (struct vm_config){
-		.board = "microvm", .kernel = "K", .cmdline = "console=ttyS0 x",
-		.cpus = 2, .mem_size = 256ULL << 20, .rng = true,
-		.nr_disks = 1,
-	};
-	f->cfg.disks[0].path = f->disk;
-	f->m.cfg = &f->cfg;
-	f->m.board = board_find("microvm");
-	assert_int_equal(gmem_alloc(&f->m.ram, MICROVM_RAM_BASE,
-				    f->cfg.mem_size), 0);
-	assert_int_equal(board_find("microvm")->create_devices(&f->m), 0);
-	f->m.cpu.xlen = 64;
+	assert_non_null(f);
+	tboard_create(&f->b, "microvm", 2, 256ULL << 20, 1);
+	f->b.cfg.cmdline = "console=ttyS0 x";
+	f->m = &f->b.m;
+	f->m->cpu.nr_exts = 0;
 	for (unsigned int i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
-		f->m.cpu.exts[f->m.cpu.nr_exts++] = exts[i];
-	f->m.cpu.timebase_freq = 10000000;
-	f->m.cpu.mmu_type = "riscv,sv57";
-	f->m.cpu.cbom_block_size = 64;
-	f->m.cpu.cboz_block_size = 64;
-	f->m.initrd_start = 0x8fc00000;
-	f->m.initrd_size = 0x1234;
+		f->m->cpu.exts[f->m->cpu.nr_exts++] = exts[i];
+	f->m->initrd_start = 0x8fc00000;
+	f->m->initrd_size = 0x1234;
 	*state = f;
 	return 0;
 }
@@ -65,9 +50,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	machine_destroy_devices(&f->m);
-	gmem_free(&f->m.ram);
-	unlink(f->disk);
+	tboard_destroy(&f->b);
 	free(f);
 	return 0;
 }
@@ -102,7 +85,7 @@ static void test_cpus(void **state)
 	const char *s;
 	int len;
 
-	assert_int_equal(machine_build_fdt(&f->m, f->fdt, sizeof(f->fdt)), 0);
+	assert_int_equal(machine_build_fdt(f->m, f->fdt, sizeof(f->fdt)), 0);
 	assert_int_equal(getu32(fdt, "/cpus", "timebase-frequency"), 10000000);
 	for (int c = 0; c < 2; c++) {
 		char path[32], intc[64];
@@ -139,7 +122,7 @@ static void test_aia(void **state)
 	const fdt32_t *p;
 	int len;
 
-	assert_int_equal(machine_build_fdt(&f->m, f->fdt, sizeof(f->fdt)), 0);
+	assert_int_equal(machine_build_fdt(f->m, f->fdt, sizeof(f->fdt)), 0);
 	assert_string_equal(getprop(fdt, imsic, "compatible", &len),
 			    "riscv,imsics");
 	p = getprop(fdt, imsic, "interrupts-extended", &len);
@@ -173,7 +156,7 @@ static void test_devices_and_chosen(void **state)
 	const fdt64_t *q;
 	int len;
 
-	assert_int_equal(machine_build_fdt(&f->m, f->fdt, sizeof(f->fdt)), 0);
+	assert_int_equal(machine_build_fdt(f->m, f->fdt, sizeof(f->fdt)), 0);
 	assert_string_equal(getprop(fdt, uart, "compatible", &len),
 			    "ns16550a");
 	p = getprop(fdt, uart, "interrupts", &len);
@@ -214,7 +197,7 @@ static void test_dtc_accepts(void **state)
 	FILE *p;
 	int fd, status;
 
-	assert_int_equal(machine_build_fdt(&f->m, f->fdt, sizeof(f->fdt)), 0);
+	assert_int_equal(machine_build_fdt(f->m, f->fdt, sizeof(f->fdt)), 0);
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, f->fdt, fdt_totalsize(f->fdt)),
@@ -237,12 +220,12 @@ static void test_no_initrd_no_space(void **state)
 	struct fixture *f = *state;
 	static uint8_t tiny[512];
 
-	f->m.initrd_size = 0;
-	assert_int_equal(machine_build_fdt(&f->m, f->fdt, sizeof(f->fdt)), 0);
+	f->m->initrd_size = 0;
+	assert_int_equal(machine_build_fdt(f->m, f->fdt, sizeof(f->fdt)), 0);
 	assert_true(fdt_path_offset(f->fdt, "/chosen") >= 0);
 	assert_null(fdt_getprop(f->fdt, fdt_path_offset(f->fdt, "/chosen"),
 				"linux,initrd-start", NULL));
-	assert_int_equal(machine_build_fdt(&f->m, tiny, sizeof(tiny)),
+	assert_int_equal(machine_build_fdt(f->m, tiny, sizeof(tiny)),
 			 -ENOSPC);
 }
 

@@ -25,35 +25,10 @@
 #include "core/msi.h"
 #include "devices/pci.h"
 #include "devices/pci_host.h"
+#include "tests/support/pcihost.h"
 
-#define ECAM_BASE	0x30000000ULL
-#define ECAM_SIZE	0x10000000ULL
-#define PIO_BASE	0x03000000ULL
-#define PIO_SIZE	0x10000ULL
-#define M32_BASE	0x40000000ULL
-#define M32_SIZE	0x40000000ULL
-#define M64_BASE	0x400000000ULL
-#define M64_SIZE	0x400000000ULL
-#define INTX_BASE	32
 
 /* ---- fakes ---------------------------------------------------------------- */
-
-struct fake_msi {
-	unsigned int sent;
-	uint64_t addr;
-	uint32_t data;
-	int ret;
-};
-
-static int fake_msi_send(void *ctx, uint64_t addr, uint32_t data)
-{
-	struct fake_msi *f = ctx;
-
-	f->sent++;
-	f->addr = addr;
-	f->data = data;
-	return f->ret;
-}
 
 struct fake_irqs {
 	bool level[64];
@@ -148,44 +123,25 @@ static struct fdev *fdev_new(uint8_t pin)
 /* ---- fixture ---------------------------------------------------------------- */
 
 struct t {
-	struct pci_host *h;
-	struct bus bus;
-	struct fake_msi msi;
-	struct msi_chip msichip;
+	struct tp_host p;
 	struct fake_irqs irqs;
 	struct irq_chip irqchip;
 	struct fdev *f;		/* in slot 3 */
 	bool destroyed;
 };
 
-static struct pci_host_cfg host_cfg(struct t *t)
-{
-	return (struct pci_host_cfg){
-		.ecam_base = ECAM_BASE, .ecam_size = ECAM_SIZE,
-		.pio_base = PIO_BASE, .pio_size = PIO_SIZE,
-		.mmio32_base = M32_BASE, .mmio32_size = M32_SIZE,
-		.mmio64_base = M64_BASE, .mmio64_size = M64_SIZE,
-		.irqchip = &t->irqchip, .intx_base = INTX_BASE,
-		.msi = &t->msichip,
-	};
-}
-
 static int setup(void **state)
 {
 	struct t *t = calloc(1, sizeof(*t));
-	struct pci_host_cfg cfg;
+	struct pci_dev *pd;
+	const int slot = 3;
 
 	assert_non_null(t);
-	t->msichip = (struct msi_chip){ fake_msi_send, &t->msi };
 	t->irqchip = (struct irq_chip){ fake_irqs_set, &t->irqs };
-	cfg = host_cfg(t);
-	assert_int_equal(pci_host_create(&cfg, &t->h), 0);
 	t->f = fdev_new(1);
 	t->f->destroyed = &t->destroyed;
-	assert_int_equal(pci_host_add_device(t->h, &t->f->pd, 3), 3);
-	for (int w = 0; w < PCI_HOST_NR_WINDOWS; w++)
-		assert_int_equal(bus_add(&t->bus, pci_host_window(t->h, w)), 0);
-	bus_seal(&t->bus);
+	pd = &t->f->pd;
+	tp_host_up(&t->p, &t->irqchip, &pd, &slot, 1);
 	*state = t;
 	return 0;
 }
@@ -193,48 +149,33 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct t *t = *state;
-	struct rivet_dev *ecam = pci_host_window(t->h, PCI_HOST_ECAM);
 
-	ecam->ops->destroy(ecam);
+	tp_host_down(&t->p);
 	assert_true(t->destroyed);
 	free(t);
 	return 0;
 }
 
-static uint64_t ecam_addr(unsigned int bus, unsigned int slot,
-			  unsigned int fn, unsigned int reg)
-{
-	return ECAM_BASE + ((uint64_t)bus << 20) + ((uint64_t)slot << 15) +
-	       ((uint64_t)fn << 12) + reg;
-}
-
 static uint64_t rd(struct t *t, uint64_t addr, unsigned int len)
 {
-	uint8_t b[8];
-
-	memset(b, 0xa5, sizeof(b));
-	bus_access(&t->bus, addr, b, len, false);
-	return mmio_get(b, len);
+	return tp_rd(&t->p, addr, len);
 }
 
 static void wr(struct t *t, uint64_t addr, unsigned int len, uint64_t v)
 {
-	uint8_t b[8];
-
-	mmio_put(b, len, v);
-	bus_access(&t->bus, addr, b, len, true);
+	tp_wr(&t->p, addr, len, v);
 }
 
 static uint32_t cfg_rd(struct t *t, unsigned int slot, unsigned int reg,
 		       unsigned int len)
 {
-	return (uint32_t)rd(t, ecam_addr(0, slot, 0, reg), len);
+	return (uint32_t)rd(t, tp_ecam(0, slot, 0, reg), len);
 }
 
 static void cfg_wr(struct t *t, unsigned int slot, unsigned int reg,
 		   unsigned int len, uint32_t v)
 {
-	wr(t, ecam_addr(0, slot, 0, reg), len, v);
+	wr(t, tp_ecam(0, slot, 0, reg), len, v);
 }
 
 static uint64_t ones(unsigned int len)
@@ -258,10 +199,10 @@ static void test_host_bridge_and_absent(void **state)
 	for (unsigned int len = 1; len <= 4; len *= 2) {
 		assert_int_equal(cfg_rd(t, 1, 0, len), ones(len));
 		assert_int_equal(cfg_rd(t, 31, 0, len), ones(len));
-		assert_int_equal(rd(t, ecam_addr(0, 3, 1, 0), len), ones(len));
-		assert_int_equal(rd(t, ecam_addr(0, 0, 7, 0), len), ones(len));
-		assert_int_equal(rd(t, ecam_addr(1, 3, 0, 0), len), ones(len));
-		assert_int_equal(rd(t, ecam_addr(255, 31, 7, 0xffc), len),
+		assert_int_equal(rd(t, tp_ecam(0, 3, 1, 0), len), ones(len));
+		assert_int_equal(rd(t, tp_ecam(0, 0, 7, 0), len), ones(len));
+		assert_int_equal(rd(t, tp_ecam(1, 3, 0, 0), len), ones(len));
+		assert_int_equal(rd(t, tp_ecam(255, 31, 7, 0xffc), len),
 				 ones(len));
 	}
 	/* No extended config space: 0 beyond 256 bytes. */
@@ -271,7 +212,7 @@ static void test_host_bridge_and_absent(void **state)
 	assert_int_equal(cfg_rd(t, 3, 0x100, 4), 0);
 	/* 8-byte and misaligned accesses: logged, all-ones. */
 	logs = log_count();
-	assert_true(rd(t, ecam_addr(0, 3, 0, 0), 8) == ~0ULL);
+	assert_true(rd(t, tp_ecam(0, 3, 0, 0), 8) == ~0ULL);
 	assert_int_equal(cfg_rd(t, 3, 1, 2), 0xffff);
 	assert_int_equal(cfg_rd(t, 3, 2, 4), 0xffffffff);
 	cfg_wr(t, 3, PCI_COMMAND + 1, 2, 0xffff);
@@ -381,7 +322,7 @@ static void test_bar_dispatch(void **state)
 	struct fdev *f = t->f;
 	unsigned long logs;
 
-	place(t, 3, 0x40001000, M64_BASE + 0x100000);
+	place(t, 3, 0x40001000, TP_M64_BASE + 0x100000);
 	/* Memory decoding off: nobody answers. */
 	logs = log_count();
 	assert_int_equal(rd(t, 0x40001010, 4), 0xffffffff);
@@ -393,11 +334,11 @@ static void test_bar_dispatch(void **state)
 			    (ones(len) & 0x10));
 		assert_int_equal(f->last_bar, 0);
 		assert_int_equal(f->last_len, len);
-		assert_true(rd(t, M64_BASE + 0x100000 + 0xff000, len) ==
+		assert_true(rd(t, TP_M64_BASE + 0x100000 + 0xff000, len) ==
 			    (ones(len) & (2ULL << 24 | 0xff000)));
 		assert_int_equal(f->last_bar, 2);
 	}
-	wr(t, M64_BASE + 0x100008, 8, 0x1122334455667788ULL);
+	wr(t, TP_M64_BASE + 0x100008, 8, 0x1122334455667788ULL);
 	assert_int_equal(f->last_bar, 2);
 	assert_int_equal(f->last_off, 8);
 	assert_true(f->last_val == 0x1122334455667788ULL);
@@ -407,15 +348,15 @@ static void test_bar_dispatch(void **state)
 	assert_int_equal(rd(t, 0x40002000, 4), 0xffffffff);
 	assert_int_equal(f->reads, 0);
 	/* Moving the BAR moves the decoding. */
-	place(t, 3, 0x7ffff000, M64_BASE + 0x100000);
+	place(t, 3, 0x7ffff000, TP_M64_BASE + 0x100000);
 	assert_int_equal(rd(t, 0x40001010, 4), 0xffffffff);
 	assert_int_equal(rd(t, 0x7ffff004, 4), 4);
 	/* Decoding off again. */
 	cfg_wr(t, 3, PCI_COMMAND, 2, 0);
 	assert_int_equal(rd(t, 0x7ffff004, 4), 0xffffffff);
 	/* The I/O window answers all-ones. */
-	assert_int_equal(rd(t, PIO_BASE, 2), 0xffff);
-	wr(t, PIO_BASE, 1, 0);
+	assert_int_equal(rd(t, TP_PIO_BASE, 2), 0xffff);
+	wr(t, TP_PIO_BASE, 1, 0);
 }
 
 static void test_bar_hostile_placement(void **state)
@@ -424,7 +365,7 @@ static void test_bar_hostile_placement(void **state)
 	struct fdev *g = fdev_new(2);
 	unsigned long logs;
 
-	assert_int_equal(pci_host_add_device(t->h, &g->pd, -1), 1);
+	assert_int_equal(pci_host_add_device(t->p.h, &g->pd, -1), 1);
 	cfg_wr(t, 3, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
 	cfg_wr(t, 1, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
 	/* Sizing left all-ones with decoding on: outside any window. */
@@ -433,24 +374,24 @@ static void test_bar_hostile_placement(void **state)
 	assert_true(log_count() > logs);
 	assert_true(pci_bar_addr(&t->f->pd, 2) == 0xfffffffffff00000ULL);
 	/* Below, across and beyond the windows' edges. */
-	place(t, 3, 0x3ffff000, M64_BASE - 0x100000);
-	assert_int_equal(rd(t, 0x3ffff000 - ECAM_BASE + ECAM_BASE, 4),
+	place(t, 3, 0x3ffff000, TP_M64_BASE - 0x100000);
+	assert_int_equal(rd(t, 0x3ffff000 - TP_ECAM_BASE + TP_ECAM_BASE, 4),
 			 0xffffffff);
-	place(t, 3, 0x80000000, M64_BASE + M64_SIZE);
-	assert_int_equal(rd(t, M64_BASE + M64_SIZE - 8, 4), 0xffffffff);
+	place(t, 3, 0x80000000, TP_M64_BASE + TP_M64_SIZE);
+	assert_int_equal(rd(t, TP_M64_BASE + TP_M64_SIZE - 8, 4), 0xffffffff);
 	/* Over each other: the lower slot wins, both are logged. */
 	logs = log_count();
-	place(t, 1, 0x40000000, M64_BASE);
-	place(t, 3, 0x40000000, M64_BASE);
+	place(t, 1, 0x40000000, TP_M64_BASE);
+	place(t, 3, 0x40000000, TP_M64_BASE);
 	assert_true(log_count() > logs);
 	rd(t, 0x40000020, 4);
 	assert_int_equal(g->reads, 1);
 	assert_int_equal(t->f->reads, 0);
 	/* Over the other's MSI-X table: still the lower slot. */
-	place(t, 3, 0x40000000, M64_BASE + 0x200000);
+	place(t, 3, 0x40000000, TP_M64_BASE + 0x200000);
 	assert_int_equal(rd(t, 0x4000080c, 4), 1);	/* masked */
 	/* Move the lower one away: the other appears. */
-	place(t, 1, 0x40010000, M64_BASE + 0x400000);
+	place(t, 1, 0x40010000, TP_M64_BASE + 0x400000);
 	rd(t, 0x40000020, 4);
 	assert_int_equal(t->f->reads, 1);
 	assert_int_equal(t->f->last_off, 0x20);
@@ -515,7 +456,7 @@ static void test_cap_walk(void **state)
 
 static void msix_setup(struct t *t)
 {
-	place(t, 3, 0x40001000, M64_BASE);
+	place(t, 3, 0x40001000, TP_M64_BASE);
 	cfg_wr(t, 3, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	for (unsigned int v = 0; v < 4; v++) {
 		assert_int_equal(rd(t, TBL(v, 3), 4), 1);	/* masked */
@@ -541,7 +482,7 @@ static void test_msix(void **state)
 	msix_setup(t);
 	/* Disabled: nothing happens, nothing is pending. */
 	notify(t, 0);
-	assert_int_equal(t->msi.sent, 0);
+	assert_int_equal(t->p.msi.sent, 0);
 	assert_true(rd(t, PBA, 8) == 0);
 	/* Enabled with the function masked: pending. */
 	cfg_wr(t, 3, cap + PCI_MSIX_FLAGS, 2,
@@ -549,46 +490,46 @@ static void test_msix(void **state)
 	assert_true(pci_msix_enabled(&t->f->pd));
 	wr(t, TBL(1, 3), 4, 0);
 	notify(t, 1);
-	assert_int_equal(t->msi.sent, 0);
+	assert_int_equal(t->p.msi.sent, 0);
 	assert_true(rd(t, PBA, 8) == 2);
 	assert_int_equal(rd(t, PBA, 4), 2);
 	/* Unmasking the function delivers it. */
 	cfg_wr(t, 3, cap + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
-	assert_int_equal(t->msi.sent, 1);
-	assert_true(t->msi.addr == 0x28001000);
-	assert_int_equal(t->msi.data, 0x21);
+	assert_int_equal(t->p.msi.sent, 1);
+	assert_true(t->p.msi.addr == 0x28001000);
+	assert_int_equal(t->p.msi.data, 0x21);
 	assert_true(rd(t, PBA, 8) == 0);
 	/* A masked vector stays pending until its entry is unmasked. */
 	notify(t, 2);
-	assert_int_equal(t->msi.sent, 1);
+	assert_int_equal(t->p.msi.sent, 1);
 	assert_true(rd(t, PBA, 8) == 4);
 	wr(t, TBL(2, 3), 4, 0xfffffffe);	/* only bit 0 counts */
 	assert_int_equal(rd(t, TBL(2, 3), 4), 0);
-	assert_int_equal(t->msi.sent, 2);
-	assert_int_equal(t->msi.data, 0x22);
+	assert_int_equal(t->p.msi.sent, 2);
+	assert_int_equal(t->p.msi.data, 0x22);
 	/* Unmasked: sent at once; a 64-bit address is taken whole. */
 	wr(t, TBL(1, 0), 8, 0x0000000128000007ULL);	/* low bits read 0 */
 	assert_true(rd(t, TBL(1, 0), 8) == 0x0000000128000004ULL);
 	notify(t, 1);
-	assert_int_equal(t->msi.sent, 3);
-	assert_true(t->msi.addr == 0x128000004ULL);
+	assert_int_equal(t->p.msi.sent, 3);
+	assert_true(t->p.msi.addr == 0x128000004ULL);
 	/* Bus mastering off: pending, delivered when it comes back. */
 	cfg_wr(t, 3, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
 	notify(t, 1);
-	assert_int_equal(t->msi.sent, 3);
+	assert_int_equal(t->p.msi.sent, 3);
 	cfg_wr(t, 3, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	assert_int_equal(t->msi.sent, 4);
+	assert_int_equal(t->p.msi.sent, 4);
 	/* Vectors beyond the table are dropped. */
 	notify(t, 4);
 	notify(t, 0xffff);
-	assert_int_equal(t->msi.sent, 4);
+	assert_int_equal(t->p.msi.sent, 4);
 	/* The MSI chip refuses a message: logged, no crash. */
 	logs = log_count();
-	t->msi.ret = -EINVAL;
+	t->p.msi.ret = -EINVAL;
 	notify(t, 1);
-	assert_int_equal(t->msi.sent, 5);
+	assert_int_equal(t->p.msi.sent, 5);
 	assert_true(log_count() > logs);
-	t->msi.ret = 0;
+	t->p.msi.ret = 0;
 	/* Odd widths and misaligned table accesses; PBA writes. */
 	logs = log_count();
 	assert_int_equal(rd(t, TBL(0, 0), 2), 0);
@@ -613,13 +554,13 @@ static void test_intx(void **state)
 {
 	struct t *t = *state;
 	struct pci_dev *pd = &t->f->pd;
-	uint32_t irq = INTX_BASE + (3 + 1 - 1) % 4;
+	uint32_t irq = TP_INTX_BASE + (3 + 1 - 1) % 4;
 
-	assert_int_equal(pci_host_intx_irq(t->h, 3, 1), irq);
-	assert_int_equal(pci_host_intx_irq(t->h, 0, 1), INTX_BASE);
-	assert_int_equal(pci_host_intx_irq(t->h, 1, 4), INTX_BASE);
-	assert_int_equal(pci_host_intx_irq(t->h, 5, 2), INTX_BASE + 2);
-	assert_int_equal(pci_host_intx_irq(t->h, 5, 0), 0);
+	assert_int_equal(pci_host_intx_irq(t->p.h, 3, 1), irq);
+	assert_int_equal(pci_host_intx_irq(t->p.h, 0, 1), TP_INTX_BASE);
+	assert_int_equal(pci_host_intx_irq(t->p.h, 1, 4), TP_INTX_BASE);
+	assert_int_equal(pci_host_intx_irq(t->p.h, 5, 2), TP_INTX_BASE + 2);
+	assert_int_equal(pci_host_intx_irq(t->p.h, 5, 0), 0);
 	pthread_mutex_lock(&pd->lock);
 	pci_set_irq(pd, true);
 	pthread_mutex_unlock(&pd->lock);
@@ -649,7 +590,7 @@ static void test_intx(void **state)
 static void test_fdt(void **state)
 {
 	struct t *t = *state;
-	struct rivet_dev *ecam = pci_host_window(t->h, PCI_HOST_ECAM);
+	struct rivet_dev *ecam = pci_host_window(t->p.h, PCI_HOST_ECAM);
 	static uint8_t buf[16384];
 	struct fdt_ctx ctx = { .fdt = buf, .size = sizeof(buf),
 			       .irq_phandle = 5, .msi_phandle = 4 };
@@ -667,8 +608,8 @@ static void test_fdt(void **state)
 			    "pci");
 	p = fdt_getprop(buf, node, "reg", &len);
 	assert_int_equal(len, 16);
-	assert_int_equal(fdt32_to_cpu(p[1]), ECAM_BASE);
-	assert_int_equal(fdt32_to_cpu(p[3]), ECAM_SIZE);
+	assert_int_equal(fdt32_to_cpu(p[1]), TP_ECAM_BASE);
+	assert_int_equal(fdt32_to_cpu(p[3]), TP_ECAM_SIZE);
 	p = fdt_getprop(buf, node, "bus-range", &len);
 	assert_int_equal(len, 8);
 	assert_int_equal(fdt32_to_cpu(p[0]), 0);
@@ -678,13 +619,13 @@ static void test_fdt(void **state)
 	p = fdt_getprop(buf, node, "ranges", &len);
 	assert_int_equal(len, 3 * 7 * 4);
 	assert_int_equal(fdt32_to_cpu(p[0]), 0x01000000);
-	assert_int_equal(fdt32_to_cpu(p[4]), PIO_BASE);
+	assert_int_equal(fdt32_to_cpu(p[4]), TP_PIO_BASE);
 	assert_int_equal(fdt32_to_cpu(p[7]), 0x02000000);
-	assert_int_equal(fdt32_to_cpu(p[9]), M32_BASE);
-	assert_int_equal(fdt32_to_cpu(p[13]), M32_SIZE);
+	assert_int_equal(fdt32_to_cpu(p[9]), TP_M32_BASE);
+	assert_int_equal(fdt32_to_cpu(p[13]), TP_M32_SIZE);
 	assert_int_equal(fdt32_to_cpu(p[14]), 0x03000000);
-	assert_int_equal(fdt32_to_cpu(p[15]), M64_BASE >> 32);
-	assert_int_equal(fdt32_to_cpu(p[19]), M64_SIZE >> 32);
+	assert_int_equal(fdt32_to_cpu(p[15]), TP_M64_BASE >> 32);
+	assert_int_equal(fdt32_to_cpu(p[19]), TP_M64_SIZE >> 32);
 	p = fdt_getprop(buf, node, "interrupt-map-mask", &len);
 	assert_int_equal(len, 16);
 	assert_int_equal(fdt32_to_cpu(p[0]), 0x1800);
@@ -698,7 +639,7 @@ static void test_fdt(void **state)
 
 		assert_int_equal(fdt32_to_cpu(c[4]), 5);
 		assert_int_equal(fdt32_to_cpu(c[5]),
-				 INTX_BASE + (slot + pin - 1) % 4);
+				 TP_INTX_BASE + (slot + pin - 1) % 4);
 		assert_int_equal(fdt32_to_cpu(c[6]), FDT_IRQ_TYPE_LEVEL_HIGH);
 	}
 	p = fdt_getprop(buf, node, "msi-parent", &len);
@@ -717,7 +658,7 @@ static bool has(const struct aml_buf *b, const char *s)
 static void test_acpi_dsdt(void **state)
 {
 	struct t *t = *state;
-	struct rivet_dev *ecam = pci_host_window(t->h, PCI_HOST_ECAM);
+	struct rivet_dev *ecam = pci_host_window(t->p.h, PCI_HOST_ECAM);
 	struct aml_buf b;
 	const char *dump = getenv("RIVET_PCI_AML_DUMP");
 
@@ -753,7 +694,8 @@ static void test_acpi_dsdt(void **state)
 static void test_create_errors(void **state)
 {
 	struct t *t = *state;
-	struct pci_host_cfg cfg = host_cfg(t), bad;
+	struct pci_host_cfg cfg = tp_host_cfg(&t->irqchip, &t->p.msichip),
+			    bad;
 	struct pci_host *h = NULL;
 	struct fdev *f;
 	struct pci_dev pd;
@@ -762,7 +704,7 @@ static void test_create_errors(void **state)
 	bad = cfg;
 	bad.ecam_size = 0;
 	assert_int_equal(pci_host_create(&bad, &h), -EINVAL);
-	bad.ecam_size = ECAM_SIZE * 2;
+	bad.ecam_size = TP_ECAM_SIZE * 2;
 	assert_int_equal(pci_host_create(&bad, &h), -EINVAL);
 	bad.ecam_size = 0x180000;	/* not a MiB multiple */
 	assert_int_equal(pci_host_create(&bad, &h), -EINVAL);
@@ -776,7 +718,7 @@ static void test_create_errors(void **state)
 	bad.mmio64_base = ~0ULL - 0x1000;	/* wraps */
 	assert_int_equal(pci_host_create(&bad, &h), -EINVAL);
 	bad = cfg;
-	bad.pio_base = ECAM_BASE + 0x1000;	/* overlaps ECAM */
+	bad.pio_base = TP_ECAM_BASE + 0x1000;	/* overlaps ECAM */
 	assert_int_equal(pci_host_create(&bad, &h), -EINVAL);
 	assert_null(h);
 	/* A small host: 1 bus, no PIO, no MMIO64. */

@@ -2,7 +2,7 @@
 /* virtio-blk over virtio-mmio against a real temporary image: round trips
  * that land in the file, hostile requests (hardening class 7), host I/O
  * faults (class 12), locking and open errors. */
-#include "virtio_fake.h"
+#include "tests/support/virtio_fake.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +16,7 @@
 
 #include "core/log.h"
 #include "devices/virtio_blk.h"
+#include "tests/support/files.h"
 
 #define DEV_BASE	0x10002000ULL
 #define DISK_SIZE	(64 * 1024)
@@ -38,23 +39,6 @@ struct t {
 static uint8_t pattern(uint64_t off)
 {
 	return (uint8_t)(off * 7 + 3);
-}
-
-static void make_image(char *path, size_t size)
-{
-	const char *dir = getenv("TMPDIR");
-	uint8_t *buf = malloc(size ? size : 1);
-	int fd;
-
-	assert_non_null(buf);
-	snprintf(path, PATH_MAX, "%s/rivet-vblk-XXXXXX", dir ? dir : "/tmp");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	for (size_t i = 0; i < size; i++)
-		buf[i] = pattern(i);
-	assert_int_equal(write(fd, buf, size), (ssize_t)size);
-	close(fd);
-	free(buf);
 }
 
 static struct irq_line irq_of(struct t *t)
@@ -107,7 +91,7 @@ static int setup(void **state)
 
 	assert_non_null(t);
 	assert_int_equal(gmem_alloc(&t->gm, FG_BASE, FG_SIZE), 0);
-	make_image(t->path, DISK_SIZE);
+	ts_temp_file(t->path, "vblk", DISK_SIZE, pattern);
 	t->fd = -1;
 	*state = t;
 	return 0;
@@ -612,7 +596,7 @@ static void test_open_errors(void **state)
 	be->ops->destroy(be);
 
 	/* A size that is not a multiple of 512 is rounded down. */
-	make_image(odd, 1000);
+	ts_temp_file(odd, "vblk", 1000, pattern);
 	assert_int_equal(blk_mmio(t, odd, false, 0x1000), 0);
 	fdrv_mmio_init(t->dev, &t->d, &t->gm, VIRTIO_BLK_QUEUE_SIZE);
 	assert_int_equal(cfg64(t->dev, 0), 1);

@@ -2,7 +2,7 @@
 /* virtio-mmio transport over a fake backend: register read-back, access
  * widths, feature negotiation abuse, queue configuration, notifications,
  * interrupts, device errors and reset (hardening classes 5, 6, 8, 9). */
-#include "virtio_fake.h"
+#include "tests/support/virtio_fake.h"
 
 #include <errno.h>
 #include <libfdt.h>
@@ -348,9 +348,7 @@ static void test_queue_config(void **state)
 
 	assert_true(fdrv_negotiate(dev, FB_FEATURES) &
 		    VIRTIO_STATUS_FEATURES_OK);
-	mw32(dev, VIRTIO_MMIO_QUEUE_SEL, 0);
-	mw32(dev, VIRTIO_MMIO_QUEUE_NUM, 4);
-	fdrv_queue_addrs(dev);
+	vmmio_queue(dev, 0, 4, FG_DESC, FG_AVAIL, FG_USED, false);
 	logs = log_count();
 	mw32(dev, VIRTIO_MMIO_QUEUE_NUM, 0);
 	mw32(dev, VIRTIO_MMIO_QUEUE_NUM, 3);

@@ -7,7 +7,7 @@
  * writable transmit descriptors, short headers, oversized frames, avail
  * index ahead, receive while the device is not (or no longer) running.
  * Also the --net option parser, the default MAC and the TAP opener. */
-#include "virtio_fake.h"
+#include "tests/support/virtio_fake.h"
 
 #include <errno.h>
 #include <fcntl.h>

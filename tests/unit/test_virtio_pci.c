@@ -7,7 +7,7 @@
  * wrong widths, read-only fields, out-of-range selectors and vectors,
  * feature negotiation abuse, notifies in every wrong state, broken rings
  * (DEVICE_NEEDS_RESET), reset in the middle of I/O. */
-#include "virtio_fake.h"
+#include "tests/support/virtio_fake.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,14 +26,9 @@
 #include "devices/virtio_pci.h"
 #include "devices/virtio_rng.h"
 #include "devices/virtq.h"
+#include "tests/support/files.h"
+#include "tests/support/pcihost.h"
 
-#define ECAM_BASE	0x30000000ULL
-#define ECAM_SIZE	0x10000000ULL
-#define M32_BASE	0x40000000ULL
-#define M32_SIZE	0x40000000ULL
-#define M64_BASE	0x400000000ULL
-#define M64_SIZE	0x400000000ULL
-#define INTX_BASE	32
 #define DISK_SIZE	(64 * 1024)
 #define QSIZE		16
 #define HDR		(FG_DATA)
@@ -42,23 +37,6 @@
 #define IMSIC(h)	(0x28000000ULL + 0x1000ULL * (h))
 #define ALL_OK		(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | \
 			 VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK)
-
-struct fake_msi {
-	unsigned int sent;
-	uint64_t addr;
-	uint32_t data;
-	int ret;
-};
-
-static int fake_msi_send(void *ctx, uint64_t addr, uint32_t data)
-{
-	struct fake_msi *f = ctx;
-
-	f->sent++;
-	f->addr = addr;
-	f->data = data;
-	return f->ret;
-}
 
 /* What the driver found. */
 struct drv {
@@ -73,10 +51,7 @@ struct drv {
 
 struct t {
 	struct gmem gm;
-	struct pci_host *h;
-	struct bus bus;
-	struct fake_msi msi;
-	struct msi_chip msichip;
+	struct tp_host p;
 	struct fake_irq irq;
 	struct irq_chip irqchip;
 	struct pci_dev *pd;
@@ -90,51 +65,17 @@ static uint8_t pattern(uint64_t off)
 	return (uint8_t)(off * 7 + 3);
 }
 
-static void make_image(char *path)
-{
-	const char *dir = getenv("TMPDIR");
-	uint8_t buf[DISK_SIZE];
-	int fd;
-
-	snprintf(path, PATH_MAX, "%s/rivet-vpci-XXXXXX", dir ? dir : "/tmp");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	for (size_t i = 0; i < sizeof(buf); i++)
-		buf[i] = pattern(i);
-	assert_int_equal(write(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
-	close(fd);
-}
-
 static void host_up(struct t *t, struct pci_dev *pd)
 {
-	struct pci_host_cfg cfg = {
-		.ecam_base = ECAM_BASE, .ecam_size = ECAM_SIZE,
-		.mmio32_base = M32_BASE, .mmio32_size = M32_SIZE,
-		.mmio64_base = M64_BASE, .mmio64_size = M64_SIZE,
-		.irqchip = &t->irqchip, .intx_base = INTX_BASE,
-		.msi = &t->msichip,
-	};
+	const int slot = 2;
 
-	assert_int_equal(pci_host_create(&cfg, &t->h), 0);
-	assert_int_equal(pci_host_add_device(t->h, pd, 2), 2);
+	tp_host_up(&t->p, &t->irqchip, &pd, &slot, 1);
 	t->pd = pd;
-	memset(&t->bus, 0, sizeof(t->bus));
-	for (int w = 0; w < PCI_HOST_NR_WINDOWS; w++)
-		if (pci_host_window(t->h, w))
-			assert_int_equal(bus_add(&t->bus,
-						 pci_host_window(t->h, w)), 0);
-	bus_seal(&t->bus);
 }
 
 static void host_down(struct t *t)
 {
-	struct rivet_dev *ecam;
-
-	if (!t->h)
-		return;
-	ecam = pci_host_window(t->h, PCI_HOST_ECAM);
-	ecam->ops->destroy(ecam);
-	t->h = NULL;
+	tp_host_down(&t->p);
 }
 
 /* A virtio-blk function on the disk at @path. */
@@ -153,9 +94,8 @@ static int setup(void **state)
 
 	assert_non_null(t);
 	assert_int_equal(gmem_alloc(&t->gm, FG_BASE, FG_SIZE), 0);
-	t->msichip = (struct msi_chip){ fake_msi_send, &t->msi };
 	t->irqchip = (struct irq_chip){ fake_irq_set, &t->irq };
-	make_image(t->path);
+	ts_temp_file(t->path, "vpci", DISK_SIZE, pattern);
 	assert_int_equal(blk_pci(t, t->path, &pd), 0);
 	host_up(t, pd);
 	*state = t;
@@ -177,31 +117,23 @@ static int teardown(void **state)
 
 static uint64_t rd(struct t *t, uint64_t addr, unsigned int len)
 {
-	uint8_t b[8];
-
-	memset(b, 0xa5, sizeof(b));
-	bus_access(&t->bus, addr, b, len, false);
-	return mmio_get(b, len);
+	return tp_rd(&t->p, addr, len);
 }
 
 static void wr(struct t *t, uint64_t addr, unsigned int len, uint64_t v)
 {
-	uint8_t b[8];
-
-	mmio_put(b, len, v);
-	bus_access(&t->bus, addr, b, len, true);
+	tp_wr(&t->p, addr, len, v);
 }
 
 static uint32_t cfg_rd(struct t *t, unsigned int reg, unsigned int len)
 {
-	return (uint32_t)rd(t, ECAM_BASE + ((uint64_t)t->v.slot << 15) + reg,
-			    len);
+	return (uint32_t)rd(t, tp_ecam(0, t->v.slot, 0, reg), len);
 }
 
 static void cfg_wr(struct t *t, unsigned int reg, unsigned int len,
 		   uint32_t v)
 {
-	wr(t, ECAM_BASE + ((uint64_t)t->v.slot << 15) + reg, len, v);
+	wr(t, tp_ecam(0, t->v.slot, 0, reg), len, v);
 }
 
 #define C(off) (t->v.common + (off))
@@ -223,7 +155,7 @@ static void set_status(struct t *t, uint8_t s)
 static void drv_probe(struct t *t)
 {
 	struct drv *v = &t->v;
-	uint64_t next32 = M32_BASE, next64 = M64_BASE;
+	uint64_t next32 = TP_M32_BASE, next64 = TP_M64_BASE;
 	unsigned int pos, ttl = 48;
 
 	memset(v, 0, sizeof(*v));
@@ -467,7 +399,7 @@ static void test_identity_and_caps(void **state)
 	assert_int_equal(t->v.bar_size[VIRTIO_PCI_MSIX_BAR],
 			 VIRTIO_PCI_MSIX_BAR_SIZE);
 	assert_int_equal(t->v.bar_size[VIRTIO_PCI_BAR], VIRTIO_PCI_BAR_SIZE);
-	assert_true(t->v.bar[VIRTIO_PCI_BAR] >= M64_BASE);
+	assert_true(t->v.bar[VIRTIO_PCI_BAR] >= TP_M64_BASE);
 	assert_int_equal(t->v.bar_size[0] + t->v.bar_size[2] +
 			 t->v.bar_size[3] + t->v.bar_size[5], 0);
 	assert_int_equal(t->v.nvec, 2);		/* 1 queue + config */
@@ -498,9 +430,9 @@ static void test_blk_roundtrip_msix(void **state)
 	assert_int_equal(blk_req(t, VIRTIO_BLK_T_OUT, 3, 1024, true),
 			 VIRTIO_BLK_S_OK);
 	/* The queue's vector: hart 1's IMSIC, identity 0x41. */
-	assert_int_equal(t->msi.sent, 1);
-	assert_true(t->msi.addr == IMSIC(1));
-	assert_int_equal(t->msi.data, 0x41);
+	assert_int_equal(t->p.msi.sent, 1);
+	assert_true(t->p.msi.addr == IMSIC(1));
+	assert_int_equal(t->p.msi.data, 0x41);
 	/* MSI-X on: no INTx, no ISR. */
 	assert_false(t->irq.level);
 	assert_int_equal(rd(t, t->v.isr, 1), 0);
@@ -516,21 +448,21 @@ static void test_blk_roundtrip_msix(void **state)
 			 VIRTIO_BLK_S_OK);
 	for (int i = 0; i < 1024; i++)
 		assert_int_equal(buf[i], (uint8_t)(i ^ 0x5a));
-	assert_int_equal(t->msi.sent, 2);
+	assert_int_equal(t->p.msi.sent, 2);
 	/* Driver suppresses interrupts: no message. */
 	fg_w16(&t->gm, FG_AVAIL, 1);	/* VRING_AVAIL_F_NO_INTERRUPT */
 	assert_int_equal(blk_req(t, VIRTIO_BLK_T_IN, 0, 512, true),
 			 VIRTIO_BLK_S_OK);
-	assert_int_equal(t->msi.sent, 2);
+	assert_int_equal(t->p.msi.sent, 2);
 	fg_w16(&t->gm, FG_AVAIL, 0);
 	/* Vector masked: pending in the PBA, sent on unmask. */
 	wr(t, t->v.table + 16 + 12, 4, 1);
 	assert_int_equal(blk_req(t, VIRTIO_BLK_T_IN, 0, 512, true),
 			 VIRTIO_BLK_S_OK);
-	assert_int_equal(t->msi.sent, 2);
+	assert_int_equal(t->p.msi.sent, 2);
 	assert_int_equal(rd(t, t->v.pba, 8), 2);
 	wr(t, t->v.table + 16 + 12, 4, 0);
-	assert_int_equal(t->msi.sent, 3);
+	assert_int_equal(t->p.msi.sent, 3);
 	assert_int_equal(rd(t, t->v.pba, 8), 0);
 	/* Queue without a vector: no message at all. */
 	set_status(t, 0);
@@ -539,19 +471,19 @@ static void test_blk_roundtrip_msix(void **state)
 	set_status(t, ALL_OK);
 	assert_int_equal(blk_req(t, VIRTIO_BLK_T_IN, 0, 512, true),
 			 VIRTIO_BLK_S_OK);
-	assert_int_equal(t->msi.sent, 3);
+	assert_int_equal(t->p.msi.sent, 3);
 	assert_int_equal(rd(t, t->v.isr, 1), 0);
 }
 
 static void test_intx_fallback(void **state)
 {
 	struct t *t = *state;
-	uint32_t line = INTX_BASE + (2 + 1 - 1) % 4;
+	uint32_t line = TP_INTX_BASE + (2 + 1 - 1) % 4;
 
 	drv_init(t, false);
 	assert_int_equal(blk_req(t, VIRTIO_BLK_T_IN, 1, 512, true),
 			 VIRTIO_BLK_S_OK);
-	assert_int_equal(t->msi.sent, 0);
+	assert_int_equal(t->p.msi.sent, 0);
 	assert_true(t->irq.level);
 	assert_int_equal(t->irq.last_irq, line);
 	assert_true(cfg_rd(t, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
@@ -764,13 +696,13 @@ static void test_needs_reset(void **state)
 	drv_notify(t, 0);
 	assert_true(status(t) & VIRTIO_STATUS_NEEDS_RESET);
 	/* Config vector 0: hart 0's IMSIC, identity 0x40. */
-	assert_true(t->msi.sent >= 1);
-	assert_true(t->msi.addr == IMSIC(0));
-	assert_int_equal(t->msi.data, 0x40);
+	assert_true(t->p.msi.sent >= 1);
+	assert_true(t->p.msi.addr == IMSIC(0));
+	assert_int_equal(t->p.msi.data, 0x40);
 	/* Further notifies are ignored until reset. */
-	t->msi.sent = 0;
+	t->p.msi.sent = 0;
 	drv_notify(t, 0);
-	assert_int_equal(t->msi.sent, 0);
+	assert_int_equal(t->p.msi.sent, 0);
 	set_status(t, 0);
 	assert_int_equal(status(t), 0);
 	assert_int_equal(rd(t, C(VIRTIO_PCI_COMMON_MSIX), 2),
@@ -921,19 +853,19 @@ static void test_msi_refused(void **state)
 	drv_init(t, true);
 	/* A message address that is no IMSIC: the chip refuses, we log. */
 	wr(t, t->v.table + 16, 8, 0xdead0000ULL);
-	t->msi.ret = -EINVAL;
+	t->p.msi.ret = -EINVAL;
 	logs = log_count();
 	assert_int_equal(blk_req(t, VIRTIO_BLK_T_IN, 0, 512, true),
 			 VIRTIO_BLK_S_OK);
-	assert_int_equal(t->msi.sent, 1);
-	assert_true(t->msi.addr == 0xdead0000ULL);
+	assert_int_equal(t->p.msi.sent, 1);
+	assert_true(t->p.msi.addr == 0xdead0000ULL);
 	assert_true(log_count() > logs);
-	t->msi.ret = 0;
+	t->p.msi.ret = 0;
 	/* MSI-X disabled mid-flight: INTx takes over. */
 	cfg_wr(t, t->v.msix_cap + PCI_MSIX_FLAGS, 2, 0);
 	assert_int_equal(blk_req(t, VIRTIO_BLK_T_IN, 0, 512, true),
 			 VIRTIO_BLK_S_OK);
-	assert_int_equal(t->msi.sent, 1);
+	assert_int_equal(t->p.msi.sent, 1);
 	assert_true(t->irq.level);
 	/* Re-enabled: the line drops although the ISR is still set. */
 	cfg_wr(t, t->v.msix_cap + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
@@ -979,7 +911,7 @@ static void test_rng(void **state)
 	for (int i = 0; i < 64; i++)
 		nonzero += buf[i] != 0;
 	assert_true(nonzero > 32);
-	assert_int_equal(t->msi.sent, 1);
+	assert_int_equal(t->p.msi.sent, 1);
 	/* Device config accesses: none there. */
 	assert_int_equal(rd(t, t->v.common + VIRTIO_PCI_DEVICE_OFF, 4), 0);
 }

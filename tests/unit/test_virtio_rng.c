@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* virtio-rng over virtio-mmio: entropy lands only in device-writable
  * buffers, bounded per request; hostile chains stop the device cleanly. */
-#include "virtio_fake.h"
+#include "tests/support/virtio_fake.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
 /* Split virtqueue: chain parsing against hostile rings (hardening classes
  * 1-6), index wrap-around, used ring publication and interrupt
  * suppression. */
-#include "virtio_fake.h"
+#include "tests/support/virtio_fake.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 
 #include "arch/riscv64/vm.h"
+#include "core/isa_exts.h"
 #include "core/log.h"
 
 #define REG_U64(type, idx) (KVM_REG_RISCV | KVM_REG_SIZE_U64 | (type) | (idx))
@@ -20,73 +21,14 @@
 	REG_U64(KVM_REG_RISCV_ISA_EXT, KVM_REG_RISCV_ISA_SINGLE | (id))
 
 /* KVM's ISA extension ids and their names in the ISA string, in the order
- * the FDT lists them.  Names are the RISC-V ISA manual's. */
+ * the FDT lists them (core/isa_exts.h). */
 static const struct {
 	unsigned int id;
 	const char *name;
 } isa_exts[] = {
-	{ KVM_RISCV_ISA_EXT_I, "i" },
-	{ KVM_RISCV_ISA_EXT_M, "m" },
-	{ KVM_RISCV_ISA_EXT_A, "a" },
-	{ KVM_RISCV_ISA_EXT_F, "f" },
-	{ KVM_RISCV_ISA_EXT_D, "d" },
-	{ KVM_RISCV_ISA_EXT_C, "c" },
-	{ KVM_RISCV_ISA_EXT_V, "v" },
-	{ KVM_RISCV_ISA_EXT_H, "h" },
-	{ KVM_RISCV_ISA_EXT_ZICBOM, "zicbom" },
-	{ KVM_RISCV_ISA_EXT_ZICBOZ, "zicboz" },
-	{ KVM_RISCV_ISA_EXT_ZICNTR, "zicntr" },
-	{ KVM_RISCV_ISA_EXT_ZICOND, "zicond" },
-	{ KVM_RISCV_ISA_EXT_ZICSR, "zicsr" },
-	{ KVM_RISCV_ISA_EXT_ZIFENCEI, "zifencei" },
-	{ KVM_RISCV_ISA_EXT_ZIHINTNTL, "zihintntl" },
-	{ KVM_RISCV_ISA_EXT_ZIHINTPAUSE, "zihintpause" },
-	{ KVM_RISCV_ISA_EXT_ZIHPM, "zihpm" },
-	{ KVM_RISCV_ISA_EXT_ZIMOP, "zimop" },
-	{ KVM_RISCV_ISA_EXT_ZACAS, "zacas" },
-	{ KVM_RISCV_ISA_EXT_ZAWRS, "zawrs" },
-	{ KVM_RISCV_ISA_EXT_ZFA, "zfa" },
-	{ KVM_RISCV_ISA_EXT_ZFH, "zfh" },
-	{ KVM_RISCV_ISA_EXT_ZFHMIN, "zfhmin" },
-	{ KVM_RISCV_ISA_EXT_ZCA, "zca" },
-	{ KVM_RISCV_ISA_EXT_ZCB, "zcb" },
-	{ KVM_RISCV_ISA_EXT_ZCD, "zcd" },
-	{ KVM_RISCV_ISA_EXT_ZCF, "zcf" },
-	{ KVM_RISCV_ISA_EXT_ZCMOP, "zcmop" },
-	{ KVM_RISCV_ISA_EXT_ZBA, "zba" },
-	{ KVM_RISCV_ISA_EXT_ZBB, "zbb" },
-	{ KVM_RISCV_ISA_EXT_ZBC, "zbc" },
-	{ KVM_RISCV_ISA_EXT_ZBKB, "zbkb" },
-	{ KVM_RISCV_ISA_EXT_ZBKC, "zbkc" },
-	{ KVM_RISCV_ISA_EXT_ZBKX, "zbkx" },
-	{ KVM_RISCV_ISA_EXT_ZBS, "zbs" },
-	{ KVM_RISCV_ISA_EXT_ZKND, "zknd" },
-	{ KVM_RISCV_ISA_EXT_ZKNE, "zkne" },
-	{ KVM_RISCV_ISA_EXT_ZKNH, "zknh" },
-	{ KVM_RISCV_ISA_EXT_ZKR, "zkr" },
-	{ KVM_RISCV_ISA_EXT_ZKSED, "zksed" },
-	{ KVM_RISCV_ISA_EXT_ZKSH, "zksh" },
-	{ KVM_RISCV_ISA_EXT_ZKT, "zkt" },
-	{ KVM_RISCV_ISA_EXT_ZTSO, "ztso" },
-	{ KVM_RISCV_ISA_EXT_ZVBB, "zvbb" },
-	{ KVM_RISCV_ISA_EXT_ZVBC, "zvbc" },
-	{ KVM_RISCV_ISA_EXT_ZVFH, "zvfh" },
-	{ KVM_RISCV_ISA_EXT_ZVFHMIN, "zvfhmin" },
-	{ KVM_RISCV_ISA_EXT_ZVKB, "zvkb" },
-	{ KVM_RISCV_ISA_EXT_ZVKG, "zvkg" },
-	{ KVM_RISCV_ISA_EXT_ZVKNED, "zvkned" },
-	{ KVM_RISCV_ISA_EXT_ZVKNHA, "zvknha" },
-	{ KVM_RISCV_ISA_EXT_ZVKNHB, "zvknhb" },
-	{ KVM_RISCV_ISA_EXT_ZVKSED, "zvksed" },
-	{ KVM_RISCV_ISA_EXT_ZVKSH, "zvksh" },
-	{ KVM_RISCV_ISA_EXT_ZVKT, "zvkt" },
-	{ KVM_RISCV_ISA_EXT_SMSTATEEN, "smstateen" },
-	{ KVM_RISCV_ISA_EXT_SSAIA, "ssaia" },
-	{ KVM_RISCV_ISA_EXT_SSCOFPMF, "sscofpmf" },
-	{ KVM_RISCV_ISA_EXT_SSTC, "sstc" },
-	{ KVM_RISCV_ISA_EXT_SVINVAL, "svinval" },
-	{ KVM_RISCV_ISA_EXT_SVNAPOT, "svnapot" },
-	{ KVM_RISCV_ISA_EXT_SVPBMT, "svpbmt" },
+#define ISA_EXT(name, id) { KVM_RISCV_ISA_EXT_##id, #name },
+	RIVET_ISA_EXTS(ISA_EXT)
+#undef ISA_EXT
 };
 
 #define NR_ISA_EXTS (sizeof(isa_exts) / sizeof(isa_exts[0]))

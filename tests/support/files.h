@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Host files for tests: disk and flash images in $TMPDIR (or /tmp), and
+ * the fuzz targets' in-memory images. */
+#ifndef RIVET_TEST_FILES_H
+#define RIVET_TEST_FILES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Create $TMPDIR/rivet-@tag-XXXXXX of @size bytes, byte i = @pattern(i)
+ * (NULL: all zero), and put its name in @path (PATH_MAX bytes).  The
+ * caller unlinks it. */
+void ts_temp_file(char *path, const char *tag, size_t size,
+		  uint8_t (*pattern)(uint64_t off));
+
+/* The process's memfd kept in *@fd (made on first use, named @name),
+ * emptied and resized to @size bytes; returns it. */
+int ts_memfd(int *fd, const char *name, uint64_t size);
+
+#endif
