@@ -24,6 +24,14 @@
 #         nogrep=REGEX  ... does not match REGEX
 #         fn=FUNCTION   FUNCTION LOG (in this script, run on x86_64) exits 0;
 #                       it may print the reason when it fails
+#         last=TEXT     COMMAND ends the host boot (so it must be its group's
+#                       last case; it runs as tools/rvhost's COMMAND would,
+#                       under the boot's time limit): its exit status is
+#                       rvhost's, its output is what rvhost printed (stdout
+#                       and stderr), whose line before rvhost's last,
+#                       "rvhost: exit status N", must be TEXT: COMMAND's
+#                       last line, with or without a newline, must not be
+#                       lost (see last_line_test)
 #   disk NAME SIZE_MB [FILL]         make build/results/e2e-disks/NAME.img
 #                                    (FILL: text written at offset 0); pass
 #                                    it to the next group with
@@ -43,12 +51,12 @@ DISKS=$RESULTS/e2e-disks
 RVHOST=tools/rvhost
 
 g_names=() g_opts=()             # groups: name, rvhost options (\x1f-separated)
-c_names=() c_groups=() c_secs=() c_cmds=() c_checks=()
-current_group=""
+c_names=() c_groups=() c_secs=() c_cmds=() c_checks=() c_ends=()
+current_group="" group_ended=""
 US=$'\x1f'
 
 group() {
-	current_group=$1
+	current_group=$1 group_ended=""
 	shift
 	g_names+=("$current_group")
 	local IFS=$US
@@ -57,9 +65,14 @@ group() {
 
 testcase() {
 	[ -n "$current_group" ] || { echo "e2e: testcase $1 before any group" >&2; exit 2; }
-	local name=$1 secs=$2 cmd=$3
+	local name=$1 secs=$2 cmd=$3 c ends=0
 	shift 3
-	c_names+=("$name") c_groups+=("$current_group") c_secs+=("$secs") c_cmds+=("$cmd")
+	[ -z "$group_ended" ] ||
+		{ echo "e2e: testcase $name after $group_ended, which ends its host boot" >&2; exit 2; }
+	for c in "$@"; do
+		case $c in last=*) ends=1 group_ended=$name ;; esac
+	done
+	c_names+=("$name") c_groups+=("$current_group") c_secs+=("$secs") c_cmds+=("$cmd") c_ends+=("$ends")
 	local IFS=$US
 	c_checks+=("$*")
 }
@@ -228,6 +241,39 @@ check_adversary() {
 	[ "$(tail -c +513 "$f" | head -c 24)" = RIVET-ADVERSARY-SURVIVED ] ||
 		{ echo "the guest's post-attack write is not in $f"; return 1; }
 }
+# last_line_test LINES TEXT [NL]: a command whose last action prints LINES
+# lines of 256 bytes and TEXT (with a newline if NL is given) in one write
+# (cat; 15 lines and TEXT fit the serial driver's 4 KiB transmit buffer),
+# while the console's output is held: it prints @@E2E-XOFF and reads a line
+# from its tty, the runner answers with XOFF and a newline (so the tty has
+# stopped sending when the read returns), and with XON 2 s later.  All of
+# the output is still queued when the command ends: what the host does
+# then decides whether it reaches rvhost's stdout.
+last_line_test() {
+	# shellcheck disable=SC2028 # the \n are for the host's printf
+	echo "i=0; while [ \$i -lt $1 ]; do printf 'RVHOST-BURST %0242d\n' \$i; i=\$((i + 1)); done >/tmp/last-line;" \
+		"printf '%s${3:+\\n}' '$2' >>/tmp/last-line;" \
+		"echo @@E2E-XOFF; read -r -t 60 x </dev/tty || { echo 'e2e: no answer to @@E2E-XOFF'; exit 1; };" \
+		"exec cat /tmp/last-line"
+}
+
+# console_input OUT: rvhost's console input for a host boot whose output
+# goes to OUT: XOFF and a newline for each "@@E2E-XOFF" line in OUT, XON
+# 2 s later (see last_line_test).  Runs until killed.
+console_input() {
+	local seen=0 n
+	while :; do
+		n=$(grep -c '^@@E2E-XOFF' "$1" 2>/dev/null) || n=0
+		if [ "$n" -gt "$seen" ]; then
+			seen=$n
+			printf '\023\n'
+			sleep 2
+			printf '\021'
+		fi
+		sleep 0.2
+	done
+}
+
 # A command that starts rivet in the background with a hanging guest, waits
 # for the guest's marker, sends SIGNAL to rivet and exits with rivet's status.
 signal_test() {
@@ -302,6 +348,12 @@ define_cases() {
 		rc=0 grep='^RIVET-TEST adversary PASS' grep='^ADVERSARY DONE ops=[0-9]+ seed=[0-9]+' \
 		grep='^ADV-OK warnings rate-limited' nogrep='^ADV-FAIL' nogrep='ADVERSARY ANOMALY' \
 		fn=check_adversary
+	# The end of the boot: COMMAND's output, to its last line, comes out of
+	# rvhost before its exit status, even when all of it is still queued
+	# for the UART when COMMAND ends (the host drains its console before
+	# the session ends).  Also at the end of the aia0 and virt boots.
+	testcase rvhost-last-line-burst 60 "$(last_line_test 15 'RVHOST-LAST-LINE after a burst' nl)" \
+		rc=0 grep='^RVHOST-BURST 0{240}14$' last='RVHOST-LAST-LINE after a burst'
 
 	# Host boot without IMSIC guest files: KVM's AIA has no hardware
 	# acceleration; rivet must fall back to emulation.
@@ -314,6 +366,9 @@ define_cases() {
 		rc=0 grep='^RIVET-TEST smp PASS'
 	testcase microvm-hwaccel-refused-aia0 60 "$(guest_test poweroff '' --aia-mode hwaccel)" \
 		rc=1 grep='--aia-mode hwaccel: not available on this host' nogrep='RIVET-GUEST-UP'
+	# The last line, without a newline, after a burst.
+	testcase rvhost-last-partial-line 60 "$(last_line_test 15 'RVHOST-LAST-LINE partial, after a burst')" \
+		rc=0 grep='^RVHOST-BURST 0{240}14$' last='RVHOST-LAST-LINE partial, after a burst'
 
 	# Host boot for the virt board: direct kernel boot with the FDT and a
 	# virtio-pci disk; UEFI firmware (Debian's EDK2) from CFI flash booting
@@ -345,6 +400,10 @@ define_cases() {
 		rc=0 grep='Press ESCAPE within 0 seconds' grep='^RIVET-EFI-BOOT from=PciRoot\(0\)/Pci\(0x2,0x0\)/HD\(1,GPT,'
 	testcase virt-uefi-pci-disk 400 "$(virt_test diskwrite rivet.disk=/dev/vda --disk /dev/vdb --firmware /fw/RISCV_VIRT_CODE.fd --firmware-vars /root/vars.fd)" \
 		rc=0 grep='^RIVET-TEST diskwrite PASS' fn=check_virt_uefi
+	# A script's last echo, the console not held.
+	# shellcheck disable=SC2016 # $i is the host shell's
+	testcase rvhost-last-line 60 'for i in 1 2 3; do echo "line $i"; done; echo RVHOST-LAST-LINE' \
+		rc=0 last='RVHOST-LAST-LINE'
 
 	# Host boot for the stock Debian image (scripts/mkdebian.sh: GPT, ESP
 	# with GRUB, ext4 root, systemd, linux-image-riscv64), unmodified but
@@ -435,6 +494,9 @@ done
 [ ${#sel[@]} -gt 0 ] || { echo "e2e: no case matches ${patterns[*]}" >&2; exit 2; }
 echo "1..${#sel[@]}" >"$TAP"
 n=0 failed=0
+inputs=$(mktemp -d "${TMPDIR:-/tmp}/rivet-e2e-input.XXXXXX")
+fifo=$inputs/console
+trap 'rm -rf "$inputs"' EXIT
 
 # extract_case LOG NAME: the console output between the case's markers.
 extract_case() {
@@ -465,30 +527,60 @@ for gi in "${!g_names[@]}"; do
 		for i in "${idx[@]}"; do
 			printf '%s\n' "${c_cmds[$i]}" >"$work/${c_names[$i]}.sh"
 			echo "echo '@@E2E-BEGIN ${c_names[$i]}'"
+			total=$((total + c_secs[i] + 5))
+			if [ "${c_ends[$i]}" -eq 1 ]; then
+				# The boot's last output, as COMMAND of rvhost, under the
+				# boot's time limit: no end marker, nothing in between.
+				echo "exec sh /root/e2e/${c_names[$i]}.sh </dev/null"
+				break
+			fi
 			echo "timeout ${c_secs[$i]} sh /root/e2e/${c_names[$i]}.sh </dev/null"
 			echo "echo \"@@E2E-END ${c_names[$i]} rc=\$?\""
-			total=$((total + c_secs[i] + 5))
 		done
 	} >"$work/run.sh"
 	boot_log=$LOGS/boot-$g.log
 	echo "e2e: host boot '$g': ${#idx[@]} case(s), limit ${total} s"
+	: >"$LOGS/boot-$g.out"
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	console_input "$LOGS/boot-$g.out" >"$fifo" &
+	input=$!
 	t0=$(date +%s)
 	set +e
+	# The host's session leader runs run.sh itself (sourced): a case that
+	# ends the boot runs just as tools/rvhost's COMMAND would.
 	"$RVHOST" "${opts[@]}" --timeout "$total" --log "$boot_log" \
-		--add "$work:/root/e2e" -- sh /root/e2e/run.sh >"$LOGS/boot-$g.out" 2>&1
+		--add "$work:/root/e2e" -- '. /root/e2e/run.sh' <"$fifo" >"$LOGS/boot-$g.out" 2>&1
 	hrc=$?
 	set -e
+	kill "$input" 2>/dev/null || true
+	wait "$input" 2>/dev/null || true
 	echo "e2e: host boot '$g' ended with status $hrc after $(( $(date +%s) - t0 )) s"
 	rm -rf "$work"
 	for i in "${idx[@]}"; do
 		name=${c_names[$i]}
 		n=$((n + 1))
 		log=$LOGS/$name.log
-		extract_case "$boot_log" "$name" >"$log"
-		rc=$(case_rc "$boot_log" "$name")
+		if [ "${c_ends[$i]}" -eq 1 ]; then
+			# What rvhost printed from the case's start marker on (all
+			# of it when the marker itself was lost).
+			tr -d '\r' <"$LOGS/boot-$g.out" >"$log.tmp"
+			if grep -qx "@@E2E-BEGIN $name" "$log.tmp"; then
+				sed -n "/^@@E2E-BEGIN $name\$/,\$p" "$log.tmp" | sed 1d >"$log"
+			else
+				mv "$log.tmp" "$log"
+			fi
+			rm -f "$log.tmp"
+			rc=""
+			[ "$(tail -n 1 "$log")" != "rvhost: exit status $hrc" ] || rc=$hrc
+		else
+			extract_case "$boot_log" "$name" >"$log"
+			rc=$(case_rc "$boot_log" "$name")
+		fi
 		why=""
 		if [ -z "$rc" ]; then
 			why="did not finish (host boot status $hrc; see $boot_log)"
+			[ "${c_ends[$i]}" -eq 0 ] || why="rvhost's last line is not its exit status (status $hrc; see $LOGS/boot-$g.out)"
 		else
 			IFS=$US read -r -a checks <<<"${c_checks[$i]}"
 			[ ${#checks[@]} -gt 0 ] || checks=(rc=0)
@@ -498,6 +590,10 @@ for gi in "${!g_names[@]}"; do
 				grep=*) grep -qE -- "${c#grep=}" "$log" || why="no output matching '${c#grep=}'" ;;
 				nogrep=*) ! grep -qE -- "${c#nogrep=}" "$log" || why="output matches '${c#nogrep=}'" ;;
 				fn=*) out=$("${c#fn=}" "$log" 2>&1) || why="${c#fn=}: ${out:-failed}" ;;
+				last=*)
+					out=$(tail -n 2 "$log" | head -n 1)
+					[ "$out" = "${c#last=}" ] || why="the line before rvhost's exit status is '$out', not '${c#last=}'"
+					;;
 				*) why="bad check '$c'" ;;
 				esac
 				[ -z "$why" ] || break
