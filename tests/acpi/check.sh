@@ -5,10 +5,10 @@
 #   tests/acpi/check.sh --update   regenerate tests/acpi/golden/ (review the
 #                                  printed disassembly diffs, then commit)
 #
-# The tables come from the unit-test binary's dump mode (tests/unit/
-# test_acpi_tables.c): golden/virt/ holds the default virt configuration's
-# tables (2 harts), golden/aml/SSDT.dat a table that uses every AML builder
-# call.  For each table:
+# The tables: golden/board/ holds what `rivet acpi-dump` writes for the
+# virt board (its default configuration, 2 harts; through the dump mode of
+# tests/unit/test_acpi_dump.c), golden/aml/SSDT.dat a table that uses every
+# AML builder call (tests/unit/test_acpi_tables.c).  For each table:
 #   1. iasl -d (trixie's 20250404, in the build chroot) must disassemble it
 #      without an error or warning;
 #   2. iasl must compile that disassembly back without an error or warning
@@ -122,12 +122,12 @@ normalize() { grep -v -e 'Disassembly of' -e 'Disassembler version' "$1"; }
 
 # ---- dump the tables ----------------------------------------------------------
 rm -rf "$OUT"
-mkdir -p "$OUT/virt" "$OUT/aml" "$OUT/board" "$OUT/golden"
+mkdir -p "$OUT/aml" "$OUT/board" "$OUT/golden"
 # board/: what `rivet acpi-dump --board virt` writes for the real board
 # (its devices' own DSDT parts: UART, fw_cfg, PCIe host with _PRT/_OSC).
 BOARD_BIN=build/x86_64/tests/test_acpi_dump
 if ! make --no-print-directory -s "$BIN" "$BOARD_BIN" >"$OUT/make.log" 2>&1 ||
-   ! RIVET_ACPI_DUMP="$OUT/virt" RIVET_AML_DUMP="$OUT/aml" "$BIN" ||
+   ! RIVET_AML_DUMP="$OUT/aml" "$BIN" ||
    ! RIVET_ACPI_BOARD_DUMP="$OUT/board" "$BOARD_BIN"; then
 	cat "$OUT/make.log"
 	tap "not ok - acpi: build and dump the tables"
@@ -135,7 +135,7 @@ if ! make --no-print-directory -s "$BIN" "$BOARD_BIN" >"$OUT/make.log" 2>&1 ||
 	finish
 fi
 
-for dat in "$OUT"/virt/*.dat "$OUT"/aml/*.dat "$OUT"/board/*.dat; do
+for dat in "$OUT"/aml/*.dat "$OUT"/board/*.dat; do
 	rel=${dat#"$OUT"/}
 	name=${rel%.dat}
 	problems=""
@@ -181,12 +181,12 @@ done
 # A golden table the build no longer produces is a failure too (--update
 # removes it).
 if $update; then
-	for gold in "$GOLDEN"/virt/*.dat "$GOLDEN"/aml/*.dat; do
+	for gold in "$GOLDEN"/aml/*.dat "$GOLDEN"/board/*.dat; do
 		[ -f "$gold" ] && [ ! -f "$OUT/${gold#"$GOLDEN"/}" ] &&
 			echo "--- ${gold#"$GOLDEN"/} removed" && rm -f "$gold"
 	done
 else
-	for gold in "$GOLDEN"/virt/*.dat "$GOLDEN"/aml/*.dat; do
+	for gold in "$GOLDEN"/aml/*.dat "$GOLDEN"/board/*.dat; do
 		[ -f "$gold" ] || continue
 		rel=${gold#"$GOLDEN"/}
 		if [ ! -f "$OUT/$rel" ]; then

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
-/* The ACPI tables of the virt board (2 harts, tests/unit/acpi_virt.h):
- * every table's signature, length, revision and checksum after linking,
- * the key fields, the pointers, the fix-up list, and agreement with the
- * device tree.
+/* The ACPI tables of the virt board, built by the board itself (2 harts,
+ * tests/support/board.h): every table's signature, length, revision and
+ * checksum after linking, the key fields, the pointers, the fix-up list,
+ * and agreement with the device tree.
  *
  * Also a dump mode for tests/acpi/check.sh (not a test):
- *   RIVET_ACPI_DUMP=DIR  write the default virt tables as DIR/SIG.dat
  *   RIVET_AML_DUMP=DIR   write DIR/SSDT.dat, a table using every AML builder
- *                        call, for iasl to check */
+ *                        call, for iasl to check
+ * (the board's own tables come from `rivet acpi-dump`, test_acpi_dump). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,9 +26,29 @@
 #include "acpi/aml.h"
 #include "cmd/cmd.h"
 #include "core/device.h"
-#include "tests/unit/acpi_virt.h"
+#include "devices/uart16550.h"
+#include "machine/virt/virt.h"
+#include "tests/support/board.h"
 
 #define LINK_GPA 0x87000000ULL
+#define TIMEBASE 10000000ULL	/* machine_typical_cpu() */
+
+/* The virt board and the ACPI platform it describes. */
+struct acpi_virt {
+	struct tboard b;
+	struct acpi_platform p;
+};
+
+static void acpi_virt_init(struct acpi_virt *v, unsigned int cpus)
+{
+	tboard_create(&v->b, "virt", cpus, 1ULL << 30, 0);
+	v->b.m.board->acpi_platform(&v->b.m, &v->p);
+}
+
+static void acpi_virt_fini(struct acpi_virt *v)
+{
+	tboard_destroy(&v->b);
+}
 
 struct fixture {
 	struct acpi_virt v;
@@ -58,7 +78,7 @@ static uint8_t sum8(const uint8_t *p, size_t n)
 
 static int build(struct fixture *f)
 {
-	int ret = acpi_build(&f->v.m, &f->v.p, &f->t);
+	int ret = acpi_build(&f->v.b.m, &f->v.p, &f->t);
 
 	if (ret)
 		return ret;
@@ -74,7 +94,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	assert_int_equal(acpi_virt_init(&f->v, 2, true), 0);
+	acpi_virt_init(&f->v, 2);
 	assert_int_equal(build(f), 0);
 	*state = f;
 	return 0;
@@ -229,7 +249,7 @@ static void test_madt(void **state)
 			fail_msg("unexpected MADT structure %u", s[0]);
 		}
 	}
-	assert_int_equal(rintc, f->v.cfg.cpus);
+	assert_int_equal(rintc, f->v.b.cfg.cpus);
 	assert_int_equal(imsic, 1);
 	assert_int_equal(aplic, 1);
 }
@@ -244,9 +264,9 @@ static void test_rhct(void **state)
 	const char *isa = NULL, *fdt_isa;
 	int l;
 
-	assert_int_equal(le(p + 40, 8), VIRT_TIMEBASE);
+	assert_int_equal(le(p + 40, 8), TIMEBASE);
 	assert_int_equal(le(p + 52, 4), 56);
-	assert_int_equal(n, 3 + f->v.cfg.cpus);	/* ISA, CMO, MMU, harts */
+	assert_int_equal(n, 3 + f->v.b.cfg.cpus);	/* ISA, CMO, MMU, harts */
 	for (uint32_t off = 56, i = 0; i < n; i++) {
 		const uint8_t *node = p + off;
 		uint16_t type = (uint16_t)le(node, 2);
@@ -283,10 +303,10 @@ static void test_rhct(void **state)
 		if (i == n - 1)
 			assert_int_equal(off, len);
 	}
-	assert_int_equal(harts, f->v.cfg.cpus);
+	assert_int_equal(harts, f->v.b.cfg.cpus);
 	assert_non_null(isa);
 	/* The same ISA string as the device tree's. */
-	assert_int_equal(machine_build_fdt(&f->v.m, fdt, sizeof(fdt)), 0);
+	assert_int_equal(machine_build_fdt(&f->v.b.m, fdt, sizeof(fdt)), 0);
 	fdt_isa = fdt_getprop(fdt, fdt_path_offset(fdt, "/cpus/cpu@1"),
 			      "riscv,isa", &l);
 	assert_non_null(fdt_isa);
@@ -312,7 +332,7 @@ static void test_spcr_mcfg(void **state)
 	assert_int_equal(le(s + 86, 2), 88);
 	assert_string_equal((const char *)s + 88, "\\_SB.COM0");
 
-	assert_int_equal(le(m + 44, 8), VIRT_ECAM_BASE);
+	assert_int_equal(le(m + 44, 8), VIRT_PCIE_ECAM_BASE);
 	assert_int_equal(le(m + 52, 2), 0);
 	assert_int_equal(m[54], 0);
 	assert_int_equal(m[55], 255);
@@ -325,7 +345,7 @@ static void test_dsdt(void **state)
 	const uint8_t *madt = table(f, "APIC", NULL);
 	size_t len = le(d + 4, 4);
 	static const char *const devs[] = { "C000", "C001", "IC00", "COM0",
-					    "VR00" };
+					    "FWCF", "PCI0" };
 	const uint8_t *last = d;
 
 	/* Devices in order: CPUs, APLIC, then the devices' hooks. */
@@ -340,13 +360,15 @@ static void test_dsdt(void **state)
 		last = p;
 	}
 	/* Each CPU's _MAT is its MADT RINTC structure. */
-	for (unsigned int i = 0; i < f->v.cfg.cpus; i++)
+	for (unsigned int i = 0; i < f->v.b.cfg.cpus; i++)
 		assert_non_null(memmem(d, len, madt + 44 + 36 * i, 36));
 	assert_non_null(memmem(d, len, "RSCV0002", 8));
 	assert_non_null(memmem(d, len, "_GSB", 4));
-	assert_non_null(memmem(d, len, "LNRO0005", 8));
-	/* The virtio-mmio interrupt, GSI 1. */
-	assert_non_null(memmem(d, len, "\x89\x06\x00\x01\x01\x01\x00\x00\x00",
+	assert_non_null(memmem(d, len, "QEMU0002", 8));	/* fw_cfg */
+	assert_non_null(memmem(d, len, "_PRT", 4));	/* PCIe root: INTx */
+	assert_non_null(memmem(d, len, "_OSC", 4));
+	/* The console's interrupt, GSI 10. */
+	assert_non_null(memmem(d, len, "\x89\x06\x00\x01\x01\x0a\x00\x00\x00",
 			       9));
 }
 
@@ -422,13 +444,13 @@ static int build_variant(unsigned int cpus, bool console, bool pcie,
 	struct acpi_virt v;
 	int ret;
 
-	assert_int_equal(acpi_virt_init(&v, cpus, false), 0);
+	acpi_virt_init(&v, cpus);
 	if (!console)
 		v.p.console = NULL;
 	v.p.has_pcie = pcie;
 	if (stride)
-		v.m.aia.imsic_stride = stride;
-	ret = acpi_build(&v.m, &v.p, t);
+		v.b.m.aia.imsic_stride = stride;
+	ret = acpi_build(&v.b.m, &v.p, t);
 	acpi_virt_fini(&v);
 	return ret;
 }
@@ -493,11 +515,11 @@ static void test_bad_hooks(void **state)
 		struct acpi_tables t;
 		struct acpi_virt v;
 
-		assert_int_equal(acpi_virt_init(&v, 2, false), 0);
-		assert_int_equal(machine_add_device(&v.m, &dev), 0);
-		assert_int_equal(acpi_build(&v.m, &v.p, &t), want[i]);
+		acpi_virt_init(&v, 2);
+		assert_int_equal(machine_add_device(&v.b.m, &dev), 0);
+		assert_int_equal(acpi_build(&v.b.m, &v.p, &t), want[i]);
 		assert_null(t.data[ACPI_FILE_TABLES]);
-		v.m.nr_devs--;	/* @dev is on the stack */
+		v.b.m.nr_devs--;	/* @dev is on the stack */
 		acpi_virt_fini(&v);
 	}
 }
@@ -511,7 +533,7 @@ static void test_dump_dir(void **state)
 	struct stat st;
 
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(acpi_dump_write(&f->v.m, &f->v.p, dir), 0);
+	assert_int_equal(acpi_dump_write(&f->v.b.m, &f->v.p, dir), 0);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const struct acpi_table_ref *r = acpi_find_table(
 			&f->t, i == 7 ? "RSD " : names[i]);
@@ -522,7 +544,7 @@ static void test_dump_dir(void **state)
 		unlink(path);
 	}
 	assert_int_equal(rmdir(dir), 0);
-	assert_int_equal(acpi_dump_write(&f->v.m, &f->v.p, "/nonexistent/dir"),
+	assert_int_equal(acpi_dump_write(&f->v.b.m, &f->v.p, "/nonexistent/dir"),
 			 -ENOENT);
 }
 
@@ -635,17 +657,6 @@ static int dump_aml(const char *dir)
 	return ret;
 }
 
-static int dump_virt(const char *dir)
-{
-	struct acpi_virt v;
-	int ret = acpi_virt_init(&v, 2, false);
-
-	if (!ret)
-		ret = acpi_dump_write(&v.m, &v.p, dir);
-	acpi_virt_fini(&v);
-	return ret;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -665,16 +676,11 @@ int main(void)
 		cmocka_unit_test(test_bad_hooks),
 		cmocka_unit_test_setup_teardown(test_dump_dir, setup, teardown),
 	};
-	const char *acpi_dir = getenv("RIVET_ACPI_DUMP");
 	const char *aml_dir = getenv("RIVET_AML_DUMP");
 
-	if (acpi_dir || aml_dir) {
-		int ret = 0;
+	if (aml_dir) {
+		int ret = dump_aml(aml_dir);
 
-		if (acpi_dir)
-			ret = dump_virt(acpi_dir);
-		if (!ret && aml_dir)
-			ret = dump_aml(aml_dir);
 		if (ret)
 			fprintf(stderr, "dump: %s\n", strerror(-ret));
 		return ret ? 1 : 0;

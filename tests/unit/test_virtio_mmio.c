@@ -8,6 +8,7 @@
 #include <libfdt.h>
 #include <stdlib.h>
 
+#include "acpi/aml.h"
 #include "core/bus.h"
 #include "core/fdt_util.h"
 #include "core/log.h"
@@ -522,6 +523,34 @@ static void test_reset_in_flight(void **state)
 	assert_int_equal(fdrv_used_id(&t->d, 0), 0);
 }
 
+/* The device's DSDT part: Device (VRnn) { _HID "LNRO0005", _UID n,
+ * _CCA 1, _CRS { Memory32Fixed (its window), Interrupt (its GSI) } }. */
+static void test_acpi_dsdt(void **state)
+{
+	struct t *t = *state;
+	static const uint8_t mem[] = {	/* Memory32Fixed, RW, base, length */
+		0x86, 0x09, 0x00, 0x01, 0x00, 0x10, 0x00, 0x10,
+		0x00, 0x10, 0x00, 0x00,
+	};
+	static const uint8_t irq[] = {	/* Extended Interrupt, 1 GSI */
+		0x89, 0x06, 0x00, 0x01, 0x01, DEV_IRQ + 40, 0x00, 0x00, 0x00,
+	};
+	struct aml_buf b;
+
+	aml_init(&b, 0);
+	b.gsi_base = 40;
+	assert_int_equal(t->dev->ops->acpi_dsdt(t->dev, &b), 0);
+	assert_int_equal(t->dev->ops->acpi_dsdt(t->dev, &b), 0);
+	assert_int_equal(aml_finish(&b), 0);
+	assert_non_null(memmem(b.data, b.len, "VR00", 4));
+	assert_non_null(memmem(b.data, b.len, "VR01", 4));	/* the next */
+	assert_non_null(memmem(b.data, b.len, "LNRO0005", 8));
+	assert_non_null(memmem(b.data, b.len, "_CCA", 4));
+	assert_non_null(memmem(b.data, b.len, mem, sizeof(mem)));
+	assert_non_null(memmem(b.data, b.len, irq, sizeof(irq)));
+	aml_free(&b);
+}
+
 static void test_fdt(void **state)
 {
 	struct t *t = *state;
@@ -629,6 +658,7 @@ int main(void)
 		T(test_device_error_and_reset),
 		T(test_reset_in_flight),
 		T(test_fdt),
+		T(test_acpi_dsdt),
 		T(test_create_errors),
 #undef T
 	};
