@@ -174,22 +174,15 @@ static void vblk_request(struct vblk *vb, struct virtq *vq,
 	virtq_push(vq, c, c->in_len);
 }
 
-/* At most one ring's worth per notify: the vCPU returns to the guest even
- * if the guest keeps refilling the ring; any later buffers come with their
- * own notify (we never suppress notifications). */
+static void vblk_serve(void *ctx, struct virtq *vq, struct virtq_chain *c)
+{
+	vblk_request(ctx, vq, c);
+}
+
 static int vblk_handle_queue(struct virtio_backend *be, struct virtq *vq,
 			     unsigned int qidx)
 {
-	struct virtq_chain c;
-
-	for (unsigned int budget = vq->size; budget; budget--) {
-		int r = virtq_pop(vq, &c);
-
-		if (r <= 0)
-			return r;
-		vblk_request(to_vblk(be), vq, &c);
-	}
-	return 0;
+	return virtq_serve(vq, vblk_serve, to_vblk(be));
 }
 
 static void vblk_config_read(struct virtio_backend *be, uint32_t off,

@@ -50,20 +50,15 @@ static uint32_t vrng_request(const struct virtq_chain *c)
 	return done;
 }
 
-/* At most one ring's worth per notify (see virtio_blk.c). */
+static void vrng_serve(void *ctx, struct virtq *vq, struct virtq_chain *c)
+{
+	virtq_push(vq, c, vrng_request(c));
+}
+
 static int vrng_handle_queue(struct virtio_backend *be, struct virtq *vq,
 			     unsigned int qidx)
 {
-	struct virtq_chain c;
-
-	for (unsigned int budget = vq->size; budget; budget--) {
-		int r = virtq_pop(vq, &c);
-
-		if (r <= 0)
-			return r;
-		virtq_push(vq, &c, vrng_request(&c));
-	}
-	return 0;
+	return virtq_serve(vq, vrng_serve, NULL);
 }
 
 static void vrng_config_read(struct virtio_backend *be, uint32_t off,

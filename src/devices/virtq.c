@@ -300,6 +300,23 @@ void virtq_push(struct virtq *vq, const struct virtq_chain *c,
 	vq->need_irq = true;
 }
 
+int virtq_serve(struct virtq *vq,
+		void (*serve)(void *ctx, struct virtq *vq,
+			      struct virtq_chain *c),
+		void *ctx)
+{
+	struct virtq_chain c;
+
+	for (unsigned int budget = vq->size; budget; budget--) {
+		int r = virtq_pop(vq, &c);
+
+		if (r <= 0)
+			return r;
+		serve(ctx, vq, &c);
+	}
+	return 0;
+}
+
 bool virtq_need_irq(struct virtq *vq)
 {
 	uint16_t flags;

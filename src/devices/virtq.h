@@ -90,6 +90,16 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *c);
 void virtq_push(struct virtq *vq, const struct virtq_chain *c,
 		uint32_t written);
 
+/* Serve what the driver made available, but at most one ring's worth: the
+ * vCPU returns to the guest even if the guest keeps refilling the ring,
+ * and later buffers come with their own notify (notifications are never
+ * suppressed).  @serve handles one chain and pushes it.  0 once the ring
+ * is empty or the budget spent, -errno when the driver broke the rules. */
+int virtq_serve(struct virtq *vq,
+		void (*serve)(void *ctx, struct virtq *vq,
+			      struct virtq_chain *c),
+		void *ctx);
+
 /* True if chains were pushed since the last call and the driver did not
  * suppress interrupts (VRING_AVAIL_F_NO_INTERRUPT). */
 bool virtq_need_irq(struct virtq *vq);

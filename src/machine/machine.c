@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/console.h"
 #include "core/log.h"
 #include "devices/boot_timer.h"
+#include "devices/uart16550.h"
 #include "devices/virtio.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_net.h"
@@ -38,6 +40,25 @@ int machine_add_device(struct machine *m, struct rivet_dev *dev)
 	}
 	m->devs[m->nr_devs++] = dev;
 	return 0;
+}
+
+int machine_add_console(struct machine *m, uint64_t base, uint64_t size,
+			uint32_t irq)
+{
+	static const struct uart_backend console_backend = {
+		.tx = console_tx,
+		.rx_ready = console_rx_ready,
+	};
+	struct rivet_dev *dev;
+	int ret;
+
+	ret = uart16550_create(base, size, machine_irq(m, irq),
+			       &console_backend, &dev);
+	if (!ret)
+		ret = machine_add_device(m, dev);
+	if (!ret)
+		m->console = dev;
+	return ret;
 }
 
 int machine_add_boot_timer(struct machine *m, uint64_t base)

@@ -80,6 +80,10 @@ struct machine {
 /* Register a created device: on the bus and in the device list.  Takes
  * ownership: on failure the device is destroyed. */
 int machine_add_device(struct machine *m, struct rivet_dev *dev);
+/* The console: a 16550 at @base (@size bytes, APLIC source @irq) wired to
+ * the host's terminal; sets m->console.  0 or -errno. */
+int machine_add_console(struct machine *m, uint64_t base, uint64_t size,
+			uint32_t irq);
 /* The boot timer at @base when --boot-timer asked for it; 0 or -errno. */
 int machine_add_boot_timer(struct machine *m, uint64_t base);
 /* An IRQ line on the machine's interrupt controller. */

@@ -6,17 +6,10 @@
 
 #include <errno.h>
 
-#include "core/console.h"
 #include "core/log.h"
-#include "devices/uart16550.h"
 #include "devices/virtio.h"
 #include "devices/virtio_mmio.h"
 #include "machine/machine.h"
-
-static const struct uart_backend console_backend = {
-	.tx = console_tx,
-	.rx_ready = console_rx_ready,
-};
 
 /* virtio-mmio: the @idx-th device takes slot @idx, its window and IRQ. */
 static int microvm_add_virtio(struct machine *m, unsigned int idx,
@@ -43,7 +36,6 @@ static int microvm_add_virtio(struct machine *m, unsigned int idx,
 
 static int microvm_create_devices(struct machine *m)
 {
-	struct rivet_dev *uart;
 	int ret;
 
 	m->compatible = "rivet,microvm";
@@ -56,20 +48,11 @@ static int microvm_create_devices(struct machine *m)
 		.nr_sources = MICROVM_APLIC_SOURCES,
 	};
 
-	ret = uart16550_create(MICROVM_UART_BASE, MICROVM_UART_SIZE,
-			       machine_irq(m, MICROVM_UART_IRQ),
-			       &console_backend, &uart);
-	if (ret)
-		return ret;
-	ret = machine_add_device(m, uart);
-	if (ret)
-		return ret;
-	m->console = uart;
-	ret = machine_add_boot_timer(m, MICROVM_BOOT_TIMER_BASE);
-	if (ret)
-		return ret;
-
-	return machine_add_virtio_devices(m);
+	ret = machine_add_console(m, MICROVM_UART_BASE, MICROVM_UART_SIZE,
+				  MICROVM_UART_IRQ);
+	if (!ret)
+		ret = machine_add_boot_timer(m, MICROVM_BOOT_TIMER_BASE);
+	return ret ? ret : machine_add_virtio_devices(m);
 }
 
 const struct board microvm_board = {

@@ -16,13 +16,11 @@
 
 #include "acpi/acpi.h"
 #include "boot/loader.h"
-#include "core/console.h"
 #include "core/fileio.h"
 #include "core/log.h"
 #include "devices/cfi_flash.h"
 #include "devices/pci.h"
 #include "devices/pci_host.h"
-#include "devices/uart16550.h"
 #include "devices/virtio.h"
 #include "devices/virtio_pci.h"
 #include "fwcfg/bootorder.h"
@@ -46,11 +44,6 @@ struct virt_state {
 	unsigned int nr_flash;
 	struct bootorder_dev boot[CONFIG_MAX_DISKS];	/* for "bootorder" */
 	unsigned int nr_boot;
-};
-
-static const struct uart_backend console_backend = {
-	.tx = console_tx,
-	.rx_ready = console_rx_ready,
 };
 
 /* The end of the 64-bit PCI window's base: 16 GiB aligned above RAM. */
@@ -249,15 +242,10 @@ static int virt_create_devices(struct machine *m)
 		.nr_sources = VIRT_APLIC_SOURCES,
 	};
 
-	ret = uart16550_create(VIRT_UART_BASE, VIRT_UART_SIZE,
-			       machine_irq(m, VIRT_UART_IRQ), &console_backend,
-			       &dev);
+	ret = machine_add_console(m, VIRT_UART_BASE, VIRT_UART_SIZE,
+				  VIRT_UART_IRQ);
 	if (!ret)
-		ret = machine_add_device(m, dev);
-	if (ret)
-		return ret;
-	m->console = dev;
-	ret = machine_add_boot_timer(m, VIRT_BOOT_TIMER_BASE);
+		ret = machine_add_boot_timer(m, VIRT_BOOT_TIMER_BASE);
 	if (ret)
 		return ret;
 
