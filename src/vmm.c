@@ -258,12 +258,13 @@ static void first_run(struct kvm_vm *vm)
 int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 {
 	const struct board *board = board_find(cfg->board);
-	struct machine m = { .cfg = cfg, .board = board };
+	struct machine m;
 	struct boot_layout boot;
 	struct kvm_vm vm;
 	enum vm_exit why = VM_EXIT_ERROR;
 	int status = RIVET_EXIT_USAGE, dump_fd = -1;
 
+	machine_init(&m, cfg, board);
 	memset(&vm, 0, sizeof(vm));
 	vm.kvm_fd = vm.vm_fd = vm.aia_fd = vm.stop_fd = -1;
 	startup_phase("VM process");

@@ -3,6 +3,7 @@
 #include "acpi/aml.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -913,4 +914,26 @@ void aml_crs_mmio(struct aml_buf *b, uint64_t base, uint64_t size,
 		aml_interrupt(b, AML_IRQ_CONSUMER | AML_IRQ_LEVEL |
 			      AML_IRQ_ACTIVE_HIGH | AML_IRQ_EXCLUSIVE, gsi, 1);
 	aml_end(b);
+}
+
+int aml_device_numbered(struct aml_buf *b, const char *prefix,
+			unsigned int digits, const char *hid)
+{
+	uint32_t uid = aml_next_uid(b, hid), v;
+	size_t len = strlen(prefix);
+	char name[5];
+
+	if (len + digits != 4)
+		return -EINVAL;
+	memcpy(name, prefix, len);
+	name[4] = '\0';
+	v = uid;
+	for (unsigned int i = 4; i-- > len; v /= 10)
+		name[i] = (char)('0' + v % 10);
+	if (v)
+		return -ERANGE;	/* more digits than there is room for */
+	aml_device_begin(b, name);
+	aml_name_str(b, "_HID", hid);
+	aml_name_int(b, "_UID", uid);
+	return (int)uid;
 }

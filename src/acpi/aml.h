@@ -276,6 +276,13 @@ void aml_pci_osc(struct aml_buf *b, uint32_t ctrl_mask);
  * even after an error: it emits nothing). */
 uint32_t aml_next_uid(struct aml_buf *b, const char *hid);
 /* The GSI of APLIC wired source @irq. */
+/* Open Device (PREFIXn) for the next instance of @hid (aml_next_uid()):
+ * the name is @prefix and the UID in @digits decimal digits (4 characters
+ * in all), then Name (_HID, @hid) and Name (_UID, n).  Returns n, or
+ * -ERANGE when n needs more digits; close the device with aml_end(). */
+int aml_device_numbered(struct aml_buf *b, const char *prefix,
+			unsigned int digits, const char *hid);
+
 static inline uint32_t aml_gsi(const struct aml_buf *b, uint32_t irq)
 {
 	return b->gsi_base + irq;

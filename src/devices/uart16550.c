@@ -420,16 +420,11 @@ static int uart_fdt_node(struct rivet_dev *dev, struct fdt_ctx *ctx)
  * its interrupt as a GSI and, as Linux's 8250 driver needs, its clock. */
 static int uart_acpi_dsdt(struct rivet_dev *dev, struct aml_buf *b)
 {
-	uint32_t uid = aml_next_uid(b, "RSCV0003");
 	uint32_t gsi = aml_gsi(b, dev->irq.irq);
-	char name[5];
+	int uid = aml_device_numbered(b, "COM", 1, "RSCV0003");
 
-	if (uid > 9)
-		return -ERANGE;
-	snprintf(name, sizeof(name), "COM%u", uid);
-	aml_device_begin(b, name);
-	aml_name_str(b, "_HID", "RSCV0003");
-	aml_name_int(b, "_UID", uid);
+	if (uid < 0)
+		return uid;
 	aml_crs_mmio(b, dev->base, dev->size, dev->irq.irq ? &gsi : NULL);
 	aml_dsd_int(b, "clock-frequency", UART16550_CLOCK_HZ);
 	aml_end(b);

@@ -266,16 +266,11 @@ static int vmmio_fdt_node(struct rivet_dev *dev, struct fdt_ctx *ctx)
  * cache-coherent (_CCA), as the device tree's dma-coherent says. */
 static int vmmio_acpi_dsdt(struct rivet_dev *dev, struct aml_buf *b)
 {
-	uint32_t uid = aml_next_uid(b, "LNRO0005");
 	uint32_t gsi = aml_gsi(b, dev->irq.irq);
-	char name[5];
+	int uid = aml_device_numbered(b, "VR", 2, "LNRO0005");
 
-	if (uid > 99)
-		return -ERANGE;
-	snprintf(name, sizeof(name), "VR%02u", uid);
-	aml_device_begin(b, name);
-	aml_name_str(b, "_HID", "LNRO0005");
-	aml_name_int(b, "_UID", uid);
+	if (uid < 0)
+		return uid;
 	aml_name_int(b, "_CCA", 1);
 	aml_crs_mmio(b, dev->base, dev->size, dev->irq.irq ? &gsi : NULL);
 	aml_end(b);

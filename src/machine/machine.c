@@ -26,6 +26,16 @@ const struct board *board_find(const char *name)
 	return NULL;
 }
 
+void machine_init(struct machine *m, const struct vm_config *cfg,
+		  const struct board *board)
+{
+	memset(m, 0, sizeof(*m));
+	m->cfg = cfg;
+	m->board = board;
+	m->compatible = board->compatible;
+	m->aia = board->aia;
+}
+
 int machine_add_device(struct machine *m, struct rivet_dev *dev)
 {
 	int ret;
@@ -166,11 +176,12 @@ int machine_create_offline(struct machine *m, const struct vm_config *cfg)
 {
 	int ret;
 
+	const struct board *board = board_find(cfg->board);
+
 	memset(m, 0, sizeof(*m));
-	m->cfg = cfg;
-	m->board = board_find(cfg->board);
-	if (!m->board)
+	if (!board)
 		return -EINVAL;
+	machine_init(m, cfg, board);
 	ret = gmem_alloc(&m->ram, m->board->ram_base, cfg->mem_size);
 	if (!ret)
 		ret = m->board->create_devices(m);

@@ -77,6 +77,11 @@ struct machine {
 	uint64_t initrd_start, initrd_size;	/* size 0: no initrd */
 };
 
+/* @m for @cfg on @board, before anything is created: what the board
+ * describes by itself (compatible, interrupt controller layout). */
+void machine_init(struct machine *m, const struct vm_config *cfg,
+		  const struct board *board);
+
 /* Register a created device: on the bus and in the device list.  Takes
  * ownership: on failure the device is destroyed. */
 int machine_add_device(struct machine *m, struct rivet_dev *dev);
@@ -123,10 +128,12 @@ int machine_isa_string(const struct cpu_info *cpu, char *buf, size_t len);
 /* Boards. */
 struct board {
 	const char *name;
+	const char *compatible;		/* FDT root compatible */
+	struct aia_layout aia;		/* where the interrupt controller is */
 	uint64_t ram_base;
 	/* Where a firmware (--firmware) starts; 0: the board has none. */
 	uint64_t firmware_entry;
-	/* Lay out the AIA and create the devices for m->cfg; 0 or -errno. */
+	/* Create the devices for m->cfg; 0 or -errno. */
 	int (*create_devices)(struct machine *m);
 	/* The board's virtio transport: wrap @be as the @idx-th virtio
 	 * device and register it.  Takes @be over (destroyed on failure).

@@ -444,6 +444,50 @@ static void test_sticky_errors(void **state)
 	aml_free(&b);
 }
 
+/* Devices named by prefix and UID: COM0..COM9, VR00..VR99, then -ERANGE;
+ * the AML is Device (name) { Name (_HID, hid) Name (_UID, n) }. */
+static void test_device_numbered(void **state)
+{
+	static const uint8_t want[] = {
+		0x5b, 0x82, 0x1b, 'V', 'R', '0', '7',
+		0x08, '_', 'H', 'I', 'D', 0x0d,
+		'L', 'N', 'R', 'O', '0', '0', '0', '5', 0x00,
+		0x08, '_', 'U', 'I', 'D', 0x0a, 0x07,
+	};
+	struct aml_buf b;
+
+	(void)state;
+	aml_init(&b, 0);
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(aml_device_numbered(&b, "COM", 1, "RSCV0003"),
+				 i);
+		aml_end(&b);
+	}
+	assert_int_equal(aml_device_numbered(&b, "COM", 1, "RSCV0003"),
+			 -ERANGE);
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(aml_device_numbered(&b, "VR", 2, "LNRO0005"),
+				 i);
+		aml_end(&b);
+	}
+	assert_int_equal(aml_device_numbered(&b, "VR", 2, "LNRO0005"),
+			 -ERANGE);
+	assert_int_equal(aml_device_numbered(&b, "VR", 1, "LNRO0005"),
+			 -EINVAL);
+	assert_int_equal(aml_finish(&b), 0);
+	aml_free(&b);
+
+	aml_init(&b, 0);
+	for (int i = 0; i < 7; i++)
+		aml_next_uid(&b, "LNRO0005");
+	assert_int_equal(aml_device_numbered(&b, "VR", 2, "LNRO0005"), 7);
+	aml_end(&b);
+	assert_int_equal(aml_finish(&b), 0);
+	assert_int_equal(b.len, sizeof(want));
+	assert_memory_equal(b.data, want, sizeof(want));
+	aml_free(&b);
+}
+
 static void test_uid_and_gsi(void **state)
 {
 	struct aml_buf b;
@@ -511,6 +555,7 @@ int main(void)
 		cmocka_unit_test(test_resources),
 		cmocka_unit_test(test_sticky_errors),
 		cmocka_unit_test(test_uid_and_gsi),
+		cmocka_unit_test(test_device_numbered),
 		cmocka_unit_test(test_dsd_and_osc),
 	};
 

@@ -38,16 +38,6 @@ static int microvm_create_devices(struct machine *m)
 {
 	int ret;
 
-	m->compatible = "rivet,microvm";
-	m->aia = (struct aia_layout){
-		.imsic_base = MICROVM_IMSIC_BASE,
-		.imsic_stride = MICROVM_IMSIC_STRIDE,
-		.nr_ids = MICROVM_IMSIC_IDS,
-		.aplic_base = MICROVM_APLIC_BASE,
-		.aplic_size = MICROVM_APLIC_SIZE,
-		.nr_sources = MICROVM_APLIC_SOURCES,
-	};
-
 	ret = machine_add_console(m, MICROVM_UART_BASE, MICROVM_UART_SIZE,
 				  MICROVM_UART_IRQ);
 	if (!ret)
@@ -57,6 +47,15 @@ static int microvm_create_devices(struct machine *m)
 
 const struct board microvm_board = {
 	.name = "microvm",
+	.compatible = "rivet,microvm",
+	.aia = {
+		.imsic_base = MICROVM_IMSIC_BASE,
+		.imsic_stride = MICROVM_IMSIC_STRIDE,
+		.nr_ids = MICROVM_IMSIC_IDS,
+		.aplic_base = MICROVM_APLIC_BASE,
+		.aplic_size = MICROVM_APLIC_SIZE,
+		.nr_sources = MICROVM_APLIC_SOURCES,
+	},
 	.ram_base = MICROVM_RAM_BASE,
 	.create_devices = microvm_create_devices,
 	.add_virtio = microvm_add_virtio,

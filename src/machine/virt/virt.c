@@ -231,17 +231,6 @@ static int virt_create_devices(struct machine *m)
 	if (!vs)
 		return -ENOMEM;
 	m->board_priv = vs;
-	/* EDK2 and Linux know QEMU's root compatible for this layout. */
-	m->compatible = "riscv-virtio";
-	m->aia = (struct aia_layout){
-		.imsic_base = VIRT_IMSIC_BASE,
-		.imsic_stride = VIRT_IMSIC_STRIDE,
-		.nr_ids = VIRT_IMSIC_IDS,
-		.aplic_base = VIRT_APLIC_BASE,
-		.aplic_size = VIRT_APLIC_SIZE,
-		.nr_sources = VIRT_APLIC_SOURCES,
-	};
-
 	ret = machine_add_console(m, VIRT_UART_BASE, VIRT_UART_SIZE,
 				  VIRT_UART_IRQ);
 	if (!ret)
@@ -391,6 +380,16 @@ static void virt_destroy(struct machine *m)
 
 const struct board virt_board = {
 	.name = "virt",
+	/* EDK2 and Linux know QEMU's root compatible for this layout. */
+	.compatible = "riscv-virtio",
+	.aia = {
+		.imsic_base = VIRT_IMSIC_BASE,
+		.imsic_stride = VIRT_IMSIC_STRIDE,
+		.nr_ids = VIRT_IMSIC_IDS,
+		.aplic_base = VIRT_APLIC_BASE,
+		.aplic_size = VIRT_APLIC_SIZE,
+		.nr_sources = VIRT_APLIC_SOURCES,
+	},
 	.ram_base = VIRT_RAM_BASE,
 	.firmware_entry = VIRT_FLASH_BASE,
 	.create_devices = virt_create_devices,
