@@ -51,7 +51,8 @@ all: x86 riscv64
 help:
 	@sed -n '3,12p' Makefile
 
-x86: $(X86)/librivet.a $(addprefix $(X86)/tests/,$(UNIT_TESTS))
+x86: $(X86)/librivet.a $(addprefix $(X86)/tests/,$(UNIT_TESTS)) \
+	$(X86)/sysinject
 
 $(X86)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -85,6 +86,11 @@ unit-plain: $(addprefix $(X86)/tests/,$(UNIT_TESTS))
 unit-san: $(addprefix $(SAN)/tests/,$(UNIT_TESTS))
 	@tests/run-unit.sh $(SAN)/tests $(UNIT_TESTS)
 
+# The e2e seccomp test's syscall injector (tests/sysinject).
+$(X86)/sysinject: tests/sysinject/sysinject.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(X86_CFLAGS) -o $@ $<
+
 # Fuzz targets (tests/fuzz/fuzz.mk) add a corpus replay to the unit tests.
 FUZZ_REPLAY :=
 -include tests/fuzz/fuzz.mk
@@ -106,7 +112,7 @@ riscv64: check-setup
 	@scripts/in-chroot.sh make --no-print-directory cross
 
 .PHONY: cross
-cross: $(RV)/rivet $(RV)/benchrun
+cross: $(RV)/rivet $(RV)/benchrun $(RV)/sysinject
 
 $(RV)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -119,6 +125,12 @@ $(RV)/rivet: $(SRCS_ALL:%.c=$(RV)/obj/%.o)
 
 # make bench's launcher, run inside the emulated host (tests/bench).
 $(RV)/benchrun: tests/bench/benchrun.c
+	@$(if $(Q),echo '  CC-RV   $<',true)
+	$(Q)$(RV_CC) $(BASE_CFLAGS) -O2 -static -o $@ $<
+
+# The seccomp e2e test's syscall injector, run inside the emulated host
+# (tests/e2e/host/seccomp.sh).
+$(RV)/sysinject: tests/sysinject/sysinject.c
 	@$(if $(Q),echo '  CC-RV   $<',true)
 	$(Q)$(RV_CC) $(BASE_CFLAGS) -O2 -static -o $@ $<
 
