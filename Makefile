@@ -44,7 +44,7 @@ TEST_LIBS := -lcmocka -lfdt -lseccomp -lpthread
 	$(UNIT_TESTS:%=$(BUILD)/x86_64-san/obj/tests/unit/%.o)
 
 .PHONY: all x86 riscv64 setup test unit unit-plain unit-san e2e demo demo-debian bench clean acpi-check \
-	check-setup help
+	check-setup help sysinject-check
 
 all: x86 riscv64
 
@@ -52,7 +52,7 @@ help:
 	@sed -n '3,12p' Makefile
 
 x86: $(X86)/librivet.a $(addprefix $(X86)/tests/,$(UNIT_TESTS)) \
-	$(X86)/sysinject
+	$(X86)/sysinject $(X86)/sysinject-target
 
 $(X86)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -86,10 +86,17 @@ unit-plain: $(addprefix $(X86)/tests/,$(UNIT_TESTS))
 unit-san: $(addprefix $(SAN)/tests/,$(UNIT_TESTS))
 	@tests/run-unit.sh $(SAN)/tests $(UNIT_TESTS)
 
-# The e2e seccomp test's syscall injector (tests/sysinject).
+# The e2e seccomp test's syscall injector (tests/sysinject), checked here
+# against rivet's own filters and SIGSYS handler.
 $(X86)/sysinject: tests/sysinject/sysinject.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(X86_CFLAGS) -o $@ $<
+
+$(X86)/sysinject-target: $(X86)/obj/tests/sysinject/target.o $(X86)/librivet.a
+	$(Q)$(CC) $(X86_CFLAGS) -o $@ $^ -lseccomp -lpthread
+
+sysinject-check: $(X86)/sysinject $(X86)/sysinject-target
+	@tests/sysinject/check.sh $(X86)
 
 # Fuzz targets (tests/fuzz/fuzz.mk) add a corpus replay to the unit tests.
 FUZZ_REPLAY :=
@@ -97,7 +104,8 @@ FUZZ_REPLAY :=
 
 unit:
 	@rm -f $(BUILD)/results/unit-*.tap $(BUILD)/results/fuzz-*.tap
-	@$(MAKE) --no-print-directory unit-plain unit-san $(FUZZ_REPLAY); \
+	@$(MAKE) --no-print-directory unit-plain unit-san $(FUZZ_REPLAY) \
+	 sysinject-check; \
 	 rc=$$?; tests/summary.sh $(BUILD)/results/unit-*.tap \
 	 $(BUILD)/results/fuzz-*.tap; exit $$rc
 
@@ -144,7 +152,8 @@ check-setup:
 test: setup
 	@rm -rf $(BUILD)/results
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit-plain unit-san $(FUZZ_REPLAY); u=$$?; \
+	@$(MAKE) --no-print-directory unit-plain unit-san $(FUZZ_REPLAY) \
+	 sysinject-check; u=$$?; \
 	 tests/acpi/check.sh; a=$$?; \
 	 tests/e2e/run.sh; e=$$?; \
 	 tests/summary.sh $(BUILD)/results/*.tap; s=$$?; \
