@@ -37,16 +37,24 @@ start() {
 	[ -n "$main" ] && [ -n "$vcpu" ] || echo "sysinject-target $1 did not start" >"$tmp/err"
 }
 
+# tid_of main|vcpu: sets t to that thread's TID.
+tid_of() {
+	case $1 in
+	main) t=$main ;;
+	*) t=$vcpu ;;
+	esac
+}
+
 # kill_case NAME MODE THREAD ROLE SYSCALL [argN=V]: the injection kills.
 kill_case() {
 	name=$1 mode=$2 which=$3 role=$4 sys=$5
 	shift 5
 	start "$mode"
-	eval "t=\$$which"
+	tid_of "$which"
 	"$dir/sysinject" -t 10 "$t" "$sys" "$@" >"$tmp/inj" 2>&1
 	irc=$?
 	[ $irc -eq 0 ] || kill -KILL $pid 2>/dev/null	# not to wait for ever
-	wait $pid
+	wait $pid 2>/dev/null
 	rc=$?
 	msg="rivet: seccomp: $role thread made forbidden syscall $sys ("
 	if [ $irc -eq 0 ] && [ $rc -eq 148 ] && grep -qF "$msg" "$tmp/err" &&
@@ -63,7 +71,7 @@ live_case() {
 	name=$1 mode=$2 which=$3 sys=$4
 	shift 4
 	start "$mode"
-	eval "t=\$$which"
+	tid_of "$which"
 	"$dir/sysinject" -t 10 "$t" "$sys" "$@" >"$tmp/inj" 2>&1
 	irc=$?
 	sleep 0.2
