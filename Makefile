@@ -52,14 +52,15 @@ TEST_LIBS := -lcmocka -lfdt -lseccomp -lpthread
 	$(UNIT_TESTS:%=$(BUILD)/x86_64-san/obj/tests/unit/%.o)
 
 .PHONY: all x86 riscv64 setup test unit unit-plain unit-san e2e demo demo-debian bench bench-docs clean acpi-check \
-	check-setup help
+	check-setup help sysinject-check
 
 all: x86 riscv64
 
 help:
 	@sed -n '3,/^$$/{/^$$/d;p}' Makefile
 
-x86: $(X86)/librivet.a $(addprefix $(X86)/tests/,$(UNIT_TESTS))
+x86: $(X86)/librivet.a $(addprefix $(X86)/tests/,$(UNIT_TESTS)) \
+	$(X86)/sysinject $(X86)/sysinject-target
 
 $(X86)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
@@ -103,13 +104,26 @@ unit-plain: $(addprefix $(X86)/tests/,$(UNIT_TESTS))
 unit-san: $(addprefix $(SAN)/tests/,$(UNIT_TESTS))
 	@tests/run-unit.sh $(SAN)/tests $(UNIT_TESTS)
 
+# The e2e seccomp test's syscall injector (tests/sysinject), checked here
+# against rivet's own filters and SIGSYS handler.
+$(X86)/sysinject: tests/sysinject/sysinject.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(X86_CFLAGS) -o $@ $<
+
+$(X86)/sysinject-target: $(X86)/obj/tests/sysinject/target.o $(X86)/librivet.a
+	$(Q)$(CC) $(X86_CFLAGS) -o $@ $^ -lseccomp -lpthread
+
+sysinject-check: $(X86)/sysinject $(X86)/sysinject-target
+	@tests/sysinject/check.sh $(X86)
+
 # Fuzz targets (tests/fuzz/fuzz.mk) add a corpus replay to the unit tests.
 FUZZ_REPLAY :=
 -include tests/fuzz/fuzz.mk
 
 unit:
 	@rm -f $(BUILD)/results/unit-*.tap $(BUILD)/results/fuzz-*.tap
-	@$(MAKE) --no-print-directory unit-plain unit-san $(FUZZ_REPLAY); \
+	@$(MAKE) --no-print-directory unit-plain unit-san $(FUZZ_REPLAY) \
+	 sysinject-check; \
 	 rc=$$?; tests/summary.sh $(BUILD)/results/unit-*.tap \
 	 $(BUILD)/results/fuzz-*.tap; exit $$rc
 
@@ -124,7 +138,7 @@ riscv64: check-setup
 	@scripts/in-chroot.sh make --no-print-directory cross
 
 .PHONY: cross
-cross: $(RV)/rivet $(RV)/benchrun
+cross: $(RV)/rivet $(RV)/benchrun $(RV)/sysinject
 
 $(RV)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
@@ -140,6 +154,12 @@ $(RV)/benchrun: tests/bench/benchrun.c
 	@$(if $(Q),echo '  CC-RV   $<',true)
 	$(Q)$(RV_CC) $(BASE_CFLAGS) -O2 -static -o $@ $<
 
+# The seccomp e2e test's syscall injector, run inside the emulated host
+# (tests/e2e/host/seccomp.sh).
+$(RV)/sysinject: tests/sysinject/sysinject.c
+	@$(if $(Q),echo '  CC-RV   $<',true)
+	$(Q)$(RV_CC) $(BASE_CFLAGS) -O2 -static -o $@ $<
+
 # ---- set-up, end-to-end tests, demo ------------------------------------------
 setup:
 	@scripts/setup.sh
@@ -150,7 +170,8 @@ check-setup:
 test: setup
 	@rm -rf $(BUILD)/results
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit-plain unit-san $(FUZZ_REPLAY); u=$$?; \
+	@$(MAKE) --no-print-directory unit-plain unit-san $(FUZZ_REPLAY) \
+	 sysinject-check; u=$$?; \
 	 tests/acpi/check.sh; a=$$?; \
 	 tests/e2e/run.sh; e=$$?; \
 	 tests/summary.sh $(BUILD)/results/*.tap; s=$$?; \

@@ -304,7 +304,8 @@ define_cases() {
 	group aia5 --aia-guests 5 --drive "$(disk_path rw)" --drive "$(disk_path ro)" \
 		--drive "$(disk_path reboot)" --drive "$(disk_path noreboot)" \
 		--drive "$(disk_path dtb)" --drive "$(disk_path adversary)" \
-		--add tests/e2e/host:/root/e2e-host
+		--add tests/e2e/host:/root/e2e-host \
+		--add build/riscv64/sysinject:/usr/bin/sysinject
 	testcase host-kvm-aia5 30 'ls -l /dev/kvm && dmesg | grep -i aia' \
 		rc=0 grep='/dev/kvm' grep='kvm.*: AIA available with 5 guest external interrupts'
 	testcase bad-inputs 120 'sh /root/e2e-host/bad-inputs.sh' \
@@ -338,7 +339,8 @@ define_cases() {
 	testcase microvm-console-input 180 'sh /root/e2e-host/console-input.sh' \
 		rc=0 grep='^RIVET-INPUT-42'
 	testcase microvm-seccomp 600 'sh /root/e2e-host/seccomp.sh' \
-		rc=0 grep='^SECCOMP-OK main-ioctl' nogrep='^SECCOMP-FAIL'
+		rc=0 grep='^SECCOMP-OK main-ioctl: status 148' \
+		grep='^SECCOMP-OK unfiltered monitor control' nogrep='^SECCOMP-FAIL'
 	testcase microvm-jail 300 'sh /root/e2e-host/jail.sh' \
 		rc=0 grep='^JAIL-OK the data is in' nogrep='^JAIL-FAIL'
 	testcase microvm-poweroff 180 "$(guest_test poweroff '')" \
