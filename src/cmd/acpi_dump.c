@@ -109,7 +109,8 @@ static int dump(const struct vm_config *cfg, const char *dir)
 	return ret ? RIVET_EXIT_ERROR : RIVET_EXIT_OK;
 }
 
-static int opt(void *ctx, int val, const char *arg)
+static int opt(void *ctx, int val, const char *arg, char *err,
+	       size_t errlen)
 {
 	struct vm_config *cfg = ctx;
 	unsigned long n;
@@ -119,18 +120,17 @@ static int opt(void *ctx, int val, const char *arg)
 	case 'b':
 		cfg->board = rivet_board_name(arg);
 		if (!cfg->board)
-			return cmd_usage_error("acpi-dump", true,
-					       "--board: unknown board '%s' "
-					       "(known: %s)", arg,
-					       rivet_board_list());
+			return config_fail(err, errlen,
+					   "--board: unknown board '%s' "
+					   "(known: %s)", arg,
+					   rivet_board_list());
 		return 0;
 	case 'c':
 		n = strtoul(arg, &end, 10);
 		if (*end || !*arg || n < 1 || n > CONFIG_MAX_CPUS)
-			return cmd_usage_error("acpi-dump", true,
-					       "--cpus: '%s' is not a number "
-					       "from 1 to %d", arg,
-					       CONFIG_MAX_CPUS);
+			return config_fail(err, errlen,
+					   "--cpus: '%s' is not a number from "
+					   "1 to %d", arg, CONFIG_MAX_CPUS);
 		cfg->cpus = (unsigned int)n;
 		return 0;
 	default:
@@ -138,10 +138,9 @@ static int opt(void *ctx, int val, const char *arg)
 		    cfg->mem_size < CONFIG_MIN_MEM ||
 		    cfg->mem_size > CONFIG_MAX_MEM ||
 		    cfg->mem_size % (2ULL << 20))
-			return cmd_usage_error("acpi-dump", true,
-					       "--memory: '%s' is not a size "
-					       "from 16M to 64G, a multiple of "
-					       "2M", arg);
+			return config_fail(err, errlen,
+					   "--memory: '%s' is not a size from "
+					   "16M to 64G, a multiple of 2M", arg);
 		return 0;
 	}
 }

@@ -16,34 +16,37 @@ int cmd_usage_error(const char *cmd, bool prefix, const char *fmt, ...)
 	return RIVET_EXIT_USAGE;
 }
 
+/* -h/--help stops the loop; everything else is the command's. */
+struct parse_ctx {
+	opt_fn fn;
+	void *ctx;
+};
+
+#define CMD_HELP 1
+
+static int cmd_opt(void *ctx, int val, const char *arg, char *err,
+		   size_t errlen)
+{
+	struct parse_ctx *p = ctx;
+
+	return val == 'h' ? CMD_HELP : p->fn(p->ctx, val, arg, err, errlen);
+}
+
 int cmd_parse(const char *cmd, int argc, char *argv[],
-	      const struct option *opts,
-	      int (*fn)(void *ctx, int val, const char *arg), void *ctx,
+	      const struct option *opts, opt_fn fn, void *ctx,
 	      void (*usage)(FILE *out), int *first)
 {
-	int opt, ret;
+	struct parse_ctx p = { fn, ctx };
+	char err[256];
+	int ret;
 
-	optind = 0;	/* full re-initialisation: commands may run twice */
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'h':
-			usage(stdout);
-			return RIVET_EXIT_OK;
-		case ':':
-			return cmd_usage_error(cmd, true,
-					       "option needs a value: '%s'",
-					       argv[optind - 1]);
-		case '?':
-			return cmd_usage_error(cmd, true,
-					       "unknown option '%s'",
-					       argv[optind - 1]);
-		default:
-			ret = fn(ctx, opt, optarg);
-			if (ret)
-				return ret;
-		}
+	ret = opt_parse(argc, argv, "h", opts, cmd_opt, &p, first, err,
+			sizeof(err));
+	if (ret == CMD_HELP) {
+		usage(stdout);
+		return RIVET_EXIT_OK;
 	}
-	*first = optind;
+	if (ret)
+		return cmd_usage_error(cmd, true, "%s", err);
 	return -1;
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "core/exit.h"
+#include "core/opt.h"
 
 struct acpi_platform;
 struct machine;
@@ -38,16 +39,14 @@ int acpi_dump_write(const struct machine *m, const struct acpi_platform *p,
 int cmd_usage_error(const char *cmd, bool prefix, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* The option loop of `rivet seccomp` and `rivet acpi-dump`: getopt_long over
- * @argv with @opts (--opt VALUE and --opt=VALUE; no short options but -h)
- * calling @fn(@ctx, val, optarg) for each option; @fn returns 0 to go on or
- * an exit status to stop with (having said why).  -h/--help prints @usage
- * to stdout and stops with RIVET_EXIT_OK.  Returns -1 to go on, with
- * *@first the index of the first operand, or the exit status to stop with;
- * bad usage is reported here. */
+/* The option loop of `rivet seccomp` and `rivet acpi-dump` (core/opt.h,
+ * which `rivet run`'s config_parse() uses too): @opts, no short options
+ * but -h, which with --help prints @usage to stdout.  Returns -1 to go on,
+ * with *@first the index of the first operand, or the exit status to stop
+ * with (RIVET_EXIT_OK after the help; RIVET_EXIT_USAGE after reporting
+ * bad usage, @fn's refusals included). */
 int cmd_parse(const char *cmd, int argc, char *argv[],
-	      const struct option *opts,
-	      int (*fn)(void *ctx, int val, const char *arg), void *ctx,
+	      const struct option *opts, opt_fn fn, void *ctx,
 	      void (*usage)(FILE *out), int *first);
 
 #endif

@@ -29,7 +29,8 @@ struct args {
 	const char *role;
 };
 
-static int opt(void *ctx, int val, const char *arg)
+static int opt(void *ctx, int val, const char *arg, char *err,
+	       size_t errlen)
 {
 	struct args *a = ctx;
 

@@ -11,6 +11,7 @@
 
 #include "core/boards.h"
 #include "core/isa_exts.h"
+#include "core/opt.h"
 
 /* The names --cpu-features accepts (core/isa_exts.h). */
 static const char *const known_exts[] = {
@@ -66,14 +67,6 @@ static const struct option long_opts[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
-
-static const char *long_name(int val)
-{
-	for (const struct option *o = long_opts; o->name; o++)
-		if (o->val == val)
-			return o->name;
-	return "option";
-}
 
 void config_usage(FILE *out)
 {
@@ -333,13 +326,18 @@ static int parse_board(struct vm_config *cfg, const char *arg, char *err,
 			   arg, rivet_board_list());
 }
 
-static int parse_one(struct vm_config *cfg, int opt, const char *arg,
-		     char *err, size_t errlen)
+static int parse_one(void *ctx, int opt, const char *arg, char *err,
+		     size_t errlen)
 {
+	struct vm_config *cfg = ctx;
 	unsigned long n;
 	uint64_t size;
 
 	switch (opt) {
+	case 'h':
+		return CONFIG_HELP;
+	case OPT_VERSION:
+		return CONFIG_VERSION;
 	case OPT_BOARD:
 		return parse_board(cfg, arg, err, errlen);
 	case OPT_KERNEL:
@@ -510,7 +508,7 @@ static int check_bootindex(const struct vm_config *cfg, char *err,
 int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 		 char *err, size_t errlen)
 {
-	int opt, ret;
+	int first, ret;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->board = RIVET_BOARD_DEFAULT;
@@ -520,48 +518,14 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 	cfg->seccomp = true;
 	cfg->aia_mode = AIA_MODE_AUTO;
 	cfg->boot_timeout = -1;
-	err[0] = '\0';
 
-	optind = 0;	/* full re-initialisation: config_parse may run twice */
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:vh", long_opts, NULL)) != -1) {
-		switch (opt) {
-		case 'h':
-			return CONFIG_HELP;
-		case OPT_VERSION:
-			return CONFIG_VERSION;
-		case '?':
-			/* glibc: optopt is the option's value for a long
-			 * option given a value it does not take, 0 for an
-			 * unknown long option, the letter for a short one. */
-			if (optopt >= 256 || optopt == 'h' || optopt == 'v')
-				return config_fail(err, errlen, "'%s': %s takes no value",
-					    argv[optind - 1],
-					    long_name(optopt));
-			if (optopt > 0 && optopt < 128 && isgraph(optopt))
-				return config_fail(err, errlen, "unknown option '-%c'",
-					    optopt);
-			/* Any other byte (optopt is a plain char: negative
-			 * above 0x7f): getopt may still be inside the
-			 * argument, so argv[optind - 1] is not it. */
-			if (optopt)
-				return config_fail(err, errlen,
-					    "unknown option byte 0x%02x after '-'",
-					    (unsigned char)optopt);
-			return config_fail(err, errlen, "unknown option '%s'",
-				    argv[optind - 1]);
-		case ':':
-			return config_fail(err, errlen, "%s: missing value",
-				    argv[optind - 1]);
-		default:
-			ret = parse_one(cfg, opt, optarg, err, errlen);
-			if (ret)
-				return ret;
-		}
-	}
-	if (optind < argc)
+	ret = opt_parse(argc, argv, "vh", long_opts, parse_one, cfg, &first,
+			err, errlen);
+	if (ret)
+		return ret;
+	if (first < argc)
 		return config_fail(err, errlen, "unexpected argument '%s'",
-			    argv[optind]);
+				   argv[first]);
 	if (!cfg->kernel && !cfg->firmware)
 		return config_fail(err, errlen,
 			    "--kernel: a kernel Image is required (or, on "

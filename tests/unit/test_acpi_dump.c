@@ -90,6 +90,9 @@ static void test_dump_errors(void **state)
 	char *a4[] = { "acpi-dump", "--memory", "3M", "/tmp", NULL };
 	char *a5[] = { "acpi-dump", "/nonexistent/dir", NULL };
 	char *a6[] = { "acpi-dump", "--frob", "/tmp", NULL };
+	char *a7[] = { "acpi-dump", "--board", "pc", "/tmp", NULL };
+	char *a8[] = { "acpi-dump", "/tmp", "/tmp", NULL };
+	char *a9[] = { "acpi-dump", "--cpus", NULL };
 
 	(void)state;
 	assert_int_equal(run(4, a1), 2);
@@ -98,6 +101,9 @@ static void test_dump_errors(void **state)
 	assert_int_equal(run(4, a4), 2);
 	assert_int_equal(run(2, a5), 1);
 	assert_int_equal(run(3, a6), 2);
+	assert_int_equal(run(4, a7), 2);
+	assert_int_equal(run(3, a8), 2);
+	assert_int_equal(run(2, a9), 2);
 }
 
 int main(void)

@@ -433,11 +433,11 @@ static void test_cli(void **state)
 
 	CLI(o, "--role", NULL);
 	expect_exit(o, 2);
-	assert_non_null(strstr(o->out, "option needs a value: '--role'"));
+	assert_non_null(strstr(o->out, "--role: missing value"));
 
 	CLI(o, "--role", "main", "--board", NULL);
 	expect_exit(o, 2);
-	assert_non_null(strstr(o->out, "option needs a value: '--board'"));
+	assert_non_null(strstr(o->out, "--board: missing value"));
 
 	CLI(o, "--bogus", NULL);
 	expect_exit(o, 2);
