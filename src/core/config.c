@@ -236,7 +236,7 @@ static int parse_disk(struct vm_config *cfg, const char *arg, char *err,
 
 	if (cfg->nr_disks >= CONFIG_MAX_DISKS)
 		return config_fail(err, errlen, "--disk: at most %d disks",
-			    CONFIG_MAX_DISKS);
+				   CONFIG_MAX_DISKS);
 	copy = own(cfg, arg);
 	if (!copy)
 		return config_fail(err, errlen, "--disk: out of memory");
@@ -253,19 +253,19 @@ static int parse_disk(struct vm_config *cfg, const char *arg, char *err,
 		} else if (!strncmp(opt, "bootindex=", 10)) {
 			if (d->bootindex >= 0)
 				return config_fail(err, errlen,
-					    "--disk: bootindex given twice in "
-					    "'%s'", arg);
+						   "--disk: bootindex given twice in "
+						   "'%s'", arg);
 			if (parse_uint(opt + 10, &n) ||
 			    n > CONFIG_MAX_BOOTINDEX)
 				return config_fail(err, errlen,
-					    "--disk: bootindex '%s' is not a "
-					    "number from 0 to %d", opt + 10,
-					    CONFIG_MAX_BOOTINDEX);
+						   "--disk: bootindex '%s' is not a "
+						   "number from 0 to %d", opt + 10,
+						   CONFIG_MAX_BOOTINDEX);
 			d->bootindex = (int)n;
 		} else {
 			return config_fail(err, errlen,
-				    "--disk: unknown option '%s' (known: "
-				    "readonly, bootindex=N)", opt);
+					   "--disk: unknown option '%s' (known: "
+					   "readonly, bootindex=N)", opt);
 		}
 	}
 	cfg->nr_disks++;
@@ -296,19 +296,19 @@ static int parse_features(struct vm_config *cfg, const char *arg, char *err,
 			*c = (char)tolower((unsigned char)*c);
 		if (tok[0] != '-')
 			return config_fail(err, errlen,
-				    "--cpu-features: '%s': only disabling is "
-				    "supported, write -NAME", tok);
+					   "--cpu-features: '%s': only disabling is "
+					   "supported, write -NAME", tok);
 		if (!valid_ext_name(tok + 1))
 			return config_fail(err, errlen,
-				    "--cpu-features: '%s' is not an extension "
-				    "name", tok);
+					   "--cpu-features: '%s' is not an extension "
+					   "name", tok);
 		if (!config_isa_ext_known(tok + 1))
 			return config_fail(err, errlen,
-				    "--cpu-features: unknown extension '%s'",
-				    tok + 1);
+					   "--cpu-features: unknown extension '%s'",
+					   tok + 1);
 		if (cfg->nr_cpu_features_off >= CONFIG_MAX_FEATURES)
 			return config_fail(err, errlen,
-				    "--cpu-features: too many entries");
+					   "--cpu-features: too many entries");
 		cfg->cpu_features_off[cfg->nr_cpu_features_off++] = tok + 1;
 	}
 	if (!cfg->nr_cpu_features_off)
@@ -349,29 +349,29 @@ static int parse_one(void *ctx, int opt, const char *arg, char *err,
 	case OPT_CMDLINE:
 		if (strlen(arg) > CONFIG_MAX_CMDLINE)
 			return config_fail(err, errlen,
-				    "--cmdline: %zu bytes, at most %d allowed",
-				    strlen(arg), CONFIG_MAX_CMDLINE);
+					   "--cmdline: %zu bytes, at most %d allowed",
+					   strlen(arg), CONFIG_MAX_CMDLINE);
 		cfg->cmdline = arg;
 		return 0;
 	case OPT_CPUS:
 		if (parse_uint(arg, &n) || n < 1 || n > CONFIG_MAX_CPUS)
 			return config_fail(err, errlen,
-				    "--cpus: '%s' is not a number from 1 to %d",
-				    arg, CONFIG_MAX_CPUS);
+					   "--cpus: '%s' is not a number from 1 to %d",
+					   arg, CONFIG_MAX_CPUS);
 		cfg->cpus = (unsigned int)n;
 		return 0;
 	case OPT_MEMORY:
 		if (config_parse_size(arg, &size))
 			return config_fail(err, errlen,
-				    "--memory: '%s' is not a size (e.g. 512M, "
-				    "2G)", arg);
+					   "--memory: '%s' is not a size (e.g. 512M, "
+					   "2G)", arg);
 		if (size < CONFIG_MIN_MEM || size > CONFIG_MAX_MEM)
 			return config_fail(err, errlen,
-				    "--memory: %s is out of range (16M to 64G)",
-				    arg);
+					   "--memory: %s is out of range (16M to 64G)",
+					   arg);
 		if (size % (2ULL << 20))
 			return config_fail(err, errlen,
-				    "--memory: %s is not a multiple of 2M", arg);
+					   "--memory: %s is not a multiple of 2M", arg);
 		cfg->mem_size = size;
 		return 0;
 	case OPT_DISK:
@@ -385,8 +385,8 @@ static int parse_one(void *ctx, int opt, const char *arg, char *err,
 			cfg->aia_mode = AIA_MODE_HWACCEL;
 		else
 			return config_fail(err, errlen,
-				    "--aia-mode: '%s' is not one of auto, emul, "
-				    "hwaccel", arg);
+					   "--aia-mode: '%s' is not one of auto, emul, "
+					   "hwaccel", arg);
 		return 0;
 	case OPT_DUMP_DTB:
 		if (!*arg)
@@ -416,7 +416,7 @@ static int parse_one(void *ctx, int opt, const char *arg, char *err,
 	case OPT_GID:
 		if (parse_uint(arg, &n) || n >= UINT32_MAX)
 			return config_fail(err, errlen, "%s: '%s' is not a numeric id",
-				    opt == OPT_UID ? "--uid" : "--gid", arg);
+					   opt == OPT_UID ? "--uid" : "--gid", arg);
 		if (opt == OPT_UID) {
 			cfg->jail_uid = (uint32_t)n;
 			cfg->jail_uid_set = true;
@@ -435,8 +435,8 @@ static int parse_one(void *ctx, int opt, const char *arg, char *err,
 	case OPT_FIRMWARE_VARS:
 		if (!*arg)
 			return config_fail(err, errlen, "%s: empty file name",
-				    opt == OPT_FIRMWARE ? "--firmware"
-							: "--firmware-vars");
+					   opt == OPT_FIRMWARE ? "--firmware"
+					   : "--firmware-vars");
 		if (opt == OPT_FIRMWARE)
 			cfg->firmware = arg;
 		else
@@ -445,9 +445,9 @@ static int parse_one(void *ctx, int opt, const char *arg, char *err,
 	case OPT_BOOT_TIMEOUT:
 		if (parse_uint(arg, &n) || n > CONFIG_MAX_BOOT_TIMEOUT)
 			return config_fail(err, errlen,
-				    "--boot-timeout: '%s' is not a number of "
-				    "seconds from 0 to %d", arg,
-				    CONFIG_MAX_BOOT_TIMEOUT);
+					   "--boot-timeout: '%s' is not a number of "
+					   "seconds from 0 to %d", arg,
+					   CONFIG_MAX_BOOT_TIMEOUT);
 		cfg->boot_timeout = (int)n;
 		return 0;
 	case OPT_NET: {
@@ -455,7 +455,7 @@ static int parse_one(void *ctx, int opt, const char *arg, char *err,
 
 		if (cfg->nr_nets >= CONFIG_MAX_NETS)
 			return config_fail(err, errlen, "--net: at most %d interfaces",
-				    CONFIG_MAX_NETS);
+					   CONFIG_MAX_NETS);
 		net = &cfg->nets[cfg->nr_nets];
 		if (config_parse_net(arg, net->tap, sizeof(net->tap), net->mac,
 				     err, errlen))
@@ -470,7 +470,7 @@ static int parse_one(void *ctx, int opt, const char *arg, char *err,
 			cfg->seccomp = false;
 		else
 			return config_fail(err, errlen,
-				    "--seccomp: '%s' is not on or off", arg);
+					   "--seccomp: '%s' is not on or off", arg);
 		return 0;
 	case 'v':
 		cfg->verbosity++;
@@ -492,15 +492,15 @@ static int check_bootindex(const struct vm_config *cfg, char *err,
 			continue;
 		if (!cfg->firmware)
 			return config_fail(err, errlen,
-				    "--disk %s: bootindex is for firmware boot "
-				    "(--board virt --firmware)",
-				    cfg->disks[i].path);
+					   "--disk %s: bootindex is for firmware boot "
+					   "(--board virt --firmware)",
+					   cfg->disks[i].path);
 		for (unsigned int j = 0; j < i; j++)
 			if (cfg->disks[j].bootindex == bi)
 				return config_fail(err, errlen,
-					    "--disk %s: bootindex=%d is "
-					    "already %s's", cfg->disks[i].path,
-					    bi, cfg->disks[j].path);
+						   "--disk %s: bootindex=%d is "
+						   "already %s's", cfg->disks[i].path,
+						   bi, cfg->disks[j].path);
 	}
 	return 0;
 }
@@ -528,12 +528,12 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 				   argv[first]);
 	if (!cfg->kernel && !cfg->firmware)
 		return config_fail(err, errlen,
-			    "--kernel: a kernel Image is required (or, on "
-			    "--board virt, --firmware)");
+				   "--kernel: a kernel Image is required (or, on "
+				   "--board virt, --firmware)");
 	if ((cfg->firmware || cfg->firmware_vars) &&
 	    strcmp(cfg->board, "virt"))
 		return config_fail(err, errlen,
-			    "--firmware: only --board virt boots firmware");
+				   "--firmware: only --board virt boots firmware");
 	if (cfg->firmware_vars && !cfg->firmware)
 		return config_fail(err, errlen, "--firmware-vars: needs --firmware");
 	if (cfg->boot_timeout >= 0 && !cfg->firmware)
@@ -545,14 +545,14 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 	 * memory pool; below this they stop without a word. */
 	if (cfg->firmware && cfg->mem_size < (256ULL << 20))
 		return config_fail(err, errlen,
-			    "--memory: firmware boot needs at least 256M");
+				   "--memory: firmware boot needs at least 256M");
 	if (cfg->jail_dir && (!cfg->jail_uid_set || !cfg->jail_gid_set))
 		return config_fail(err, errlen, "--jail: needs --uid and --gid");
 	if (!cfg->jail_dir && (cfg->jail_uid_set || cfg->jail_gid_set ||
 			       cfg->new_pidns || cfg->new_netns))
 		return config_fail(err, errlen,
-			    "--uid, --gid, --new-pidns and --new-netns need "
-			    "--jail");
+				   "--uid, --gid, --new-pidns and --new-netns need "
+				   "--jail");
 	if (!cfg->cmdline)
 		cfg->cmdline = "console=ttyS0";
 	return CONFIG_RUN;

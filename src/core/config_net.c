@@ -89,44 +89,44 @@ int config_parse_net(const char *arg, char *tap, size_t taplen,
 		if (klen == 3 && !memcmp(p, "tap", 3) && val) {
 			if (have_tap)
 				return config_fail(err, errlen,
-						"--net: tap= given twice");
+						   "--net: tap= given twice");
 			if (!config_tap_name_ok(val, vlen))
 				return config_fail(err, errlen,
-						"--net: invalid TAP name '%.*s' (1-%d of A-Z a-z 0-9 . _ -)",
-						(int)(vlen > 64 ? 64 : vlen),
-						val, CONFIG_IFNAMSIZ - 1);
+						   "--net: invalid TAP name '%.*s' (1-%d of A-Z a-z 0-9 . _ -)",
+						   (int)(vlen > 64 ? 64 : vlen),
+						   val, CONFIG_IFNAMSIZ - 1);
 			memcpy(tap, val, vlen);
 			tap[vlen] = '\0';
 			have_tap = true;
 		} else if (klen == 3 && !memcmp(p, "mac", 3) && val) {
 			if (have_mac)
 				return config_fail(err, errlen,
-						"--net: mac= given twice");
+						   "--net: mac= given twice");
 			if (!parse_mac(val, vlen, mac))
 				return config_fail(err, errlen,
-						"--net: invalid MAC '%.*s' (aa:bb:cc:dd:ee:ff)",
-						(int)(vlen > 64 ? 64 : vlen),
-						val);
+						   "--net: invalid MAC '%.*s' (aa:bb:cc:dd:ee:ff)",
+						   (int)(vlen > 64 ? 64 : vlen),
+						   val);
 			if (!config_mac_ok(mac))
 				return config_fail(err, errlen,
-						"--net: MAC '%.*s' is multicast or zero",
-						(int)vlen, val);
+						   "--net: MAC '%.*s' is multicast or zero",
+						   (int)vlen, val);
 			have_mac = true;
 		} else {
 			return config_fail(err, errlen,
-					"--net: unknown option '%.*s' (known: tap=NAME, mac=MAC)",
-					(int)(len > 64 ? 64 : len), p);
+					   "--net: unknown option '%.*s' (known: tap=NAME, mac=MAC)",
+					   (int)(len > 64 ? 64 : len), p);
 		}
 		if (!end)
 			break;
 		p = end + 1;
 		if (!*p)
 			return config_fail(err, errlen,
-					"--net: trailing ',' in '%s'", arg);
+					   "--net: trailing ',' in '%s'", arg);
 	}
 	if (!have_tap)
 		return config_fail(err, errlen,
-				"--net: missing tap=NAME in '%s'", arg);
+				   "--net: missing tap=NAME in '%s'", arg);
 	if (!have_mac)
 		config_default_mac(tap, mac);
 	return 0;

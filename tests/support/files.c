@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "tests/support/files.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,15 @@ void ts_temp_file(char *path, const char *tag, size_t size,
 	TS_CHECK(fio_pwrite_all(fd, buf, size, 0) == 0);
 	close(fd);
 	free(buf);
+}
+
+void ts_swap_fd(int fd, const char *path, int flags)
+{
+	int f = open(path, flags);
+
+	TS_CHECK(f >= 0);
+	TS_CHECK(dup2(f, fd) == fd);
+	close(f);
 }
 
 int ts_memfd(int *fd, const char *name, uint64_t size)

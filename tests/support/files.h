@@ -13,6 +13,10 @@
 void ts_temp_file(char *path, const char *tag, size_t size,
 		  uint8_t (*pattern)(uint64_t off));
 
+/* Put the file @path, opened with @flags, behind @fd (dup2): the host
+ * errors a device meets after its image was opened. */
+void ts_swap_fd(int fd, const char *path, int flags);
+
 /* The process's memfd kept in *@fd (made on first use, named @name),
  * emptied and resized to @size bytes; returns it. */
 int ts_memfd(int *fd, const char *name, uint64_t size);

@@ -29,6 +29,7 @@
 #include "core/log.h"
 #include "devices/cfi_flash.h"
 #include "tests/support/files.h"
+#include "tests/support/fdt.h"
 
 #define BASE0		0x20000000ULL
 #define BASE1		0x22000000ULL
@@ -755,22 +756,13 @@ static void test_hostile_misc(void **state)
 
 /* ---- host I/O errors ----------------------------------------------------- */
 
-static void swap_fd(struct t *t, const char *path, int flags)
-{
-	int fd = open(path, flags);
-
-	assert_true(fd >= 0);
-	assert_int_equal(dup2(fd, t->fd), t->fd);
-	close(fd);
-}
-
 static void test_host_errors(void **state)
 {
 	struct t *t = *state;
 	uint32_t data[2] = { 0, 0 };
 
 	open_dev(t, t->path, false, BANK);
-	swap_fd(t, "/dev/full", O_RDWR);		/* ENOSPC */
+	ts_swap_fd(t->fd, "/dev/full", O_RDWR);		/* ENOSPC */
 	assert_int_equal(edk2_word(t->dev, 0, 0),
 			 DUAL(0x80 | CFI_SR_PROGRAM_ERR));
 	cmd(t->dev, 0, 0x50);
@@ -784,7 +776,7 @@ static void test_host_errors(void **state)
 	/* The bank did not change either. */
 	assert_int_equal(rd(t->dev, 0, 4), pat32(0));
 	assert_int_equal(rd(t->dev, 0x80, 4), pat32(0x80));
-	swap_fd(t, t->path, O_RDONLY);			/* EBADF */
+	ts_swap_fd(t->fd, t->path, O_RDONLY);		/* EBADF */
 	assert_int_equal(edk2_word(t->dev, 0, 0),
 			 DUAL(0x80 | CFI_SR_PROGRAM_ERR));
 	cmd(t->dev, 0, 0x50);
@@ -792,7 +784,7 @@ static void test_host_errors(void **state)
 	assert_true(mapping_equals_file(t));
 	/* The write works but fdatasync fails (EINVAL on /dev/null): the
 	 * operation fails and the bank keeps its old bytes. */
-	swap_fd(t, "/dev/null", O_RDWR);
+	ts_swap_fd(t->fd, "/dev/null", O_RDWR);
 	assert_int_equal(edk2_word(t->dev, 0, 0),
 			 DUAL(0x80 | CFI_SR_PROGRAM_ERR));
 	cmd(t->dev, 0, 0x50);
@@ -803,7 +795,7 @@ static void test_host_errors(void **state)
 	assert_int_equal(rd(t->dev, 0, 4), pat32(0));
 	assert_true(file_pristine_except(t->path, 0, 0));
 	/* Healthy again: it works. */
-	swap_fd(t, t->path, O_RDWR);
+	ts_swap_fd(t->fd, t->path, O_RDWR);
 	assert_int_equal(edk2_word(t->dev, 0, 0), SR_OK);
 	assert_int_equal(file32(t->path, 0), 0);
 	assert_true(mapping_equals_file(t));
@@ -871,17 +863,6 @@ static void test_mode_callbacks(void **state)
 
 /* ---- FDT ----------------------------------------------------------------- */
 
-static void make_fdt(void *buf, int size)
-{
-	int soc;
-
-	assert_int_equal(fdt_create_empty_tree(buf, size), 0);
-	soc = fdt_add_subnode(buf, 0, "soc");
-	assert_true(soc >= 0);
-	assert_int_equal(fdt_setprop_u32(buf, soc, "#address-cells", 2), 0);
-	assert_int_equal(fdt_setprop_u32(buf, soc, "#size-cells", 2), 0);
-}
-
 static void test_fdt(void **state)
 {
 	struct t *t = *state;
@@ -902,7 +883,7 @@ static void test_fdt(void **state)
 	assert_int_equal(cfi_flash_pair(b0, NULL), -EINVAL);
 	assert_int_equal(cfi_flash_pair(b0, b1), 0);
 	assert_int_equal(cfi_flash_pair(b0, b1), -EINVAL);	/* twice */
-	make_fdt(buf, sizeof(buf));
+	ts_fdt_soc(buf, sizeof(buf));
 	assert_int_equal(b0->ops->fdt_node(b0, &ctx), 0);
 	assert_int_equal(b1->ops->fdt_node(b1, &ctx), 0);
 	off = fdt_path_offset(buf, "/soc/flash@20000000");
@@ -925,7 +906,7 @@ static void test_fdt(void **state)
 	b1->ops->destroy(b1);
 	/* An unpaired bank describes itself. */
 	open_dev(t, t->path, false, BANK);
-	make_fdt(buf, sizeof(buf));
+	ts_fdt_soc(buf, sizeof(buf));
 	assert_int_equal(t->dev->ops->fdt_node(t->dev, &ctx), 0);
 	off = fdt_path_offset(buf, "/soc/flash@22000000");
 	assert_true(off >= 0);
@@ -933,7 +914,7 @@ static void test_fdt(void **state)
 	assert_int_equal(len, 16);
 	assert_int_equal(fdt64_to_cpu(reg[0]), BASE1);
 	/* No room: an error, not a crash. */
-	make_fdt(buf, sizeof(buf));
+	ts_fdt_soc(buf, sizeof(buf));
 	assert_int_equal(fdt_pack(buf), 0);
 	assert_true(t->dev->ops->fdt_node(t->dev, &ctx) < 0);
 }

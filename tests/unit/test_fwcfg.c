@@ -26,6 +26,7 @@
 #include "core/log.h"
 #include "fwcfg/fwcfg.h"
 #include "tests/support/fwcfg_peek.h"
+#include "tests/support/fdt.h"
 
 #define BASE		0x10100000ULL
 #define RAM_BASE	0x80000000ULL
@@ -807,13 +808,9 @@ static void test_fdt_node(void **state)
 	static uint8_t buf[4096];
 	struct fdt_ctx ctx = { .fdt = buf, .size = sizeof(buf) };
 	const fdt32_t *p;
-	int soc, off, len;
+	int off, len;
 
-	assert_int_equal(fdt_create_empty_tree(buf, sizeof(buf)), 0);
-	soc = fdt_add_subnode(buf, 0, "soc");
-	assert_true(soc >= 0);
-	assert_int_equal(fdt_setprop_u32(buf, soc, "#address-cells", 2), 0);
-	assert_int_equal(fdt_setprop_u32(buf, soc, "#size-cells", 2), 0);
+	ts_fdt_soc(buf, sizeof(buf));
 	assert_int_equal(f->dev->ops->fdt_node(f->dev, &ctx), 0);
 	off = fdt_path_offset(buf, "/soc/fw-cfg@10100000");
 	assert_true(off >= 0);

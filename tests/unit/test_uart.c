@@ -17,6 +17,7 @@
 #include "core/fdt_util.h"
 #include "core/log.h"
 #include "devices/uart16550.h"
+#include "tests/support/fdt.h"
 
 #define BASE 0x10000000ULL
 #define SIZE 0x100
@@ -575,17 +576,6 @@ static void test_linux_autoconfig(void **state)
 
 /* ---- FDT ---------------------------------------------------------------- */
 
-static void make_tree(void *buf, int size)
-{
-	int soc;
-
-	assert_int_equal(fdt_create_empty_tree(buf, size), 0);
-	soc = fdt_add_subnode(buf, 0, "soc");
-	assert_true(soc >= 0);
-	assert_int_equal(fdt_setprop_u32(buf, soc, "#address-cells", 2), 0);
-	assert_int_equal(fdt_setprop_u32(buf, soc, "#size-cells", 2), 0);
-}
-
 static uint32_t get_u32(const void *fdt, int off, const char *name)
 {
 	const fdt32_t *p;
@@ -607,7 +597,7 @@ static void test_fdt_node(void **state)
 	const fdt32_t *p;
 	int off, len;
 
-	make_tree(buf, sizeof(buf));
+	ts_fdt_soc(buf, sizeof(buf));
 	assert_int_equal(f->dev->ops->fdt_node(f->dev, &ctx), 0);
 	assert_string_equal(ctx.stdout_path, "/soc/serial@10000000");
 	off = fdt_path_offset(buf, ctx.stdout_path);
@@ -644,7 +634,7 @@ static void test_fdt_no_room(void **state)
 	static uint8_t buf[160];
 	struct fdt_ctx ctx = { .fdt = buf, .size = sizeof(buf) };
 
-	make_tree(buf, sizeof(buf));
+	ts_fdt_soc(buf, sizeof(buf));
 	assert_int_equal(f->dev->ops->fdt_node(f->dev, &ctx), -ENOSPC);
 	assert_string_equal(ctx.stdout_path, "");
 }

@@ -410,16 +410,6 @@ static void test_readonly(void **state)
 	assert_true(file_is_pristine(t));
 }
 
-/* Swap the file behind the device's fd for @path opened with @flags. */
-static void swap_fd(struct t *t, const char *path, int flags)
-{
-	int fd = open(path, flags);
-
-	assert_true(fd >= 0);
-	assert_int_equal(dup2(fd, t->fd), t->fd);
-	close(fd);
-}
-
 /* Class 12: host errors become IOERR and the VMM keeps going. */
 static void test_host_errors(void **state)
 {
@@ -427,10 +417,10 @@ static void test_host_errors(void **state)
 	int pfd[2];
 
 	open_dev_fd(t, O_RDWR, false);
-	swap_fd(t, "/dev/full", O_RDWR);		/* ENOSPC */
+	ts_swap_fd(t->fd, "/dev/full", O_RDWR);		/* ENOSPC */
 	assert_int_equal(req1(t, VIRTIO_BLK_T_OUT, 0, BUF, 512, false),
 			 VIRTIO_BLK_S_IOERR);
-	swap_fd(t, t->path, O_RDONLY);			/* EBADF */
+	ts_swap_fd(t->fd, t->path, O_RDONLY);		/* EBADF */
 	assert_int_equal(req1(t, VIRTIO_BLK_T_OUT, 0, BUF, 512, false),
 			 VIRTIO_BLK_S_IOERR);
 	assert_true(file_is_pristine(t));
@@ -443,7 +433,7 @@ static void test_host_errors(void **state)
 	close(pfd[1]);
 	assert_int_equal(req(t, VIRTIO_BLK_T_FLUSH, 0, NULL, 0, NULL),
 			 VIRTIO_BLK_S_IOERR);
-	swap_fd(t, t->path, O_RDWR);
+	ts_swap_fd(t->fd, t->path, O_RDWR);
 	assert_int_equal(req(t, VIRTIO_BLK_T_FLUSH, 0, NULL, 0, NULL),
 			 VIRTIO_BLK_S_OK);
 }
