@@ -42,12 +42,14 @@ struct acpi_pcie {
 struct acpi_platform {
 	uint32_t gsi_base;		/* GSI of APLIC source 0; 0 */
 	const struct rivet_dev *console;	/* SPCR; NULL: no SPCR */
+	uint32_t console_clock;		/* its input clock, Hz; 0: not given */
 	bool has_pcie;
 	struct acpi_pcie pcie;
 };
 
 /* Defaults from @m: GSI base 0, the SPCR console = m->console if it is a
- * 16550, no PCIe.  Boards with PCIe fill p->pcie and set has_pcie. */
+ * 16550 (its clock unknown), no PCIe.  Boards fill in what they know: the
+ * console's clock, p->pcie with has_pcie. */
 void acpi_platform_init(struct acpi_platform *p, const struct machine *m);
 
 enum acpi_file { ACPI_FILE_TABLES, ACPI_FILE_RSDP, ACPI_NR_FILES };

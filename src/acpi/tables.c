@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "core/device.h"
-#include "devices/uart16550.h"
 #include "machine/machine.h"
 
 /* Sized little-endian writes into the current file. */
@@ -306,7 +305,7 @@ void acpi_build_spcr(struct acpi_builder *ab)
 	PUT(ab, T, 0, 1);		/* PCI Function Number */
 	PUT(ab, T, 0, 4);		/* PCI Flags */
 	PUT(ab, T, 0, 1);		/* PCI Segment */
-	PUT(ab, T, UART16550_CLOCK_HZ, 4);	/* UART Clock Frequency */
+	PUT(ab, T, ab->p->console_clock, 4);	/* UART Clock Frequency */
 	PUT(ab, T, 0, 4);		/* Precise Baud Rate: use the above */
 	PUT(ab, T, ns_len, 2);		/* NamespaceStringLength */
 	PUT(ab, T, 88, 2);		/* NamespaceStringOffset */

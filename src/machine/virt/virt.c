@@ -21,6 +21,7 @@
 #include "devices/cfi_flash.h"
 #include "devices/pci.h"
 #include "devices/pci_host.h"
+#include "devices/uart16550.h"
 #include "devices/virtio.h"
 #include "devices/virtio_pci.h"
 #include "fwcfg/bootorder.h"
@@ -268,6 +269,7 @@ static void virt_acpi_platform(const struct machine *m,
 			       struct acpi_platform *p)
 {
 	acpi_platform_init(p, m);
+	p->console_clock = UART16550_CLOCK_HZ;
 	p->has_pcie = true;
 	p->pcie = (struct acpi_pcie){
 		.ecam_base = VIRT_PCIE_ECAM_BASE,
