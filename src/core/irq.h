@@ -26,4 +26,23 @@ static inline int irq_line_set(const struct irq_line *l, bool level)
 	return l->chip->set_level(l->chip->ctx, l->irq, level);
 }
 
+/* Each hart's supervisor external interrupt, for an interrupt controller
+ * emulated in user space (the PLIC): on a real VM KVM_INTERRUPT on the
+ * hart's vCPU (set by the arch code once the vCPUs exist), in unit tests a
+ * fake that records levels. */
+struct hart_irq {
+	/* Raise or lower hart @hart's external interrupt; 0 or -errno.
+	 * Safe from any thread. */
+	int (*set)(void *ctx, unsigned int hart, bool level);
+	void *ctx;
+};
+
+static inline int hart_irq_set(const struct hart_irq *h, unsigned int hart,
+			       bool level)
+{
+	if (!h || !h->set)
+		return 0;
+	return h->set(h->ctx, hart, level);
+}
+
 #endif
