@@ -264,7 +264,7 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 	enum vm_exit why = VM_EXIT_ERROR;
 	int status = RIVET_EXIT_USAGE, dump_fd = -1;
 
-	machine_init(&m, cfg, board);
+	machine_init(&m, cfg, board, cfg->irqchip);
 	memset(&vm, 0, sizeof(vm));
 	vm.kvm_fd = vm.vm_fd = vm.aia_fd = vm.stop_fd = -1;
 	startup_phase("VM process");

@@ -31,7 +31,8 @@ bool config_isa_ext_known(const char *name)
 
 enum {
 	OPT_BOARD = 256, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_CPUS,
-	OPT_MEMORY, OPT_DISK, OPT_AIA_MODE, OPT_DUMP_DTB, OPT_CPU_FEATURES,
+	OPT_MEMORY, OPT_DISK, OPT_AIA_MODE, OPT_IRQCHIP, OPT_DUMP_DTB,
+	OPT_CPU_FEATURES,
 	OPT_NO_REBOOT, OPT_NO_RNG, OPT_VERSION, OPT_JAIL, OPT_UID, OPT_GID,
 	OPT_NEW_PIDNS, OPT_NEW_NETNS, OPT_SECCOMP, OPT_FIRMWARE,
 	OPT_FIRMWARE_VARS, OPT_NET, OPT_BOOT_TIMEOUT, OPT_BOOT_TIMER, OPT_STATS,
@@ -46,6 +47,7 @@ static const struct option long_opts[] = {
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "aia-mode", required_argument, NULL, OPT_AIA_MODE },
+	{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "cpu-features", required_argument, NULL, OPT_CPU_FEATURES },
 	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
@@ -106,6 +108,12 @@ void config_usage(FILE *out)
 	      "(virt, --firmware)\n"
 	      "  --net tap=NAME[,mac=MAC]  virtio-net on host TAP interface "
 	      "NAME (up to 4)\n"
+	      "  --irqchip MODE         interrupt controller: auto (default: the "
+	      "best the host\n"
+	      "                         offers), aia (KVM's IMSIC + APLIC), "
+	      "split (rivet's\n"
+	      "                         APLIC, KVM's IMSIC), plic (rivet's "
+	      "PLIC)\n"
 	      "  --aia-mode MODE        in-kernel AIA mode: auto (default), "
 	      "emul, hwaccel\n"
 	      "  --cpu-features LIST    hide ISA extensions from the guest, "
@@ -387,6 +395,13 @@ static int parse_one(void *ctx, int opt, const char *arg, char *err,
 			return config_fail(err, errlen,
 					   "--aia-mode: '%s' is not one of auto, emul, "
 					   "hwaccel", arg);
+		cfg->aia_mode_set = true;
+		return 0;
+	case OPT_IRQCHIP:
+		if (config_parse_irqchip(arg, &cfg->irqchip))
+			return config_fail(err, errlen,
+					   "--irqchip: '%s' is not one of auto, aia, "
+					   "split, plic", arg);
 		return 0;
 	case OPT_DUMP_DTB:
 		if (!*arg)
@@ -541,6 +556,12 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 	ret = check_bootindex(cfg, err, errlen);
 	if (ret)
 		return ret;
+	if (cfg->aia_mode_set && cfg->irqchip != IRQCHIP_AUTO &&
+	    cfg->irqchip != IRQCHIP_AIA)
+		return config_fail(err, errlen,
+				   "--aia-mode: KVM's in-kernel AIA only "
+				   "(--irqchip aia or auto), not --irqchip %s",
+				   config_irqchip_name(cfg->irqchip));
 	/* EDK2's early stages use RAM up to 64 MiB in, then allocate their
 	 * memory pool; below this they stop without a word. */
 	if (cfg->firmware && cfg->mem_size < (256ULL << 20))
@@ -575,4 +596,30 @@ const char *config_aia_mode_name(enum aia_mode mode)
 	default:
 		return "auto";
 	}
+}
+
+static const char *const irqchip_names[] = {
+	[IRQCHIP_AUTO] = "auto",
+	[IRQCHIP_AIA] = "aia",
+	[IRQCHIP_SPLIT] = "split",
+	[IRQCHIP_PLIC] = "plic",
+};
+
+const char *config_irqchip_name(enum irqchip_mode mode)
+{
+	if ((unsigned int)mode >= sizeof(irqchip_names) / sizeof(*irqchip_names))
+		return "?";
+	return irqchip_names[mode];
+}
+
+int config_parse_irqchip(const char *s, enum irqchip_mode *out)
+{
+	for (size_t i = 0; s && i < sizeof(irqchip_names) / sizeof(*irqchip_names);
+	     i++) {
+		if (!strcmp(s, irqchip_names[i])) {
+			*out = (enum irqchip_mode)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }

@@ -22,6 +22,13 @@
 
 enum aia_mode { AIA_MODE_AUTO, AIA_MODE_EMUL, AIA_MODE_HWACCEL };
 
+/* Who emulates the guest's interrupt controller (docs/irqchip.md):
+ *  aia    KVM's in-kernel IMSIC + APLIC;
+ *  split  rivet's APLIC (MSI mode) in front of KVM's in-kernel IMSIC;
+ *  plic   rivet's PLIC, one S-mode context per hart (KVM_INTERRUPT);
+ *  auto   the best of those the host offers (decided at start-up). */
+enum irqchip_mode { IRQCHIP_AUTO, IRQCHIP_AIA, IRQCHIP_SPLIT, IRQCHIP_PLIC };
+
 #define CONFIG_MAX_BOOTINDEX 9999
 #define CONFIG_MAX_BOOT_TIMEOUT 65	/* s; fw_cfg holds le16 milliseconds */
 
@@ -48,6 +55,8 @@ struct vm_config {
 	struct net_config nets[CONFIG_MAX_NETS];
 	unsigned int nr_nets;
 	enum aia_mode aia_mode;
+	bool aia_mode_set;		/* --aia-mode given */
+	enum irqchip_mode irqchip;
 	const char *dump_dtb;		/* NULL: don't */
 	const char *firmware;		/* virt: flash bank 0 (read-only) */
 	const char *firmware_vars;	/* virt: flash bank 1 (persistent) */
@@ -88,6 +97,10 @@ void config_usage(FILE *out);
 int config_parse_size(const char *s, uint64_t *out);
 
 const char *config_aia_mode_name(enum aia_mode mode);
+
+/* "auto", "aia", "split", "plic" <-> the mode; parse: 0 or -EINVAL. */
+const char *config_irqchip_name(enum irqchip_mode mode);
+int config_parse_irqchip(const char *s, enum irqchip_mode *out);
 
 /* Is @name (lower case) an ISA extension --cpu-features knows? */
 bool config_isa_ext_known(const char *name);

@@ -24,6 +24,16 @@ int fdtu_errno(int fdt_err)
 	}
 }
 
+unsigned int fdtu_irq_spec(const struct fdt_ctx *ctx, uint32_t irq,
+			   uint32_t cells[2])
+{
+	cells[0] = cpu_to_fdt32(irq);
+	if (ctx->irq_cells == 1)
+		return 1;
+	cells[1] = cpu_to_fdt32(FDT_IRQ_TYPE_LEVEL_HIGH);
+	return 2;
+}
+
 int fdtu_add_soc_node(struct fdt_ctx *ctx, const char *name,
 		      const char *compatible, const struct rivet_dev *dev)
 {
@@ -42,11 +52,11 @@ int fdtu_add_soc_node(struct fdt_ctx *ctx, const char *name,
 	if (!err)
 		err = fdt_setprop(ctx->fdt, off, "reg", reg, sizeof(reg));
 	if (!err && dev->irq.irq) {
-		uint32_t irqs[2] = { cpu_to_fdt32(dev->irq.irq),
-				     cpu_to_fdt32(FDT_IRQ_TYPE_LEVEL_HIGH) };
+		uint32_t irqs[2];
+		unsigned int n = fdtu_irq_spec(ctx, dev->irq.irq, irqs);
 
 		err = fdt_setprop(ctx->fdt, off, "interrupts", irqs,
-				  sizeof(irqs));
+				  (int)(n * sizeof(irqs[0])));
 		if (!err)
 			err = fdt_setprop_u32(ctx->fdt, off, "interrupt-parent",
 					      ctx->irq_phandle);

@@ -302,17 +302,22 @@ static int ecam_fdt_node(struct rivet_dev *dev, struct fdt_ctx *ctx)
 	if (!err)
 		err = set_cells(ctx->fdt, off, "ranges", cells, n);
 	if (!err && c->irqchip && ctx->irq_phandle) {
-		/* INTA..D of slots 0-3; the mask repeats it every 4 slots. */
+		/* INTA..D of slots 0-3; the mask repeats it every 4 slots.
+		 * Each entry: child address (3 cells), pin, the parent and
+		 * its interrupt specifier (no address cells). */
 		n = 0;
 		for (unsigned int s = 0; s < 4; s++) {
 			for (unsigned int p = 1; p <= 4; p++) {
-				const uint32_t e[7] = {
-					s << 11, 0, 0, p, ctx->irq_phandle,
-					pci_host_intx_irq(h, s, p),
-					FDT_IRQ_TYPE_LEVEL_HIGH };
+				uint32_t spec[2];
+				unsigned int k = fdtu_irq_spec(
+					ctx, pci_host_intx_irq(h, s, p), spec);
+				const uint32_t e[5] = { s << 11, 0, 0, p,
+							ctx->irq_phandle };
 
 				memcpy(cells + n, e, sizeof(e));
-				n += 7;
+				n += 5;
+				for (unsigned int i = 0; i < k; i++)
+					cells[n++] = fdt32_to_cpu(spec[i]);
 			}
 		}
 		err = set_cells(ctx->fdt, off, "interrupt-map", cells, n);

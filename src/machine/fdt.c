@@ -21,6 +21,7 @@
 /* Phandles: hart N's interrupt controller is N + 1, then these. */
 #define PH_IMSIC(m) ((m)->cfg->cpus + 1)
 #define PH_APLIC(m) ((m)->cfg->cpus + 2)
+#define PH_PLIC(m) ((m)->cfg->cpus + 3)
 
 struct fdtb {
 	void *fdt;
@@ -148,7 +149,7 @@ static void add_cpu(struct fdtb *b, struct machine *m, unsigned int hart,
 	prop_u32(b, intc, "#address-cells", 0);
 	prop_empty(b, intc, "interrupt-controller");
 	prop_str(b, intc, "compatible", "riscv,cpu-intc");
-	prop_u32(b, intc, "phandle", hart + 1);
+	prop_u32(b, intc, "phandle", FDT_CPU_INTC_PHANDLE(hart));
 }
 
 static void add_cpus(struct fdtb *b, struct machine *m)
@@ -197,7 +198,7 @@ static void add_imsic(struct fdtb *b, struct machine *m)
 	int node;
 
 	for (unsigned int i = 0; i < m->cfg->cpus; i++) {
-		ext[2 * i] = cpu_to_fdt32(i + 1);
+		ext[2 * i] = cpu_to_fdt32(FDT_CPU_INTC_PHANDLE(i));
 		ext[2 * i + 1] = cpu_to_fdt32(IRQ_S_EXT);
 	}
 	snprintf(name, sizeof(name), "interrupt-controller@%" PRIx64,
@@ -234,6 +235,34 @@ static void add_aplic(struct fdtb *b, struct machine *m)
 	prop_u32(b, node, "phandle", PH_APLIC(m));
 }
 
+/* A SiFive-compatible PLIC with one S-mode context per hart: context N is
+ * hart N's supervisor external interrupt (the binding's
+ * interrupts-extended order). */
+static void add_plic(struct fdtb *b, struct machine *m)
+{
+	static const char compat[] = "sifive,plic-1.0.0\0riscv,plic0";
+	const struct plic_layout *p = &m->plic;
+	fdt32_t ext[2 * CONFIG_MAX_CPUS];
+	char name[48];
+	int node;
+
+	for (unsigned int i = 0; i < m->cfg->cpus; i++) {
+		ext[2 * i] = cpu_to_fdt32(FDT_CPU_INTC_PHANDLE(i));
+		ext[2 * i + 1] = cpu_to_fdt32(IRQ_S_EXT);
+	}
+	snprintf(name, sizeof(name), "interrupt-controller@%" PRIx64, p->base);
+	node = sub(b, "/soc", name);
+	prop(b, node, "compatible", compat, sizeof(compat));
+	prop_reg(b, node, p->base, p->size);
+	prop(b, node, "interrupts-extended", ext,
+	     (int)(2 * m->cfg->cpus * sizeof(ext[0])));
+	prop_empty(b, node, "interrupt-controller");
+	prop_u32(b, node, "#interrupt-cells", 1);
+	prop_u32(b, node, "#address-cells", 0);
+	prop_u32(b, node, "riscv,ndev", p->nr_sources);
+	prop_u32(b, node, "phandle", PH_PLIC(m));
+}
+
 static void add_soc(struct fdtb *b, struct machine *m, struct fdt_ctx *ctx)
 {
 	int node = sub(b, "/", "soc");
@@ -257,8 +286,12 @@ static void add_soc(struct fdtb *b, struct machine *m, struct fdt_ctx *ctx)
 			}
 		}
 	}
-	add_aplic(b, m);
-	add_imsic(b, m);
+	if (m->irqchip_mode == IRQCHIP_PLIC) {
+		add_plic(b, m);
+	} else {
+		add_aplic(b, m);
+		add_imsic(b, m);
+	}
 }
 
 static void add_chosen(struct fdtb *b, struct machine *m,
@@ -282,11 +315,13 @@ static void add_chosen(struct fdtb *b, struct machine *m,
 
 int machine_build_fdt(struct machine *m, void *buf, size_t size)
 {
+	bool plic = m->irqchip_mode == IRQCHIP_PLIC;
 	struct fdt_ctx ctx = {
 		.fdt = buf,
 		.size = size,
-		.irq_phandle = PH_APLIC(m),
-		.msi_phandle = PH_IMSIC(m),
+		.irq_phandle = plic ? PH_PLIC(m) : PH_APLIC(m),
+		.irq_cells = plic ? 1 : 2,
+		.msi_phandle = plic ? 0 : PH_IMSIC(m),
 	};
 	struct fdtb b = { .fdt = buf };
 	int root;

@@ -27,13 +27,19 @@ const struct board *board_find(const char *name)
 }
 
 void machine_init(struct machine *m, const struct vm_config *cfg,
-		  const struct board *board)
+		  const struct board *board, enum irqchip_mode mode)
 {
 	memset(m, 0, sizeof(*m));
 	m->cfg = cfg;
 	m->board = board;
 	m->compatible = board->compatible;
+	m->irqchip_mode = mode == IRQCHIP_AUTO ? IRQCHIP_AIA : mode;
 	m->aia = board->aia;
+	m->plic = (struct plic_layout){
+		.base = board->plic_base,
+		.size = 0x200000ULL + 0x1000ULL * cfg->cpus,
+		.nr_sources = board->aia.nr_sources,
+	};
 }
 
 int machine_add_device(struct machine *m, struct rivet_dev *dev)
@@ -181,7 +187,7 @@ int machine_create_offline(struct machine *m, const struct vm_config *cfg)
 	memset(m, 0, sizeof(*m));
 	if (!board)
 		return -EINVAL;
-	machine_init(m, cfg, board);
+	machine_init(m, cfg, board, cfg->irqchip);
 	ret = gmem_alloc(&m->ram, m->board->ram_base, cfg->mem_size);
 	if (!ret)
 		ret = m->board->create_devices(m);

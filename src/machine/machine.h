@@ -41,6 +41,12 @@ struct aia_layout {
 	uint32_t nr_sources;		/* APLIC wired sources */
 };
 
+/* Where a PLIC lives (irqchip plic): one S-mode context per hart. */
+struct plic_layout {
+	uint64_t base, size;
+	uint32_t nr_sources;		/* riscv,ndev */
+};
+
 /* Extra guest memory (flash banks in read-array mode), set by the arch
  * code: @map adds a read-only KVM memory slot at @gpa backed by @host,
  * @unmap removes it (accesses then exit as MMIO).  Any thread. */
@@ -67,8 +73,16 @@ struct machine {
 	struct virtio_backend *pollers[MACHINE_MAX_VIRTIO];
 	unsigned int nr_pollers;
 	unsigned int nr_virtio;		/* virtio devices added so far */
-	struct irq_chip irqchip;	/* set by the arch code before devices */
-	struct msi_chip msichip;	/* MSIs into the IMSIC (arch code) */
+	/* The interrupt controller: its mode (never IRQCHIP_AUTO here), the
+	 * wired inputs devices drive (KVM's APLIC: set by the arch code;
+	 * rivet's PLIC or APLIC: set by machine_add_irqchip()), MSIs into
+	 * the IMSIC (arch code; none with a PLIC) and the harts' external
+	 * interrupt lines (arch code; PLIC only). */
+	enum irqchip_mode irqchip_mode;
+	struct irq_chip irqchip;
+	struct msi_chip msichip;
+	struct hart_irq harts;
+	struct plic_layout plic;
 	struct machine_memops memops;	/* set by the arch code */
 	const struct board *board;
 	void *board_priv;		/* the board's own state */
@@ -77,10 +91,11 @@ struct machine {
 	uint64_t initrd_start, initrd_size;	/* size 0: no initrd */
 };
 
-/* @m for @cfg on @board, before anything is created: what the board
- * describes by itself (compatible, interrupt controller layout). */
+/* @m for @cfg on @board with interrupt controller @mode (not AUTO),
+ * before anything is created: what the board describes by itself
+ * (compatible, interrupt controller layout). */
 void machine_init(struct machine *m, const struct vm_config *cfg,
-		  const struct board *board);
+		  const struct board *board, enum irqchip_mode mode);
 
 /* Register a created device: on the bus and in the device list.  Takes
  * ownership: on failure the device is destroyed. */
@@ -129,7 +144,10 @@ int machine_isa_string(const struct cpu_info *cpu, char *buf, size_t len);
 struct board {
 	const char *name;
 	const char *compatible;		/* FDT root compatible */
-	struct aia_layout aia;		/* where the interrupt controller is */
+	/* Where the interrupt controller is: the AIA (aia, split) or the
+	 * PLIC (its size follows from the number of harts). */
+	struct aia_layout aia;
+	uint64_t plic_base;
 	uint64_t ram_base;
 	/* Where a firmware (--firmware) starts; 0: the board has none. */
 	uint64_t firmware_entry;

@@ -36,6 +36,49 @@ static void test_defaults(void **state)
 	assert_true(cfg.seccomp);
 	assert_false(cfg.no_reboot);
 	assert_int_equal(cfg.aia_mode, AIA_MODE_AUTO);
+	assert_int_equal(cfg.irqchip, IRQCHIP_AUTO);
+	config_free(&cfg);
+}
+
+/* --irqchip: each mode, names both ways; --aia-mode belongs to KVM's
+ * in-kernel AIA only. */
+static void test_irqchip(void **state)
+{
+	static char *const names[] = { "auto", "aia", "split", "plic" };
+	struct vm_config cfg;
+	enum irqchip_mode m;
+	char err[256];
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--irqchip",
+				       names[i]), CONFIG_RUN);
+		assert_int_equal(cfg.irqchip, i);
+		assert_string_equal(config_irqchip_name(cfg.irqchip),
+				    names[i]);
+		assert_int_equal(config_parse_irqchip(names[i], &m), 0);
+		assert_int_equal(m, i);
+		config_free(&cfg);
+	}
+	assert_int_equal(config_parse_irqchip("PLIC", &m), -EINVAL);
+	assert_int_equal(config_parse_irqchip(NULL, &m), -EINVAL);
+	assert_string_equal(config_irqchip_name((enum irqchip_mode)9), "?");
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--irqchip", "aia",
+			       "--aia-mode", "emul"), CONFIG_RUN);
+	assert_true(cfg.aia_mode_set);
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--aia-mode",
+			       "hwaccel", "--irqchip", "auto"), CONFIG_RUN);
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--irqchip",
+			       "plic", "--aia-mode", "auto"), -EINVAL);
+	assert_non_null(strstr(err, "--aia-mode: KVM's in-kernel AIA only"));
+	assert_non_null(strstr(err, "--irqchip plic"));
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--irqchip",
+			       "pic"), -EINVAL);
+	assert_non_null(strstr(err, "--irqchip: 'pic' is not one of auto, "
+				    "aia, split, plic"));
 	config_free(&cfg);
 }
 
@@ -394,6 +437,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_irqchip),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_help_version),
 		cmocka_unit_test(test_jail_options),

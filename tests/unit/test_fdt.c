@@ -144,6 +144,51 @@ static void test_aia(void **state)
 	assert_int_equal(getu32(fdt, aplic, "#interrupt-cells"), 2);
 }
 
+/* --irqchip plic: a SiFive PLIC, context N = hart N's S-mode external
+ * interrupt; devices name it with one cell; no IMSIC, no APLIC. */
+static void test_plic(void **state)
+{
+	struct fixture *f = *state;
+	const char *fdt = (const char *)f->fdt;
+	const char *plic = "/soc/interrupt-controller@c000000";
+	const char *uart = "/soc/serial@10000000";
+	const fdt32_t *p;
+	const fdt64_t *q;
+	int len;
+
+	f->m->irqchip_mode = IRQCHIP_PLIC;
+	assert_int_equal(machine_build_fdt(f->m, f->fdt, sizeof(f->fdt)), 0);
+	assert_int_equal(fdt_stringlist_search(fdt, fdt_path_offset(fdt, plic),
+					       "compatible",
+					       "sifive,plic-1.0.0"), 0);
+	assert_int_equal(fdt_stringlist_search(fdt, fdt_path_offset(fdt, plic),
+					       "compatible", "riscv,plic0"), 1);
+	q = getprop(fdt, plic, "reg", &len);
+	assert_int_equal(fdt64_ld(q), MICROVM_PLIC_BASE);
+	assert_int_equal(fdt64_ld(q + 1), 0x200000 + 2 * 0x1000);
+	p = getprop(fdt, plic, "interrupts-extended", &len);
+	assert_int_equal(len, 16);	/* <&cpu0-intc 9 &cpu1-intc 9> */
+	assert_int_equal(fdt32_ld(p), 1);
+	assert_int_equal(fdt32_ld(p + 1), 9);
+	assert_int_equal(fdt32_ld(p + 2), 2);
+	assert_int_equal(fdt32_ld(p + 3), 9);
+	assert_int_equal(getu32(fdt, plic, "riscv,ndev"),
+			 MICROVM_APLIC_SOURCES);
+	assert_int_equal(getu32(fdt, plic, "#interrupt-cells"), 1);
+	assert_int_equal(getu32(fdt, plic, "#address-cells"), 0);
+	assert_non_null(fdt_getprop(fdt, fdt_path_offset(fdt, plic),
+				    "interrupt-controller", NULL));
+	assert_true(fdt_path_offset(fdt,
+			"/soc/interrupt-controller@28000000") < 0);
+	assert_true(fdt_path_offset(fdt, "/soc/interrupt-controller@d000000")
+		    < 0);
+	p = getprop(fdt, uart, "interrupts", &len);
+	assert_int_equal(len, 4);
+	assert_int_equal(fdt32_ld(p), MICROVM_UART_IRQ);
+	assert_int_equal(getu32(fdt, uart, "interrupt-parent"),
+			 getu32(fdt, plic, "phandle"));
+}
+
 static void test_devices_and_chosen(void **state)
 {
 	struct fixture *f = *state;
@@ -215,6 +260,14 @@ static void test_dtc_accepts(void **state)
 		fail_msg("dtc (status %d) said:\n%s", status, out);
 }
 
+static void test_dtc_accepts_plic(void **state)
+{
+	struct fixture *f = *state;
+
+	f->m->irqchip_mode = IRQCHIP_PLIC;
+	test_dtc_accepts(state);
+}
+
 static void test_no_initrd_no_space(void **state)
 {
 	struct fixture *f = *state;
@@ -254,9 +307,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_cpus, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_aia, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_devices_and_chosen, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_dtc_accepts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dtc_accepts_plic, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_initrd_no_space, setup,
 						teardown),

@@ -56,6 +56,7 @@ const struct board microvm_board = {
 		.aplic_size = MICROVM_APLIC_SIZE,
 		.nr_sources = MICROVM_APLIC_SOURCES,
 	},
+	.plic_base = MICROVM_PLIC_BASE,
 	.ram_base = MICROVM_RAM_BASE,
 	.create_devices = microvm_create_devices,
 	.add_virtio = microvm_add_virtio,

@@ -392,6 +392,7 @@ const struct board virt_board = {
 		.aplic_size = VIRT_APLIC_SIZE,
 		.nr_sources = VIRT_APLIC_SOURCES,
 	},
+	.plic_base = VIRT_PLIC_BASE,
 	.ram_base = VIRT_RAM_BASE,
 	.firmware_entry = VIRT_FLASH_BASE,
 	.create_devices = virt_create_devices,

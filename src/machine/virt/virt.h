@@ -6,6 +6,7 @@
 
 #define VIRT_PCIE_PIO_BASE 0x03000000ULL
 #define VIRT_PCIE_PIO_SIZE 0x10000ULL
+#define VIRT_PLIC_BASE 0x0c000000ULL	/* --irqchip plic: up to 0x0c220000 */
 #define VIRT_APLIC_BASE 0x0d000000ULL
 #define VIRT_APLIC_SIZE 0x4000ULL
 #define VIRT_UART_BASE 0x10000000ULL	/* EDK2: build-time constant */
