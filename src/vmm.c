@@ -254,6 +254,33 @@ static void first_run(struct kvm_vm *vm)
 	startup_note_first_run();
 }
 
+/* The interrupt controller for this host: --irqchip, or for auto the best
+ * the host's KVM offers (its in-kernel AIA, else rivet's PLIC), said in
+ * one line.  0 or -ENODEV (logged) when the host cannot do the mode. */
+static int pick_irqchip(const struct vm_config *cfg, struct kvm_vm *vm,
+			enum irqchip_mode *mode)
+{
+	bool aia = vm_has_aia(vm);
+
+	*mode = cfg->irqchip;
+	if (*mode == IRQCHIP_AUTO) {
+		*mode = aia ? IRQCHIP_AIA : IRQCHIP_PLIC;
+		log_notice("interrupt controller: %s (%s)",
+			   config_irqchip_name(*mode),
+			   aia ? "KVM's in-kernel AIA"
+			       : "this host's KVM has no AIA: rivet's PLIC");
+		return 0;
+	}
+	if (*mode != IRQCHIP_PLIC && !aia) {
+		log_err("--irqchip %s: this host's KVM has no in-kernel AIA "
+			"(it needs the Ssaia extension and Linux >= 6.5); "
+			"--irqchip plic runs without it",
+			config_irqchip_name(*mode));
+		return -ENODEV;
+	}
+	return 0;
+}
+
 /* One boot of the guest, from nothing to the end of the VM. */
 int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 {
@@ -262,21 +289,25 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 	struct boot_layout boot;
 	struct kvm_vm vm;
 	enum vm_exit why = VM_EXIT_ERROR;
+	enum irqchip_mode mode;
 	int status = RIVET_EXIT_USAGE, dump_fd = -1;
 
-	machine_init(&m, cfg, board, cfg->irqchip);
-	memset(&vm, 0, sizeof(vm));
-	vm.kvm_fd = vm.vm_fd = vm.aia_fd = vm.stop_fd = -1;
+	memset(&m, 0, sizeof(m));
 	startup_phase("VM process");
+	if (vm_open(&vm) || pick_irqchip(cfg, &vm, &mode)) {
+		status = RIVET_EXIT_ERROR;
+		goto out;
+	}
+	machine_init(&m, cfg, board, mode);
 	if (assemble(&m, board, &boot, &dump_fd))
 		goto out;
 	startup_phase("devices");
 	bus_seal(&m.bus);
 	status = RIVET_EXIT_ERROR;
-	if (vm_create(&vm, &m) || vm_create_vcpus(&vm) ||
-	    vm_create_aia(&vm, cfg->aia_mode))
+	if (vm_map_ram(&vm, &m) || vm_create_vcpus(&vm) ||
+	    vm_create_irqchip(&vm, cfg->aia_mode))
 		goto out;
-	startup_phase("KVM VM, vCPUs, AIA");
+	startup_phase("KVM VM, vCPUs, irqchip");
 	if (board->finalize && board->finalize(&m))
 		goto out;
 	if (install_fdt(&m, &boot, dump_fd) ||
@@ -309,6 +340,9 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 	}
 	why = vm_stop(&vm);
 	if (cfg->stats) {
+		fprintf(stderr, "rivet: stats: interrupt controller: %s%s\n",
+			config_irqchip_name(m.irqchip_mode),
+			cfg->irqchip == IRQCHIP_AUTO ? " (auto)" : "");
 		startup_print_phases();
 		vm_print_stats(&vm);
 	}

@@ -182,7 +182,7 @@ int cmd_run(int argc, char *argv[])
 		return RIVET_EXIT_OK;
 	}
 	log_set_level(cfg.verbosity >= 2 ? LOG_DEBUG
-		      : cfg.verbosity == 1 ? LOG_INFO : LOG_WARN);
+		      : cfg.verbosity == 1 ? LOG_INFO : LOG_NOTICE);
 	if (cfg.jail_dir) {
 		ret = enter_jail(&cfg);
 		if (ret >= 0) {

@@ -6,13 +6,13 @@
 #include <stdio.h>
 #include <time.h>
 
-static enum log_level cur_level = LOG_WARN;
+static enum log_level cur_level = LOG_NOTICE;
 static unsigned long nr_messages;
 static unsigned long nr_suppressed;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const level_names[] = {
-	[LOG_ERR] = "error", [LOG_WARN] = "warning",
+	[LOG_ERR] = "error", [LOG_WARN] = "warning", [LOG_NOTICE] = "note",
 	[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 };
 

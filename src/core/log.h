@@ -7,7 +7,9 @@
 
 #include <stdint.h>
 
-enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+/* LOG_NOTICE: what a user should see once without asking (e.g. the
+ * interrupt controller `--irqchip auto` chose); shown by default. */
+enum log_level { LOG_ERR, LOG_WARN, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 
 struct log_ratelimit {
 	uint64_t window_start_ms;
@@ -15,7 +17,7 @@ struct log_ratelimit {
 	unsigned int suppressed;
 };
 
-/* Messages at or below this level are printed (default LOG_WARN). */
+/* Messages at or below this level are printed (default LOG_NOTICE). */
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 
@@ -32,6 +34,7 @@ unsigned long log_suppressed(void);
 
 #define log_err(...) rivet_log(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) rivet_log(LOG_WARN, __VA_ARGS__)
+#define log_notice(...) rivet_log(LOG_NOTICE, __VA_ARGS__)
 #define log_info(...) rivet_log(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) rivet_log(LOG_DEBUG, __VA_ARGS__)
 

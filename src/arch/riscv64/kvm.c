@@ -30,13 +30,11 @@ int kvm_set_reg(int fd, uint64_t id, const void *val)
 static int rom_map(void *ctx, uint64_t gpa, uint64_t size, void *host);
 static int rom_unmap(void *ctx, uint64_t gpa);
 
-int vm_create(struct kvm_vm *vm, struct machine *m)
+int vm_open(struct kvm_vm *vm)
 {
-	struct kvm_userspace_memory_region region;
 	int ret, api;
 
 	memset(vm, 0, sizeof(*vm));
-	vm->m = m;
 	pthread_mutex_init(&vm->gate_lock, NULL);
 	pthread_cond_init(&vm->gate_cond, NULL);
 	vm->vm_fd = vm->aia_fd = vm->stop_fd = -1;
@@ -66,6 +64,27 @@ int vm_create(struct kvm_vm *vm, struct machine *m)
 		return ret < 0 ? -errno : -EINVAL;
 	}
 	vm->run_size = (size_t)ret;
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_fd < 0)
+		return -errno;
+	pthread_mutex_init(&vm->rom_lock, NULL);
+	return 0;
+}
+
+bool vm_has_aia(struct kvm_vm *vm)
+{
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_RISCV_AIA,
+					.flags = KVM_CREATE_DEVICE_TEST };
+
+	return ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &cd) == 0;
+}
+
+int vm_map_ram(struct kvm_vm *vm, struct machine *m)
+{
+	struct kvm_userspace_memory_region region;
+	int ret;
+
+	vm->m = m;
 	region = (struct kvm_userspace_memory_region){
 		.slot = 0,
 		.guest_phys_addr = m->ram.base,
@@ -79,10 +98,6 @@ int vm_create(struct kvm_vm *vm, struct machine *m)
 			(unsigned long long)m->ram.base, strerror(errno));
 		return ret;
 	}
-	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->stop_fd < 0)
-		return -errno;
-	pthread_mutex_init(&vm->rom_lock, NULL);
 	m->memops = (struct machine_memops){ .map_rom = rom_map,
 					     .unmap = rom_unmap, .ctx = vm };
 	return 0;
@@ -257,7 +272,9 @@ static int aia_set_mode(struct kvm_vm *vm, enum aia_mode mode)
 	return ret;
 }
 
-static int aia_configure(struct kvm_vm *vm, enum aia_mode mode)
+/* @wired: KVM's APLIC serves the wired sources (aia); without (split) the
+ * device has IMSIC files only and rivet's APLIC sends their MSIs. */
+static int aia_configure(struct kvm_vm *vm, enum aia_mode mode, bool wired)
 {
 	const struct aia_layout *a = &vm->m->aia;
 	uint32_t hart_bits = 0;
@@ -272,21 +289,22 @@ static int aia_configure(struct kvm_vm *vm, enum aia_mode mode)
 			  "interrupt identities");
 	if (!ret)
 		ret = aia_set_u32(vm, KVM_DEV_RISCV_AIA_CONFIG_SRCS,
-				  a->nr_sources, "wired sources");
+				  wired ? a->nr_sources : 0, "wired sources");
 	if (!ret)
 		ret = aia_set_u32(vm, KVM_DEV_RISCV_AIA_CONFIG_HART_BITS,
 				  hart_bits, "hart index bits");
 	return ret;
 }
 
-static int aia_place(struct kvm_vm *vm)
+static int aia_place(struct kvm_vm *vm, bool wired)
 {
 	const struct aia_layout *a = &vm->m->aia;
 	uint64_t addr = a->aplic_base;
-	int ret;
+	int ret = 0;
 
-	ret = aia_attr(vm, true, KVM_DEV_RISCV_AIA_GRP_ADDR,
-		       KVM_DEV_RISCV_AIA_ADDR_APLIC, &addr);
+	if (wired)
+		ret = aia_attr(vm, true, KVM_DEV_RISCV_AIA_GRP_ADDR,
+			       KVM_DEV_RISCV_AIA_ADDR_APLIC, &addr);
 	for (unsigned int i = 0; !ret && i < vm->nr_vcpus; i++) {
 		addr = a->imsic_base + i * a->imsic_stride;
 		ret = aia_attr(vm, true, KVM_DEV_RISCV_AIA_GRP_ADDR,
@@ -297,7 +315,7 @@ static int aia_place(struct kvm_vm *vm)
 	return ret;
 }
 
-int vm_create_aia(struct kvm_vm *vm, enum aia_mode mode)
+static int create_aia(struct kvm_vm *vm, enum aia_mode mode, bool wired)
 {
 	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_RISCV_AIA };
 	uint32_t dflt = 0;
@@ -306,17 +324,18 @@ int vm_create_aia(struct kvm_vm *vm, enum aia_mode mode)
 	if (ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &cd)) {
 		ret = -errno;
 		log_err("this host's KVM has no in-kernel AIA (creating the "
-			"RISC-V AIA device: %s); rivet needs a host with the "
-			"Ssaia extension and Linux >= 6.5", strerror(errno));
+			"RISC-V AIA device: %s): it needs the Ssaia extension "
+			"and Linux >= 6.5; --irqchip plic runs without it",
+			strerror(errno));
 		return ret;
 	}
 	vm->aia_fd = (int)cd.fd;
 	if (!aia_attr(vm, false, KVM_DEV_RISCV_AIA_GRP_CONFIG,
 		      KVM_DEV_RISCV_AIA_CONFIG_MODE, &dflt))
 		log_debug("AIA: host default mode %u", dflt);
-	ret = aia_configure(vm, mode);
+	ret = aia_configure(vm, mode, wired);
 	if (!ret)
-		ret = aia_place(vm);
+		ret = aia_place(vm, wired);
 	if (!ret) {
 		ret = aia_attr(vm, true, KVM_DEV_RISCV_AIA_GRP_CTRL,
 			       KVM_DEV_RISCV_AIA_CTRL_INIT, NULL);
@@ -326,12 +345,52 @@ int vm_create_aia(struct kvm_vm *vm, enum aia_mode mode)
 	}
 	if (ret)
 		return ret;
-	log_info("AIA: in-kernel IMSIC + APLIC, mode %s",
+	log_info("AIA: in-kernel IMSIC%s, mode %s", wired ? " + APLIC" : "",
 		 config_aia_mode_name(mode));
-	vm->m->irqchip = (struct irq_chip){ .set_level = irq_set_level,
-					    .ctx = vm };
 	vm->m->msichip = (struct msi_chip){ .send = kvm_msi_send, .ctx = vm };
 	return 0;
+}
+
+/* The PLIC's outputs: each hart's VS-level external interrupt.  An async
+ * vCPU ioctl in KVM: any thread, no vCPU mutex, and it kicks the vCPU. */
+static int kvm_hart_irq_set(void *ctx, unsigned int hart, bool level)
+{
+	struct kvm_vm *vm = ctx;
+	struct kvm_interrupt irq = {
+		.irq = level ? KVM_INTERRUPT_SET : KVM_INTERRUPT_UNSET,
+	};
+
+	if (hart >= vm->nr_vcpus)
+		return -EINVAL;
+	if (ioctl(vm->vcpus[hart].fd, KVM_INTERRUPT, &irq)) {
+		log_guest("KVM_INTERRUPT hart %u=%d: %s", hart, level,
+			  strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int vm_create_irqchip(struct kvm_vm *vm, enum aia_mode mode)
+{
+	struct machine *m = vm->m;
+	int ret;
+
+	switch (m->irqchip_mode) {
+	case IRQCHIP_AIA:
+		ret = create_aia(vm, mode, true);
+		if (!ret)
+			m->irqchip = (struct irq_chip){
+				.set_level = irq_set_level, .ctx = vm };
+		return ret;
+	case IRQCHIP_SPLIT:
+		/* The wired sources are rivet's APLIC's (machine.c). */
+		return create_aia(vm, mode, false);
+	case IRQCHIP_PLIC:
+		m->harts = (struct hart_irq){ .set = kvm_hart_irq_set, .ctx = vm };
+		return 0;
+	default:
+		return -EINVAL;
+	}
 }
 
 void vm_destroy(struct kvm_vm *vm)

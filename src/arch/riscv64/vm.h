@@ -82,13 +82,20 @@ struct kvm_vm {
 	bool gate_open;
 };
 
-/* Open /dev/kvm, create the VM and its RAM slot for m->ram; 0 or -errno
- * (messages logged). */
-int vm_create(struct kvm_vm *vm, struct machine *m);
+/* Open /dev/kvm and create the VM; 0 or -errno (messages logged). */
+int vm_open(struct kvm_vm *vm);
+/* Can this host's KVM make the in-kernel AIA device (Ssaia, Linux >= 6.5)? */
+bool vm_has_aia(struct kvm_vm *vm);
+/* The VM's machine @m: guest RAM as memory slot 0; 0 or -errno. */
+int vm_map_ram(struct kvm_vm *vm, struct machine *m);
 /* Create m->cfg->cpus vCPUs, apply --cpu-features and fill m->cpu. */
 int vm_create_vcpus(struct kvm_vm *vm);
-/* Create and initialise the in-kernel AIA at m->aia; sets m->irqchip. */
-int vm_create_aia(struct kvm_vm *vm, enum aia_mode mode);
+/* KVM's part of the interrupt controller of m->irqchip_mode, once every
+ * vCPU exists: aia, the in-kernel AIA at m->aia (sets m->irqchip and
+ * m->msichip); split, its IMSIC files only (m->msichip; rivet's APLIC is
+ * a device); plic, each hart's external interrupt through KVM_INTERRUPT
+ * (m->harts).  0 or -errno. */
+int vm_create_irqchip(struct kvm_vm *vm, enum aia_mode mode);
 /* Boot hart 0 at @entry with a1 = @fdt; the others stay stopped until the
  * guest starts them through SBI HSM. */
 int vm_setup_boot(struct kvm_vm *vm, uint64_t entry, uint64_t fdt);
