@@ -35,6 +35,8 @@
  * identical on riscv64 and x86_64; both builds check it here. */
 _Static_assert(KVM_RUN == 0xae80, "KVM_RUN");
 _Static_assert(KVM_IRQ_LINE == 0x4008ae61, "KVM_IRQ_LINE");
+_Static_assert(KVM_INTERRUPT == 0x4004ae86, "KVM_INTERRUPT");
+_Static_assert(KVM_SIGNAL_MSI == 0x4020aea5, "KVM_SIGNAL_MSI");
 _Static_assert(TCGETS == 0x5401, "TCGETS");
 _Static_assert(TCSETS == 0x5402, "TCSETS");
 
@@ -55,6 +57,7 @@ enum fd_pin {
 	FD_STDIN,	/* fd 0 */
 	FD_VM,		/* ctx->vm_fd */
 	FD_VCPU,	/* ctx->vcpu_fd */
+	FD_VCPUS,	/* each of ctx->vcpu_fds: one rule per vCPU */
 };
 
 struct rule {
@@ -79,11 +82,10 @@ struct rule {
 	  .value_name = #sig, .why = (w) }
 
 /* A vCPU thread: KVM_RUN and the exits it serves itself (MMIO to the
- * devices, SBI DBCN, the seed CSR).  17 syscalls (budget 27). */
+ * devices, SBI DBCN, the seed CSR).  17 syscalls (budget 27); the
+ * interrupt controller's request numbers are in the irqchip lists. */
 static const struct rule vcpu_rules[] = {
 	IOCTL(FD_VCPU, KVM_RUN, "run the guest: the vCPU loop"),
-	IOCTL(FD_VM, KVM_IRQ_LINE,
-	      "device interrupts raised while serving MMIO (UART, virtio)"),
 	ANY("write", "guest console output (UART, SBI DBCN) to stdout, log "
 		     "lines to stderr, eventfd wake-ups (VM end, console room, "
 		     "virtio-net receive buffers), virtio-net frames to the "
@@ -112,16 +114,13 @@ static const struct rule vcpu_rules[] = {
 
 /* A VM process's main thread once the vCPUs run: the event loop (console
  * input, signals, the VM-end eventfd), the kick and join of the vCPUs,
- * teardown and _exit.  16 syscalls (budget 50). */
+ * teardown and _exit.  16 syscalls with the irqchip's ioctl (budget 50). */
 static const struct rule main_rules[] = {
 	ANY("ppoll", "the event loop: glibc's poll() on riscv64"),
 	ANY("read", "console input (stdin), the signalfd, eventfds, "
 		    "virtio-net frames from the TAP"),
 	ANY("write", "log lines to stderr, eventfd write (VM end), fflush "
 		     "before _exit"),
-	IOCTL(FD_VM, KVM_IRQ_LINE,
-	      "UART and virtio-net receive interrupts when host input "
-	      "arrives"),
 	ANY("futex", "device and log mutexes, pthread_join, the exit lock "
 		     "pthread_kill takes"),
 	ANY("getpid", "pthread_kill: tgkill names the process"),
@@ -188,26 +187,72 @@ static const struct rule virt_main_rules[] = {
 	      "virt: MSI-X for host-side events (virtio-net receive)"),
 };
 
-struct board_extra {
+/* Each interrupt controller's requests (--irqchip): how a device's
+ * interrupt reaches the guest.  A vCPU thread raises them while serving
+ * MMIO (UART, virtio), the main thread for host input (console, virtio-net
+ * receive). */
+static const struct rule aia_rules[] = {
+	IOCTL(FD_VM, KVM_IRQ_LINE,
+	      "aia: a device's wired interrupt into KVM's APLIC"),
+};
+
+static const struct rule split_rules[] = {
+	IOCTL(FD_VM, KVM_SIGNAL_MSI,
+	      "split: rivet's APLIC sends a device's interrupt as an MSI to "
+	      "KVM's IMSIC"),
+};
+
+static const struct rule plic_rules[] = {
+	IOCTL(FD_VCPUS, KVM_INTERRUPT,
+	      "plic: rivet's PLIC raises/lowers a hart's external interrupt; "
+	      "vCPU fds only"),
+};
+
+/* Rules added to a role's list for one board or one interrupt controller
+ * (exactly one of @board, @irqchip is set). */
+struct extra {
 	const char *board;
+	const char *irqchip;
 	enum rivet_seccomp_role role;
 	const struct rule *rules;
 	unsigned int nr_rules;
 };
 
-static const struct board_extra board_extras[] = {
-	{ "virt", RIVET_SECCOMP_VCPU, virt_vcpu_rules, NRULES(virt_vcpu_rules) },
-	{ "virt", RIVET_SECCOMP_MAIN, virt_main_rules, NRULES(virt_main_rules) },
+#define EXTRA(b, i, r, t) { (b), (i), (r), (t), NRULES(t) }
+
+static const struct extra extras[] = {
+	EXTRA("virt", NULL, RIVET_SECCOMP_VCPU, virt_vcpu_rules),
+	EXTRA("virt", NULL, RIVET_SECCOMP_MAIN, virt_main_rules),
+	EXTRA(NULL, "aia", RIVET_SECCOMP_VCPU, aia_rules),
+	EXTRA(NULL, "aia", RIVET_SECCOMP_MAIN, aia_rules),
+	EXTRA(NULL, "split", RIVET_SECCOMP_VCPU, split_rules),
+	EXTRA(NULL, "split", RIVET_SECCOMP_MAIN, split_rules),
+	EXTRA(NULL, "plic", RIVET_SECCOMP_VCPU, plic_rules),
+	EXTRA(NULL, "plic", RIVET_SECCOMP_MAIN, plic_rules),
 };
 
-static const struct board_extra *board_extra(const char *board,
-					     enum rivet_seccomp_role role)
+static const char *const irqchips[] = { "aia", "split", "plic" };
+
+/* The lists that apply to @board, @irqchip (NULL: aia) and @role, into
+ * @out (at most 2); how many. */
+static unsigned int extras_for(const char *board, const char *irqchip,
+			       enum rivet_seccomp_role role,
+			       const struct extra *out[2])
 {
-	for (size_t i = 0; board && i < NRULES(board_extras); i++)
-		if (!strcmp(board_extras[i].board, board) &&
-		    board_extras[i].role == role)
-			return &board_extras[i];
-	return NULL;
+	unsigned int n = 0;
+
+	if (!irqchip)
+		irqchip = "aia";
+	for (size_t i = 0; i < NRULES(extras) && n < 2; i++) {
+		const struct extra *x = &extras[i];
+
+		if (x->role != role)
+			continue;
+		if ((x->board && board && !strcmp(x->board, board)) ||
+		    (x->irqchip && !strcmp(x->irqchip, irqchip)))
+			out[n++] = x;
+	}
+	return n;
 }
 
 static const struct role_def {
@@ -250,28 +295,87 @@ int rivet_seccomp_role_parse(const char *name, enum rivet_seccomp_role *out)
 	return -EINVAL;
 }
 
-const char *rivet_seccomp_rule_syscall(enum rivet_seccomp_role role,
+
+static bool same_rule(const struct rule *a, const struct rule *b)
+{
+	return !strcmp(a->sys, b->sys) && a->arg == b->arg && a->fd == b->fd &&
+	       a->value == b->value;
+}
+
+/* Rule @i of the whole list for @rd and @x[0..@nx): the role's own rules,
+ * then each extra's; NULL past the end. */
+static const struct rule *nth_rule(const struct role_def *rd,
+				   const struct extra *const *x,
+				   unsigned int nx, unsigned int i)
+{
+	if (i < rd->nr_rules)
+		return &rd->rules[i];
+	i -= rd->nr_rules;
+	for (unsigned int k = 0; k < nx; k++) {
+		if (i < x[k]->nr_rules)
+			return &x[k]->rules[i];
+		i -= x[k]->nr_rules;
+	}
+	return NULL;
+}
+
+/* Is rule @i the first of its kind (@same) among rules 0..@i? */
+static bool first_of(const struct role_def *rd, const struct extra *const *x,
+		     unsigned int nx, unsigned int i,
+		     bool (*same)(const struct rule *, const struct rule *))
+{
+	const struct rule *r = nth_rule(rd, x, nx, i);
+
+	for (unsigned int j = 0; j < i; j++)
+		if (same(nth_rule(rd, x, nx, j), r))
+			return false;
+	return true;
+}
+
+static bool same_syscall(const struct rule *a, const struct rule *b)
+{
+	return !strcmp(a->sys, b->sys);
+}
+
+static bool known_irqchip(const char *irqchip)
+{
+	for (size_t i = 0; i < NRULES(irqchips); i++)
+		if (!irqchip || !strcmp(irqchip, irqchips[i]))
+			return true;
+	return false;
+}
+
+const char *rivet_seccomp_rule_syscall(const char *board,
+				       const char *irqchip,
+				       enum rivet_seccomp_role role,
 				       unsigned int i)
 {
 	const struct role_def *rd = role_def(role);
+	const struct extra *x[2];
+	unsigned int nx;
 
-	return rd && i < rd->nr_rules ? rd->rules[i].sys : NULL;
+	if (!rd || !known_irqchip(irqchip))
+		return NULL;
+	nx = extras_for(board, irqchip, role, x);
+	for (unsigned int j = 0; nth_rule(rd, x, nx, j); j++)
+		if (first_of(rd, x, nx, j, same_rule) && !i--)
+			return nth_rule(rd, x, nx, j)->sys;
+	return NULL;
 }
 
-int rivet_seccomp_count(enum rivet_seccomp_role role)
+int rivet_seccomp_count(const char *board, const char *irqchip,
+			enum rivet_seccomp_role role)
 {
 	const struct role_def *rd = role_def(role);
+	const struct extra *x[2];
+	unsigned int nx;
 	int n = 0;
 
-	if (!rd)
+	if (!rd || !known_irqchip(irqchip))
 		return -EINVAL;
-	for (unsigned int i = 0; i < rd->nr_rules; i++) {
-		unsigned int j = 0;
-
-		while (j < i && strcmp(rd->rules[j].sys, rd->rules[i].sys))
-			j++;
-		n += j == i;
-	}
+	nx = extras_for(board, irqchip, role, x);
+	for (unsigned int i = 0; nth_rule(rd, x, nx, i); i++)
+		n += first_of(rd, x, nx, i, same_syscall);
 	return n;
 }
 
@@ -368,13 +472,11 @@ static int pinned_fd(enum fd_pin pin, const struct rivet_seccomp_ctx *ctx)
 	}
 }
 
-static int add_rule(scmp_filter_ctx f, const struct rule *r,
-		    const struct rivet_seccomp_ctx *ctx)
+static int add_rule_fd(scmp_filter_ctx f, const struct rule *r, int fd)
 {
 	int nr = seccomp_syscall_resolve_name(r->sys);
 	struct scmp_arg_cmp cmp[2];
 	unsigned int n = 0;
-	int fd;
 
 	/* Negative: unknown, or a pseudo-syscall this architecture lacks. */
 	if (nr < 0)
@@ -382,7 +484,6 @@ static int add_rule(scmp_filter_ctx f, const struct rule *r,
 	switch (r->arg) {
 	case ARG_IOCTL:
 		cmp[n++] = SCMP_A1(SCMP_CMP_EQ, r->value);
-		fd = pinned_fd(r->fd, ctx);
 		if (fd >= 0)
 			cmp[n++] = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fd);
 		break;
@@ -402,12 +503,27 @@ static int add_rule(scmp_filter_ctx f, const struct rule *r,
 	return seccomp_rule_add_exact_array(f, SCMP_ACT_ALLOW, nr, n, cmp);
 }
 
+/* @r as rules: one, or one per vCPU fd for FD_VCPUS (unpinned without a
+ * context that lists them). */
+static int add_rule(scmp_filter_ctx f, const struct rule *r,
+		    const struct rivet_seccomp_ctx *ctx)
+{
+	int ret = 0;
+
+	if (r->fd != FD_VCPUS || !ctx || !ctx->nr_vcpu_fds)
+		return add_rule_fd(f, r, pinned_fd(r->fd, ctx));
+	for (unsigned int i = 0; !ret && i < ctx->nr_vcpu_fds; i++)
+		ret = add_rule_fd(f, r, ctx->vcpu_fds[i] >= 0 ?
+				  ctx->vcpu_fds[i] : INT_MAX);
+	return ret;
+}
+
 /* Build @rd's filter and copy the BPF program into @insns.  libseccomp's
  * memory is freed before the filter is loaded, so nothing it does runs
  * under the filter. */
-static int build(const struct role_def *rd, const struct board_extra *bx,
-		 const struct rivet_seccomp_ctx *ctx, struct sock_filter *insns,
-		 unsigned short *nr_insns)
+static int build(const struct role_def *rd, const struct extra *const *x,
+		 unsigned int nx, const struct rivet_seccomp_ctx *ctx,
+		 struct sock_filter *insns, unsigned short *nr_insns)
 {
 	scmp_filter_ctx f = seccomp_init(SCMP_ACT_TRAP);
 	off_t size;
@@ -417,10 +533,9 @@ static int build(const struct role_def *rd, const struct board_extra *bx,
 		return -ENOMEM;
 	ret = seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH,
 			       SCMP_ACT_KILL_PROCESS);
-	for (unsigned int i = 0; !ret && i < rd->nr_rules; i++)
-		ret = add_rule(f, &rd->rules[i], ctx);
-	for (unsigned int i = 0; !ret && bx && i < bx->nr_rules; i++)
-		ret = add_rule(f, &bx->rules[i], ctx);
+	for (unsigned int i = 0; !ret && nth_rule(rd, x, nx, i); i++)
+		if (first_of(rd, x, nx, i, same_rule))
+			ret = add_rule(f, nth_rule(rd, x, nx, i), ctx);
 	if (ret)
 		goto out;
 	fd = memfd_create("rivet-seccomp", MFD_CLOEXEC);
@@ -455,16 +570,19 @@ int rivet_seccomp_install(enum rivet_seccomp_role role,
 	const struct role_def *rd = role_def(role);
 	struct sock_filter insns[BPF_MAXINSNS];
 	struct sock_fprog prog = { .filter = insns };
+	const struct extra *x[2];
 	struct sigaction sa;
+	unsigned int nx;
 	sigset_t set;
 	uint8_t warm;
 	int ret;
 
-	if (!rd)
+	if (!rd || (ctx && !known_irqchip(ctx->irqchip)))
 		return -EINVAL;
+	nx = extras_for(ctx ? ctx->board : NULL, ctx ? ctx->irqchip : NULL,
+			role, x);
 	pthread_once(&names_once, load_names);
-	ret = build(rd, board_extra(ctx ? ctx->board : NULL, role), ctx, insns,
-		    &prog.len);
+	ret = build(rd, x, nx, ctx, insns, &prog.len);
 	if (ret)
 		return ret;
 
@@ -510,6 +628,8 @@ static const char *pin_name(enum fd_pin pin)
 		return "vm_fd";
 	case FD_VCPU:
 		return "vcpu_fd";
+	case FD_VCPUS:
+		return "a vcpu_fd";
 	default:
 		return NULL;
 	}
@@ -551,30 +671,32 @@ static bool board_known(const char *board)
 	return false;
 }
 
-int rivet_seccomp_print(FILE *out, const char *board,
+int rivet_seccomp_print(FILE *out, const char *board, const char *irqchip,
 			enum rivet_seccomp_role role)
 {
 	const struct role_def *rd = role_def(role);
-	const struct board_extra *bx = board_extra(board, role);
+	const struct extra *x[2];
+	unsigned int nx, nr = 0;
 	char args[96];
 
-	if (!rd || !board_known(board))
+	if (!rd || !board_known(board) || !known_irqchip(irqchip))
 		return -EINVAL;
-	fprintf(out, "# rivet seccomp allowlist: board %s, role %s: "
-		"%d syscalls, %u rules\n", board, rd->name,
-		rivet_seccomp_count(role), rd->nr_rules + (bx ? bx->nr_rules : 0));
+	nx = extras_for(board, irqchip, role, x);
+	for (unsigned int i = 0; nth_rule(rd, x, nx, i); i++)
+		nr += first_of(rd, x, nx, i, same_rule);
+	fprintf(out, "# rivet seccomp allowlist: board %s, irqchip %s, role "
+		"%s: %d syscalls, %u rules\n", board, irqchip ? irqchip : "aia",
+		rd->name, rivet_seccomp_count(board, irqchip, role), nr);
 	fprintf(out, "# anything else: SIGSYS, \"rivet: seccomp: %s thread "
 		"made forbidden syscall NAME (NR)\", exit status %d\n",
 		rd->name, RIVET_EXIT_SECCOMP);
-	for (unsigned int i = 0; i < rd->nr_rules; i++) {
-		format_args(&rd->rules[i], args, sizeof(args));
-		fprintf(out, "%-15s %-44s # %s\n", rd->rules[i].sys, args,
-			rd->rules[i].why);
-	}
-	for (unsigned int i = 0; bx && i < bx->nr_rules; i++) {
-		format_args(&bx->rules[i], args, sizeof(args));
-		fprintf(out, "%-15s %-44s # %s\n", bx->rules[i].sys, args,
-			bx->rules[i].why);
+	for (unsigned int i = 0; nth_rule(rd, x, nx, i); i++) {
+		const struct rule *r = nth_rule(rd, x, nx, i);
+
+		if (!first_of(rd, x, nx, i, same_rule))
+			continue;
+		format_args(r, args, sizeof(args));
+		fprintf(out, "%-15s %-44s # %s\n", r->sys, args, r->why);
 	}
 	return 0;
 }

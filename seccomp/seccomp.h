@@ -28,6 +28,12 @@ struct rivet_seccomp_ctx {
 	int vm_fd;	/* KVM_IRQ_LINE only on this fd (main, vcpu) */
 	int vcpu_fd;	/* KVM_RUN only on this fd (vcpu) */
 	const char *board;	/* adds the board's rules; NULL: microvm */
+	/* Adds the interrupt controller's rules: "aia" (or NULL), "split",
+	 * "plic" (config_irqchip_name()). */
+	const char *irqchip;
+	/* plic: KVM_INTERRUPT only on these fds (every vCPU's). */
+	const int *vcpu_fds;
+	unsigned int nr_vcpu_fds;
 };
 
 /* Install @role's filter on the calling thread only (threads created later
@@ -38,9 +44,10 @@ struct rivet_seccomp_ctx {
 int rivet_seccomp_install(enum rivet_seccomp_role role,
 			  const struct rivet_seccomp_ctx *ctx);
 
-/* Print @role's allowlist for @board (names, argument rules, reasons) in
- * the format of `rivet seccomp`.  0, or -EINVAL for an unknown board/role. */
-int rivet_seccomp_print(FILE *out, const char *board,
+/* Print @role's allowlist for @board and @irqchip (NULL: aia) (names,
+ * argument rules, reasons) in the format of `rivet seccomp`.  0, or
+ * -EINVAL for an unknown board, interrupt controller or role. */
+int rivet_seccomp_print(FILE *out, const char *board, const char *irqchip,
 			enum rivet_seccomp_role role);
 
 /* "monitor", "main", "vcpu" -> role; 0 or -EINVAL. */
@@ -48,11 +55,16 @@ int rivet_seccomp_role_parse(const char *name, enum rivet_seccomp_role *out);
 /* The role's name, or NULL for a bad value. */
 const char *rivet_seccomp_role_name(enum rivet_seccomp_role role);
 
-/* Distinct syscalls in @role's list (the budget figure), or -EINVAL. */
-int rivet_seccomp_count(enum rivet_seccomp_role role);
-/* Syscall name of rule @i of @role (several rules may name one syscall,
+/* Distinct syscalls in @role's list for @board and @irqchip (NULL: aia;
+ * the budget figure), or -EINVAL. */
+int rivet_seccomp_count(const char *board, const char *irqchip,
+			enum rivet_seccomp_role role);
+/* Syscall name of rule @i of @role's list for @board and @irqchip (NULL:
+ * aia) as `rivet seccomp` prints it (several rules may name one syscall,
  * e.g. one per ioctl request), or NULL past the last rule. */
-const char *rivet_seccomp_rule_syscall(enum rivet_seccomp_role role,
+const char *rivet_seccomp_rule_syscall(const char *board,
+				       const char *irqchip,
+				       enum rivet_seccomp_role role,
 				       unsigned int i);
 
 #endif

@@ -239,14 +239,31 @@ static int install_fdt(struct machine *m, const struct boot_layout *boot,
 	return gmem_write(&m->ram, boot->fdt_addr, fdt, size);
 }
 
+/* What the filters are pinned to: the VM, every vCPU (a PLIC raises any
+ * hart's interrupt), the board's and the interrupt controller's rules. */
+static struct rivet_seccomp_ctx seccomp_ctx(struct kvm_vm *vm)
+{
+	static int fds[CONFIG_MAX_CPUS];
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		fds[i] = vm->vcpus[i].fd;
+	return (struct rivet_seccomp_ctx){
+		.vm_fd = vm->vm_fd,
+		.vcpu_fd = -1,
+		.board = vm->m->cfg->board,
+		.irqchip = config_irqchip_name(vm->m->irqchip_mode),
+		.vcpu_fds = fds,
+		.nr_vcpu_fds = vm->nr_vcpus,
+	};
+}
+
 /* Each vCPU thread's own allowlist, pinned to its vCPU and the VM. */
 static int vcpu_confine(struct kvm_vm *vm, unsigned int id, int vcpu_fd)
 {
-	return rivet_seccomp_install(RIVET_SECCOMP_VCPU,
-				     &(struct rivet_seccomp_ctx){
-					     .vm_fd = vm->vm_fd,
-					     .vcpu_fd = vcpu_fd,
-					     .board = vm->m->cfg->board });
+	struct rivet_seccomp_ctx ctx = seccomp_ctx(vm);
+
+	ctx.vcpu_fd = vcpu_fd;
+	return rivet_seccomp_install(RIVET_SECCOMP_VCPU, &ctx);
 }
 
 static void first_run(struct kvm_vm *vm)
@@ -325,12 +342,10 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 	if (vm_start(&vm) == 0) {
 		/* After the threads exist (a filtered thread cannot create
 		 * any) and before the guest's first instruction. */
+		struct rivet_seccomp_ctx sctx = seccomp_ctx(&vm);
+
 		if (cfg->seccomp &&
-		    rivet_seccomp_install(RIVET_SECCOMP_MAIN,
-					  &(struct rivet_seccomp_ctx){
-						  .vm_fd = vm.vm_fd,
-						  .vcpu_fd = -1,
-						  .board = cfg->board }) != 0) {
+		    rivet_seccomp_install(RIVET_SECCOMP_MAIN, &sctx) != 0) {
 			log_err("cannot install the seccomp filter");
 			vm_request_exit(&vm, VM_EXIT_ERROR);
 		}

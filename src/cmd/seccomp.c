@@ -4,12 +4,13 @@
 
 #include "cmd/cmd.h"
 #include "core/boards.h"
+#include "core/config.h"
 #include "seccomp/seccomp.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: rivet seccomp [--board NAME] [--role ROLE]\n"
+		"Usage: rivet seccomp [--board NAME] [--irqchip MODE] [--role ROLE]\n"
 		"\n"
 		"Print the seccomp allowlist rivet installs for each thread role:\n"
 		"one line per rule with the syscall, its argument rule and the\n"
@@ -17,6 +18,7 @@ static void usage(FILE *out)
 		"status %d and a message naming the syscall.\n"
 		"\n"
 		"  --board NAME   machine type (%s); default %s\n"
+		"  --irqchip MODE interrupt controller: aia (default), split, plic\n"
 		"  --role ROLE    monitor, main or vcpu; default: all three\n"
 		"  -h, --help     this text\n"
 		"\n"
@@ -27,6 +29,7 @@ static void usage(FILE *out)
 struct args {
 	const char *board;
 	const char *role;
+	enum irqchip_mode irqchip;
 };
 
 static int opt(void *ctx, int val, const char *arg, char *err,
@@ -36,8 +39,13 @@ static int opt(void *ctx, int val, const char *arg, char *err,
 
 	if (val == 'b')
 		a->board = arg;
-	else
+	else if (val == 'r')
 		a->role = arg;
+	else if (config_parse_irqchip(arg, &a->irqchip) ||
+		 a->irqchip == IRQCHIP_AUTO)
+		return config_fail(err, errlen,
+				   "--irqchip: '%s' is not one of aia, split, "
+				   "plic", arg);
 	return 0;
 }
 
@@ -46,10 +54,12 @@ int cmd_seccomp(int argc, char *argv[])
 	static const struct option opts[] = {
 		{ "board", required_argument, NULL, 'b' },
 		{ "role", required_argument, NULL, 'r' },
+		{ "irqchip", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct args a = { .board = RIVET_BOARD_DEFAULT };
+	struct args a = { .board = RIVET_BOARD_DEFAULT,
+			  .irqchip = IRQCHIP_AIA };
 	enum rivet_seccomp_role role = RIVET_SECCOMP_MONITOR;
 	int ret, first;
 
@@ -70,6 +80,7 @@ int cmd_seccomp(int argc, char *argv[])
 			putchar('\n');
 		/* Validates the board before printing anything. */
 		if (rivet_seccomp_print(stdout, a.board,
+					config_irqchip_name(a.irqchip),
 					(enum rivet_seccomp_role)r))
 			return cmd_usage_error("seccomp", true,
 					       "--board: no allowlist for board "

@@ -18,6 +18,7 @@
 #include "acpi/acpi.h"
 #include "core/boards.h"
 #include "core/bus.h"
+#include "core/config.h"
 #include "core/log.h"
 #include "devices/virtio.h"
 #include "devices/virtio_mmio.h"
@@ -54,8 +55,12 @@ static void test_names(void **state)
 			FILE *null = fopen("/dev/null", "w");
 
 			assert_non_null(null);
-			assert_int_equal(rivet_seccomp_print(
-				null, *b, (enum rivet_seccomp_role)r), 0);
+			for (int i = 0; i < 3; i++)
+				assert_int_equal(rivet_seccomp_print(
+					null, *b,
+					config_irqchip_name(
+						(enum irqchip_mode)(i + 1)),
+					(enum rivet_seccomp_role)r), 0);
 			fclose(null);
 		}
 	}

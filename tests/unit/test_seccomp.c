@@ -170,7 +170,7 @@ static bool role_allows(enum rivet_seccomp_role role, const char *sys)
 {
 	const char *s;
 
-	for (unsigned int i = 0; (s = rivet_seccomp_rule_syscall(role, i)); i++)
+	for (unsigned int i = 0; (s = rivet_seccomp_rule_syscall("microvm", NULL, role, i)); i++)
 		if (!strcmp(s, sys))
 			return true;
 	return false;
@@ -194,24 +194,42 @@ static void test_roles_parse(void **state)
 	assert_int_equal(rivet_seccomp_role_parse("", &r), -EINVAL);
 	assert_int_equal(rivet_seccomp_role_parse(NULL, &r), -EINVAL);
 	assert_null(rivet_seccomp_role_name(ROLES));
-	assert_int_equal(rivet_seccomp_count(ROLES), -EINVAL);
+	assert_int_equal(rivet_seccomp_count("microvm", NULL, ROLES), -EINVAL);
+	assert_int_equal(rivet_seccomp_count("microvm", "pic",
+					     RIVET_SECCOMP_VCPU), -EINVAL);
 	assert_int_equal(rivet_seccomp_install(ROLES, NULL), -EINVAL);
-	assert_null(rivet_seccomp_rule_syscall(ROLES, 0));
+	assert_null(rivet_seccomp_rule_syscall("microvm", NULL, ROLES, 0));
 }
 
-/* Firecracker's x86_64 figures are the budget on the microvm board. */
+/* Firecracker's x86_64 figures are the budget, on every board with every
+ * interrupt controller (each adds request numbers, not syscalls). */
 static void test_budgets(void **state)
 {
-	int vcpu = rivet_seccomp_count(RIVET_SECCOMP_VCPU);
-	int main_ = rivet_seccomp_count(RIVET_SECCOMP_MAIN);
-	int mon = rivet_seccomp_count(RIVET_SECCOMP_MONITOR);
+	static const char *const boards[] = { "microvm", "virt" };
+	static const char *const irqchips[] = { "aia", "split", "plic" };
 
 	(void)state;
-	print_message("# syscalls: vcpu %d, main %d, monitor %d\n", vcpu,
-		      main_, mon);
-	assert_true(vcpu > 0 && vcpu <= 27);
-	assert_true(main_ > 0 && main_ <= 50);
-	assert_true(mon > 0 && mon <= 16);
+	for (int b = 0; b < 2; b++) {
+		for (int i = 0; i < 3; i++) {
+			int vcpu = rivet_seccomp_count(boards[b], irqchips[i],
+						       RIVET_SECCOMP_VCPU);
+			int main_ = rivet_seccomp_count(boards[b], irqchips[i],
+							RIVET_SECCOMP_MAIN);
+			int mon = rivet_seccomp_count(boards[b], irqchips[i],
+						      RIVET_SECCOMP_MONITOR);
+
+			print_message("# %s %s: syscalls vcpu %d, main %d, "
+				      "monitor %d\n", boards[b], irqchips[i],
+				      vcpu, main_, mon);
+			assert_true(vcpu > 0 && vcpu <= 27);
+			assert_true(main_ > 0 && main_ <= 50);
+			assert_true(mon > 0 && mon <= 16);
+		}
+	}
+	assert_int_equal(rivet_seccomp_count("microvm", NULL,
+					     RIVET_SECCOMP_VCPU),
+			 rivet_seccomp_count("microvm", "aia",
+					     RIVET_SECCOMP_VCPU));
 }
 
 /* Names only, and each one a real syscall on riscv64 (where rivet runs;
@@ -224,7 +242,7 @@ static void test_names_exist_on_riscv64(void **state)
 		const char *s;
 
 		for (unsigned int i = 0;
-		     (s = rivet_seccomp_rule_syscall(r, i)); i++) {
+		     (s = rivet_seccomp_rule_syscall("microvm", NULL, r, i)); i++) {
 			if (seccomp_syscall_resolve_name_arch(
 				    SCMP_ARCH_RISCV64, s) < 0 ||
 			    seccomp_syscall_resolve_name(s) < 0)
@@ -264,17 +282,23 @@ static void test_required_and_forbidden(void **state)
 
 /* ---- the audit listing --------------------------------------------------- */
 
-static char *print_role(const char *board, enum rivet_seccomp_role role,
-			int *ret)
+static char *print_irqchip(const char *board, const char *irqchip,
+			   enum rivet_seccomp_role role, int *ret)
 {
 	char *buf = NULL;
 	size_t size = 0;
 	FILE *f = open_memstream(&buf, &size);
 
 	assert_non_null(f);
-	*ret = rivet_seccomp_print(f, board, role);
+	*ret = rivet_seccomp_print(f, board, irqchip, role);
 	fclose(f);
 	return buf;
+}
+
+static char *print_role(const char *board, enum rivet_seccomp_role role,
+			int *ret)
+{
+	return print_irqchip(board, NULL, role, ret);
 }
 
 /* One line per rule, each starting with its syscall; ioctl rules name
@@ -288,13 +312,13 @@ static void test_print_lists_every_rule(void **state)
 		unsigned int nr_rules = 0, lines = 0;
 		int ret;
 
-		while (rivet_seccomp_rule_syscall(r, nr_rules))
+		while (rivet_seccomp_rule_syscall("microvm", NULL, r, nr_rules))
 			nr_rules++;
 		out = print_role("microvm", r, &ret);
 		assert_int_equal(ret, 0);
 		snprintf(header, sizeof(header), "role %s: %d syscalls, %u "
 			 "rules\n", rivet_seccomp_role_name(r),
-			 rivet_seccomp_count(r), nr_rules);
+			 rivet_seccomp_count("microvm", NULL, r), nr_rules);
 		assert_non_null(strstr(out, header));
 		assert_non_null(strstr(out, "exit status 148"));
 		for (line = strtok_r(out, "\n", &save); line;
@@ -304,7 +328,7 @@ static void test_print_lists_every_rule(void **state)
 
 			if (line[0] == '#')
 				continue;
-			s = rivet_seccomp_rule_syscall(r, lines);
+			s = rivet_seccomp_rule_syscall("microvm", NULL, r, lines);
 			assert_non_null(s);
 			n = strlen(s);
 			assert_memory_equal(line, s, n);
@@ -400,9 +424,9 @@ static void test_cli(void **state)
 	(void)state;
 	CLI(o, NULL);
 	expect_exit(o, 0);
-	assert_non_null(strstr(o->out, "board microvm, role monitor"));
-	assert_non_null(strstr(o->out, "board microvm, role main"));
-	assert_non_null(strstr(o->out, "board microvm, role vcpu"));
+	assert_non_null(strstr(o->out, "board microvm, irqchip aia, role monitor"));
+	assert_non_null(strstr(o->out, "board microvm, irqchip aia, role main"));
+	assert_non_null(strstr(o->out, "board microvm, irqchip aia, role vcpu"));
 
 	CLI(o, "--board", "microvm", "--role", "vcpu", NULL);
 	expect_exit(o, 0);
@@ -701,6 +725,117 @@ static void test_argument_rules(void **state)
 	}
 }
 
+/* ---- each interrupt controller's requests --------------------------------- */
+
+enum irq_call { CALL_INTERRUPT, CALL_INTERRUPT_OTHER_FD, CALL_IRQ_LINE,
+		CALL_SIGNAL_MSI };
+
+struct irq_test {
+	enum rivet_seccomp_role role;
+	const char *irqchip;
+	enum irq_call call;
+};
+
+static void irq_child(void *arg)
+{
+	const struct irq_test *t = arg;
+	int a = open("/dev/null", O_RDWR | O_CLOEXEC);	/* VM and vCPU 0 */
+	int b = open("/dev/null", O_RDWR | O_CLOEXEC);	/* not a vCPU */
+	int c = open("/dev/null", O_RDWR | O_CLOEXEC);	/* vCPU 1 */
+	const int vcpus[2] = { a, c };
+	struct rivet_seccomp_ctx ctx = {
+		.vm_fd = a, .vcpu_fd = a, .irqchip = t->irqchip,
+		.vcpu_fds = vcpus, .nr_vcpu_fds = 2,
+	};
+	struct kvm_interrupt irq = { .irq = 1 };	/* any: not filtered */
+	struct kvm_irq_level line = { .irq = 5, .level = 1 };
+	struct kvm_msi msi = { .address_lo = 0x28000000, .data = 1 };
+
+	CHECK(a >= 0 && b >= 0 && c >= 0);
+	install(t->role, &ctx);
+	/* /dev/null answers every allowed request with ENOTTY. */
+	switch (t->call) {
+	case CALL_INTERRUPT:
+		CHECK(ioctl(a, KVM_INTERRUPT, &irq) < 0 && errno == ENOTTY);
+		CHECK(ioctl(c, KVM_INTERRUPT, &irq) < 0 && errno == ENOTTY);
+		break;
+	case CALL_INTERRUPT_OTHER_FD:
+		ioctl(b, KVM_INTERRUPT, &irq);
+		child_fail("KVM_INTERRUPT on a non-vCPU fd returned");
+		break;
+	case CALL_IRQ_LINE:
+		CHECK(ioctl(a, KVM_IRQ_LINE, &line) < 0 && errno == ENOTTY);
+		break;
+	case CALL_SIGNAL_MSI:
+		CHECK(ioctl(a, KVM_SIGNAL_MSI, &msi) < 0 && errno == ENOTTY);
+		break;
+	}
+}
+
+/* Each mode allows exactly its own way of raising an interrupt: KVM_IRQ_LINE
+ * (aia), KVM_SIGNAL_MSI (split), KVM_INTERRUPT on the vCPU fds only (plic);
+ * another mode's request kills. */
+static void test_irqchip_rules(void **state)
+{
+	static const struct {
+		struct irq_test t;
+		bool allowed;
+	} cases[] = {
+		{ { RIVET_SECCOMP_VCPU, "plic", CALL_INTERRUPT }, true },
+		{ { RIVET_SECCOMP_MAIN, "plic", CALL_INTERRUPT }, true },
+		{ { RIVET_SECCOMP_VCPU, "plic", CALL_INTERRUPT_OTHER_FD },
+		  false },
+		{ { RIVET_SECCOMP_MAIN, "plic", CALL_INTERRUPT_OTHER_FD },
+		  false },
+		{ { RIVET_SECCOMP_MAIN, "plic", CALL_IRQ_LINE }, false },
+		{ { RIVET_SECCOMP_VCPU, "plic", CALL_SIGNAL_MSI }, false },
+		{ { RIVET_SECCOMP_VCPU, "split", CALL_SIGNAL_MSI }, true },
+		{ { RIVET_SECCOMP_MAIN, "split", CALL_SIGNAL_MSI }, true },
+		{ { RIVET_SECCOMP_VCPU, "split", CALL_IRQ_LINE }, false },
+		{ { RIVET_SECCOMP_MAIN, "split", CALL_INTERRUPT }, false },
+		{ { RIVET_SECCOMP_VCPU, "aia", CALL_IRQ_LINE }, true },
+		{ { RIVET_SECCOMP_MAIN, NULL, CALL_IRQ_LINE }, true },
+		{ { RIVET_SECCOMP_MAIN, "aia", CALL_INTERRUPT }, false },
+		{ { RIVET_SECCOMP_VCPU, "aia", CALL_SIGNAL_MSI }, false },
+		{ { RIVET_SECCOMP_MONITOR, "plic", CALL_INTERRUPT }, false },
+	};
+	struct outcome *o = &outcome;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct irq_test t = cases[i].t;
+
+		run_child(irq_child, &t, o);
+		if (cases[i].allowed)
+			expect_exit(o, 0);
+		else
+			expect_killed(o, t.role, "ioctl");
+	}
+	/* The listing shows them, and an unknown controller has none. */
+	{
+		char *out;
+		int ret;
+
+		out = print_irqchip("microvm", "plic", RIVET_SECCOMP_VCPU, &ret);
+		assert_int_equal(ret, 0);
+		assert_non_null(strstr(out, "irqchip plic"));
+		assert_non_null(strstr(out, "fd == a vcpu_fd && request == "
+					    "KVM_INTERRUPT (0x4004ae86)"));
+		assert_null(strstr(out, "KVM_IRQ_LINE"));
+		free(out);
+		/* virt + split: KVM_SIGNAL_MSI once, not twice. */
+		out = print_irqchip("virt", "split", RIVET_SECCOMP_MAIN, &ret);
+		assert_int_equal(ret, 0);
+		assert_non_null(strstr(out, "KVM_SIGNAL_MSI"));
+		assert_null(strstr(strstr(out, "KVM_SIGNAL_MSI") + 1,
+				   "KVM_SIGNAL_MSI"));
+		free(out);
+		out = print_irqchip("microvm", "pic", RIVET_SECCOMP_MAIN, &ret);
+		assert_int_equal(ret, -EINVAL);
+		free(out);
+	}
+}
+
 /* ---- every allowed rule, for real ---------------------------------------- */
 
 /* What the "allowed" children below exercise; a rule added to a list
@@ -729,7 +864,7 @@ static void test_every_rule_exercised(void **state)
 		const char *s;
 
 		for (unsigned int i = 0;
-		     (s = rivet_seccomp_rule_syscall(r, i)); i++) {
+		     (s = rivet_seccomp_rule_syscall("microvm", NULL, r, i)); i++) {
 			bool found = false;
 
 			for (int j = 0; exercised[r][j]; j++)
@@ -1034,6 +1169,7 @@ int main(void)
 		cmocka_unit_test(test_forbidden_syscalls),
 		cmocka_unit_test(test_forbidden_in_thread),
 		cmocka_unit_test(test_argument_rules),
+		cmocka_unit_test(test_irqchip_rules),
 		cmocka_unit_test(test_every_rule_exercised),
 		cmocka_unit_test(test_vm_process_allowed),
 		cmocka_unit_test(test_monitor_allowed),
