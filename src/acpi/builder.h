@@ -14,6 +14,8 @@ struct machine;
 #define ACPI_HDR_SIZE 36	/* 5.2.6 System Description Table Header */
 #define ACPI_HDR_CHECKSUM 9
 #define ACPI_RINTC_SIZE 36
+#define ACPI_PLIC_ID 0		/* the one PLIC (MADT, RINTC) */
+#define ACPI_PLIC_MAX_PRIORITY 7	/* what rivet's PLIC implements */
 
 struct acpi_builder {
 	const struct machine *m;

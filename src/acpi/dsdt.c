@@ -43,15 +43,24 @@ static void add_cpus(struct aml_buf *b, const struct machine *m)
 	}
 }
 
-static void add_aplic(struct aml_buf *b, const struct machine *m)
+/* Device (IC00): the wired interrupt controller, its window and the GSI of
+ * its source 0: the APLIC (RSCV0002) or the PLIC (RSCV0001). */
+static void add_irqchip(struct aml_buf *b, const struct machine *m)
 {
+	bool plic = m->irqchip_mode == IRQCHIP_PLIC;
+	const char *hid = plic ? "RSCV0001" : "RSCV0002";
+
 	aml_device_begin(b, "IC00");
-	aml_name_str(b, "_HID", "RSCV0002");
-	aml_name_int(b, "_UID", aml_next_uid(b, "RSCV0002"));
+	aml_name_str(b, "_HID", hid);
+	aml_name_int(b, "_UID", aml_next_uid(b, hid));
 	aml_name_int(b, "_GSB", b->gsi_base);
 	aml_name(b, "_CRS");
 	aml_resource_template_begin(b);
-	aml_memory32_fixed(b, m->aia.aplic_base, m->aia.aplic_size, true);
+	if (plic)
+		aml_memory32_fixed(b, m->plic.base, m->plic.size, true);
+	else
+		aml_memory32_fixed(b, m->aia.aplic_base, m->aia.aplic_size,
+				   true);
 	aml_end(b);
 	aml_end(b);
 }
@@ -70,7 +79,7 @@ void acpi_build_dsdt(struct acpi_builder *ab)
 	b->gsi_base = ab->p->gsi_base;
 	aml_scope_begin(b, "\\_SB");
 	add_cpus(b, m);
-	add_aplic(b, m);
+	add_irqchip(b, m);
 	for (unsigned int i = 0; i < m->nr_devs && !b->err; i++) {
 		struct rivet_dev *d = m->devs[i];
 		int ret;

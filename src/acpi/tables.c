@@ -103,13 +103,16 @@ void acpi_build_fadt(struct acpi_builder *ab)
 
 /*
  * ACPI 6.6, 5.2.12 MADT: RISC-V Hart Local Interrupt Controller (RINTC)
- * structure, type 0x18.  With an IMSIC the external interrupt controller
- * ID is 0 and the hart's S-level IMSIC file is given here.
+ * structure, type 0x18.  With an IMSIC (aia, split) the external interrupt
+ * controller ID is 0 and the hart's S-level IMSIC file is given here; with
+ * a PLIC the ID names the PLIC (bits 31:24) and the hart's S-mode context
+ * (bits 15:0, context N = hart N) and there is no IMSIC.
  */
 void acpi_put_rintc(struct aml_buf *b, const struct machine *m,
 		    unsigned int hart)
 {
 	const struct aia_layout *a = &m->aia;
+	bool plic = m->irqchip_mode == IRQCHIP_PLIC;
 
 	aml_le(b, 0x18, 1);		/* Type: RINTC */
 	aml_le(b, ACPI_RINTC_SIZE, 1);	/* Length */
@@ -118,16 +121,35 @@ void acpi_put_rintc(struct aml_buf *b, const struct machine *m,
 	aml_le(b, 1, 4);		/* Flags: Enabled */
 	aml_le(b, hart, 8);		/* Hart ID */
 	aml_le(b, hart, 4);		/* ACPI Processor UID */
-	aml_le(b, 0, 4);		/* External Interrupt Controller ID */
-	aml_le(b, a->imsic_base + (uint64_t)hart * a->imsic_stride, 8);
-					/* IMSIC Base Address */
-	aml_le(b, a->imsic_stride, 4);	/* IMSIC Size */
+	/* External Interrupt Controller ID: PLIC 0, context @hart */
+	aml_le(b, plic ? (uint32_t)ACPI_PLIC_ID << 24 | hart : 0, 4);
+	aml_le(b, plic ? 0 : a->imsic_base + (uint64_t)hart * a->imsic_stride,
+	       8);			/* IMSIC Base Address */
+	aml_le(b, plic ? 0 : a->imsic_stride, 4);	/* IMSIC Size */
+}
+
+/* ACPI 6.6, 5.2.12.28 PLIC structure, type 0x1B. */
+static void put_plic(struct acpi_builder *ab)
+{
+	const struct plic_layout *p = &ab->m->plic;
+
+	PUT(ab, T, 0x1b, 1);		/* Type: PLIC */
+	PUT(ab, T, 36, 1);		/* Length */
+	PUT(ab, T, 1, 1);		/* Version */
+	PUT(ab, T, ACPI_PLIC_ID, 1);	/* PLIC ID */
+	PUT(ab, T, 0, 8);		/* Hardware ID */
+	PUT(ab, T, p->nr_sources, 2);	/* Total External Int. Sources */
+	PUT(ab, T, ACPI_PLIC_MAX_PRIORITY, 2);	/* Max Priority */
+	PUT(ab, T, 0, 4);		/* Flags */
+	PUT(ab, T, p->size, 4);		/* PLIC Size */
+	PUT(ab, T, p->base, 8);		/* PLIC Address */
+	PUT(ab, T, ab->p->gsi_base, 4);	/* Global System Int. Base */
 }
 
 /*
  * ACPI 6.6, 5.2.12 Multiple APIC Description Table (MADT), revision 7:
  * one RINTC per hart, then the IMSIC (type 0x19) and APLIC (type 0x1A)
- * structures of the in-kernel AIA.
+ * structures of the AIA (aia, split), or the PLIC (type 0x1B).
  */
 void acpi_build_madt(struct acpi_builder *ab)
 {
@@ -139,7 +161,9 @@ void acpi_build_madt(struct acpi_builder *ab)
 	if (a->imsic_stride < 4096 ||
 	    (4096ULL << guest_bits) != a->imsic_stride ||
 	    a->imsic_stride > UINT32_MAX || a->aplic_size > UINT32_MAX ||
-	    a->nr_ids > UINT16_MAX || a->nr_sources > UINT16_MAX) {
+	    a->nr_ids > UINT16_MAX || a->nr_sources > UINT16_MAX ||
+	    m->plic.size > UINT32_MAX || m->plic.nr_sources > UINT16_MAX ||
+	    cpus > 0xffff) {
 		ab->err = ab->err ? ab->err : -EINVAL;
 		return;
 	}
@@ -148,6 +172,11 @@ void acpi_build_madt(struct acpi_builder *ab)
 	PUT(ab, T, 0, 4);		/* Flags */
 	for (unsigned int i = 0; i < cpus; i++)
 		acpi_put_rintc(&ab->file[T], m, i);
+	if (m->irqchip_mode == IRQCHIP_PLIC) {
+		put_plic(ab);
+		acpi_table_end(ab);
+		return;
+	}
 
 	/* IMSIC structure */
 	PUT(ab, T, 0x19, 1);		/* Type: IMSIC */

@@ -19,12 +19,16 @@
 static void usage(FILE *out)
 {
 	fputs("Usage: rivet acpi-dump [--board virt] [--cpus N] "
-	      "[--memory SIZE] DIR\n"
+	      "[--memory SIZE]\n"
+	      "                       [--irqchip aia|split|plic] DIR\n"
 	      "\n"
 	      "Write the board's ACPI tables (RSDP, XSDT, FACP, DSDT, APIC, "
 	      "RHCT, SPCR, MCFG)\n"
 	      "as DIR/SIG.dat, linked at the start of RAM, without starting a "
-	      "VM.  The harts\n"
+	      "VM, for the\n"
+	      "interrupt controller --irqchip names (default aia; split shows "
+	      "the guest the\n"
+	      "same tables).  The harts\n"
 	      "are described as rv64imafdc_zicbom_zicboz_zicntr_zicsr_zifencei_"
 	      "zihintpause_\n"
 	      "zba_zbb_zbs_sstc, Sv57, 10 MHz timebase; a running VM's tables "
@@ -125,6 +129,13 @@ static int opt(void *ctx, int val, const char *arg, char *err,
 					   "(known: %s)", arg,
 					   rivet_board_list());
 		return 0;
+	case 'i':
+		if (config_parse_irqchip(arg, &cfg->irqchip) ||
+		    cfg->irqchip == IRQCHIP_AUTO)
+			return config_fail(err, errlen,
+					   "--irqchip: '%s' is not one of aia, "
+					   "split, plic", arg);
+		return 0;
 	case 'c':
 		n = strtoul(arg, &end, 10);
 		if (*end || !*arg || n < 1 || n > CONFIG_MAX_CPUS)
@@ -151,12 +162,13 @@ int cmd_acpi_dump(int argc, char *argv[])
 		{ "board", required_argument, NULL, 'b' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "memory", required_argument, NULL, 'm' },
+		{ "irqchip", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vm_config cfg = {
 		.board = "virt", .cpus = 2, .mem_size = 2ULL << 30,
-		.cmdline = "", .rng = true,
+		.cmdline = "", .rng = true, .irqchip = IRQCHIP_AIA,
 	};
 	int ret, first;
 

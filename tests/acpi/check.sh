@@ -122,20 +122,28 @@ normalize() { grep -v -e 'Disassembly of' -e 'Disassembler version' "$1"; }
 
 # ---- dump the tables ----------------------------------------------------------
 rm -rf "$OUT"
-mkdir -p "$OUT/aml" "$OUT/board" "$OUT/golden"
+mkdir -p "$OUT/aml" "$OUT/board" "$OUT/board-split" "$OUT/board-plic" \
+	"$OUT/golden"
 # board/: what `rivet acpi-dump --board virt` writes for the real board
-# (its devices' own DSDT parts: UART, fw_cfg, PCIe host with _PRT/_OSC).
+# (its devices' own DSDT parts: UART, fw_cfg, PCIe host with _PRT/_OSC)
+# with KVM's AIA; board-split/ with rivet's APLIC (the same tables: the
+# guest cannot tell), board-plic/ with rivet's PLIC.
 BOARD_BIN=build/x86_64/tests/test_acpi_dump
 if ! make --no-print-directory -s "$BIN" "$BOARD_BIN" >"$OUT/make.log" 2>&1 ||
    ! RIVET_AML_DUMP="$OUT/aml" "$BIN" ||
-   ! RIVET_ACPI_BOARD_DUMP="$OUT/board" "$BOARD_BIN"; then
+   ! RIVET_ACPI_BOARD_DUMP="$OUT/board" "$BOARD_BIN" ||
+   ! RIVET_ACPI_BOARD_IRQCHIP=split RIVET_ACPI_BOARD_DUMP="$OUT/board-split" \
+	"$BOARD_BIN" ||
+   ! RIVET_ACPI_BOARD_IRQCHIP=plic RIVET_ACPI_BOARD_DUMP="$OUT/board-plic" \
+	"$BOARD_BIN"; then
 	cat "$OUT/make.log"
 	tap "not ok - acpi: build and dump the tables"
 	failed=$((failed + 1))
 	finish
 fi
 
-for dat in "$OUT"/aml/*.dat "$OUT"/board/*.dat; do
+for dat in "$OUT"/aml/*.dat "$OUT"/board/*.dat "$OUT"/board-split/*.dat \
+	"$OUT"/board-plic/*.dat; do
 	rel=${dat#"$OUT"/}
 	name=${rel%.dat}
 	problems=""
@@ -181,12 +189,12 @@ done
 # A golden table the build no longer produces is a failure too (--update
 # removes it).
 if $update; then
-	for gold in "$GOLDEN"/aml/*.dat "$GOLDEN"/board/*.dat; do
+	for gold in "$GOLDEN"/aml/*.dat "$GOLDEN"/board*/*.dat; do
 		[ -f "$gold" ] && [ ! -f "$OUT/${gold#"$GOLDEN"/}" ] &&
 			echo "--- ${gold#"$GOLDEN"/} removed" && rm -f "$gold"
 	done
 else
-	for gold in "$GOLDEN"/aml/*.dat "$GOLDEN"/board/*.dat; do
+	for gold in "$GOLDEN"/aml/*.dat "$GOLDEN"/board*/*.dat; do
 		[ -f "$gold" ] || continue
 		rel=${gold#"$GOLDEN"/}
 		if [ ! -f "$OUT/$rel" ]; then

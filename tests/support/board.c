@@ -8,14 +8,14 @@
 #include "tests/support/files.h"
 
 int tboard_try(struct tboard *b, const char *board, unsigned int cpus,
-	       uint64_t mem, unsigned int disks)
+	       uint64_t mem, unsigned int disks, enum irqchip_mode irqchip)
 {
 	TS_CHECK(disks <= TBOARD_MAX_DISKS);
 	memset(b, 0, sizeof(*b));
 	b->cfg = (struct vm_config){
 		.board = board, .kernel = "Image", .cmdline = "console=ttyS0",
 		.cpus = cpus, .mem_size = mem, .rng = true,
-		.boot_timeout = -1,
+		.boot_timeout = -1, .irqchip = irqchip,
 	};
 	for (unsigned int i = 0; i < disks; i++) {
 		ts_temp_file(b->disk[i], "board", TBOARD_DISK_SIZE, NULL);
@@ -29,7 +29,7 @@ int tboard_try(struct tboard *b, const char *board, unsigned int cpus,
 void tboard_create(struct tboard *b, const char *board, unsigned int cpus,
 		   uint64_t mem, unsigned int disks)
 {
-	TS_CHECK(tboard_try(b, board, cpus, mem, disks) == 0);
+	TS_CHECK(tboard_try(b, board, cpus, mem, disks, IRQCHIP_AIA) == 0);
 }
 
 void tboard_destroy(struct tboard *b)

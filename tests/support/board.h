@@ -22,13 +22,15 @@ struct tboard {
 };
 
 /* @board for a direct kernel boot with @cpus harts, @mem bytes of RAM,
- * @disks temporary 1 MiB disks and the RNG.  Aborts on failure. */
+ * @disks temporary 1 MiB disks and the RNG, with KVM's AIA.  Aborts on
+ * failure. */
 void tboard_create(struct tboard *b, const char *board, unsigned int cpus,
 		   uint64_t mem, unsigned int disks);
-/* 0 or -errno instead of aborting (the machine is built as far as it
- * goes; tboard_destroy() it either way). */
+/* The same with interrupt controller @irqchip, and 0 or -errno instead of
+ * aborting (the machine is built as far as it goes; tboard_destroy() it
+ * either way). */
 int tboard_try(struct tboard *b, const char *board, unsigned int cpus,
-	       uint64_t mem, unsigned int disks);
+	       uint64_t mem, unsigned int disks, enum irqchip_mode irqchip);
 void tboard_destroy(struct tboard *b);
 
 #endif

@@ -117,9 +117,12 @@ int main(void)
 	/* tests/acpi/check.sh: the default virt board's tables, for iasl
 	 * and the golden copies. */
 	if (dir) {
-		char *argv[] = { "acpi-dump", (char *)dir, NULL };
+		const char *irqchip = getenv("RIVET_ACPI_BOARD_IRQCHIP");
+		char *argv[] = { "acpi-dump", "--irqchip",
+				 (char *)(irqchip ? irqchip : "aia"),
+				 (char *)dir, NULL };
 
-		return cmd_acpi_dump(2, argv);
+		return cmd_acpi_dump(4, argv);
 	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

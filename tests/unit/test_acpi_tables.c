@@ -39,10 +39,17 @@ struct acpi_virt {
 	struct acpi_platform p;
 };
 
+static void acpi_virt_mode(struct acpi_virt *v, unsigned int cpus,
+			   enum irqchip_mode mode)
+{
+	assert_int_equal(tboard_try(&v->b, "virt", cpus, 1ULL << 30, 0, mode),
+			 0);
+	v->b.m.board->acpi_platform(&v->b.m, &v->p);
+}
+
 static void acpi_virt_init(struct acpi_virt *v, unsigned int cpus)
 {
-	tboard_create(&v->b, "virt", cpus, 1ULL << 30, 0);
-	v->b.m.board->acpi_platform(&v->b.m, &v->p);
+	acpi_virt_mode(v, cpus, IRQCHIP_AIA);
 }
 
 static void acpi_virt_fini(struct acpi_virt *v)
@@ -252,6 +259,64 @@ static void test_madt(void **state)
 	assert_int_equal(rintc, f->v.b.cfg.cpus);
 	assert_int_equal(imsic, 1);
 	assert_int_equal(aplic, 1);
+}
+
+/* --irqchip plic: each RINTC names the PLIC and the hart's S-mode context
+ * and has no IMSIC; one PLIC structure; the DSDT's IC00 is RSCV0001 over
+ * the PLIC's window; no IMSIC or APLIC anywhere.  split shows the guest
+ * exactly the tables of aia. */
+static void test_irqchip_modes(void **state)
+{
+	struct acpi_virt v, w;
+	struct acpi_tables t, u;
+	const uint8_t *p, *d, *end;
+	unsigned int rintc = 0, plic = 0;
+
+	(void)state;
+	acpi_virt_mode(&v, 4, IRQCHIP_PLIC);
+	assert_int_equal(acpi_build(&v.b.m, &v.p, &t), 0);
+	p = t.data[ACPI_FILE_TABLES] + acpi_find_table(&t, "APIC")->offset;
+	end = p + le(p + 4, 4);
+	for (const uint8_t *s = p + 44; s < end; s += s[1]) {
+		assert_true(s[1] >= 2 && s + s[1] <= end);
+		if (s[0] == 0x18) {
+			assert_int_equal(le(s + 20, 4), rintc);	/* PLIC 0 */
+			assert_int_equal(le(s + 24, 8), 0);	/* no IMSIC */
+			assert_int_equal(le(s + 32, 4), 0);
+			rintc++;
+		} else {
+			assert_int_equal(s[0], 0x1b);
+			assert_int_equal(s[1], 36);
+			assert_int_equal(s[2], 1);		/* version */
+			assert_int_equal(s[3], 0);		/* PLIC ID */
+			assert_int_equal(le(s + 12, 2), VIRT_APLIC_SOURCES);
+			assert_int_equal(le(s + 14, 2), 7);	/* max prio */
+			assert_int_equal(le(s + 20, 4), 0x200000 + 4 * 0x1000);
+			assert_int_equal(le(s + 24, 8), VIRT_PLIC_BASE);
+			assert_int_equal(le(s + 32, 4), 0);	/* GSI base */
+			plic++;
+		}
+	}
+	assert_int_equal(rintc, 4);
+	assert_int_equal(plic, 1);
+	d = t.data[ACPI_FILE_TABLES] + acpi_find_table(&t, "DSDT")->offset;
+	assert_non_null(memmem(d, le(d + 4, 4), "RSCV0001", 8));
+	assert_null(memmem(d, le(d + 4, 4), "RSCV0002", 8));
+	acpi_tables_free(&t);
+	acpi_virt_fini(&v);
+
+	acpi_virt_mode(&v, 2, IRQCHIP_SPLIT);
+	acpi_virt_mode(&w, 2, IRQCHIP_AIA);
+	assert_int_equal(acpi_build(&v.b.m, &v.p, &t), 0);
+	assert_int_equal(acpi_build(&w.b.m, &w.p, &u), 0);
+	for (int f = 0; f < ACPI_NR_FILES; f++) {
+		assert_int_equal(t.size[f], u.size[f]);
+		assert_memory_equal(t.data[f], u.data[f], t.size[f]);
+	}
+	acpi_tables_free(&t);
+	acpi_tables_free(&u);
+	acpi_virt_fini(&v);
+	acpi_virt_fini(&w);
 }
 
 static void test_rhct(void **state)
@@ -673,6 +738,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_link_errors, setup,
 						teardown),
 		cmocka_unit_test(test_variants),
+		cmocka_unit_test(test_irqchip_modes),
 		cmocka_unit_test(test_bad_hooks),
 		cmocka_unit_test_setup_teardown(test_dump_dir, setup, teardown),
 	};

@@ -196,7 +196,7 @@ static void test_bad_disk(void **state)
 		(void)state;
 		assert_non_null(b);
 		assert_int_equal(tboard_try(b, rivet_board_names[i], 1,
-					    256ULL << 20, 1), 0);
+					    256ULL << 20, 1, IRQCHIP_AIA), 0);
 		tboard_destroy(b);
 		memset(b, 0, sizeof(*b));
 		b->cfg = (struct vm_config){
