@@ -211,7 +211,7 @@ static int assemble(struct machine *m, const struct board *board,
 		m->initrd_size = boot->initrd_size;
 		startup_phase("kernel, initrd loaded");
 	}
-	return board->create_devices(m);
+	return machine_create_devices(m);
 }
 
 static int install_fdt(struct machine *m, const struct boot_layout *boot,

@@ -114,8 +114,8 @@ void config_usage(FILE *out)
 	      "split (rivet's\n"
 	      "                         APLIC, KVM's IMSIC), plic (rivet's "
 	      "PLIC)\n"
-	      "  --aia-mode MODE        in-kernel AIA mode: auto (default), "
-	      "emul, hwaccel\n"
+	      "  --aia-mode MODE        KVM's IMSIC (aia, split): auto "
+	      "(default), emul, hwaccel\n"
 	      "  --cpu-features LIST    hide ISA extensions from the guest, "
 	      "e.g. -zicboz,-sstc\n"
 	      "  --dump-dtb FILE        also write the guest's device tree "
@@ -556,12 +556,11 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 	ret = check_bootindex(cfg, err, errlen);
 	if (ret)
 		return ret;
-	if (cfg->aia_mode_set && cfg->irqchip != IRQCHIP_AUTO &&
-	    cfg->irqchip != IRQCHIP_AIA)
+	if (cfg->aia_mode_set && cfg->irqchip == IRQCHIP_PLIC)
 		return config_fail(err, errlen,
-				   "--aia-mode: KVM's in-kernel AIA only "
-				   "(--irqchip aia or auto), not --irqchip %s",
-				   config_irqchip_name(cfg->irqchip));
+				   "--aia-mode: KVM's in-kernel IMSIC only "
+				   "(--irqchip aia, split or auto), not "
+				   "--irqchip plic");
 	/* EDK2's early stages use RAM up to 64 MiB in, then allocate their
 	 * memory pool; below this they stop without a word. */
 	if (cfg->firmware && cfg->mem_size < (256ULL << 20))

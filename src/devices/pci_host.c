@@ -44,7 +44,37 @@ struct pci_host {
 	/* Address | 1 of each BAR that decoded at the last rebuild, so a
 	 * bad placement is logged once, when it happens. */
 	uint64_t seen[PCI_HOST_MAX_SLOTS][PCI_NR_BARS];
+	/* INTx lines are shared (slots S and S + 4 meet on one source):
+	 * each source is the OR of its devices' pins, so the host counts
+	 * the asserted pins per source and drives cfg.irqchip only when
+	 * the count leaves or reaches 0.  The devices' lines point at
+	 * intx_chip; intx_lock covers the counts and the call, so the
+	 * interrupt controller sees the changes in order. */
+	struct irq_chip intx_chip;
+	pthread_mutex_t intx_lock;
+	unsigned int intx_count[PCI_HOST_NR_INTX];
 };
+
+static int intx_set_level(void *ctx, uint32_t irq, bool level)
+{
+	struct pci_host *h = ctx;
+	uint32_t i = irq - h->cfg.intx_base;
+	unsigned int *n;
+	int ret = 0;
+
+	if (irq < h->cfg.intx_base || i >= PCI_HOST_NR_INTX)
+		return -EINVAL;
+	n = &h->intx_count[i];
+	pthread_mutex_lock(&h->intx_lock);
+	if (level && (*n)++ == 0)
+		ret = irq_line_set(&(struct irq_line){ h->cfg.irqchip, irq },
+				   true);
+	else if (!level && *n && --*n == 0)
+		ret = irq_line_set(&(struct irq_line){ h->cfg.irqchip, irq },
+				   false);
+	pthread_mutex_unlock(&h->intx_lock);
+	return ret;
+}
 
 uint32_t pci_host_intx_irq(const struct pci_host *h, unsigned int slot,
 			   unsigned int pin)
@@ -468,6 +498,7 @@ void pci_host_destroy(struct pci_host *h)
 		if (h->slots[s])
 			pci_dev_destroy(h->slots[s]);
 	pthread_rwlock_destroy(&h->lock);
+	pthread_mutex_destroy(&h->intx_lock);
 	free(h);
 }
 
@@ -563,11 +594,18 @@ int pci_host_create(const struct pci_host_cfg *cfg, struct pci_host **out)
 		return -EINVAL;
 	}
 	err = pthread_rwlock_init(&h->lock, NULL);
+	if (!err) {
+		err = pthread_mutex_init(&h->intx_lock, NULL);
+		if (err)
+			pthread_rwlock_destroy(&h->lock);
+	}
 	if (err) {
 		free(h);
 		free(br);
 		return -err;
 	}
+	h->intx_chip = (struct irq_chip){ .set_level = intx_set_level,
+					  .ctx = h };
 	err = pci_dev_init(br, &bridge_ops, &id);
 	if (err) {
 		free(br);
@@ -600,7 +638,7 @@ int pci_host_add_device(struct pci_host *h, struct pci_dev *pd, int slot)
 	pd->slot = (unsigned int)slot;
 	pd->msi = h->cfg.msi;
 	pd->intx = (struct irq_line){
-		.chip = pin ? h->cfg.irqchip : NULL,
+		.chip = pin ? &h->intx_chip : NULL,
 		.irq = pci_host_intx_irq(h, (unsigned int)slot, pin) };
 	h->slots[slot] = pd;
 	return slot;

@@ -24,8 +24,9 @@
  * windows or over another BAR is logged; of overlapping BARs the one of
  * the lowest slot (then BAR number) wins.
  *
- * INTx: pin P (1..4) of slot S is APLIC source intx_base + (S + P - 1) % 4
- * (the standard swizzle), as the FDT interrupt-map says.  MSI-X messages
+ * INTx: pin P (1..4) of slot S is source intx_base + (S + P - 1) % 4
+ * (the standard swizzle), as the FDT interrupt-map says; a source shared
+ * by several devices is asserted while any of them asserts its pin.  MSI-X messages
  * go to cfg->msi unchanged; the MSI chip must refuse addresses that are
  * not an IMSIC file (a failed send is logged by the device).
  *

@@ -6,7 +6,9 @@
 
 #include "core/console.h"
 #include "core/log.h"
+#include "devices/aplic.h"
 #include "devices/boot_timer.h"
+#include "devices/plic.h"
 #include "devices/uart16550.h"
 #include "devices/virtio.h"
 #include "devices/virtio_blk.h"
@@ -88,6 +90,60 @@ int machine_add_boot_timer(struct machine *m, uint64_t base)
 	return ret ? ret : machine_add_device(m, dev);
 }
 
+/* The wired interrupt controller when it is rivet's own (split: the
+ * APLIC in front of KVM's IMSIC; plic: the PLIC); with aia it is KVM's,
+ * set up by the arch code.  Its outputs (m->msichip, m->harts) are
+ * filled in by the arch code once the vCPUs exist; the devices keep the
+ * pointers. */
+static int machine_add_irqchip(struct machine *m)
+{
+	struct rivet_dev *dev;
+	int ret;
+
+	switch (m->irqchip_mode) {
+	case IRQCHIP_PLIC:
+		ret = plic_create(&(struct plic_cfg){
+				.base = m->plic.base,
+				.nr_sources = m->plic.nr_sources,
+				.nr_contexts = m->cfg->cpus,
+				.harts = &m->harts,
+			}, &dev);
+		break;
+	case IRQCHIP_SPLIT:
+		ret = aplic_create(&(struct aplic_cfg){
+				.base = m->aia.aplic_base,
+				.size = m->aia.aplic_size,
+				.nr_sources = m->aia.nr_sources,
+				.nr_harts = m->cfg->cpus,
+				.msi = &m->msichip,
+				.imsic_base = m->aia.imsic_base,
+				.imsic_stride = m->aia.imsic_stride,
+			}, &dev);
+		break;
+	default:
+		return 0;
+	}
+	if (ret) {
+		log_err("%s: cannot create the %s: %s", m->board->name,
+			m->irqchip_mode == IRQCHIP_PLIC ? "PLIC" : "APLIC",
+			strerror(-ret));
+		return ret;
+	}
+	m->irqchip = *(m->irqchip_mode == IRQCHIP_PLIC ? plic_irq_chip(dev)
+						       : aplic_irq_chip(dev));
+	ret = machine_add_device(m, dev);
+	if (ret)
+		m->irqchip = (struct irq_chip){ 0 };
+	return ret;
+}
+
+int machine_create_devices(struct machine *m)
+{
+	int ret = machine_add_irqchip(m);
+
+	return ret ? ret : m->board->create_devices(m);
+}
+
 struct irq_line machine_irq(struct machine *m, uint32_t irq)
 {
 	return (struct irq_line){ .chip = &m->irqchip, .irq = irq };
@@ -102,6 +158,8 @@ void machine_destroy_devices(struct machine *m)
 			d->ops->destroy(d);
 	}
 	memset(&m->bus, 0, sizeof(m->bus));
+	if (m->irqchip_mode != IRQCHIP_AIA)	/* it was a device's */
+		m->irqchip = (struct irq_chip){ 0 };
 	m->console = NULL;
 	m->nr_pollers = 0;
 	m->nr_virtio = 0;
@@ -190,7 +248,7 @@ int machine_create_offline(struct machine *m, const struct vm_config *cfg)
 	machine_init(m, cfg, board, cfg->irqchip);
 	ret = gmem_alloc(&m->ram, m->board->ram_base, cfg->mem_size);
 	if (!ret)
-		ret = m->board->create_devices(m);
+		ret = machine_create_devices(m);
 	machine_typical_cpu(&m->cpu);
 	return ret;
 }

@@ -97,6 +97,9 @@ struct machine {
 void machine_init(struct machine *m, const struct vm_config *cfg,
 		  const struct board *board, enum irqchip_mode mode);
 
+/* The interrupt controller, if rivet emulates it (split, plic), then the
+ * board's devices (board->create_devices).  0 or -errno. */
+int machine_create_devices(struct machine *m);
 /* Register a created device: on the bus and in the device list.  Takes
  * ownership: on failure the device is destroyed. */
 int machine_add_device(struct machine *m, struct rivet_dev *dev);

@@ -20,6 +20,8 @@
 #include "core/bus.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "devices/aplic.h"
+#include "devices/plic.h"
 #include "devices/virtio.h"
 #include "devices/virtio_mmio.h"
 #include "devices/virtio_pci.h"
@@ -28,6 +30,7 @@
 #include "machine/virt/virt.h"
 #include "seccomp/seccomp.h"
 #include "tests/support/board.h"
+#include "tests/support/irqrec.h"
 
 static uint64_t rd(struct machine *m, uint64_t addr, unsigned int len)
 {
@@ -35,6 +38,96 @@ static uint64_t rd(struct machine *m, uint64_t addr, unsigned int len)
 
 	assert_int_equal(bus_access(&m->bus, addr, b, len, false), 0);
 	return mmio_get(b, len);
+}
+
+static void wr(struct machine *m, uint64_t addr, uint32_t v)
+{
+	uint8_t b[4];
+
+	mmio_put(b, 4, v);
+	assert_int_equal(bus_access(&m->bus, addr, b, 4, true), 0);
+}
+
+/* The console asks for an interrupt: transmitter empty, enabled. */
+static void uart_raise(struct machine *m)
+{
+	uint8_t ier = 0x02;	/* ETBEI */
+
+	assert_int_equal(bus_access(&m->bus, m->console->base + 1, &ier, 1,
+				    true), 0);
+}
+
+/* --irqchip plic and split on each board: rivet's PLIC or APLIC is on the
+ * bus where the device tree says, the devices' lines go into it, and its
+ * outputs reach the harts (KVM_INTERRUPT) or the IMSIC (KVM_SIGNAL_MSI),
+ * here recorders.  With aia neither exists: KVM's APLIC is in the kernel. */
+static void test_irqchip_wiring(void **state)
+{
+	(void)state;
+	for (int i = 0; rivet_board_names[i]; i++) {
+		struct tboard *b = calloc(1, sizeof(*b));
+		struct ts_hart_rec *harts = calloc(1, sizeof(*harts));
+		struct ts_msi_rec *msis = calloc(1, sizeof(*msis));
+		struct machine *m = &b->m;
+		uint32_t irq;
+		uint64_t base;
+
+		assert_true(b && harts && msis);
+		/* plic: UART source to context (= hart) 1. */
+		assert_int_equal(tboard_try(b, rivet_board_names[i], 2,
+					    256ULL << 20, 1, IRQCHIP_PLIC), 0);
+		ts_hart_rec_init(harts);
+		m->harts = harts->irq;	/* as the arch code does, later */
+		base = m->plic.base;
+		assert_int_equal(base, 0x0c000000);
+		assert_int_equal(bus_find(&m->bus, base, 4)->base, base);
+		assert_null(bus_find(&m->bus, m->aia.aplic_base, 4));
+		irq = m->console->irq.irq;
+		wr(m, base + PLIC_PRIORITY_BASE + 4 * irq, 1);
+		wr(m, base + PLIC_ENABLE_BASE + PLIC_ENABLE_STRIDE +
+			      4 * (irq / 32), 1u << (irq % 32));
+		uart_raise(m);
+		assert_true(harts->level[1]);
+		assert_false(harts->level[0]);
+		assert_int_equal(rd(m, base + PLIC_CONTEXT_BASE +
+					   PLIC_CONTEXT_STRIDE + PLIC_CLAIM,
+				    4), irq);
+		assert_false(harts->level[1]);	/* claimed */
+		tboard_destroy(b);
+
+		/* split: the UART's source to hart 1, EIID 5, as an MSI. */
+		memset(b, 0, sizeof(*b));
+		assert_int_equal(tboard_try(b, rivet_board_names[i], 2,
+					    256ULL << 20, 1, IRQCHIP_SPLIT), 0);
+		ts_msi_rec_init(msis);
+		m->msichip = msis->chip;
+		base = m->aia.aplic_base;
+		assert_int_equal(bus_find(&m->bus, base, 4)->base, base);
+		assert_null(bus_find(&m->bus, 0x0c000000, 4));
+		irq = m->console->irq.irq;
+		wr(m, base + APLIC_SOURCECFG(irq), APLIC_SM_LEVEL1);
+		wr(m, base + APLIC_TARGET(irq),
+		   1u << APLIC_TARGET_HART_SHIFT | 5);
+		wr(m, base + APLIC_SETIENUM, irq);
+		wr(m, base + APLIC_DOMAINCFG, APLIC_DOMAINCFG_IE);
+		uart_raise(m);
+		assert_int_equal(msis->total, 1);
+		assert_int_equal(msis->ev[0].addr,
+				 m->aia.imsic_base + m->aia.imsic_stride);
+		assert_int_equal(msis->ev[0].data, 5);
+		tboard_destroy(b);
+
+		/* aia: nothing of rivet's at either address. */
+		memset(b, 0, sizeof(*b));
+		assert_int_equal(tboard_try(b, rivet_board_names[i], 2,
+					    256ULL << 20, 1, IRQCHIP_AIA), 0);
+		assert_null(bus_find(&m->bus, 0x0c000000, 4));
+		assert_null(bus_find(&m->bus, m->aia.aplic_base, 4));
+		tboard_destroy(b);
+		free(msis);
+		free(harts);
+		free(b);
+	}
 }
 
 /* Every name has a board of that name, and an audited allowlist. */
@@ -221,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_microvm),
 		cmocka_unit_test(test_virt),
 		cmocka_unit_test(test_bad_disk),
+		cmocka_unit_test(test_irqchip_wiring),
 	};
 
 	log_set_level(LOG_ERR);

@@ -70,9 +70,13 @@ static void test_irqchip(void **state)
 	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--aia-mode",
 			       "hwaccel", "--irqchip", "auto"), CONFIG_RUN);
 	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--aia-mode",
+			       "hwaccel", "--irqchip", "split"), CONFIG_RUN);
+	assert_int_equal(cfg.aia_mode, AIA_MODE_HWACCEL);
+	config_free(&cfg);
 	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--irqchip",
 			       "plic", "--aia-mode", "auto"), -EINVAL);
-	assert_non_null(strstr(err, "--aia-mode: KVM's in-kernel AIA only"));
+	assert_non_null(strstr(err, "--aia-mode: KVM's in-kernel IMSIC only"));
 	assert_non_null(strstr(err, "--irqchip plic"));
 	config_free(&cfg);
 	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--irqchip",

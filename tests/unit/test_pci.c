@@ -587,6 +587,48 @@ static void test_intx(void **state)
 	assert_false(cfg_rd(t, 3, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
 }
 
+static void set_irq(struct pci_dev *pd, bool level)
+{
+	pthread_mutex_lock(&pd->lock);
+	pci_set_irq(pd, level);
+	pthread_mutex_unlock(&pd->lock);
+}
+
+/* Slots 3 and 7 share a source: it stays asserted while either asserts
+ * its pin, and the interrupt controller hears each change once. */
+static void test_intx_shared(void **state)
+{
+	struct t *t = *state;
+	struct fdev *g = fdev_new(1);	/* INTA, as t->f */
+	struct pci_dev *a = &t->f->pd, *b = &g->pd;
+	uint32_t irq = TP_INTX_BASE + (3 + 1 - 1) % 4;
+	unsigned int calls;
+
+	assert_int_equal(pci_host_add_device(t->p.h, b, 7), 7);
+	assert_int_equal(pci_host_intx_irq(t->p.h, 7, 1), irq);
+	calls = t->irqs.calls;
+	set_irq(a, true);
+	set_irq(b, true);
+	assert_true(t->irqs.level[irq]);
+	set_irq(a, false);
+	assert_true(t->irqs.level[irq]);
+	set_irq(a, false);		/* no change: counted once */
+	set_irq(b, true);
+	assert_true(t->irqs.level[irq]);
+	assert_int_equal(t->irqs.calls, calls + 1);
+	/* INTx disable on one device takes only its pin away. */
+	set_irq(a, true);
+	cfg_wr(t, 7, PCI_COMMAND, 2, PCI_COMMAND_INTX_DISABLE);
+	assert_true(t->irqs.level[irq]);
+	set_irq(a, false);
+	assert_false(t->irqs.level[irq]);
+	cfg_wr(t, 7, PCI_COMMAND, 2, 0);
+	assert_true(t->irqs.level[irq]);
+	set_irq(b, false);
+	assert_false(t->irqs.level[irq]);
+	assert_int_equal(t->irqs.calls, calls + 4);
+}
+
 static void test_fdt(void **state)
 {
 	struct t *t = *state;
@@ -796,6 +838,7 @@ int main(void)
 		T(test_cap_walk),
 		T(test_msix),
 		T(test_intx),
+		T(test_intx_shared),
 		T(test_fdt),
 		T(test_acpi_dsdt),
 		T(test_create_errors),
