@@ -72,7 +72,7 @@
 
 /* Register offsets (AIA 1.0, table "registers of the first 16 KiB"). */
 #define APLIC_DOMAINCFG		0x0000
-#define APLIC_SOURCECFG(i)	(0x0004 + 4 * ((i) - 1))	/* i = 1..1023 */
+#define APLIC_SOURCECFG(i)	(0x0004 + 4 * ((i) - 1))	/* 1..1023 */
 #define APLIC_MMSIADDRCFG	0x1bc0
 #define APLIC_MMSIADDRCFGH	0x1bc4
 #define APLIC_SMSIADDRCFG	0x1bc8
@@ -88,7 +88,7 @@
 #define APLIC_SETIPNUM_LE	0x2000
 #define APLIC_SETIPNUM_BE	0x2004
 #define APLIC_GENMSI		0x3000
-#define APLIC_TARGET(i)		(0x3004 + 4 * ((i) - 1))	/* i = 1..1023 */
+#define APLIC_TARGET(i)		(0x3004 + 4 * ((i) - 1))	/* 1..1023 */
 
 #define APLIC_DOMAINCFG_RO	0x80000000u
 #define APLIC_DOMAINCFG_IE	(1u << 8)
