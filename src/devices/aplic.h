@@ -29,8 +29,11 @@
  *    read 0; so do reserved offsets, the IDC area (there is no direct
  *    mode) and everything of sources above nr_sources.
  * Only naturally aligned 32-bit accesses are served; others are logged and
- * ignored (reads give 0).  Writes to read-only or absent registers are
- * logged and ignored.
+ * ignored (reads give 0).  Writes to what is not there (msiaddrcfg,
+ * reserved offsets, registers of sources above nr_sources) and *num
+ * writes naming no source are logged and ignored; writes the spec ignores
+ * for an inactive source (its target, enable or pending bit) are ignored
+ * quietly -- Linux writes every target at probe, before any is active.
  *
  * Pending bits, as the spec's "precise effects" for MSI mode: Detached:
  * set only by setip/setipnum; Edge1/Edge0: set on a rising edge of the
@@ -53,7 +56,9 @@
  *
  * Locking: one mutex.  Every change -- guest MMIO from vCPU threads,
  * set_level from device threads -- happens under it and MSIs are sent with
- * it held, in the order they become due.  msi->send must not call into the
+ * it held, in the order they become due, on whichever thread made the
+ * change (a vCPU thread serving MMIO of the APLIC or of a device, the
+ * main thread on host input).  msi->send must not call into the
  * APLIC and must not take a lock held by a caller of the APLIC (devices
  * call set_level under their own lock: lock order device -> APLIC ->
  * msi chip). */
