@@ -18,8 +18,8 @@
 #define NR_WORDS	32	/* setip[0..31] etc. */
 #define SOURCECFG_END	0x1000
 #define TARGET_END	0x4000
-#define TARGET_WRITABLE	((APLIC_TARGET_HART_MASK << APLIC_TARGET_HART_SHIFT) | \
-			 APLIC_TARGET_EIID_MASK)
+#define TARGET_HART	(APLIC_TARGET_HART_MASK << APLIC_TARGET_HART_SHIFT)
+#define TARGET_WRITABLE	(TARGET_HART | APLIC_TARGET_EIID_MASK)
 #define SM_MASK		0x7u
 
 struct aplic_src {
@@ -48,7 +48,7 @@ static struct aplic *to_aplic(struct rivet_dev *dev)
 	return dev->priv;
 }
 
-/* ---- source state (caller holds the lock) --------------------------------- */
+/* ---- source state (caller holds the lock) ------------------------------- */
 
 static bool is_source(const struct aplic *a, uint32_t i)
 {
@@ -103,7 +103,7 @@ static void set_enabled(struct aplic *a, uint32_t i, bool on)
 		s->enabled = on;
 }
 
-/* ---- MSIs (caller holds the lock) ----------------------------------------- */
+/* ---- MSIs (caller holds the lock) --------------------------------------- */
 
 static void send_msi(struct aplic *a, uint32_t hart, uint32_t eiid,
 		     uint32_t i)
@@ -145,7 +145,7 @@ static void deliver_all(struct aplic *a)
 		deliver(a, i);
 }
 
-/* ---- registers (caller holds the lock) ------------------------------------ */
+/* ---- registers (caller holds the lock) ---------------------------------- */
 
 static void write_sourcecfg(struct aplic *a, uint32_t i, uint32_t v)
 {
@@ -325,7 +325,7 @@ static bool reg_write(struct aplic *a, uint64_t off, uint32_t v)
 	return true;
 }
 
-/* ---- device operations ---------------------------------------------------- */
+/* ---- device operations -------------------------------------------------- */
 
 static bool access_ok(struct rivet_dev *dev, uint64_t off, unsigned int len,
 		      bool is_write)

@@ -29,8 +29,11 @@
  *    read 0; so do reserved offsets, the IDC area (there is no direct
  *    mode) and everything of sources above nr_sources.
  * Only naturally aligned 32-bit accesses are served; others are logged and
- * ignored (reads give 0).  Writes to read-only or absent registers are
- * logged and ignored.
+ * ignored (reads give 0).  Writes to what is not there (msiaddrcfg,
+ * reserved offsets, registers of sources above nr_sources) and *num
+ * writes naming no source are logged and ignored; writes the spec ignores
+ * for an inactive source (its target, enable or pending bit) are ignored
+ * quietly -- Linux writes every target at probe, before any is active.
  *
  * Pending bits, as the spec's "precise effects" for MSI mode: Detached:
  * set only by setip/setipnum; Edge1/Edge0: set on a rising edge of the
@@ -53,7 +56,9 @@
  *
  * Locking: one mutex.  Every change -- guest MMIO from vCPU threads,
  * set_level from device threads -- happens under it and MSIs are sent with
- * it held, in the order they become due.  msi->send must not call into the
+ * it held, in the order they become due, on whichever thread made the
+ * change (a vCPU thread serving MMIO of the APLIC or of a device, the
+ * main thread on host input).  msi->send must not call into the
  * APLIC and must not take a lock held by a caller of the APLIC (devices
  * call set_level under their own lock: lock order device -> APLIC ->
  * msi chip). */
@@ -72,7 +77,7 @@
 
 /* Register offsets (AIA 1.0, table "registers of the first 16 KiB"). */
 #define APLIC_DOMAINCFG		0x0000
-#define APLIC_SOURCECFG(i)	(0x0004 + 4 * ((i) - 1))	/* i = 1..1023 */
+#define APLIC_SOURCECFG(i)	(0x0004 + 4 * ((i) - 1))	/* 1..1023 */
 #define APLIC_MMSIADDRCFG	0x1bc0
 #define APLIC_MMSIADDRCFGH	0x1bc4
 #define APLIC_SMSIADDRCFG	0x1bc8
@@ -88,7 +93,7 @@
 #define APLIC_SETIPNUM_LE	0x2000
 #define APLIC_SETIPNUM_BE	0x2004
 #define APLIC_GENMSI		0x3000
-#define APLIC_TARGET(i)		(0x3004 + 4 * ((i) - 1))	/* i = 1..1023 */
+#define APLIC_TARGET(i)		(0x3004 + 4 * ((i) - 1))	/* 1..1023 */
 
 #define APLIC_DOMAINCFG_RO	0x80000000u
 #define APLIC_DOMAINCFG_IE	(1u << 8)

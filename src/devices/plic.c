@@ -58,7 +58,7 @@ static void assign_bit(uint32_t *map, uint32_t n, bool v)
 		map[n / 32] &= ~(1u << (n % 32));
 }
 
-/* ---- interrupt selection (caller holds the lock) ------------------------- */
+/* ---- interrupt selection (caller holds the lock) ------------------------ */
 
 /* The source context @c would claim now: pending, enabled for @c, with
  * the highest priority above its threshold, the lowest ID among equals;
@@ -104,7 +104,7 @@ static void update_outputs(struct plic *p)
 	}
 }
 
-/* ---- registers (caller holds the lock) ----------------------------------- */
+/* ---- registers (caller holds the lock) ---------------------------------- */
 
 static uint32_t claim(struct plic *p, unsigned int c)
 {
@@ -123,7 +123,8 @@ static void complete(struct plic *p, unsigned int c, uint32_t s)
 	if (s == 0 || s > p->nr_sources || !test_bit(p->claimed, s) ||
 	    !test_bit(p->ctx[c].enable, s)) {
 		log_guest("plic@0x%" PRIx64 ": context %u completes source "
-			  "%" PRIu32 ", which is %s: ignored", p->dev.base, c, s,
+			  "%" PRIu32 ", which is %s: ignored", p->dev.base, c,
+			  s,
 			  s == 0 || s > p->nr_sources ? "not a source" :
 			  !test_bit(p->claimed, s) ? "not claimed" :
 			  "not enabled for the context");
@@ -203,7 +204,7 @@ static bool reg_write(struct plic *p, uint64_t off, uint32_t v)
 	}
 }
 
-/* ---- device operations ---------------------------------------------------- */
+/* ---- device operations -------------------------------------------------- */
 
 static bool access_ok(struct rivet_dev *dev, uint64_t off, unsigned int len,
 		      bool is_write)

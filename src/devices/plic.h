@@ -17,6 +17,7 @@
  * 32-bit accesses are served; others are logged and ignored (reads give
  * 0).  Registers of sources or contexts that do not exist, and the gaps,
  * read 0 and ignore writes (writes logged); so does the pending area.
+ * Enable bits of sources that do not exist read 0.
  *
  * Gateways are level-triggered, as on SiFive's PLIC and QEMU's
  * sifive_plic: while a source's input is asserted and the source is not
@@ -49,7 +50,11 @@
  * Locking: one mutex.  Every change -- guest MMIO from vCPU threads,
  * set_level from device threads, in any thread -- recomputes the outputs
  * under the lock and calls harts->set there, so the calls for a hart come
- * in the order of the changes and never overlap.  harts->set must not call
+ * in the order of the changes and never overlap.  So harts->set runs on
+ * whichever thread made the change -- a vCPU thread serving MMIO of the
+ * PLIC or of a device, the main thread on host input -- for any hart, not
+ * only the caller's own (KVM_INTERRUPT is a vCPU ioctl KVM takes from any
+ * thread, without waiting for KVM_RUN to return).  harts->set must not call
  * into the PLIC and must not take a lock held by a caller of the PLIC
  * (devices call set_level under their own lock: lock order device ->
  * PLIC -> hart_irq).  A failed harts->set is logged; the output counts as

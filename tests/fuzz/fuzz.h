@@ -284,6 +284,66 @@ enum fz_aml_op {
 #define FZ_AML_UUID_GEN		0x80
 #define FZ_AML_CLOSE		0x08
 
+/* fuzz_plic: [u8 contexts][u16 sources][ops...]
+ * nr_contexts = 1 + contexts % 32, nr_sources = 1 + sources % 1023.  An
+ * address is [u8 sel][u32 off]: sel bits 0-1: width 1/2/4/8; bit 2: off
+ * rounded down to a multiple of 4; bits 3-4: off picks an area (raw offset
+ * in the window, priority of source off % 1024, enable word off % 32 of
+ * context (off / 32) % 32, byte (off >> 5) % 0x1000 of the page of context
+ * (off % 32) % nr_contexts).  The bus never lets an access straddle the
+ * window's end: one that would is moved back inside.  Sources in ops are
+ * raw u16 (0 and those past nr_sources included); contexts are u8, taken
+ * modulo nr_contexts, or modulo 32 for FZ_PLIC_ROUTE (whose enable blocks
+ * of absent contexts are reserved space). */
+#define FZ_PLIC_SEL_WIDTH	0x03
+#define FZ_PLIC_SEL_ALIGN	0x04
+#define FZ_PLIC_SEL_AREA	0x18
+#define FZ_PLIC_AREA_RAW	0x00
+#define FZ_PLIC_AREA_PRIO	0x08
+#define FZ_PLIC_AREA_ENABLE	0x10
+#define FZ_PLIC_AREA_CONTEXT	0x18
+enum fz_plic_op {
+	FZ_PLIC_READ,		/* [addr] */
+	FZ_PLIC_WRITE,		/* [addr][u32 value] */
+	FZ_PLIC_LEVEL,		/* [u16 source][u8 level]: set_level */
+	FZ_PLIC_CLAIM,		/* [u8 context] */
+	FZ_PLIC_COMPLETE,	/* [u8 context][u16 source] */
+	FZ_PLIC_ROUTE,		/* [u8 context][u16 source][u8 priority]
+				 * [u8 on]: Linux's enable toggle + priority */
+	FZ_PLIC_THRESHOLD,	/* [u8 context][u32 value] */
+	FZ_PLIC_RESET,		/* the next boot: the PLIC made anew */
+	FZ_PLIC_NR_OPS
+};
+
+/* fuzz_aplic: [u16 sources][u8 harts][ops...]
+ * nr_sources = 1 + sources % 1023, nr_harts = 1 + harts % 8; the window
+ * is FZ_APLIC_SIZE bytes (past the registers).  An address is [u8 sel]
+ * [u16 off]: sel bits 0-1: width 1/2/4/8; bit 2: off rounded down to a
+ * multiple of 4; off is taken modulo the window.  Sources in ops are raw
+ * u16; targets and genmsi values raw u32 (any hart, guest index, EIID). */
+#define FZ_APLIC_BASE		0x0d000000ULL
+#define FZ_APLIC_SIZE		0x5000ULL
+#define FZ_APLIC_IMSIC		0x28000000ULL
+#define FZ_APLIC_STRIDE		0x1000ULL
+#define FZ_APLIC_SEL_WIDTH	0x03
+#define FZ_APLIC_SEL_ALIGN	0x04
+enum fz_aplic_op {
+	FZ_APLIC_READ,		/* [addr] */
+	FZ_APLIC_WRITE,		/* [addr][u32 value] */
+	FZ_APLIC_LEVEL,		/* [u16 source][u8 level]: set_level */
+	FZ_APLIC_ROUTE,		/* [u16 source][u8 sourcecfg][u32 target]
+				 * [u8 on]: Linux's set_type, write_msg and
+				 * (un)mask */
+	FZ_APLIC_NUM,		/* [u8 reg][u16 source]: reg % 7: setipnum,
+				 * setipnum_le, setipnum_be (byte-swapped
+				 * source), clripnum, setienum, clrienum,
+				 * setipnum_be (raw source) */
+	FZ_APLIC_DOMAINCFG,	/* [u32 value] */
+	FZ_APLIC_GENMSI,	/* [u32 value] */
+	FZ_APLIC_RESET,		/* the next boot: the APLIC made anew */
+	FZ_APLIC_NR_OPS
+};
+
 /* ---- input reader ------------------------------------------------------- */
 
 /* Little-endian reads past the end of the input give zeros. */

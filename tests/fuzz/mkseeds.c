@@ -1821,6 +1821,360 @@ static void seeds_aml(void)
 	emit("aml", "fail-sticky", &s);
 }
 
+/* ---- plic ---------------------------------------------------------------- */
+
+static void pl_start(struct sb *s, unsigned int nctx, unsigned int nsrc)
+{
+	s->n = 0;
+	put(s, nctx - 1, 1);
+	put(s, nsrc - 1, 2);
+}
+
+/* An access: @sel as in fuzz.h (width, align, area), @a the offset. */
+static void pl_rw(struct sb *s, bool wr, uint8_t sel, uint32_t a, uint32_t v)
+{
+	put(s, wr ? FZ_PLIC_WRITE : FZ_PLIC_READ, 1);
+	put(s, sel, 1);
+	put(s, a, 4);
+	if (wr)
+		put(s, v, 4);
+}
+
+/* A 32-bit access at a raw offset. */
+static void pl_rw32(struct sb *s, bool wr, uint32_t off, uint32_t v)
+{
+	pl_rw(s, wr, 2 | FZ_PLIC_SEL_ALIGN | FZ_PLIC_AREA_RAW, off, v);
+}
+
+static void pl_level(struct sb *s, uint16_t src, bool level)
+{
+	put(s, FZ_PLIC_LEVEL, 1);
+	put(s, src, 2);
+	put(s, level, 1);
+}
+
+static void pl_claim(struct sb *s, uint8_t ctx)
+{
+	put(s, FZ_PLIC_CLAIM, 1);
+	put(s, ctx, 1);
+}
+
+static void pl_complete(struct sb *s, uint8_t ctx, uint16_t src)
+{
+	put(s, FZ_PLIC_COMPLETE, 1);
+	put(s, ctx, 1);
+	put(s, src, 2);
+}
+
+static void pl_route(struct sb *s, uint8_t ctx, uint16_t src, uint8_t prio,
+		     bool on)
+{
+	put(s, FZ_PLIC_ROUTE, 1);
+	put(s, ctx, 1);
+	put(s, src, 2);
+	put(s, prio, 1);
+	put(s, on, 1);
+}
+
+static void pl_threshold(struct sb *s, uint8_t ctx, uint32_t v)
+{
+	put(s, FZ_PLIC_THRESHOLD, 1);
+	put(s, ctx, 1);
+	put(s, v, 4);
+}
+
+static void seeds_plic(void)
+{
+	struct sb s;
+
+	/* Linux's plic_probe() for 4 harts and 40 sources, the starting
+	 * CPUs' threshold 0, two devices routed to CPUs 1 and 2, their
+	 * interrupts handled by plic_handle_irq() and plic_irq_eoi(). */
+	pl_start(&s, 4, 40);
+	for (uint8_t c = 0; c < 4; c++)
+		for (uint16_t i = 1; i <= 40; i++)
+			pl_route(&s, c, i, 1, false);
+	for (uint8_t c = 0; c < 4; c++)
+		pl_threshold(&s, c, 0);
+	pl_route(&s, 1, 10, 1, true);
+	pl_route(&s, 2, 33, 1, true);
+	pl_level(&s, 10, true);
+	pl_level(&s, 33, true);
+	pl_claim(&s, 1);
+	pl_level(&s, 10, false);
+	pl_rw32(&s, false, 0x2080, 0);		/* eoi: enabled? */
+	pl_complete(&s, 1, 10);
+	pl_claim(&s, 1);
+	pl_claim(&s, 2);
+	pl_rw32(&s, true, 4 * 33, 0);		/* mask (oneshot) */
+	pl_complete(&s, 2, 33);
+	pl_claim(&s, 2);
+	pl_level(&s, 33, false);
+	pl_rw32(&s, true, 4 * 33, 1);		/* unmask */
+	pl_rw32(&s, false, 0x1000, 0);
+	pl_rw32(&s, false, 0x1004, 0);
+	emit("plic", "linux-probe", &s);
+
+	/* Every source raised with mixed priorities, claimed in order by
+	 * one context under thresholds, completed in reverse. */
+	pl_start(&s, 2, 64);
+	for (uint16_t i = 1; i <= 64; i++)
+		pl_route(&s, 1, i, (uint8_t)(i * 5 % 8), true);
+	pl_threshold(&s, 1, 1);
+	for (uint16_t i = 64; i >= 1; i--)
+		pl_level(&s, i, true);
+	for (int i = 0; i < 60; i++)
+		pl_claim(&s, 1);
+	pl_threshold(&s, 1, 0);
+	for (int i = 0; i < 10; i++)
+		pl_claim(&s, 1);
+	for (uint16_t i = 64; i >= 1; i--)
+		pl_complete(&s, 1, i);
+	pl_threshold(&s, 1, 7);
+	pl_threshold(&s, 1, 9);
+	pl_claim(&s, 1);
+	emit("plic", "claim-order", &s);
+
+	/* Gateways: a pulse before the claim, raises while claimed, a
+	 * source shared by two contexts, completions by the wrong context,
+	 * of what was never claimed, of a source not enabled. */
+	pl_start(&s, 3, 8);
+	pl_route(&s, 0, 3, 2, true);
+	pl_route(&s, 2, 3, 2, true);
+	pl_level(&s, 3, true);
+	pl_level(&s, 3, false);
+	pl_claim(&s, 0);
+	pl_level(&s, 3, true);
+	pl_claim(&s, 2);
+	pl_level(&s, 3, false);
+	pl_level(&s, 3, true);
+	pl_complete(&s, 1, 3);
+	pl_complete(&s, 0, 3);
+	pl_claim(&s, 0);
+	pl_route(&s, 0, 3, 2, false);
+	pl_complete(&s, 0, 3);
+	pl_complete(&s, 2, 3);
+	pl_complete(&s, 2, 3);
+	pl_complete(&s, 2, 0);
+	pl_complete(&s, 2, 9);
+	pl_complete(&s, 2, 0xffff);
+	pl_rw32(&s, true, 4 * 3, 0);
+	pl_claim(&s, 2);
+	emit("plic", "gateways", &s);
+
+	/* Hostile accesses: widths, misalignment, the read-only pending
+	 * area, gaps, absent contexts' enables, reserved context words,
+	 * sources 0 and past riscv,ndev; then a next boot. */
+	pl_start(&s, 2, 33);
+	pl_route(&s, 0, 33, 7, true);
+	pl_level(&s, 33, true);
+	for (uint8_t w = 0; w < 4; w++) {
+		pl_rw(&s, false, w | FZ_PLIC_AREA_CONTEXT, 4 << 5, 0);
+		pl_rw(&s, true, w | FZ_PLIC_AREA_PRIO, 33, 5);
+		pl_rw(&s, true, w | FZ_PLIC_AREA_ENABLE, 1, 0);
+	}
+	pl_rw(&s, false, 2 | FZ_PLIC_AREA_RAW, 0x200006, 0);
+	pl_rw(&s, true, 2 | FZ_PLIC_AREA_RAW, 0x200001, 33);
+	pl_rw32(&s, true, 0x1004, 0xffffffff);
+	pl_rw32(&s, true, 0x1080, 1);
+	pl_rw32(&s, true, 0x2000 + 0x80 * 5, 0xffffffff);
+	pl_rw32(&s, true, 0x200008, 1);
+	pl_rw32(&s, true, 0x200ffc, 1);
+	pl_rw32(&s, true, 0, 7);
+	pl_rw32(&s, true, 4 * 34, 7);
+	pl_rw32(&s, true, 0x201000, 0xffffffff);	/* context 1 threshold */
+	pl_level(&s, 0, true);
+	pl_level(&s, 34, true);
+	pl_level(&s, 0xffff, true);
+	pl_rw(&s, false, 3 | FZ_PLIC_AREA_RAW, 0xffffffff, 0);
+	pl_claim(&s, 0);
+	put(&s, FZ_PLIC_RESET, 1);
+	pl_claim(&s, 0);
+	emit("plic", "hostile", &s);
+
+	/* The largest PLIC: source 1023, context 31. */
+	pl_start(&s, 32, 1023);
+	pl_route(&s, 31, 1023, 7, true);
+	pl_route(&s, 0, 1, 1, true);
+	pl_threshold(&s, 31, 6);
+	pl_level(&s, 1023, true);
+	pl_level(&s, 1, true);
+	pl_claim(&s, 31);
+	pl_claim(&s, 0);
+	pl_complete(&s, 31, 1023);
+	pl_rw32(&s, false, 0x107c, 0);
+	emit("plic", "max", &s);
+}
+
+/* ---- aplic --------------------------------------------------------------- */
+
+static void ap_start(struct sb *s, unsigned int nsrc, unsigned int nharts)
+{
+	s->n = 0;
+	put(s, nsrc - 1, 2);
+	put(s, nharts - 1, 1);
+}
+
+static void ap_rw(struct sb *s, bool wr, uint8_t sel, uint16_t off,
+		  uint32_t v)
+{
+	put(s, wr ? FZ_APLIC_WRITE : FZ_APLIC_READ, 1);
+	put(s, sel, 1);
+	put(s, off, 2);
+	if (wr)
+		put(s, v, 4);
+}
+
+static void ap_rw32(struct sb *s, bool wr, uint16_t off, uint32_t v)
+{
+	ap_rw(s, wr, 2 | FZ_APLIC_SEL_ALIGN, off, v);
+}
+
+static void ap_level(struct sb *s, uint16_t src, bool level)
+{
+	put(s, FZ_APLIC_LEVEL, 1);
+	put(s, src, 2);
+	put(s, level, 1);
+}
+
+static void ap_route(struct sb *s, uint16_t src, uint8_t cfg, uint32_t hart,
+		     uint32_t eiid, bool on)
+{
+	put(s, FZ_APLIC_ROUTE, 1);
+	put(s, src - 1, 2);
+	put(s, cfg, 1);
+	put(s, hart << 18 | eiid, 4);
+	put(s, on, 1);
+}
+
+/* reg: 0 setipnum, 1 _le, 2 _be, 3 clripnum, 4 setienum, 5 clrienum. */
+static void ap_num(struct sb *s, uint8_t reg, uint16_t src)
+{
+	put(s, FZ_APLIC_NUM, 1);
+	put(s, reg, 1);
+	put(s, src, 2);
+}
+
+static void seeds_aplic(void)
+{
+	struct sb s;
+
+	/* Linux: aplic_init_hw_irqs() and aplic_init_hw_global() for 40
+	 * sources, a level-high UART (10 -> hart 1, EIID 33) and an edge
+	 * device (33 -> hart 3, EIID 34); interrupts, EOIs, a mask, an
+	 * affinity change, free_irq(). */
+	ap_start(&s, 40, 4);
+	ap_rw32(&s, true, 0x1f00, 0xffffffff);
+	ap_rw32(&s, true, 0x1f04, 0xffffffff);
+	for (uint16_t i = 1; i <= 40; i++) {
+		ap_rw32(&s, true, (uint16_t)(4 * i), 0);
+		ap_rw32(&s, true, (uint16_t)(0x3000 + 4 * i), 1);
+	}
+	ap_rw32(&s, true, 0, 0);
+	ap_rw32(&s, false, 0, 0);
+	put(&s, FZ_APLIC_DOMAINCFG, 1);
+	put(&s, 0x80000104, 4);
+	ap_rw32(&s, false, 0, 0);
+	ap_route(&s, 10, 6, 1, 33, true);
+	ap_route(&s, 33, 4, 3, 34, true);
+	ap_level(&s, 10, true);
+	ap_level(&s, 10, false);
+	ap_num(&s, 1, 10);
+	ap_level(&s, 10, true);
+	ap_num(&s, 1, 10);
+	ap_level(&s, 10, false);
+	ap_num(&s, 1, 10);
+	ap_level(&s, 33, true);
+	ap_level(&s, 33, false);
+	ap_num(&s, 5, 33);
+	ap_level(&s, 33, true);
+	ap_num(&s, 4, 33);
+	ap_route(&s, 10, 6, 2, 35, true);
+	ap_level(&s, 10, true);
+	ap_num(&s, 5, 10);
+	ap_rw32(&s, true, 0x3000 + 4 * 10, 0);
+	ap_num(&s, 1, 10);
+	ap_rw32(&s, false, 0x1c00, 0);
+	emit("aplic", "linux-probe", &s);
+
+	/* Each source mode against the wire and setip/in_clrip, IE off then
+	 * on (everything pending goes out in source order). */
+	ap_start(&s, 8, 2);
+	for (uint16_t i = 1; i <= 8; i++)
+		ap_route(&s, i, (uint8_t)(i - 1), i % 2, i, true);
+	for (uint16_t i = 1; i <= 8; i++)
+		ap_level(&s, i, true);
+	ap_rw32(&s, false, 0x1c00, 0);
+	ap_rw32(&s, false, 0x1d00, 0);
+	ap_rw32(&s, true, 0x1c00, 0x1fe);
+	ap_rw32(&s, false, 0x1c00, 0);
+	for (uint16_t i = 1; i <= 8; i++)
+		ap_level(&s, i, false);
+	ap_rw32(&s, false, 0x1c00, 0);
+	ap_rw32(&s, true, 0x1d00, 0x0f0);
+	ap_rw32(&s, true, 0x1c00, 0x1fe);
+	put(&s, FZ_APLIC_DOMAINCFG, 1);
+	put(&s, 0x100, 4);
+	for (uint8_t r = 0; r < 4; r++)
+		for (uint16_t i = 1; i <= 8; i++)
+			ap_num(&s, r, i);
+	ap_rw32(&s, true, 0x1e00, 0);
+	ap_rw32(&s, false, 0x1e00, 0);
+	emit("aplic", "modes", &s);
+
+	/* Hostile: widths, misalignment, msiaddrcfg, reserved space, the
+	 * IDC area, delegation, reserved modes, targets with guest indexes
+	 * or harts that do not exist, EIID 0, genmsi, numbers that are no
+	 * source; then a next boot. */
+	ap_start(&s, 33, 2);
+	put(&s, FZ_APLIC_DOMAINCFG, 1);
+	put(&s, 0xffffffff, 4);
+	ap_route(&s, 33, 0x81, 1, 7, true);	/* D = 1 */
+	ap_route(&s, 32, 2, 1, 7, true);	/* reserved mode */
+	ap_route(&s, 31, 1, 1, 7, true);
+	ap_rw32(&s, true, 0x3000 + 4 * 31, 1 << 18 | 3 << 12 | 7);
+	ap_rw32(&s, true, 0x3000 + 4 * 31, 0xffffffff);
+	ap_num(&s, 0, 31);
+	ap_rw32(&s, true, 0x3000 + 4 * 31, 0);
+	ap_num(&s, 0, 31);
+	for (uint8_t w = 0; w < 4; w++) {
+		ap_rw(&s, true, w, 0x1cdc, 31);
+		ap_rw(&s, false, w, 0x3000 + 4 * 31, 0);
+		ap_rw(&s, false, w, 0x1bc1, 0);
+	}
+	for (uint16_t off = 0x1bc0; off < 0x1bd0; off += 4)
+		ap_rw32(&s, true, off, 0xffffffff);
+	ap_rw32(&s, true, 0x1000, 1);
+	ap_rw32(&s, true, 0x2008, 1);
+	ap_rw32(&s, true, 0x4000, 1);
+	ap_rw32(&s, false, 0x4018, 0);
+	ap_rw32(&s, true, 0x4ffc, 1);
+	put(&s, FZ_APLIC_GENMSI, 1);
+	put(&s, 0xffffffff, 4);
+	put(&s, FZ_APLIC_GENMSI, 1);
+	put(&s, 1 << 18 | 0x1000 | 5, 4);
+	ap_num(&s, 0, 0);
+	ap_num(&s, 4, 34);
+	ap_num(&s, 6, 31);			/* setipnum_be, raw */
+	ap_level(&s, 0, true);
+	ap_level(&s, 34, true);
+	put(&s, FZ_APLIC_RESET, 1);
+	ap_rw32(&s, false, 0, 0);
+	emit("aplic", "hostile", &s);
+
+	/* The largest domain: source 1023, the last target and bit. */
+	ap_start(&s, 1023, 8);
+	put(&s, FZ_APLIC_DOMAINCFG, 1);
+	put(&s, 0x100, 4);
+	ap_route(&s, 1023, 7, 7, 0x7ff, true);
+	ap_level(&s, 1023, true);
+	ap_level(&s, 1023, false);
+	ap_rw32(&s, false, 0x1c7c, 0);
+	ap_rw32(&s, false, 0x1d7c, 0);
+	ap_rw32(&s, false, 0x3ffc, 0);
+	emit("aplic", "max", &s);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -1839,5 +2193,7 @@ int main(int argc, char **argv)
 	seeds_config();
 	seeds_table_loader();
 	seeds_aml();
+	seeds_plic();
+	seeds_aplic();
 	return 0;
 }

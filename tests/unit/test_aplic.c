@@ -123,7 +123,7 @@ static void expect_msis(struct fixture *f, const struct ts_msi_event *ev,
 #define EXPECT_NONE(f) expect_msis(f, NULL, 0)
 #define M(hart, eiid) { msi_addr(hart), eiid }
 
-/* ---- creation --------------------------------------------------------------- */
+/* ---- creation ----------------------------------------------------------- */
 
 static void test_create_bad_args(void **state)
 {
@@ -209,7 +209,7 @@ static void test_reset_values(void **state)
 	EXPECT_NONE(f);
 }
 
-/* ---- registers -------------------------------------------------------------- */
+/* ---- registers ---------------------------------------------------------- */
 
 /* Only IE is writable; DM reads 1, BE 0, bits 31:24 0x80. */
 static void test_domaincfg(void **state)
@@ -528,7 +528,7 @@ static void test_edge_delivery(void **state)
 	ts_wr32(d, APLIC_SETIPNUM, 9);
 	ts_wr32(d, APLIC_SETIPNUM, 11);
 	ts_wr32(d, APLIC_SETIP(0), 1u << 10 | 1u << 9);
-	EXPECT(f, M(3, 9), M(1, 11), M(3, 9), M(0, 10));	/* source order */
+	EXPECT(f, M(3, 9), M(1, 11), M(3, 9), M(0, 10));	/* by source */
 }
 
 /* IE = 0 holds everything; IE = 1 forwards all that is pending and
@@ -767,7 +767,7 @@ static void test_msi_chip(void **state)
 	test_free(rec);
 }
 
-/* ---- what Linux does --------------------------------------------------------- */
+/* ---- what Linux does ---------------------------------------------------- */
 
 /* IMSIC geometry as the guest's DT/ACPI would give it: 4 harts, no guest
  * files, no groups. */
@@ -867,7 +867,7 @@ static void test_linux_probe_and_run(void **state)
 	assert_true(pending(d, 10));
 }
 
-/* ---- threads ----------------------------------------------------------------- */
+/* ---- threads ------------------------------------------------------------ */
 
 /* Devices on their own threads raise level-high lines and wait to be
  * served; a vCPU thread per hart watches its IMSIC (the recorder's

@@ -133,7 +133,7 @@ static void expect_events(struct fixture *f, const struct ts_hart_event *ev,
 	sizeof(EV(__VA_ARGS__)) / sizeof(struct ts_hart_event))
 #define EXPECT_NONE(f) expect_events(f, NULL, 0)
 
-/* ---- creation ------------------------------------------------------------ */
+/* ---- creation ----------------------------------------------------------- */
 
 static void test_create_bad_args(void **state)
 {
@@ -179,7 +179,7 @@ static void test_max_config(void **state)
 	ts_wr32(d, en(c, 31), 0xffffffff);
 	assert_int_equal(ts_rd32(d, en(c, 31)), 0xffffffff);
 	ts_wr32(d, en(0, 0), 0xffffffff);
-	assert_int_equal(ts_rd32(d, en(0, 0)), 0xfffffffe);	/* no source 0 */
+	assert_int_equal(ts_rd32(d, en(0, 0)), 0xfffffffe);	/* not 0 */
 	ts_wr32(d, prio(1023), 7);
 	assert_int_equal(ts_rd32(d, prio(1023)), 7);
 	ts_wr32(d, thr(c), 6);
@@ -215,7 +215,7 @@ static void test_reset_values(void **state)
 }
 
 
-/* ---- registers ------------------------------------------------------------ */
+/* ---- registers ---------------------------------------------------------- */
 
 /* Priorities are WARL 0..7: the low three bits of what is written. */
 static void test_priority_warl(void **state)
@@ -391,7 +391,7 @@ static void test_set_level_out_of_range(void **state)
 	EXPECT(f, { 0, true });
 }
 
-/* ---- gateways, claim and complete ----------------------------------------- */
+/* ---- gateways, claim and complete --------------------------------------- */
 
 static void test_claim_complete(void **state)
 {
@@ -535,7 +535,7 @@ static void test_bad_completions(void **state)
 	EXPECT(f, { 2, false });
 }
 
-/* ---- priority and threshold ------------------------------------------------ */
+/* ---- priority and threshold --------------------------------------------- */
 
 static void test_priority_zero_never(void **state)
 {
@@ -633,7 +633,7 @@ static void test_claim_order(void **state)
 	assert_int_equal(claim(d, 3), expect[0]);
 }
 
-/* ---- outputs --------------------------------------------------------------- */
+/* ---- outputs ------------------------------------------------------------ */
 
 /* A source enabled for two contexts: both outputs; a claim by one drops
  * both, in context order. */
@@ -739,7 +739,7 @@ static void test_harts_filled_in_later(void **state)
 	d->ops->destroy(d);
 }
 
-/* ---- what Linux does ------------------------------------------------------- */
+/* ---- what Linux does ---------------------------------------------------- */
 
 /* plic_toggle(): read-modify-write of an enable word. */
 static void linux_toggle(struct rivet_dev *d, unsigned int c, uint32_t hwirq,
@@ -852,7 +852,7 @@ static void test_linux_probe_and_run(void **state)
 	EXPECT(f, { 2, true });
 }
 
-/* ---- threads --------------------------------------------------------------- */
+/* ---- threads ------------------------------------------------------------ */
 
 /* Devices on their own threads raise their lines and wait to be served;
  * vCPU threads take an interrupt only when their hart's output is high,
