@@ -114,6 +114,55 @@ virt_test() {
 		"--cmdline 'console=ttyS0 quiet rivet.test=$t${extra:+ $extra}'" "$*"
 }
 
+# board_test BOARD TEST "EXTRA CMDLINE" [RIVET-OPTION]...: guest_test or
+# virt_test.
+board_test() {
+	local b=$1
+	shift
+	case $b in
+	microvm) guest_test "$@" ;;
+	virt) virt_test "$@" ;;
+	esac
+}
+
+# The cases every interrupt controller mode gets, on both boards; the
+# group's host must offer MODE.  Options: --irqchip MODE, and more.
+# irqs_cases MODE DEV [RIVET-OPTION]...: 1, 2 and 4 vCPUs online, each
+#   device's interrupts steered over the harts and counted there (reads of
+#   disk DEV, virtio-rng, console output), and --stats naming the mode.
+irqs_cases() {
+	local mode=$1 dev=$2 b n chip='APLIC-MSI-'
+	shift 2
+	[ "$mode" != plic ] || chip='SiFive PLIC'
+	for b in microvm virt; do
+		for n in 1 2 4; do
+			testcase "$b-$mode-irqs$n" 240 \
+				"$(board_test $b irqs "rivet.expect_cpus=$n rivet.disk=/dev/vda" --cpus $n --disk "$dev,readonly" --stats "$@")" \
+				rc=0 grep='^RIVET-TEST irqs PASS' grep="$chip" \
+				grep="^rivet: stats: interrupt controller: $mode"
+		done
+	done
+}
+# io_cases MODE [RIVET-OPTION]...: on both boards a disk write that must
+#   land in the x86_64 image (e2e disk MODE-BOARD, the host's /dev/vdX
+#   given by MODE_BOARD_DEV), console input, a network ping.
+io_cases() {
+	local mode=$1 b dev
+	shift
+	for b in microvm virt; do
+		eval "dev=\$${mode}_${b}_dev"
+		eval "check_${mode}_$b() { check_pattern $mode-$b; }"
+		testcase "$b-$mode-diskwrite" 240 \
+			"$(board_test $b diskwrite rivet.disk=/dev/vda --disk "$dev" --cpus 2 "$@")" \
+			rc=0 grep='^RIVET-TEST diskwrite PASS' fn="check_${mode}_$b"
+		testcase "$b-$mode-console-input" 180 \
+			"sh /root/e2e-host/console-input.sh --board $b --memory 1G $*" \
+			rc=0 grep='^RIVET-INPUT-42'
+		testcase "$b-$mode-net-ping" 240 "sh /root/e2e-host/net.sh $b --cpus 2 $*" \
+			rc=0 grep='^RIVET-TEST net PASS' grep='3 packets transmitted, 3 packets received'
+	done
+}
+
 # probe_disks: two copies of the boot-order disk in the host, /tmp/a.img and
 # /tmp/b.img.
 probe_disks() {
@@ -299,11 +348,16 @@ define_cases() {
 	disk noreboot 1
 	disk dtb 1
 	disk adversary 16
+	disk split-microvm 16
+	disk split-virt 16
+	split_microvm_dev=/dev/vdg split_virt_dev=/dev/vdh
 
 	# Host boot with hardware-accelerated AIA (5 guest interrupt files).
 	group aia5 --aia-guests 5 --drive "$(disk_path rw)" --drive "$(disk_path ro)" \
 		--drive "$(disk_path reboot)" --drive "$(disk_path noreboot)" \
 		--drive "$(disk_path dtb)" --drive "$(disk_path adversary)" \
+		--drive "$(disk_path split-microvm)" --drive "$(disk_path split-virt)" \
+		--modules tun \
 		--add tests/e2e/host:/root/e2e-host \
 		--add build/riscv64/sysinject:/usr/bin/sysinject
 	testcase host-kvm-aia5 30 'ls -l /dev/kvm && dmesg | grep -i aia' \
@@ -326,6 +380,20 @@ define_cases() {
 		rc=0 grep='^RIVET-TEST smp PASS'
 	testcase microvm-aia-emul 180 "$(guest_test smp rivet.expect_cpus=2 --cpus 2 --aia-mode emul)" \
 		rc=0 grep='^RIVET-TEST smp PASS'
+	# The guest's interrupts: KVM's AIA (auto picks it here), then rivet's
+	# APLIC in front of KVM's IMSIC (split).  The aia mode's disk, network
+	# and microvm console cases are the ones above and in the virt group.
+	testcase microvm-auto-aia 180 "$(guest_test poweroff '')" \
+		rc=0 grep="^rivet: note: interrupt controller: aia \\(KVM's in-kernel AIA\\)"
+	irqs_cases aia /dev/vda
+	testcase virt-aia-console-input 180 'sh /root/e2e-host/console-input.sh --board virt --memory 1G' \
+		rc=0 grep='^RIVET-INPUT-42'
+	irqs_cases split /dev/vda --irqchip split
+	io_cases split --irqchip split
+	testcase microvm-split-hwaccel 180 "$(guest_test smp rivet.expect_cpus=2 --cpus 2 --irqchip split --aia-mode hwaccel)" \
+		rc=0 grep='^RIVET-TEST smp PASS'
+	testcase microvm-timer-sstc 180 "$(guest_test timer 'rivet.sstc=yes' --cpus 2)" \
+		rc=0 grep='^RIVET-TEST timer PASS'
 	testcase microvm-cpu-features 180 "$(guest_test isa 'rivet.absent=zicboz,zicbom rivet.present=zba' --cpu-features=-zicboz,-zicbom)" \
 		rc=0 grep='^RIVET-TEST isa PASS'
 	testcase microvm-dump-dtb 180 "$(guest_test poweroff '' --cpus 2 --dump-dtb /dev/vde)" \
@@ -390,8 +458,11 @@ define_cases() {
 		rc=0 grep='^RIVET-TEST net PASS' grep='3 packets transmitted, 3 packets received'
 	testcase microvm-net-ping 240 'sh /root/e2e-host/net.sh microvm' \
 		rc=0 grep='^RIVET-TEST net PASS' grep='3 packets transmitted, 3 packets received'
-	testcase virt-uefi-acpi 400 "$(virt_test acpi rivet.expect_cpus=2 --cpus 2 --firmware /fw/RISCV_VIRT_CODE.fd)" \
+	testcase virt-uefi-acpi 400 "$(virt_test acpi 'rivet.expect_cpus=2 rivet.irqchip=aia' --cpus 2 --firmware /fw/RISCV_VIRT_CODE.fd)" \
 		rc=0 grep='^RIVET-TEST acpi PASS' grep='ACPI: RHCT ' grep='ACPI: APIC ' grep='ACPI: SPCR '
+	# split: the UART through rivet's APLIC, described in ACPI.
+	testcase virt-split-uefi-acpi 400 "$(virt_test acpi 'rivet.expect_cpus=2 rivet.irqchip=aia' --cpus 2 --firmware /fw/RISCV_VIRT_CODE.fd --irqchip split)" \
+		rc=0 grep='^RIVET-TEST acpi PASS'
 	testcase virt-uefi-efivar 700 "$(virt_test efivar rivet.efivar=write --firmware /fw/RISCV_VIRT_CODE.fd --firmware-vars /root/efivars.fd) && $(virt_test efivar rivet.efivar=read --firmware /fw/RISCV_VIRT_CODE.fd --firmware-vars /root/efivars.fd)" \
 		rc=0 grep='rivet-test: .*RivetTest.* = rivet-persists' nogrep='RIVET-TEST efivar FAIL'
 	# Two identical EFI disks: the firmware boots the first (PCI slot 1)
@@ -407,6 +478,35 @@ define_cases() {
 	testcase rvhost-last-line 60 'for i in 1 2 3; do echo "line $i"; done; echo RVHOST-LAST-LINE' \
 		rc=0 last='RVHOST-LAST-LINE'
 
+	# Host boot as a SiFive P550 board: a PLIC, no AIA, no Sstc.  rivet
+	# picks its own PLIC by itself (auto) and every kind of device
+	# interrupt goes through it: the console, virtio-mmio, PCI INTx.
+	disk plic-microvm 16
+	disk plic-virt 16
+	group plic --host plic-nosstc --drive "$(disk_path plic-microvm)" \
+		--drive "$(disk_path plic-virt)" --modules tun \
+		--add tests/e2e/host:/root/e2e-host \
+		--add "$RIVET_EDK2_CODE:/fw/RISCV_VIRT_CODE.fd"
+	testcase host-plic 60 "grep -m1 '^isa' /proc/cpuinfo; $(guest_test poweroff '' --irqchip aia)" \
+		rc=1 grep="--irqchip aia: this host's KVM has no in-kernel AIA" nogrep='^isa.*sstc'
+	testcase microvm-auto-plic 180 "$(guest_test poweroff '')" \
+		rc=0 grep='^rivet: note: interrupt controller: plic \(this host.s KVM has no AIA: rivet.s PLIC\)'
+	plic_microvm_dev=/dev/vda plic_virt_dev=/dev/vdb
+	irqs_cases plic /dev/vda
+	io_cases plic
+	testcase virt-plic-intx 240 "$(virt_test irqs 'rivet.expect_cpus=2 rivet.disk=/dev/vda' --cpus 2 --disk /dev/vda,readonly)" \
+		rc=0 grep='^RIVET-TEST irqs PASS' grep='SiFive PLIC +3[2-5] +[A-Za-z]+ +virtio'
+	testcase microvm-plic-timer 180 "$(guest_test timer 'rivet.sstc=no' --cpus 2)" \
+		rc=0 grep='^RIVET-TEST timer PASS'
+	testcase virt-plic-uefi-acpi 400 "$(virt_test acpi 'rivet.expect_cpus=2 rivet.irqchip=plic' --cpus 2 --firmware /fw/RISCV_VIRT_CODE.fd)" \
+		rc=0 grep='^RIVET-TEST acpi PASS' grep='ACPI: APIC '
+
+	# Host boot as a host with the AIA but no Sstc: the guest's timer
+	# through SBI, served by KVM's software path.
+	group aia-nosstc --host aia-nosstc
+	testcase microvm-timer-nosstc 180 "$(guest_test timer 'rivet.sstc=no' --cpus 2)" \
+		rc=0 grep='^RIVET-TEST timer PASS' grep='interrupt controller: aia'
+
 	# Host boot for the stock Debian image (scripts/mkdebian.sh: GPT, ESP
 	# with GRUB, ext4 root, systemd, linux-image-riscv64), unmodified but
 	# for a flag file on the ESP that makes GRUB pick an entry that powers
@@ -421,6 +521,13 @@ define_cases() {
 		"rivet run --board virt --firmware /fw/RISCV_VIRT_CODE.fd --firmware-vars /root/vars.fd --disk /dev/vda --cpus 2 --memory 1536M" \
 		rc=0 grep='Loading Linux 6' grep='ACPI: RHCT ' grep='ACPI: PCI Root Bridge' grep='multi-user' \
 		grep='RIVET-DEBIAN-UP running .* acpi=yes efi=yes'
+	# The same image on a P550-like host: rivet's PLIC, described in ACPI.
+	group debian-plic --host plic-nosstc --mem 3G --drive "$(disk_path debian)" \
+		--add "$RIVET_EDK2_CODE:/fw/RISCV_VIRT_CODE.fd"
+	testcase virt-debian-plic-systemd 900 \
+		"rivet run --board virt --firmware /fw/RISCV_VIRT_CODE.fd --firmware-vars /root/vars.fd --disk /dev/vda --cpus 2 --memory 1536M" \
+		rc=0 grep='interrupt controller: plic' grep='Loading Linux 6' grep='ACPI: APIC ' \
+		grep='riscv-plic' grep='RIVET-DEBIAN-UP running .* acpi=yes efi=yes'
 
 	# Host boot with the reference VMM: make bench's harness, one run of
 	# each case (tests/bench/host.sh), so the benchmark keeps working; its

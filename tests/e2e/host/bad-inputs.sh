@@ -53,6 +53,8 @@ expect cpus-zero 2 "--cpus: '0'" -- run --kernel $K --cpus 0
 expect cpus-many 2 "--cpus: '33'" -- run --kernel $K --cpus 33
 expect board 2 "--board: unknown board 'pc'" -- run --kernel $K --board pc
 expect aia-mode 2 "--aia-mode: 'fast'" -- run --kernel $K --aia-mode fast
+expect irqchip 2 "--irqchip: 'pic' is not one of auto, aia, split, plic" -- run --kernel $K --irqchip pic
+expect irqchip-aia-mode 2 "--aia-mode: KVM's in-kernel IMSIC only" -- run --kernel $K --irqchip plic --aia-mode emul
 expect cpu-feature 2 "--cpu-features: unknown extension 'zfoo'" -- run --kernel $K --cpu-features=-zfoo
 expect cpu-feature-fixed 1 "--cpu-features: 'zbb' cannot be disabled on this host" -- run --kernel $K --cpu-features=-zbb
 expect cmdline-long 2 "--cmdline: 2000 bytes" -- run --kernel $K --cmdline "$(head -c 2000 /dev/zero | tr '\0' x)"

@@ -1,11 +1,12 @@
 #!/bin/sh
 # Console input: start the demo guest with rivet's stdin on a FIFO, wait for
 # the guest shell's prompt, type a command whose output only the guest can
-# compute, then power off by typing.  Exits with rivet's status.
+# compute, then power off by typing.  Arguments: more rivet options (e.g.
+# --board virt --memory 1G).  Exits with rivet's status.
 rm -f /tmp/console.in /tmp/console.out
 mkfifo /tmp/console.in
 rivet run --kernel /guest/Image --initrd /guest/initramfs.cpio.gz \
-	--cmdline 'console=ttyS0 quiet' </tmp/console.in >/tmp/console.out 2>&1 &
+	--cmdline 'console=ttyS0 quiet' "$@" </tmp/console.in >/tmp/console.out 2>&1 &
 pid=$!
 exec 3>/tmp/console.in
 i=0
