@@ -178,11 +178,16 @@ static const struct rule virt_vcpu_rules[] = {
 	IOCTL(FD_VM, KVM_SET_USER_MEMORY_REGION,
 	      "virt: a flash bank entering/leaving read-array mode gets/loses "
 	      "its read-only memory slot (firmware executes in place)"),
+};
+
+/* virtio-pci MSI-X goes to KVM's IMSIC: aia and split (whose own rule
+ * already has the request); a PLIC guest has no MSIs. */
+static const struct rule virt_aia_vcpu_rules[] = {
 	IOCTL(FD_VM, KVM_SIGNAL_MSI,
 	      "virt: virtio-pci MSI-X messages raised while serving MMIO"),
 };
 
-static const struct rule virt_main_rules[] = {
+static const struct rule virt_aia_main_rules[] = {
 	IOCTL(FD_VM, KVM_SIGNAL_MSI,
 	      "virt: MSI-X for host-side events (virtio-net receive)"),
 };
@@ -208,8 +213,8 @@ static const struct rule plic_rules[] = {
 	      "vCPU fds only"),
 };
 
-/* Rules added to a role's list for one board or one interrupt controller
- * (exactly one of @board, @irqchip is set). */
+/* Rules added to a role's list for one board, one interrupt controller or
+ * one board with one interrupt controller (NULL: any; never both). */
 struct extra {
 	const char *board;
 	const char *irqchip;
@@ -219,10 +224,12 @@ struct extra {
 };
 
 #define EXTRA(b, i, r, t) { (b), (i), (r), (t), NRULES(t) }
+#define MAX_EXTRAS 3	/* board, irqchip, board with irqchip */
 
 static const struct extra extras[] = {
 	EXTRA("virt", NULL, RIVET_SECCOMP_VCPU, virt_vcpu_rules),
-	EXTRA("virt", NULL, RIVET_SECCOMP_MAIN, virt_main_rules),
+	EXTRA("virt", "aia", RIVET_SECCOMP_VCPU, virt_aia_vcpu_rules),
+	EXTRA("virt", "aia", RIVET_SECCOMP_MAIN, virt_aia_main_rules),
 	EXTRA(NULL, "aia", RIVET_SECCOMP_VCPU, aia_rules),
 	EXTRA(NULL, "aia", RIVET_SECCOMP_MAIN, aia_rules),
 	EXTRA(NULL, "split", RIVET_SECCOMP_VCPU, split_rules),
@@ -234,23 +241,25 @@ static const struct extra extras[] = {
 static const char *const irqchips[] = { "aia", "split", "plic" };
 
 /* The lists that apply to @board, @irqchip (NULL: aia) and @role, into
- * @out (at most 2); how many. */
+ * @out; how many. */
 static unsigned int extras_for(const char *board, const char *irqchip,
 			       enum rivet_seccomp_role role,
-			       const struct extra *out[2])
+			       const struct extra *out[MAX_EXTRAS])
 {
 	unsigned int n = 0;
 
 	if (!irqchip)
 		irqchip = "aia";
-	for (size_t i = 0; i < NRULES(extras) && n < 2; i++) {
+	for (size_t i = 0; i < NRULES(extras) && n < MAX_EXTRAS; i++) {
 		const struct extra *x = &extras[i];
 
 		if (x->role != role)
 			continue;
-		if ((x->board && board && !strcmp(x->board, board)) ||
-		    (x->irqchip && !strcmp(x->irqchip, irqchip)))
-			out[n++] = x;
+		if (x->board && (!board || strcmp(x->board, board)))
+			continue;
+		if (x->irqchip && strcmp(x->irqchip, irqchip))
+			continue;
+		out[n++] = x;
 	}
 	return n;
 }
@@ -351,7 +360,7 @@ const char *rivet_seccomp_rule_syscall(const char *board,
 				       unsigned int i)
 {
 	const struct role_def *rd = role_def(role);
-	const struct extra *x[2];
+	const struct extra *x[MAX_EXTRAS];
 	unsigned int nx;
 
 	if (!rd || !known_irqchip(irqchip))
@@ -367,7 +376,7 @@ int rivet_seccomp_count(const char *board, const char *irqchip,
 			enum rivet_seccomp_role role)
 {
 	const struct role_def *rd = role_def(role);
-	const struct extra *x[2];
+	const struct extra *x[MAX_EXTRAS];
 	unsigned int nx;
 	int n = 0;
 
@@ -570,7 +579,7 @@ int rivet_seccomp_install(enum rivet_seccomp_role role,
 	const struct role_def *rd = role_def(role);
 	struct sock_filter insns[BPF_MAXINSNS];
 	struct sock_fprog prog = { .filter = insns };
-	const struct extra *x[2];
+	const struct extra *x[MAX_EXTRAS];
 	struct sigaction sa;
 	unsigned int nx;
 	sigset_t set;
@@ -675,7 +684,7 @@ int rivet_seccomp_print(FILE *out, const char *board, const char *irqchip,
 			enum rivet_seccomp_role role)
 {
 	const struct role_def *rd = role_def(role);
-	const struct extra *x[2];
+	const struct extra *x[MAX_EXTRAS];
 	unsigned int nx, nr = 0;
 	char args[96];
 

@@ -2,7 +2,12 @@
 # rivet's benchmark, the part that runs inside the emulated RISC-V host
 # (tools/bench boots it with tools/rvhost --refvmm and reads the output).
 #
-#   sh host.sh [RUNS] [DISK_RUNS]
+#   sh host.sh [RUNS] [DISK_RUNS] [aia|plic]
+#
+# plic: the host is a PLIC host (tools/rvhost --host plic-nosstc): QEMU runs
+# -M virt,aia=none (its own PLIC, in user space, as rivet's), rivet picks its
+# PLIC by itself, and only boot_microvm and disk run, named boot_microvm_plic
+# and disk_plic (the guest's virtio-blk interrupts are INTx on both).
 #
 # Alternates rivet (/usr/bin/rivet) and the reference VMM, Debian's
 # qemu-system-riscv64 (/opt/refvmm/qemu-system-riscv64, -accel kvm -cpu host
@@ -30,6 +35,12 @@
 set -u
 RUNS=${1:-5}
 DISK_RUNS=${2:-3}
+KIND=${3:-aia}
+case $KIND in
+aia) AIA=aplic-imsic SUFFIX= ;;
+plic) AIA=none SUFFIX=_plic ;;
+*) echo "BENCH-FAIL unknown host kind '$KIND'"; exit 1 ;;
+esac
 Q=/opt/refvmm/qemu-system-riscv64
 K=/guest/Image
 I=/guest/initramfs.cpio.gz
@@ -37,7 +48,7 @@ MEM=512
 DISK=/tmp/bench-disk.img
 BOOT_CMDLINE="console=ttyS0 quiet rivet.test=idle rivet.idle=2"
 DISK_CMDLINE="console=ttyS0 quiet rivet.test=blkbench rivet.secs=3 rivet.mib=64"
-QEMU_COMMON="-M virt,aia=aplic-imsic -accel kvm -cpu host -bios none -m ${MEM}M -smp 1 -nodefaults -nographic -serial stdio -no-reboot -kernel $K -initrd $I"
+QEMU_COMMON="-M virt,aia=$AIA -accel kvm -cpu host -bios none -m ${MEM}M -smp 1 -nodefaults -nographic -serial stdio -no-reboot -kernel $K -initrd $I"
 RIVET_COMMON="--kernel $K --initrd $I --memory ${MEM}M --cpus 1 --no-rng --boot-timer --no-reboot"
 
 # run CASE VMM N CMD...: one measured run.
@@ -52,7 +63,7 @@ run() {
 	if grep -q '^RIVET-TEST .* FAIL' /tmp/bench-run.log; then
 		rc="guest-test-failed"
 	fi
-	if [ "$c" = disk ] && [ -z "$blk" ]; then
+	if [ "${c#disk}" != "$c" ] && [ -z "$blk" ]; then
 		rc="no-blkbench-figures"
 	fi
 	if [ "$rc" != 0 ] || [ -z "$res" ]; then
@@ -81,26 +92,28 @@ disk_case() {	# N ORDER
 	for v in $order; do
 		if [ "$v" = rivet ]; then
 			# shellcheck disable=SC2086
-			run disk rivet "$n" rivet run --board virt $RIVET_COMMON --cmdline "$DISK_CMDLINE" --disk $DISK
+			run disk$SUFFIX rivet "$n" rivet run --board virt $RIVET_COMMON --cmdline "$DISK_CMDLINE" --disk $DISK
 		else
 			# shellcheck disable=SC2086
-			run disk qemu "$n" $Q $QEMU_COMMON -append "$DISK_CMDLINE" \
+			run disk$SUFFIX qemu "$n" $Q $QEMU_COMMON -append "$DISK_CMDLINE" \
 				-drive file=$DISK,format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0
 		fi
 	done
 }
 
-echo "BENCH-HOST $(uname -r), $(grep -c ^processor /proc/cpuinfo) harts, runs=$RUNS disk_runs=$DISK_RUNS"
+echo "BENCH-HOST $(uname -r), $(grep -c ^processor /proc/cpuinfo) harts, $KIND, runs=$RUNS disk_runs=$DISK_RUNS"
 echo "BENCH-QEMU-VERSION $($Q --version | sed -n '1s/.*version //p')"
 # Written, not sparse: reads must not be served from holes.
 dd if=/dev/zero of=$DISK bs=1M count=256 status=none || echo "BENCH-FAIL cannot make $DISK"
 n=1
 while [ $n -le "$RUNS" ]; do
 	if [ $((n % 2)) -eq 1 ]; then order="rivet qemu"; else order="qemu rivet"; fi
-	boot_case boot_microvm microvm $n "$order"
-	boot_case boot_virt virt $n "$order"
-	# shellcheck disable=SC2086
-	run startup_qemu qemu $n $Q $QEMU_COMMON -append "$BOOT_CMDLINE" -msg timestamp=on -trace kvm_vcpu_ioctl
+	boot_case boot_microvm$SUFFIX microvm $n "$order"
+	if [ "$KIND" = aia ]; then
+		boot_case boot_virt virt $n "$order"
+		# shellcheck disable=SC2086
+		run startup_qemu qemu $n $Q $QEMU_COMMON -append "$BOOT_CMDLINE" -msg timestamp=on -trace kvm_vcpu_ioctl
+	fi
 	[ $n -le "$DISK_RUNS" ] && disk_case $n "$order"
 	n=$((n + 1))
 done

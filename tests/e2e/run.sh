@@ -486,7 +486,9 @@ define_cases() {
 	group plic --host plic-nosstc --drive "$(disk_path plic-microvm)" \
 		--drive "$(disk_path plic-virt)" --modules tun \
 		--add tests/e2e/host:/root/e2e-host \
-		--add "$RIVET_EDK2_CODE:/fw/RISCV_VIRT_CODE.fd"
+		--add "$RIVET_EDK2_CODE:/fw/RISCV_VIRT_CODE.fd" \
+		--refvmm --add tests/bench/host.sh:/root/bench-host.sh \
+		--add build/riscv64/benchrun:/usr/bin/benchrun
 	testcase host-plic 60 "grep -m1 '^isa' /proc/cpuinfo; $(guest_test poweroff '' --irqchip aia)" \
 		rc=1 grep="--irqchip aia: this host's KVM has no in-kernel AIA" nogrep='^isa.*sstc'
 	testcase microvm-auto-plic 180 "$(guest_test poweroff '')" \
@@ -498,6 +500,12 @@ define_cases() {
 		rc=0 grep='^RIVET-TEST irqs PASS' grep='SiFive PLIC +3[2-5] +[A-Za-z]+ +virtio'
 	testcase microvm-plic-timer 180 "$(guest_test timer 'rivet.sstc=no' --cpus 2)" \
 		rc=0 grep='^RIVET-TEST timer PASS'
+	# make bench's PLIC part, one run of each case (QEMU with its PLIC).
+	testcase bench-smoke-plic 300 'sh /root/bench-host.sh 1 1 plic' \
+		rc=0 grep='^BENCH-DONE' nogrep='^BENCH-FAIL' \
+		grep='^BENCH case=boot_microvm_plic vmm=qemu .* launch_to_marker_ms=[0-9]' \
+		grep='^BENCH case=disk_plic vmm=rivet .* randread_iops=[0-9]' \
+		grep='^BENCH case=disk_plic vmm=qemu .* randread_iops=[0-9]'
 	testcase virt-plic-uefi-acpi 400 "$(virt_test acpi 'rivet.expect_cpus=2 rivet.irqchip=plic' --cpus 2 --firmware /fw/RISCV_VIRT_CODE.fd)" \
 		rc=0 grep='^RIVET-TEST acpi PASS' grep='ACPI: APIC '
 

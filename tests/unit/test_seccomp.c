@@ -734,6 +734,7 @@ struct irq_test {
 	enum rivet_seccomp_role role;
 	const char *irqchip;
 	enum irq_call call;
+	const char *board;	/* NULL: microvm */
 };
 
 static void irq_child(void *arg)
@@ -745,6 +746,7 @@ static void irq_child(void *arg)
 	const int vcpus[2] = { a, c };
 	struct rivet_seccomp_ctx ctx = {
 		.vm_fd = a, .vcpu_fd = a, .irqchip = t->irqchip,
+		.board = t->board,
 		.vcpu_fds = vcpus, .nr_vcpu_fds = 2,
 	};
 	struct kvm_interrupt irq = { .irq = 1 };	/* any: not filtered */
@@ -781,23 +783,33 @@ static void test_irqchip_rules(void **state)
 		struct irq_test t;
 		bool allowed;
 	} cases[] = {
-		{ { RIVET_SECCOMP_VCPU, "plic", CALL_INTERRUPT }, true },
-		{ { RIVET_SECCOMP_MAIN, "plic", CALL_INTERRUPT }, true },
-		{ { RIVET_SECCOMP_VCPU, "plic", CALL_INTERRUPT_OTHER_FD },
+		{ { RIVET_SECCOMP_VCPU, "plic", CALL_INTERRUPT, NULL }, true },
+		{ { RIVET_SECCOMP_MAIN, "plic", CALL_INTERRUPT, NULL }, true },
+		{ { RIVET_SECCOMP_VCPU, "plic", CALL_INTERRUPT_OTHER_FD, NULL },
 		  false },
-		{ { RIVET_SECCOMP_MAIN, "plic", CALL_INTERRUPT_OTHER_FD },
+		{ { RIVET_SECCOMP_MAIN, "plic", CALL_INTERRUPT_OTHER_FD, NULL },
 		  false },
-		{ { RIVET_SECCOMP_MAIN, "plic", CALL_IRQ_LINE }, false },
-		{ { RIVET_SECCOMP_VCPU, "plic", CALL_SIGNAL_MSI }, false },
-		{ { RIVET_SECCOMP_VCPU, "split", CALL_SIGNAL_MSI }, true },
-		{ { RIVET_SECCOMP_MAIN, "split", CALL_SIGNAL_MSI }, true },
-		{ { RIVET_SECCOMP_VCPU, "split", CALL_IRQ_LINE }, false },
-		{ { RIVET_SECCOMP_MAIN, "split", CALL_INTERRUPT }, false },
-		{ { RIVET_SECCOMP_VCPU, "aia", CALL_IRQ_LINE }, true },
-		{ { RIVET_SECCOMP_MAIN, NULL, CALL_IRQ_LINE }, true },
-		{ { RIVET_SECCOMP_MAIN, "aia", CALL_INTERRUPT }, false },
-		{ { RIVET_SECCOMP_VCPU, "aia", CALL_SIGNAL_MSI }, false },
-		{ { RIVET_SECCOMP_MONITOR, "plic", CALL_INTERRUPT }, false },
+		{ { RIVET_SECCOMP_MAIN, "plic", CALL_IRQ_LINE, NULL }, false },
+		{ { RIVET_SECCOMP_VCPU, "plic", CALL_SIGNAL_MSI, NULL }, false },
+		{ { RIVET_SECCOMP_VCPU, "split", CALL_SIGNAL_MSI, NULL }, true },
+		{ { RIVET_SECCOMP_MAIN, "split", CALL_SIGNAL_MSI, NULL }, true },
+		{ { RIVET_SECCOMP_VCPU, "split", CALL_IRQ_LINE, NULL }, false },
+		{ { RIVET_SECCOMP_MAIN, "split", CALL_INTERRUPT, NULL }, false },
+		{ { RIVET_SECCOMP_VCPU, "aia", CALL_IRQ_LINE, NULL }, true },
+		{ { RIVET_SECCOMP_MAIN, NULL, CALL_IRQ_LINE, NULL }, true },
+		{ { RIVET_SECCOMP_MAIN, "aia", CALL_INTERRUPT, NULL }, false },
+		{ { RIVET_SECCOMP_VCPU, "aia", CALL_SIGNAL_MSI, NULL }, false },
+		{ { RIVET_SECCOMP_MONITOR, "plic", CALL_INTERRUPT, NULL }, false },
+		/* virt: MSI-X only where there is an IMSIC. */
+		{ { RIVET_SECCOMP_VCPU, "aia", CALL_SIGNAL_MSI, "virt" }, true },
+		{ { RIVET_SECCOMP_MAIN, "aia", CALL_SIGNAL_MSI, "virt" }, true },
+		{ { RIVET_SECCOMP_MAIN, "split", CALL_SIGNAL_MSI, "virt" },
+		  true },
+		{ { RIVET_SECCOMP_VCPU, "plic", CALL_SIGNAL_MSI, "virt" },
+		  false },
+		{ { RIVET_SECCOMP_MAIN, "plic", CALL_SIGNAL_MSI, "virt" },
+		  false },
+		{ { RIVET_SECCOMP_VCPU, "plic", CALL_INTERRUPT, "virt" }, true },
 	};
 	struct outcome *o = &outcome;
 
