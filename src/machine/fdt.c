@@ -190,25 +190,41 @@ static void add_memory(struct fdtb *b, struct machine *m)
 	prop_reg(b, node, m->ram.base, m->ram.size);
 }
 
-static void add_imsic(struct fdtb *b, struct machine *m)
+/* /soc/interrupt-controller@BASE, with the interrupt-controller
+ * property. */
+static int intc_node(struct fdtb *b, uint64_t base)
 {
-	const struct aia_layout *a = &m->aia;
-	fdt32_t ext[2 * CONFIG_MAX_CPUS];
 	char name[48];
 	int node;
+
+	snprintf(name, sizeof(name), "interrupt-controller@%" PRIx64, base);
+	node = sub(b, "/soc", name);
+	prop_empty(b, node, "interrupt-controller");
+	return node;
+}
+
+/* interrupts-extended: each hart's supervisor external interrupt, hart 0
+ * first (an IMSIC's S-level files, a PLIC's S-mode contexts). */
+static void prop_harts_s_ext(struct fdtb *b, int node, struct machine *m)
+{
+	fdt32_t ext[2 * CONFIG_MAX_CPUS];
 
 	for (unsigned int i = 0; i < m->cfg->cpus; i++) {
 		ext[2 * i] = cpu_to_fdt32(FDT_CPU_INTC_PHANDLE(i));
 		ext[2 * i + 1] = cpu_to_fdt32(IRQ_S_EXT);
 	}
-	snprintf(name, sizeof(name), "interrupt-controller@%" PRIx64,
-		 a->imsic_base);
-	node = sub(b, "/soc", name);
-	prop_str(b, node, "compatible", "riscv,imsics");
-	prop_reg(b, node, a->imsic_base, a->imsic_stride * m->cfg->cpus);
 	prop(b, node, "interrupts-extended", ext,
 	     (int)(2 * m->cfg->cpus * sizeof(ext[0])));
-	prop_empty(b, node, "interrupt-controller");
+}
+
+static void add_imsic(struct fdtb *b, struct machine *m)
+{
+	const struct aia_layout *a = &m->aia;
+	int node = intc_node(b, a->imsic_base);
+
+	prop_str(b, node, "compatible", "riscv,imsics");
+	prop_reg(b, node, a->imsic_base, a->imsic_stride * m->cfg->cpus);
+	prop_harts_s_ext(b, node, m);
 	prop_u32(b, node, "#interrupt-cells", 0);
 	prop_u32(b, node, "#address-cells", 0);
 	prop_empty(b, node, "msi-controller");
@@ -219,15 +235,10 @@ static void add_imsic(struct fdtb *b, struct machine *m)
 static void add_aplic(struct fdtb *b, struct machine *m)
 {
 	const struct aia_layout *a = &m->aia;
-	char name[48];
-	int node;
+	int node = intc_node(b, a->aplic_base);
 
-	snprintf(name, sizeof(name), "interrupt-controller@%" PRIx64,
-		 a->aplic_base);
-	node = sub(b, "/soc", name);
 	prop_str(b, node, "compatible", "riscv,aplic");
 	prop_reg(b, node, a->aplic_base, a->aplic_size);
-	prop_empty(b, node, "interrupt-controller");
 	prop_u32(b, node, "#interrupt-cells", 2);
 	prop_u32(b, node, "#address-cells", 0);
 	prop_u32(b, node, "msi-parent", PH_IMSIC(m));
@@ -242,21 +253,11 @@ static void add_plic(struct fdtb *b, struct machine *m)
 {
 	static const char compat[] = "sifive,plic-1.0.0\0riscv,plic0";
 	const struct plic_layout *p = &m->plic;
-	fdt32_t ext[2 * CONFIG_MAX_CPUS];
-	char name[48];
-	int node;
+	int node = intc_node(b, p->base);
 
-	for (unsigned int i = 0; i < m->cfg->cpus; i++) {
-		ext[2 * i] = cpu_to_fdt32(FDT_CPU_INTC_PHANDLE(i));
-		ext[2 * i + 1] = cpu_to_fdt32(IRQ_S_EXT);
-	}
-	snprintf(name, sizeof(name), "interrupt-controller@%" PRIx64, p->base);
-	node = sub(b, "/soc", name);
 	prop(b, node, "compatible", compat, sizeof(compat));
 	prop_reg(b, node, p->base, p->size);
-	prop(b, node, "interrupts-extended", ext,
-	     (int)(2 * m->cfg->cpus * sizeof(ext[0])));
-	prop_empty(b, node, "interrupt-controller");
+	prop_harts_s_ext(b, node, m);
 	prop_u32(b, node, "#interrupt-cells", 1);
 	prop_u32(b, node, "#address-cells", 0);
 	prop_u32(b, node, "riscv,ndev", p->nr_sources);
