@@ -15,6 +15,7 @@
 #include "core/device.h"
 #include "devices/aplic.h"
 #include "tests/support/irqrec.h"
+#include "tests/support/mmio.h"
 
 #define NSRC_MAX	(APLIC_MAX_SOURCES + 1)
 #define MAX_HARTS	8
@@ -237,28 +238,23 @@ static void check_msis(struct aplic_fuzz *f)
 	ts_msi_rec_clear(&f->rec);
 }
 
+/* The model's side of ts_reg32_access(). */
+static uint32_t model_read(void *m, uint64_t off)
+{
+	return m_read(m, off);
+}
+
+static void model_write(void *m, uint64_t off, uint32_t v)
+{
+	m_write(m, off, v);
+}
+
 static void dev_access(struct aplic_fuzz *f, bool is_write, unsigned int len,
 		       uint64_t off, uint32_t v)
 {
-	bool served = len == 4 && !(off & 3);
-	uint8_t buf[8];
+	const struct ts_reg32_model model = { model_read, model_write, &f->m };
 
-	memset(buf, 0xa5, sizeof(buf));
-	if (is_write) {
-		mmio_put(buf, len, (uint64_t)v << 32 | v);
-		f->dev->ops->mmio_write(f->dev, off, buf, len);
-		if (served)
-			m_write(&f->m, off, v);
-	} else {
-		f->dev->ops->mmio_read(f->dev, off, buf, len);
-		if (served)
-			FUZZ_CHECK(mmio_get(buf, 4) == m_read(&f->m, off));
-		else
-			for (unsigned int i = 0; i < len; i++)
-				FUZZ_CHECK(buf[i] == 0);
-		for (unsigned int i = len; i < sizeof(buf); i++)
-			FUZZ_CHECK(buf[i] == 0xa5);
-	}
+	FUZZ_CHECK(ts_reg32_access(f->dev, &model, is_write, len, off, v));
 	check_msis(f);
 }
 

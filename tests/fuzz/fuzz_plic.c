@@ -14,6 +14,7 @@
 #include "core/device.h"
 #include "devices/plic.h"
 #include "tests/support/irqrec.h"
+#include "tests/support/mmio.h"
 
 #define BASE		0x0c000000ULL
 #define NSRC_MAX	(PLIC_MAX_SOURCES + 1)
@@ -190,28 +191,23 @@ static void check_outputs(struct plic_fuzz *f)
 	ts_hart_rec_clear(&f->rec);
 }
 
-static void dev_access(struct plic_fuzz *f, bool is_write, unsigned int len,
-		   uint64_t off, uint32_t v)
+/* The model's side of ts_reg32_access(). */
+static uint32_t model_read(void *m, uint64_t off)
 {
-	bool served = len == 4 && !(off & 3);
-	uint8_t buf[8];
+	return m_read(m, off);
+}
 
-	memset(buf, 0xa5, sizeof(buf));
-	if (is_write) {
-		mmio_put(buf, len, (uint64_t)v << 32 | v);
-		f->dev->ops->mmio_write(f->dev, off, buf, len);
-		if (served)
-			m_write(&f->m, off, v);
-	} else {
-		f->dev->ops->mmio_read(f->dev, off, buf, len);
-		if (served)
-			FUZZ_CHECK(mmio_get(buf, 4) == m_read(&f->m, off));
-		else
-			for (unsigned int i = 0; i < len; i++)
-				FUZZ_CHECK(buf[i] == 0);
-		for (unsigned int i = len; i < sizeof(buf); i++)
-			FUZZ_CHECK(buf[i] == 0xa5);
-	}
+static void model_write(void *m, uint64_t off, uint32_t v)
+{
+	m_write(m, off, v);
+}
+
+static void dev_access(struct plic_fuzz *f, bool is_write, unsigned int len,
+		       uint64_t off, uint32_t v)
+{
+	const struct ts_reg32_model model = { model_read, model_write, &f->m };
+
+	FUZZ_CHECK(ts_reg32_access(f->dev, &model, is_write, len, off, v));
 	check_outputs(f);
 }
 

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* A guest's MMIO accesses straight to a device's dev_ops, for the tests of
  * devices with 32-bit registers (PLIC, APLIC).  Reads start from 0xa5
- * bytes, so a byte the device forgets to fill shows. */
+ * bytes, so a byte the device forgets to fill shows.
+ *
+ * ts_reg32_access() checks one access against a model of such a device,
+ * for the fuzz targets. */
 #ifndef RIVET_TEST_MMIO_H
 #define RIVET_TEST_MMIO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -37,6 +41,47 @@ static inline uint32_t ts_rd32(struct rivet_dev *d, uint64_t off)
 static inline void ts_wr32(struct rivet_dev *d, uint64_t off, uint32_t v)
 {
 	ts_wr(d, off, 4, v);
+}
+
+/* What a device of naturally aligned 32-bit registers should do; other
+ * accesses read 0 and change nothing. */
+struct ts_reg32_model {
+	uint32_t (*read)(void *ctx, uint64_t off);
+	void (*write)(void *ctx, uint64_t off, uint32_t v);
+	void *ctx;
+};
+
+/* One guest access of @len bytes at @off to @d (a write puts @v in every
+ * byte lane), mirrored in @m when the device serves it (4 bytes,
+ * aligned).  false when the device disagrees with @m: a served read's
+ * value, a non-zero byte from an access it does not serve, or a byte
+ * written past @len. */
+static inline bool ts_reg32_access(struct rivet_dev *d,
+				   const struct ts_reg32_model *m,
+				   bool is_write, unsigned int len,
+				   uint64_t off, uint32_t v)
+{
+	bool served = len == 4 && !(off & 3);
+	uint8_t buf[8];
+
+	memset(buf, 0xa5, sizeof(buf));
+	if (is_write) {
+		mmio_put(buf, len, (uint64_t)v << 32 | v);
+		d->ops->mmio_write(d, off, buf, len);
+		if (served)
+			m->write(m->ctx, off, v);
+		return true;
+	}
+	d->ops->mmio_read(d, off, buf, len);
+	for (unsigned int i = len; i < sizeof(buf); i++)
+		if (buf[i] != 0xa5)
+			return false;
+	if (served)
+		return mmio_get(buf, 4) == m->read(m->ctx, off);
+	for (unsigned int i = 0; i < len; i++)
+		if (buf[i])
+			return false;
+	return true;
 }
 
 #endif
