@@ -12,13 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
 #include "core/log.h"
 #include "devices/aplic.h"
 #include "tests/support/irqrec.h"
+#include "tests/support/irqstress.h"
 #include "tests/support/mmio.h"
 
 #define BASE	0x0d000000ULL
@@ -876,149 +876,60 @@ static void test_linux_probe_and_run(void **state)
  * the line is still up, which must send exactly one more MSI.  A noise
  * thread reads registers meanwhile.  Every MSI must be accounted for:
  * none lost (a device would wait forever), none extra. */
-#define T_SRC		32
-#define T_DEVS		8
-#define T_ROUNDS	2000
-#define T_SECONDS	60
-
-struct t_src {
-	pthread_mutex_t lock;	/* the device's own lock */
-	bool status;		/* raised and not yet EOI'd */
-	unsigned long raised, served, expected;	/* MSIs expected */
-};
-
-struct t_world {
-	struct fixture *f;
-	struct t_src src[T_SRC + 1];
-	bool stop;		/* atomic */
-	unsigned long errors;	/* atomic */
-	time_t deadline;
-};
-
-struct t_arg {
-	struct t_world *w;
-	unsigned int id;
-};
-
-static void t_error(struct t_world *w)
-{
-	__atomic_fetch_add(&w->errors, 1, __ATOMIC_RELAXED);
-}
-
-static bool t_stopped(struct t_world *w)
-{
-	if (time(NULL) > w->deadline) {
-		t_error(w);
-		__atomic_store_n(&w->stop, true, __ATOMIC_RELAXED);
-	}
-	return __atomic_load_n(&w->stop, __ATOMIC_RELAXED);
-}
-
-static void t_set(struct t_world *w, uint32_t s, bool on)
-{
-	const struct irq_chip *chip = w->f->chip;
-
-	if (chip->set_level(chip->ctx, s, on))
-		t_error(w);
-}
-
-static bool t_busy(struct t_src *x)
-{
-	bool busy;
-
-	pthread_mutex_lock(&x->lock);
-	busy = x->status;
-	pthread_mutex_unlock(&x->lock);
-	return busy;
-}
-
-static void *t_device(void *arg)
-{
-	struct t_arg *a = arg;
-	struct t_world *w = a->w;
-
-	for (unsigned int r = 0; r < T_ROUNDS; r++) {
-		for (uint32_t s = a->id + 1; s <= T_SRC; s += T_DEVS) {
-			struct t_src *x = &w->src[s];
-
-			for (;;) {
-				bool busy;
-
-				pthread_mutex_lock(&x->lock);
-				busy = x->status;
-				if (!busy) {
-					x->status = true;
-					x->raised++;
-					x->expected++;
-					t_set(w, s, true);
-				}
-				pthread_mutex_unlock(&x->lock);
-				if (!busy)
-					break;
-				if (t_stopped(w))
-					return NULL;
-				sched_yield();
-			}
-		}
-	}
-	return NULL;
-}
-
 /* Serve source @s: its MSI arrived.  Returns the MSIs the EOI added. */
-static unsigned long t_serve(struct t_world *w, uint32_t s)
+static unsigned long t_serve(struct ts_stress *w, uint32_t s)
 {
-	struct rivet_dev *d = w->f->dev;
-	struct t_src *x = &w->src[s];
+	struct fixture *f = w->ctx;
+	struct ts_stress_src *x = &w->src[s];
 	bool late_eoi;
 	unsigned long before;
 
 	pthread_mutex_lock(&x->lock);
 	if (!x->status)
-		t_error(w);		/* an MSI for nothing */
+		ts_stress_error(w);	/* an MSI for nothing */
 	x->served++;
 	late_eoi = x->served % 3 == 0;
 	pthread_mutex_unlock(&x->lock);
 	if (late_eoi) {
 		/* EOI with the line still up: exactly one more MSI, sent
 		 * before the write returns. */
-		before = ts_msi_count(&w->f->rec, s);
-		ts_wr32(d, APLIC_SETIPNUM_LE, s);
-		if (ts_msi_count(&w->f->rec, s) != before + 1)
-			t_error(w);
+		before = ts_msi_count(&f->rec, s);
+		ts_wr32(f->dev, APLIC_SETIPNUM_LE, s);
+		if (ts_msi_count(&f->rec, s) != before + 1)
+			ts_stress_error(w);
 		pthread_mutex_lock(&x->lock);
 		x->expected++;
 		x->served++;
 		pthread_mutex_unlock(&x->lock);
 	}
 	pthread_mutex_lock(&x->lock);
-	t_set(w, s, false);		/* the ack lowers the line */
+	ts_stress_set(w, s, false);	/* the ack lowers the line */
 	pthread_mutex_unlock(&x->lock);
-	ts_wr32(d, APLIC_SETIPNUM_LE, s);	/* EOI: nothing now */
+	ts_wr32(f->dev, APLIC_SETIPNUM_LE, s);	/* EOI: nothing now */
 	pthread_mutex_lock(&x->lock);
 	x->status = false;
 	pthread_mutex_unlock(&x->lock);
 	return late_eoi;
 }
 
-static void *t_vcpu(void *arg)
+static void t_vcpu(struct ts_stress *w, unsigned int h)
 {
-	struct t_arg *a = arg;
-	struct t_world *w = a->w;
-	unsigned long seen[T_SRC + 1] = { 0 };
+	struct fixture *f = w->ctx;
+	unsigned long seen[TS_STRESS_SRC + 1] = { 0 };
 
-	while (!t_stopped(w)) {
+	while (!ts_stress_stopped(w)) {
 		bool idle = true;
 
-		for (uint32_t s = a->id; s <= T_SRC; s += NHARTS) {
+		for (uint32_t s = h; s <= TS_STRESS_SRC; s += NHARTS) {
 			unsigned long got;
 
 			if (!s)
 				continue;
-			got = ts_msi_count(&w->f->rec, s);
+			got = ts_msi_count(&f->rec, s);
 			if (got == seen[s])
 				continue;
 			if (got != seen[s] + 1)
-				t_error(w);	/* extra MSIs */
+				ts_stress_error(w);	/* extra MSIs */
 			idle = false;
 			/* Not a fresh count: the device may raise again as
 			 * soon as it is served. */
@@ -1027,80 +938,52 @@ static void *t_vcpu(void *arg)
 		if (idle)
 			sched_yield();
 	}
-	return NULL;
 }
 
-static void *t_noise(void *arg)
+static void t_noise(struct ts_stress *w)
 {
-	struct t_arg *a = arg;
-	struct t_world *w = a->w;
-	struct rivet_dev *d = w->f->dev;
-	const struct irq_chip *chip = w->f->chip;
+	struct fixture *f = w->ctx;
+	struct rivet_dev *d = f->dev;
 
 	/* Reads only: a write would run the delivery scan. */
-	while (!t_stopped(w)) {
-		for (uint32_t s = 1; s <= T_SRC; s++) {
+	while (!ts_stress_stopped(w)) {
+		for (uint32_t s = 1; s <= TS_STRESS_SRC; s++) {
 			ts_rd32(d, APLIC_SETIP(s / 32));
 			ts_rd32(d, APLIC_IN_CLRIP(s / 32));
 			ts_rd32(d, APLIC_SETIE(s / 32));
 			ts_rd32(d, APLIC_TARGET(s));
 			ts_rd32(d, APLIC_DOMAINCFG);
 			ts_rd(d, APLIC_SOURCECFG(s), 2);	/* refused */
-			if (chip->set_level(chip->ctx, NSRC + 1, true) !=
+			if (f->chip->set_level(f->chip->ctx, NSRC + 1, true) !=
 			    -EINVAL)
-				t_error(w);
+				ts_stress_error(w);
 		}
 		sched_yield();
 	}
-	return NULL;
 }
 
 static void test_concurrent(void **state)
 {
 	struct fixture *f = *state;
 	struct rivet_dev *d = f->dev;
-	struct t_world *w = test_calloc(1, sizeof(*w));
-	pthread_t dev[T_DEVS], vcpu[NHARTS], noise;
-	struct t_arg da[T_DEVS], va[NHARTS], na = { w, 0 };
+	struct ts_stress *w = test_calloc(1, sizeof(*w));
 
-	w->f = f;
-	w->deadline = time(NULL) + T_SECONDS;
+	ts_stress_init(w, f->chip, f);
 	ts_wr32(d, APLIC_DOMAINCFG, APLIC_DOMAINCFG_IE);
-	for (uint32_t s = 1; s <= T_SRC; s++) {
-		pthread_mutex_init(&w->src[s].lock, NULL);
+	for (uint32_t s = 1; s <= TS_STRESS_SRC; s++)
 		route(d, s, APLIC_SM_LEVEL1, s % NHARTS, s);
-	}
-	for (unsigned int h = 0; h < NHARTS; h++) {
-		va[h] = (struct t_arg){ w, h };
-		assert_int_equal(pthread_create(&vcpu[h], NULL, t_vcpu,
-						&va[h]), 0);
-	}
-	assert_int_equal(pthread_create(&noise, NULL, t_noise, &na), 0);
-	for (unsigned int i = 0; i < T_DEVS; i++) {
-		da[i] = (struct t_arg){ w, i };
-		assert_int_equal(pthread_create(&dev[i], NULL, t_device,
-						&da[i]), 0);
-	}
-	for (unsigned int i = 0; i < T_DEVS; i++)
-		pthread_join(dev[i], NULL);
-	for (uint32_t s = 1; s <= T_SRC && !t_stopped(w); s++)
-		while (t_busy(&w->src[s]) && !t_stopped(w))
-			sched_yield();
-	__atomic_store_n(&w->stop, true, __ATOMIC_RELAXED);
-	for (unsigned int h = 0; h < NHARTS; h++)
-		pthread_join(vcpu[h], NULL);
-	pthread_join(noise, NULL);
+	assert_int_equal(ts_stress_run(w, NHARTS, t_vcpu, t_noise), 0);
 
 	assert_int_equal(w->errors, 0);
-	for (uint32_t s = 1; s <= T_SRC; s++) {
-		struct t_src *x = &w->src[s];
+	for (uint32_t s = 1; s <= TS_STRESS_SRC; s++) {
+		struct ts_stress_src *x = &w->src[s];
 
-		assert_int_equal(x->raised, T_ROUNDS);
+		assert_int_equal(x->raised, TS_STRESS_ROUNDS);
 		assert_int_equal(x->served, x->expected);
 		assert_int_equal(ts_msi_count(&f->rec, s), x->expected);
-		assert_true(x->expected > T_ROUNDS);
-		pthread_mutex_destroy(&x->lock);
+		assert_true(x->expected > TS_STRESS_ROUNDS);
 	}
+	ts_stress_fini(w);
 	for (unsigned long i = 0; i < f->rec.n && i < TS_REC_EVENTS; i++)
 		assert_int_equal(f->rec.ev[i].addr,
 				 msi_addr(f->rec.ev[i].data % NHARTS));

@@ -12,13 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
 #include "core/log.h"
 #include "devices/plic.h"
 #include "tests/support/irqrec.h"
+#include "tests/support/irqstress.h"
 #include "tests/support/mmio.h"
 
 #define BASE	0x0c000000ULL
@@ -862,190 +862,76 @@ static void test_linux_probe_and_run(void **state)
  * output: the devices would wait forever; no spurious one: a claim after
  * a high output always finds a source), and the recorder must never see
  * the same level twice for a hart. */
-#define T_SRC		32
-#define T_DEVS		8
-#define T_ROUNDS	2000
-#define T_SECONDS	60
-
-struct t_src {
-	pthread_mutex_t lock;	/* the device's own lock */
-	bool status;		/* the device wants service */
-	unsigned long raised, served;
-};
-
-struct t_world {
-	struct fixture *f;
-	struct t_src src[T_SRC + 1];
-	bool stop;		/* atomic */
-	unsigned long errors;	/* atomic */
-	time_t deadline;
-};
-
-struct t_arg {
-	struct t_world *w;
-	unsigned int id;
-};
-
-static bool t_stopped(struct t_world *w)
+static void t_vcpu(struct ts_stress *w, unsigned int c)
 {
-	if (time(NULL) > w->deadline) {
-		__atomic_fetch_add(&w->errors, 1, __ATOMIC_RELAXED);
-		__atomic_store_n(&w->stop, true, __ATOMIC_RELAXED);
-	}
-	return __atomic_load_n(&w->stop, __ATOMIC_RELAXED);
-}
+	struct fixture *f = w->ctx;
 
-static void t_set(struct t_world *w, uint32_t s, bool on)
-{
-	const struct irq_chip *chip = w->f->chip;
-
-	if (chip->set_level(chip->ctx, s, on))
-		__atomic_fetch_add(&w->errors, 1, __ATOMIC_RELAXED);
-}
-
-static void *t_device(void *arg)
-{
-	struct t_arg *a = arg;
-	struct t_world *w = a->w;
-
-	for (unsigned int r = 0; r < T_ROUNDS; r++) {
-		for (uint32_t s = a->id + 1; s <= T_SRC; s += T_DEVS) {
-			struct t_src *x = &w->src[s];
-
-			for (;;) {
-				bool busy;
-
-				pthread_mutex_lock(&x->lock);
-				busy = x->status;
-				if (!busy) {
-					x->status = true;
-					x->raised++;
-					t_set(w, s, true);
-				}
-				pthread_mutex_unlock(&x->lock);
-				if (!busy)
-					break;
-				if (t_stopped(w))
-					return NULL;
-				sched_yield();
-			}
-		}
-	}
-	return NULL;
-}
-
-static bool t_busy(struct t_src *x)
-{
-	bool busy;
-
-	pthread_mutex_lock(&x->lock);
-	busy = x->status;
-	pthread_mutex_unlock(&x->lock);
-	return busy;
-}
-
-static void *t_vcpu(void *arg)
-{
-	struct t_arg *a = arg;
-	struct t_world *w = a->w;
-	struct rivet_dev *d = w->f->dev;
-	unsigned int c = a->id;
-
-	while (!t_stopped(w)) {
+	while (!ts_stress_stopped(w)) {
 		uint32_t s;
-		struct t_src *x;
+		struct ts_stress_src *x;
 
-		if (!ts_hart_level(&w->f->rec, c)) {
+		if (!ts_hart_level(&f->rec, c)) {
 			sched_yield();
 			continue;
 		}
-		s = claim(d, c);
-		if (!s || s > T_SRC || s % NCTX != c) {
-			__atomic_fetch_add(&w->errors, 1, __ATOMIC_RELAXED);
+		s = claim(f->dev, c);
+		if (!s || s > TS_STRESS_SRC || s % NCTX != c) {
+			ts_stress_error(w);
 			continue;
 		}
 		x = &w->src[s];
 		pthread_mutex_lock(&x->lock);
 		if (!x->status)
-			__atomic_fetch_add(&w->errors, 1, __ATOMIC_RELAXED);
+			ts_stress_error(w);
 		x->status = false;
 		x->served++;
-		t_set(w, s, false);
+		ts_stress_set(w, s, false);
 		pthread_mutex_unlock(&x->lock);
-		complete(d, c, s);
+		complete(f->dev, c, s);
 	}
-	return NULL;
 }
 
-static void *t_noise(void *arg)
+static void t_noise(struct ts_stress *w)
 {
-	struct t_arg *a = arg;
-	struct t_world *w = a->w;
-	struct rivet_dev *d = w->f->dev;
-	const struct irq_chip *chip = w->f->chip;
+	struct fixture *f = w->ctx;
+	struct rivet_dev *d = f->dev;
 
 	/* Reads only: a write would recompute the outputs and could hide an
 	 * output the device failed to update. */
-	while (!t_stopped(w)) {
-		for (uint32_t s = 1; s <= T_SRC; s++) {
+	while (!ts_stress_stopped(w)) {
+		for (uint32_t s = 1; s <= TS_STRESS_SRC; s++) {
 			ts_rd32(d, pend(s / 32));
 			ts_rd32(d, prio(s));
 			ts_rd32(d, thr(s % NCTX));
 			ts_rd32(d, en(s % NCTX, 0));
 			ts_rd(d, clm(s % NCTX), 2);	/* refused */
-			if (chip->set_level(chip->ctx, 0, true) != -EINVAL)
-				__atomic_fetch_add(&w->errors, 1,
-						   __ATOMIC_RELAXED);
+			if (f->chip->set_level(f->chip->ctx, 0, true) != -EINVAL)
+				ts_stress_error(w);
 		}
 		sched_yield();
 	}
-	return NULL;
 }
 
 static void test_concurrent(void **state)
 {
 	struct fixture *f = *state;
 	struct rivet_dev *d = f->dev;
-	struct t_world *w = test_calloc(1, sizeof(*w));
-	pthread_t dev[T_DEVS], vcpu[NCTX], noise;
-	struct t_arg da[T_DEVS], va[NCTX], na = { w, 0 };
+	struct ts_stress *w = test_calloc(1, sizeof(*w));
 	unsigned long before;
 
-	w->f = f;
-	w->deadline = time(NULL) + T_SECONDS;
-	for (uint32_t s = 1; s <= T_SRC; s++) {
-		pthread_mutex_init(&w->src[s].lock, NULL);
+	ts_stress_init(w, f->chip, f);
+	for (uint32_t s = 1; s <= TS_STRESS_SRC; s++) {
 		ts_wr32(d, prio(s), 1 + s % PLIC_MAX_PRIORITY);
 		enable(d, s % NCTX, s, true);
 	}
-	for (unsigned int c = 0; c < NCTX; c++) {
-		va[c] = (struct t_arg){ w, c };
-		assert_int_equal(pthread_create(&vcpu[c], NULL, t_vcpu,
-						&va[c]), 0);
-	}
-	assert_int_equal(pthread_create(&noise, NULL, t_noise, &na), 0);
-	for (unsigned int i = 0; i < T_DEVS; i++) {
-		da[i] = (struct t_arg){ w, i };
-		assert_int_equal(pthread_create(&dev[i], NULL, t_device,
-						&da[i]), 0);
-	}
-	for (unsigned int i = 0; i < T_DEVS; i++)
-		pthread_join(dev[i], NULL);
-	/* The last raises must be served too. */
-	for (uint32_t s = 1; s <= T_SRC && !t_stopped(w); s++)
-		while (t_busy(&w->src[s]) && !t_stopped(w))
-			sched_yield();
-	__atomic_store_n(&w->stop, true, __ATOMIC_RELAXED);
-	for (unsigned int c = 0; c < NCTX; c++)
-		pthread_join(vcpu[c], NULL);
-	pthread_join(noise, NULL);
+	assert_int_equal(ts_stress_run(w, NCTX, t_vcpu, t_noise), 0);
 
 	assert_int_equal(w->errors, 0);
-	for (uint32_t s = 1; s <= T_SRC; s++) {
-		assert_int_equal(w->src[s].raised, T_ROUNDS);
-		assert_int_equal(w->src[s].served, T_ROUNDS);
-		pthread_mutex_destroy(&w->src[s].lock);
+	for (uint32_t s = 1; s <= TS_STRESS_SRC; s++) {
+		assert_int_equal(w->src[s].raised, TS_STRESS_ROUNDS);
+		assert_int_equal(w->src[s].served, TS_STRESS_ROUNDS);
 	}
+	ts_stress_fini(w);
 	assert_int_equal(f->rec.repeats, 0);
 	assert_int_equal(f->rec.bad_hart, 0);
 	for (unsigned int c = 0; c < NCTX; c++)
@@ -1055,7 +941,7 @@ static void test_concurrent(void **state)
 	/* Every raise and every claim moved its hart's output. */
 	before = f->rec.calls;
 	assert_true(before >= 2);
-	assert_true(before <= 2UL * T_SRC * T_ROUNDS);
+	assert_true(before <= 2UL * TS_STRESS_SRC * TS_STRESS_ROUNDS);
 	test_free(w);
 }
 
