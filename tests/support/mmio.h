@@ -3,8 +3,9 @@
  * devices with 32-bit registers (PLIC, APLIC).  Reads start from 0xa5
  * bytes, so a byte the device forgets to fill shows.
  *
- * ts_reg32_access() checks one access against a model of such a device,
- * for the fuzz targets. */
+ * ts_reg32_refuses() checks the accesses such a device must refuse;
+ * ts_reg32_access() checks one access against a model of it, for the fuzz
+ * targets. */
 #ifndef RIVET_TEST_MMIO_H
 #define RIVET_TEST_MMIO_H
 
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "core/device.h"
+#include "core/log.h"
 
 static inline uint64_t ts_rd(struct rivet_dev *d, uint64_t off,
 			     unsigned int len)
@@ -41,6 +43,40 @@ static inline uint32_t ts_rd32(struct rivet_dev *d, uint64_t off)
 static inline void ts_wr32(struct rivet_dev *d, uint64_t off, uint32_t v)
 {
 	ts_wr(d, off, 4, v);
+}
+
+/* Every access to the 32-bit register at @off but an aligned 32-bit one
+ * -- widths 1, 2 and 8 at @off, 4 bytes at @off + 1..3 -- reads zeros and
+ * is logged, and so is each such write (@fill in every byte lane).
+ * Whether they all were; the caller checks that nothing changed. */
+static inline bool ts_reg32_refuses(struct rivet_dev *d, uint64_t off,
+				    uint64_t fill)
+{
+	static const unsigned int widths[] = { 1, 2, 8 };
+	uint8_t buf[8];
+
+	for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
+		unsigned long n = log_count();
+
+		memset(buf, 0xa5, sizeof(buf));
+		d->ops->mmio_read(d, off, buf, widths[i]);
+		for (unsigned int j = 0; j < widths[i]; j++)
+			if (buf[j])
+				return false;
+		ts_wr(d, off, widths[i], fill);
+		if (log_count() <= n)
+			return false;
+	}
+	for (uint64_t mis = 1; mis < 4; mis++) {
+		unsigned long n = log_count();
+
+		if (ts_rd(d, off + mis, 4))
+			return false;
+		ts_wr(d, off + mis, 4, (uint32_t)fill);
+		if (log_count() <= n)
+			return false;
+	}
+	return true;
 }
 
 /* What a device of naturally aligned 32-bit registers should do; other
