@@ -66,12 +66,9 @@ static int intx_set_level(void *ctx, uint32_t irq, bool level)
 		return -EINVAL;
 	n = &h->intx_count[i];
 	pthread_mutex_lock(&h->intx_lock);
-	if (level && (*n)++ == 0)
+	if (level ? (*n)++ == 0 : *n && --*n == 0)	/* the OR changed */
 		ret = irq_line_set(&(struct irq_line){ h->cfg.irqchip, irq },
-				   true);
-	else if (!level && *n && --*n == 0)
-		ret = irq_line_set(&(struct irq_line){ h->cfg.irqchip, irq },
-				   false);
+				   level);
 	pthread_mutex_unlock(&h->intx_lock);
 	return ret;
 }

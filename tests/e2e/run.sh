@@ -143,14 +143,15 @@ irqs_cases() {
 		done
 	done
 }
-# io_cases MODE [RIVET-OPTION]...: on both boards a disk write that must
-#   land in the x86_64 image (e2e disk MODE-BOARD, the host's /dev/vdX
-#   given by MODE_BOARD_DEV), console input, a network ping.
+# io_cases MODE DEV_MICROVM DEV_VIRT [RIVET-OPTION]...: on both boards a
+#   disk write that must land in the x86_64 image (e2e disk MODE-BOARD,
+#   the host's DEV_BOARD), console input, a network ping.
 io_cases() {
-	local mode=$1 b dev
-	shift
+	local mode=$1 devm=$2 devv=$3 b dev
+	shift 3
 	for b in microvm virt; do
-		eval "dev=\$${mode}_${b}_dev"
+		dev=$devm
+		[ "$b" = microvm ] || dev=$devv
 		eval "check_${mode}_$b() { check_pattern $mode-$b; }"
 		testcase "$b-$mode-diskwrite" 240 \
 			"$(board_test $b diskwrite rivet.disk=/dev/vda --disk "$dev" --cpus 2 "$@")" \
@@ -350,7 +351,6 @@ define_cases() {
 	disk adversary 16
 	disk split-microvm 16
 	disk split-virt 16
-	split_microvm_dev=/dev/vdg split_virt_dev=/dev/vdh
 
 	# Host boot with hardware-accelerated AIA (5 guest interrupt files).
 	group aia5 --aia-guests 5 --drive "$(disk_path rw)" --drive "$(disk_path ro)" \
@@ -389,7 +389,7 @@ define_cases() {
 	testcase virt-aia-console-input 180 'sh /root/e2e-host/console-input.sh --board virt --memory 1G' \
 		rc=0 grep='^RIVET-INPUT-42'
 	irqs_cases split /dev/vda --irqchip split
-	io_cases split --irqchip split
+	io_cases split /dev/vdg /dev/vdh --irqchip split
 	testcase microvm-split-hwaccel 180 "$(guest_test smp rivet.expect_cpus=2 --cpus 2 --irqchip split --aia-mode hwaccel)" \
 		rc=0 grep='^RIVET-TEST smp PASS'
 	testcase microvm-timer-sstc 180 "$(guest_test timer 'rivet.sstc=yes' --cpus 2)" \
@@ -493,9 +493,8 @@ define_cases() {
 		rc=1 grep="--irqchip aia: this host's KVM has no in-kernel AIA" nogrep='^isa.*sstc'
 	testcase microvm-auto-plic 180 "$(guest_test poweroff '')" \
 		rc=0 grep='^rivet: note: interrupt controller: plic \(this host.s KVM has no AIA: rivet.s PLIC\)'
-	plic_microvm_dev=/dev/vda plic_virt_dev=/dev/vdb
 	irqs_cases plic /dev/vda
-	io_cases plic
+	io_cases plic /dev/vda /dev/vdb
 	testcase virt-plic-intx 240 "$(virt_test irqs 'rivet.expect_cpus=2 rivet.disk=/dev/vda' --cpus 2 --disk /dev/vda,readonly)" \
 		rc=0 grep='^RIVET-TEST irqs PASS' grep='SiFive PLIC +3[2-5] +[A-Za-z]+ +virtio'
 	testcase microvm-plic-timer 180 "$(guest_test timer 'rivet.sstc=no' --cpus 2)" \
