@@ -9,7 +9,8 @@
  * tests check each name is a real riscv64 syscall.
  *
  * Budgets for the microvm board (Firecracker's x86_64 figures): vcpu at most
- * 27 distinct syscalls, main at most 50; the monitor is kept minimal. */
+ * 27 distinct syscalls, main at most 50; the monitor is kept minimal, and
+ * an I/O thread (which never runs the guest) within 20. */
 #include "seccomp/seccomp.h"
 
 #include <errno.h>
@@ -37,6 +38,7 @@ _Static_assert(KVM_RUN == 0xae80, "KVM_RUN");
 _Static_assert(KVM_IRQ_LINE == 0x4008ae61, "KVM_IRQ_LINE");
 _Static_assert(KVM_INTERRUPT == 0x4004ae86, "KVM_INTERRUPT");
 _Static_assert(KVM_SIGNAL_MSI == 0x4020aea5, "KVM_SIGNAL_MSI");
+_Static_assert(KVM_IOEVENTFD == 0x4040ae79, "KVM_IOEVENTFD");
 _Static_assert(TCGETS == 0x5401, "TCGETS");
 _Static_assert(TCSETS == 0x5402, "TCSETS");
 
@@ -81,6 +83,21 @@ struct rule {
 	{ .sys = "tgkill", .arg = ARG_TGKILL, .value = (sig),             \
 	  .value_name = #sig, .why = (w) }
 
+/* What every worker thread (vCPU, I/O) needs from glibc: malloc's
+ * anonymous memory, never executable, and the end of the thread. */
+#define THREAD_MEMORY_RULES(thread)                                         \
+	ANY("rt_sigprocmask", "glibc blocks all signals while a thread "     \
+			      "exits"),                                     \
+	NOEXEC("mmap", "malloc: thread arena and large chunks; never "       \
+		       "executable"),                                       \
+	NOEXEC("mprotect", "malloc: growing the thread's arena; never "      \
+			   "executable"),                                   \
+	ANY("munmap", "free of large chunks"),                               \
+	ANY("madvise", "glibc releases the stack of an exiting thread "      \
+		       "(MADV_DONTNEED)"),                                  \
+	ANY("exit", "the " thread " thread ends (after the VM stopped)"),    \
+	ANY("exit_group", "_exit from the SIGSYS handler and fatal errors")
+
 /* A vCPU thread: KVM_RUN and the exits it serves itself (MMIO to the
  * devices, SBI DBCN, the seed CSR).  17 syscalls (budget 27); the
  * interrupt controller's request numbers are in the irqchip lists. */
@@ -99,17 +116,25 @@ static const struct rule vcpu_rules[] = {
 	ANY("clock_gettime", "log rate limiting (when the vDSO falls back to "
 			     "the syscall)"),
 	ANY("rt_sigreturn", "return from the SIGUSR1 kick that ends KVM_RUN"),
-	ANY("rt_sigprocmask", "glibc blocks all signals while a thread exits"),
-	NOEXEC("mmap", "malloc: thread arena and large chunks; never "
-		       "executable"),
-	NOEXEC("mprotect", "malloc: growing the thread's arena; never "
-			   "executable"),
-	ANY("munmap", "free of large chunks"),
-	ANY("madvise", "glibc releases the stack of an exiting thread "
-		       "(MADV_DONTNEED)"),
 	ANY("brk", "malloc falling back to the main arena"),
-	ANY("exit", "the vCPU thread ends (after the VM stopped)"),
-	ANY("exit_group", "_exit from the SIGSYS handler and fatal errors"),
+	THREAD_MEMORY_RULES("vCPU"),
+};
+
+/* An I/O thread: waits for its queue's kick, moves the guest's data to and
+ * from the disk, and raises the completion interrupt (the irqchip lists
+ * add the request numbers).  Never KVM_RUN, never opens anything. */
+static const struct rule io_rules[] = {
+	ANY("ppoll", "wait for the queue's kick eventfd (glibc's poll())"),
+	ANY("read", "consume the kick eventfd's count"),
+	ANY("write", "log lines to stderr; re-kick a queue whose requests "
+		     "waited for a free slot"),
+	ANY("preadv", "virtio-blk reads (one call per scattered request)"),
+	ANY("pwritev", "virtio-blk writes (one call per scattered request)"),
+	ANY("fdatasync", "virtio-blk flush: acknowledged writes are durable"),
+	ANY("futex", "the device lock, the pool's job queue"),
+	ANY("clock_gettime", "log rate limiting (when the vDSO falls back to "
+			     "the syscall)"),
+	THREAD_MEMORY_RULES("I/O"),
 };
 
 /* A VM process's main thread once the vCPUs run: the event loop (console
@@ -178,6 +203,9 @@ static const struct rule virt_vcpu_rules[] = {
 	IOCTL(FD_VM, KVM_SET_USER_MEMORY_REGION,
 	      "virt: a flash bank entering/leaving read-array mode gets/loses "
 	      "its read-only memory slot (firmware executes in place)"),
+	IOCTL(FD_VM, KVM_IOEVENTFD,
+	      "virt: the guest moved a virtio-pci BAR: its queue-notify "
+	      "ioeventfds move with it"),
 };
 
 /* virtio-pci MSI-X goes to KVM's IMSIC: aia and split (whose own rule
@@ -185,6 +213,11 @@ static const struct rule virt_vcpu_rules[] = {
 static const struct rule virt_aia_vcpu_rules[] = {
 	IOCTL(FD_VM, KVM_SIGNAL_MSI,
 	      "virt: virtio-pci MSI-X messages raised while serving MMIO"),
+};
+
+static const struct rule virt_aia_io_rules[] = {
+	IOCTL(FD_VM, KVM_SIGNAL_MSI,
+	      "virt: virtio-pci MSI-X for a completed request"),
 };
 
 static const struct rule virt_aia_main_rules[] = {
@@ -195,7 +228,7 @@ static const struct rule virt_aia_main_rules[] = {
 /* Each interrupt controller's requests (--irqchip): how a device's
  * interrupt reaches the guest.  A vCPU thread raises them while serving
  * MMIO (UART, virtio), the main thread for host input (console, virtio-net
- * receive). */
+ * receive), an I/O thread for a completed request. */
 static const struct rule aia_rules[] = {
 	IOCTL(FD_VM, KVM_IRQ_LINE,
 	      "aia: a device's wired interrupt into KVM's APLIC"),
@@ -232,6 +265,10 @@ static const struct extra extras[] = {
 	EXTRA("virt", "aia", RIVET_SECCOMP_MAIN, virt_aia_main_rules),
 	EXTRA(NULL, "aia", RIVET_SECCOMP_VCPU, aia_rules),
 	EXTRA(NULL, "aia", RIVET_SECCOMP_MAIN, aia_rules),
+	EXTRA("virt", "aia", RIVET_SECCOMP_IO, virt_aia_io_rules),
+	EXTRA(NULL, "aia", RIVET_SECCOMP_IO, aia_rules),
+	EXTRA(NULL, "split", RIVET_SECCOMP_IO, split_rules),
+	EXTRA(NULL, "plic", RIVET_SECCOMP_IO, plic_rules),
 	EXTRA(NULL, "split", RIVET_SECCOMP_VCPU, split_rules),
 	EXTRA(NULL, "split", RIVET_SECCOMP_MAIN, split_rules),
 	EXTRA(NULL, "plic", RIVET_SECCOMP_VCPU, plic_rules),
@@ -273,6 +310,7 @@ static const struct role_def {
 				    NRULES(monitor_rules) },
 	[RIVET_SECCOMP_MAIN] = { "main", main_rules, NRULES(main_rules) },
 	[RIVET_SECCOMP_VCPU] = { "vcpu", vcpu_rules, NRULES(vcpu_rules) },
+	[RIVET_SECCOMP_IO] = { "io", io_rules, NRULES(io_rules) },
 };
 
 /* Boards with an audited allowlist (the same for every role's device set

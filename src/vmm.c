@@ -17,6 +17,7 @@
 #include "boot/loader.h"
 #include "core/console.h"
 #include "core/exit.h"
+#include "core/iothread.h"
 #include "core/log.h"
 #include "core/startup.h"
 #include "devices/uart16550.h"
@@ -266,6 +267,14 @@ static int vcpu_confine(struct kvm_vm *vm, unsigned int id, int vcpu_fd)
 	return rivet_seccomp_install(RIVET_SECCOMP_VCPU, &ctx);
 }
 
+/* Each I/O thread's own allowlist: host I/O and interrupt injection. */
+static int io_confine(void *ctx)
+{
+	struct rivet_seccomp_ctx sctx = seccomp_ctx(ctx);
+
+	return rivet_seccomp_install(RIVET_SECCOMP_IO, &sctx);
+}
+
 static void first_run(struct kvm_vm *vm)
 {
 	startup_note_first_run();
@@ -327,6 +336,10 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 	startup_phase("KVM VM, vCPUs, irqchip");
 	if (board->finalize && board->finalize(&m))
 		goto out;
+	if (machine_start_io(&m, cfg->seccomp ? &(struct io_confine){
+					io_confine, &vm } : NULL))
+		goto out;
+	startup_phase("I/O threads");
 	if (install_fdt(&m, &boot, dump_fd) ||
 	    vm_setup_boot(&vm, boot.kernel_addr, boot.fdt_addr))
 		goto out;
@@ -354,6 +367,7 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 		main_loop(&vm, st);
 	}
 	why = vm_stop(&vm);
+	machine_stop_io(&m);
 	if (cfg->stats) {
 		fprintf(stderr, "rivet: stats: interrupt controller: %s%s\n",
 			config_irqchip_name(m.irqchip_mode),
@@ -379,6 +393,7 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 out:
 	if (dump_fd >= 0)
 		close(dump_fd);
+	machine_stop_io(&m);	/* they inject into the VM */
 	vm_destroy(&vm);	/* the VM before the memory it maps */
 	machine_free(&m);
 	return status;

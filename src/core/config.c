@@ -99,13 +99,19 @@ void config_usage(FILE *out)
 	      "  --memory SIZE          guest RAM, K/M/G suffix, multiple of "
 	      "2M, 16M-64G\n"
 	      "                         (default 512M)\n"
-	      "  --disk PATH[,readonly][,bootindex=N]\n"
+	      "  --disk PATH[,readonly][,bootindex=N][,queues=N][,io=MODE]\n"
 	      "                         virtio-blk disk from a raw file or "
 	      "block device;\n"
 	      "                         repeat for more (up to 8); bootindex: "
 	      "the firmware\n"
 	      "                         tries disks in increasing N first "
-	      "(virt, --firmware)\n"
+	      "(virt, --firmware);\n"
+	      "                         queues: 1 to --cpus (default: one per "
+	      "vCPU); io:\n"
+	      "                         threads (default: I/O threads, "
+	      "requests in parallel)\n"
+	      "                         or sync (the vCPU serves its own "
+	      "requests, 1 queue)\n"
 	      "  --net tap=NAME[,mac=MAC]  virtio-net on host TAP interface "
 	      "NAME (up to 4)\n"
 	      "  --irqchip MODE         interrupt controller: auto (default: the "
@@ -270,10 +276,22 @@ static int parse_disk(struct vm_config *cfg, const char *arg, char *err,
 						   "number from 0 to %d", opt + 10,
 						   CONFIG_MAX_BOOTINDEX);
 			d->bootindex = (int)n;
+		} else if (!strncmp(opt, "queues=", 7)) {
+			if (parse_uint(opt + 7, &n) || n < 1 ||
+			    n > CONFIG_MAX_CPUS)
+				return config_fail(err, errlen,
+						   "--disk: queues '%s' is not a "
+						   "number from 1 to %d", opt + 7,
+						   CONFIG_MAX_CPUS);
+			d->queues = (unsigned int)n;
+		} else if (!strcmp(opt, "io=sync") ||
+			   !strcmp(opt, "io=threads")) {
+			d->sync_io = !strcmp(opt, "io=sync");
 		} else {
 			return config_fail(err, errlen,
 					   "--disk: unknown option '%s' (known: "
-					   "readonly, bootindex=N)", opt);
+					   "readonly, bootindex=N, queues=N, "
+					   "io=threads|sync)", opt);
 		}
 	}
 	cfg->nr_disks++;
@@ -520,6 +538,28 @@ static int check_bootindex(const struct vm_config *cfg, char *err,
 	return 0;
 }
 
+/* A queue per vCPU at most (Linux uses no more); a synchronous disk has
+ * one, served by whichever vCPU notifies it. */
+static int check_queues(struct vm_config *cfg, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		struct disk_config *d = &cfg->disks[i];
+
+		if (d->sync_io && d->queues > 1)
+			return config_fail(err, errlen,
+					   "--disk %s: io=sync serves one queue, "
+					   "not queues=%u", d->path, d->queues);
+		if (d->queues > cfg->cpus)
+			return config_fail(err, errlen,
+					   "--disk %s: queues=%u is more than "
+					   "the %u vCPUs (--cpus)", d->path,
+					   d->queues, cfg->cpus);
+		if (!d->queues)
+			d->queues = d->sync_io ? 1 : cfg->cpus;
+	}
+	return 0;
+}
+
 int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 		 char *err, size_t errlen)
 {
@@ -554,6 +594,8 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 	if (cfg->boot_timeout >= 0 && !cfg->firmware)
 		return config_fail(err, errlen, "--boot-timeout: needs --firmware");
 	ret = check_bootindex(cfg, err, errlen);
+	if (!ret)
+		ret = check_queues(cfg, err, errlen);
 	if (ret)
 		return ret;
 	if (cfg->aia_mode_set && cfg->irqchip == IRQCHIP_PLIC)

@@ -36,6 +36,8 @@ struct disk_config {
 	const char *path;
 	bool readonly;
 	int bootindex;			/* -1: none; else firmware boot order */
+	unsigned int queues;		/* after config_parse: 1..cpus */
+	bool sync_io;			/* io=sync: served on the vCPU */
 };
 
 struct net_config {

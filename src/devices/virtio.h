@@ -15,8 +15,11 @@
 #ifndef RIVET_VIRTIO_H
 #define RIVET_VIRTIO_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
+struct io_confine;
 struct virtio_core;
 struct virtq;
 
@@ -75,6 +78,21 @@ struct virtio_backend_ops {
 	unsigned int (*poll_fds)(struct virtio_backend *be,
 				 int fds[VIRTIO_POLL_MAX]);
 	void (*poll_ready)(struct virtio_backend *be);
+	/* Optional: the backend serves its queues on its own I/O threads.
+	 * Called under the device lock, in place of handle_queue, when queue
+	 * @qidx has work (a notify, DRIVER_OK); must not block: it wakes the
+	 * queue's thread, which serves it with the virtio_backend_queue*()
+	 * calls below. */
+	void (*notify)(struct virtio_backend *be, unsigned int qidx);
+	/* Optional: start the I/O threads (each confined with @conf first),
+	 * once the VM exists; 0 or -errno. */
+	int (*start)(struct virtio_backend *be, const struct io_confine *conf);
+	/* Optional: stop and join them (before the VM goes away); destroy
+	 * does it too. */
+	void (*stop)(struct virtio_backend *be);
+	/* Optional: the eventfd whose write means "queue @qidx notified"
+	 * (registered as a KVM ioeventfd), or -1. */
+	int (*kick_fd)(struct virtio_backend *be, unsigned int qidx);
 };
 
 struct virtio_backend {
@@ -82,6 +100,7 @@ struct virtio_backend {
 	uint64_t features;		/* offered to the driver */
 	uint64_t driver_features;	/* accepted at FEATURES_OK, else 0 */
 	uint32_t config_size;		/* bytes of device config space */
+	unsigned int nr_queues;		/* 0: ops->nr_queues */
 	struct virtio_core *core;	/* the transport's, once it owns @be */
 };
 
@@ -95,5 +114,49 @@ void virtio_backend_destroy(struct virtio_backend *be);
  * frame.  Takes the device lock, so never call it from a backend callback.
  * Nothing happens before a transport owns @be. */
 void virtio_backend_kick(struct virtio_backend *be, unsigned int qidx);
+
+/* KVM's ioeventfd as the arch code offers it: while assigned (@on), a
+ * @len-byte guest write of @datamatch at @addr signals eventfd @fd without
+ * leaving the kernel; @on false undoes it (same arguments).  0 or -errno.
+ * Any thread. */
+struct virtio_ioeventfd {
+	int (*assign)(void *ctx, uint64_t addr, unsigned int len,
+		      uint64_t datamatch, int fd, bool on);
+	void *ctx;
+};
+
+/* Start @be's I/O threads (ops->start, confined with @conf), then route
+ * its queue notifications straight to them through @iev where the
+ * transport can (NULL @iev: never; virtio-pci follows its BAR as the
+ * guest moves it).  Without an ioeventfd a
+ * notify still reaches the thread, through the vCPU's MMIO exit.  0 or
+ * -errno. */
+int virtio_backend_start(struct virtio_backend *be,
+			 const struct io_confine *conf,
+			 const struct virtio_ioeventfd *iev);
+/* ops->stop, if any. */
+void virtio_backend_stop(struct virtio_backend *be);
+
+/* How many queues @be has. */
+unsigned int virtio_backend_nr_queues(const struct virtio_backend *be);
+
+/* For backends with ops->notify, on their I/O threads.  The device lock
+ * is the transport's; hold it only to take chains and to return them,
+ * never across host I/O, so a vCPU touching the device's registers does
+ * not wait for the disk. */
+void virtio_backend_lock(struct virtio_backend *be);
+void virtio_backend_unlock(struct virtio_backend *be);
+/* Under the lock: queue @qidx if it may be served now (DRIVER_OK, no
+ * NEEDS_RESET, queue ready, bus mastering on), else NULL. */
+struct virtq *virtio_backend_queue(struct virtio_backend *be,
+				   unsigned int qidx);
+/* Under the lock, after pushing chains to queue @qidx (or finding the ring
+ * broken: @err != 0): the interrupt the driver asked for, or
+ * DEVICE_NEEDS_RESET, as handle_queue's return value would. */
+void virtio_backend_queue_done(struct virtio_backend *be, unsigned int qidx,
+			       int err);
+/* Under the lock: wait on @cond, the device lock released meanwhile (a
+ * reset waiting for the requests in flight). */
+void virtio_backend_wait(struct virtio_backend *be, pthread_cond_t *cond);
 
 #endif

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +17,35 @@
 #include <sys/uio.h>
 
 #include "core/fileio.h"
+#include "core/iothread.h"
 #include "core/log.h"
 #include "devices/virtio.h"
 #include "devices/virtq.h"
 
 #define VBLK_HDR_SIZE	16	/* struct virtio_blk_outhdr */
+
+struct vblk_queue;
+
+/* A request in flight (threads mode): its chain, with segments of its own
+ * (the queue's scratch list is reused by the next pop). */
+struct vblk_req {
+	struct iojob job;		/* first: the pool's handle */
+	struct vblk_queue *q;
+	struct virtq_chain c;
+	uint32_t gen;			/* the queue's generation when taken */
+	struct vblk_req *next;		/* free list, or the batch being run */
+};
+
+struct vblk_queue {
+	struct vblk *vb;
+	unsigned int idx;
+	struct iothread *thr;
+	struct virtq *vq;		/* once served; fixed for the device */
+	struct vblk_req *reqs;		/* queue-size slots */
+	struct virtq_seg *segs;		/* queue-size segments per slot */
+	struct vblk_req *free;		/* under the device lock */
+	bool starved;			/* chains waiting for a free slot */
+};
 
 struct vblk {
 	struct virtio_backend be;	/* first: the transport's handle */
@@ -29,6 +55,12 @@ struct vblk {
 	char *name;
 	uint8_t id[VIRTIO_BLK_ID_BYTES];
 	uint8_t config[VIRTIO_BLK_CONFIG_SIZE];
+	/* Threads mode. */
+	struct vblk_queue *qs;		/* be.nr_queues entries */
+	struct iopool *pool;
+	bool started;
+	unsigned int inflight;		/* under the device lock */
+	pthread_cond_t idle;		/* inflight reached 0 */
 };
 
 static struct vblk *to_vblk(struct virtio_backend *be)
@@ -158,20 +190,26 @@ static uint8_t vblk_execute(struct vblk *vb, const struct virtq_chain *c)
 	}
 }
 
-static void vblk_request(struct vblk *vb, struct virtq *vq,
-			 const struct virtq_chain *c)
+/* Run request @c and write its status: the byte count to return in the
+ * used ring (0 for a request without room for a status, which is dropped). */
+static uint32_t vblk_run(struct vblk *vb, const struct virtq_chain *c)
 {
 	uint8_t status;
 
 	if (c->in_len == 0) {
 		log_guest("virtio-blk %s: request without a status byte dropped",
 			  vb->name);
-		virtq_push(vq, c, 0);
-		return;
+		return 0;
 	}
 	status = vblk_execute(vb, c);
 	virtq_chain_write(c, c->in_len - 1, &status, 1);
-	virtq_push(vq, c, c->in_len);
+	return c->in_len;
+}
+
+static void vblk_request(struct vblk *vb, struct virtq *vq,
+			 const struct virtq_chain *c)
+{
+	virtq_push(vq, c, vblk_run(vb, c));
 }
 
 static void vblk_serve(void *ctx, struct virtq *vq, struct virtq_chain *c)
@@ -185,19 +223,253 @@ static int vblk_handle_queue(struct virtio_backend *be, struct virtq *vq,
 	return virtq_serve(vq, vblk_serve, to_vblk(be));
 }
 
+/* ---- threads mode ------------------------------------------------------- */
+
+/* Return @r's chain to the guest (unless its queue was reset or disabled
+ * since it was taken) and its slot to the free list.  Under the lock. */
+static void vblk_complete_locked(struct vblk_req *r, uint32_t written)
+{
+	struct vblk_queue *q = r->q;
+	struct vblk *vb = q->vb;
+
+	if (r->gen == q->vq->gen) {
+		virtq_push(q->vq, &r->c, written);
+		virtio_backend_queue_done(&vb->be, q->idx, 0);
+	}
+	r->next = q->free;
+	q->free = r;
+	if (q->starved) {
+		/* Chains the queue thread left for want of a slot: the
+		 * driver will not notify for them again. */
+		q->starved = false;
+		iothread_kick(q->thr);
+	}
+	if (--vb->inflight == 0)
+		pthread_cond_broadcast(&vb->idle);
+}
+
+/* Run one request, on a pool thread or the queue's own. */
+static void vblk_req_run(struct vblk_req *r)
+{
+	struct vblk *vb = r->q->vb;
+	uint32_t written = vblk_run(vb, &r->c);
+
+	virtio_backend_lock(&vb->be);
+	vblk_complete_locked(r, written);
+	virtio_backend_unlock(&vb->be);
+}
+
+static void vblk_job(struct iojob *job)
+{
+	vblk_req_run((struct vblk_req *)job);
+}
+
+/* Take every available chain that has a free slot; the batch, linked
+ * through ->next (NULL: nothing).  Under the lock; *@err: the driver broke
+ * the ring. */
+static struct vblk_req *vblk_take(struct vblk_queue *q, struct virtq *vq,
+				  int *err)
+{
+	struct vblk_req *batch = NULL;
+
+	*err = 0;
+	while (q->free) {
+		struct vblk_req *r = q->free;
+		size_t slot = (size_t)(r - q->reqs);
+		int got = virtq_pop(vq, &r->c);
+
+		if (got <= 0) {
+			*err = got;
+			break;
+		}
+		memcpy(q->segs + slot * vq->max_size, r->c.segs,
+		       r->c.nr_segs * sizeof(r->c.segs[0]));
+		r->c.segs = q->segs + slot * vq->max_size;
+		r->gen = vq->gen;
+		q->free = r->next;
+		r->next = batch;
+		batch = r;
+		q->vb->inflight++;
+	}
+	if (!q->free && virtq_has_avail(vq))
+		q->starved = true;
+	return batch;
+}
+
+/* The queue's I/O thread, after a kick: serve until the ring stays empty
+ * with notifications back on. */
+static void vblk_queue_serve(void *ctx)
+{
+	struct vblk_queue *q = ctx;
+	struct vblk *vb = q->vb;
+
+	for (;;) {
+		struct vblk_req *batch, *last;
+		struct virtq *vq;
+		int err;
+
+		virtio_backend_lock(&vb->be);
+		vq = virtio_backend_queue(&vb->be, q->idx);
+		if (!vq) {
+			virtio_backend_unlock(&vb->be);
+			return;
+		}
+		q->vq = vq;
+		virtq_set_notify(vq, false);
+		batch = vblk_take(q, vq, &err);
+		if (err)
+			virtio_backend_queue_done(&vb->be, q->idx, err);
+		if (!batch) {
+			virtq_set_notify(vq, true);
+			/* A chain added before the driver saw the flag. */
+			if (!err && q->free && virtq_has_avail(vq)) {
+				virtio_backend_unlock(&vb->be);
+				continue;
+			}
+			virtio_backend_unlock(&vb->be);
+			return;
+		}
+		virtio_backend_unlock(&vb->be);
+		/* All but one to the pool; that one here, no hand-off
+		 * latency for a lone request. */
+		last = batch;
+		batch = batch->next;
+		while (batch) {
+			struct vblk_req *r = batch;
+
+			batch = batch->next;
+			iopool_submit(vb->pool, &r->job);
+		}
+		vblk_req_run(last);
+	}
+}
+
+static void vblk_notify(struct virtio_backend *be, unsigned int qidx)
+{
+	struct vblk *vb = to_vblk(be);
+
+	if (!vb->started) {
+		log_guest("virtio-blk %s: queue %u notified before the I/O threads started",
+			  vb->name, qidx);
+		return;
+	}
+	if (qidx < be->nr_queues)
+		iothread_kick(vb->qs[qidx].thr);
+}
+
+static int vblk_kick_fd(struct virtio_backend *be, unsigned int qidx)
+{
+	struct vblk *vb = to_vblk(be);
+
+	if (!vb->started || qidx >= be->nr_queues)
+		return -1;
+	return iothread_kick_fd(vb->qs[qidx].thr);
+}
+
+/* Device reset (lock held): no request may write guest memory after it. */
+static void vblk_reset(struct virtio_backend *be)
+{
+	struct vblk *vb = to_vblk(be);
+
+	while (vb->inflight)
+		virtio_backend_wait(be, &vb->idle);
+	for (unsigned int i = 0; i < be->nr_queues; i++)
+		vb->qs[i].starved = false;
+}
+
+static void vblk_stop(struct virtio_backend *be)
+{
+	struct vblk *vb = to_vblk(be);
+
+	/* Queue threads first: they feed the pool. */
+	for (unsigned int i = 0; vb->qs && i < be->nr_queues; i++) {
+		iothread_stop(vb->qs[i].thr);
+		vb->qs[i].thr = NULL;
+	}
+	iopool_stop(vb->pool);
+	vb->pool = NULL;
+	vb->started = false;
+}
+
+static int vblk_start(struct virtio_backend *be, const struct io_confine *conf)
+{
+	struct vblk *vb = to_vblk(be);
+	int err;
+
+	if (vb->started)
+		return 0;
+	err = iopool_start(&vb->pool, "rivet-blk-pool",
+			   VIRTIO_BLK_POOL_THREADS, conf);
+	for (unsigned int i = 0; !err && i < be->nr_queues; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "rivet-blk-q%u",
+			 i % VIRTIO_BLK_MAX_QUEUES);
+		err = iothread_start(&vb->qs[i].thr, name, vblk_queue_serve,
+				     &vb->qs[i], conf);
+	}
+	if (err) {
+		vblk_stop(be);
+		return err;
+	}
+	vb->started = true;
+	return 0;
+}
+
+static int vblk_alloc_queues(struct vblk *vb, unsigned int n)
+{
+	const size_t size = VIRTIO_BLK_QUEUE_SIZE;
+
+	vb->qs = calloc(n, sizeof(*vb->qs));
+	if (!vb->qs)
+		return -ENOMEM;
+	vb->be.nr_queues = n;
+	for (unsigned int i = 0; i < n; i++) {
+		struct vblk_queue *q = &vb->qs[i];
+
+		q->vb = vb;
+		q->idx = i;
+		q->reqs = calloc(size, sizeof(*q->reqs));
+		/* Pages are touched only as slots get used. */
+		q->segs = calloc(size * size, sizeof(*q->segs));
+		if (!q->reqs || !q->segs)
+			return -ENOMEM;
+		for (size_t s = 0; s < size; s++) {
+			q->reqs[s].q = q;
+			q->reqs[s].job.fn = vblk_job;
+			q->reqs[s].next = q->free;
+			q->free = &q->reqs[s];
+		}
+	}
+	return pthread_cond_init(&vb->idle, NULL) ? -ENOMEM : 0;
+}
+
 static void vblk_config_read(struct virtio_backend *be, uint32_t off,
 			     uint8_t *data, unsigned int len)
 {
 	memcpy(data, to_vblk(be)->config + off, len);
 }
 
-static void vblk_destroy(struct virtio_backend *be)
+static void vblk_free(struct vblk *vb)
 {
-	struct vblk *vb = to_vblk(be);
-
-	close(vb->fd);		/* also drops the flock */
+	if (vb->qs) {
+		vblk_stop(&vb->be);
+		for (unsigned int i = 0; i < vb->be.nr_queues; i++) {
+			free(vb->qs[i].reqs);
+			free(vb->qs[i].segs);
+		}
+		free(vb->qs);
+		pthread_cond_destroy(&vb->idle);
+	}
+	if (vb->fd >= 0)
+		close(vb->fd);	/* also drops the flock */
 	free(vb->name);
 	free(vb);
+}
+
+static void vblk_destroy(struct virtio_backend *be)
+{
+	vblk_free(to_vblk(be));
 }
 
 static const struct virtio_backend_ops vblk_ops = {
@@ -211,25 +483,42 @@ static const struct virtio_backend_ops vblk_ops = {
 	.destroy = vblk_destroy,
 };
 
+static const struct virtio_backend_ops vblk_thread_ops = {
+	.name = "blk",
+	.device_id = VIRTIO_ID_BLOCK,
+	.nr_queues = 1,
+	.max_queue_size = VIRTIO_BLK_QUEUE_SIZE,
+	.pci_class = 0x018000,
+	.config_read = vblk_config_read,
+	.notify = vblk_notify,
+	.start = vblk_start,
+	.stop = vblk_stop,
+	.kick_fd = vblk_kick_fd,
+	.reset = vblk_reset,
+	.destroy = vblk_destroy,
+};
+
 static void put_le32(uint8_t *p, uint32_t v)
 {
 	v = htole32(v);
 	memcpy(p, &v, 4);
 }
 
-static void vblk_init_config(struct vblk *vb, const struct stat *st)
+static void vblk_init_config(struct vblk *vb, const struct stat *st,
+			     unsigned int queues)
 {
 	uint64_t cap = htole64(vb->capacity);
+	uint16_t nq = htole16((uint16_t)queues);
 	char id[64];
 
 	memcpy(vb->config, &cap, 8);				/* capacity */
 	put_le32(vb->config + 12, VIRTIO_BLK_QUEUE_SIZE - 2);	/* seg_max */
 	put_le32(vb->config + 20, VIRTIO_BLK_SECTOR);		/* blk_size */
+	memcpy(vb->config + VIRTIO_BLK_CFG_NUM_QUEUES, &nq, 2);
 	snprintf(id, sizeof(id), "rivet-%" PRIx64 "-%" PRIx64,
 		 (uint64_t)st->st_dev, (uint64_t)st->st_ino);
 	/* NUL padded; exactly 20 bytes means no terminator (§5.2.6). */
 	memcpy(vb->id, id, strnlen(id, sizeof(vb->id)));
-	vb->be.ops = &vblk_ops;
 	vb->be.config_size = VIRTIO_BLK_CONFIG_SIZE;
 	vb->be.features = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
 			  VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) |
@@ -238,6 +527,8 @@ static void vblk_init_config(struct vblk *vb, const struct stat *st)
 			  VIRTIO_BIT(VIRTIO_BLK_F_FLUSH);
 	if (vb->readonly)
 		vb->be.features |= VIRTIO_BIT(VIRTIO_BLK_F_RO);
+	if (queues > 1)
+		vb->be.features |= VIRTIO_BIT(VIRTIO_BLK_F_MQ);
 }
 
 /* Lock, check and size the image behind @fd. */
@@ -284,47 +575,73 @@ static int vblk_probe(int fd, const char *name, bool readonly,
 	return 0;
 }
 
-int vblk_create_fd(int fd, const char *name, bool readonly,
-		   struct virtio_backend **out)
+int vblk_open_fd(int fd, const char *name, const struct vblk_opts *o,
+		 struct virtio_backend **out)
 {
+	unsigned int queues = o && o->queues ? o->queues : 1;
 	struct vblk *vb = NULL;
 	struct stat st;
 	uint64_t cap = 0;
 	int err = -EINVAL;
 
-	if (fd < 0 || !name || !out)
+	if (fd < 0 || !name || !o || !out || queues > VIRTIO_BLK_MAX_QUEUES ||
+	    (o->io == VBLK_IO_SYNC && queues > 1))
 		goto fail;
-	err = vblk_probe(fd, name, readonly, &st, &cap);
+	err = vblk_probe(fd, name, o->readonly, &st, &cap);
 	if (err)
 		goto fail;
 	err = -ENOMEM;
 	vb = calloc(1, sizeof(*vb));
 	if (!vb)
 		goto fail;
+	vb->fd = fd;
+	fd = -1;		/* vblk_free() closes it now */
 	vb->name = strdup(name);
 	if (!vb->name)
 		goto fail;
-	vb->fd = fd;
-	vb->readonly = readonly;
+	vb->readonly = o->readonly;
 	vb->capacity = cap;
-	vblk_init_config(vb, &st);
+	vb->be.ops = o->io == VBLK_IO_THREADS ? &vblk_thread_ops : &vblk_ops;
+	if (o->io == VBLK_IO_THREADS) {
+		err = vblk_alloc_queues(vb, queues);
+		if (err)
+			goto fail;
+	}
+	vblk_init_config(vb, &st, queues);
 	*out = &vb->be;
 	return 0;
 fail:
-	free(vb);
+	if (vb)
+		vblk_free(vb);
 	if (fd >= 0)
 		close(fd);
 	return err;
 }
 
-int vblk_create(const char *path, bool readonly, struct virtio_backend **out)
+int vblk_open(const char *path, const struct vblk_opts *o,
+	      struct virtio_backend **out)
 {
 	int fd;
 
-	if (!path || !out)
+	if (!path || !o || !out)
 		return -EINVAL;
-	fd = fio_open("virtio-blk", path, readonly);
+	fd = fio_open("virtio-blk", path, o->readonly);
 	if (fd < 0)
 		return fd;
-	return vblk_create_fd(fd, path, readonly, out);
+	return vblk_open_fd(fd, path, o, out);
+}
+
+int vblk_create_fd(int fd, const char *name, bool readonly,
+		   struct virtio_backend **out)
+{
+	const struct vblk_opts o = { .readonly = readonly, .queues = 1 };
+
+	return vblk_open_fd(fd, name, &o, out);
+}
+
+int vblk_create(const char *path, bool readonly, struct virtio_backend **out)
+{
+	const struct vblk_opts o = { .readonly = readonly, .queues = 1 };
+
+	return vblk_open(path, &o, out);
 }

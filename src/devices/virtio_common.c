@@ -18,8 +18,36 @@ bool virtio_backend_valid(const struct virtio_backend *be,
 {
 	const struct virtio_backend_ops *ops = be ? be->ops : NULL;
 
-	return ops && ops->config_read && ops->handle_queue && ops->destroy &&
-	       ops->nr_queues && ops->nr_queues <= max_queues;
+	unsigned int n = be ? virtio_backend_nr_queues(be) : 0;
+
+	return ops && ops->config_read && (ops->handle_queue || ops->notify) &&
+	       ops->destroy && n && n <= max_queues;
+}
+
+int virtio_backend_start(struct virtio_backend *be,
+			 const struct io_confine *conf,
+			 const struct virtio_ioeventfd *iev)
+{
+	int err;
+
+	if (!be->ops->start)
+		return 0;
+	err = be->ops->start(be, conf);
+	if (!err && iev && be->core && be->core->ops->wire_ioeventfds &&
+	    be->ops->kick_fd)
+		be->core->ops->wire_ioeventfds(be->core, iev);
+	return err;
+}
+
+void virtio_backend_stop(struct virtio_backend *be)
+{
+	if (be->ops->stop)
+		be->ops->stop(be);
+}
+
+unsigned int virtio_backend_nr_queues(const struct virtio_backend *be)
+{
+	return be->nr_queues ? be->nr_queues : be->ops->nr_queues;
 }
 
 /* The registers' power-on state, at creation and on every reset. */
@@ -36,14 +64,15 @@ static void clear_state(struct virtio_core *vc)
 
 int virtio_core_init(struct virtio_core *vc, const char *tname,
 		     const struct virtio_core_ops *ops, const struct gmem *gm,
-		     struct virtio_backend *be, unsigned int max_queues)
+		     struct virtio_backend *be, unsigned int max_queues,
+		     pthread_mutex_t *lock)
 {
 	unsigned int n;
 	int err;
 
-	if (!gm || !ops || !virtio_backend_valid(be, max_queues))
+	if (!gm || !ops || !lock || !virtio_backend_valid(be, max_queues))
 		return -EINVAL;
-	n = be->ops->nr_queues;
+	n = virtio_backend_nr_queues(be);
 	vc->vqs = calloc(n, sizeof(vc->vqs[0]));
 	if (!vc->vqs)
 		return -ENOMEM;
@@ -57,6 +86,7 @@ int virtio_core_init(struct virtio_core *vc, const char *tname,
 	}
 	vc->tname = tname;
 	vc->ops = ops;
+	vc->lock = lock;
 	vc->be = be;
 	be->core = vc;
 	clear_state(vc);
@@ -84,6 +114,49 @@ void virtio_backend_kick(struct virtio_backend *be, unsigned int qidx)
 
 	if (vc && vc->ops->kick)
 		vc->ops->kick(vc, qidx);
+}
+
+void virtio_backend_lock(struct virtio_backend *be)
+{
+	pthread_mutex_lock(be->core->lock);
+}
+
+void virtio_backend_unlock(struct virtio_backend *be)
+{
+	pthread_mutex_unlock(be->core->lock);
+}
+
+void virtio_backend_wait(struct virtio_backend *be, pthread_cond_t *cond)
+{
+	pthread_cond_wait(cond, be->core->lock);
+}
+
+struct virtq *virtio_backend_queue(struct virtio_backend *be,
+				   unsigned int qidx)
+{
+	struct virtio_core *vc = be->core;
+	struct virtq *vq;
+
+	if (qidx >= vc->nr_queues || (vc->status & VIRTIO_STATUS_NEEDS_RESET) ||
+	    !(vc->status & VIRTIO_STATUS_DRIVER_OK))
+		return NULL;
+	vq = &vc->vqs[qidx];
+	if (!vq->ready || (vc->ops->dma_allowed && !vc->ops->dma_allowed(vc)))
+		return NULL;
+	return vq;
+}
+
+void virtio_backend_queue_done(struct virtio_backend *be, unsigned int qidx,
+			       int err)
+{
+	struct virtio_core *vc = be->core;
+
+	if (qidx >= vc->nr_queues)
+		return;
+	if (virtq_need_irq(&vc->vqs[qidx]))
+		vc->ops->queue_irq(vc, qidx);
+	if (err)
+		virtio_core_device_error(vc);
 }
 
 const char *virtio_core_name(const struct virtio_core *vc)
@@ -135,6 +208,10 @@ static void process_queue(struct virtio_core *vc, unsigned int idx)
 	if (vc->ops->dma_allowed && !vc->ops->dma_allowed(vc)) {
 		log_guest("%s %s: queue %u not served: bus mastering off",
 			  vc->tname, virtio_core_name(vc), idx);
+		return;
+	}
+	if (vc->be->ops->notify) {
+		vc->be->ops->notify(vc->be, idx);
 		return;
 	}
 	err = vc->be->ops->handle_queue(vc->be, vq, idx);

@@ -24,6 +24,7 @@
 #ifndef RIVET_VIRTIO_COMMON_H
 #define RIVET_VIRTIO_COMMON_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -32,6 +33,7 @@
 struct gmem;
 struct virtio_backend;
 struct virtio_core;
+struct virtio_ioeventfd;
 
 struct virtio_core_ops {
 	/* Queue @qidx has new used buffers the driver wants to hear of. */
@@ -46,6 +48,9 @@ struct virtio_core_ops {
 	/* Take the device lock and virtio_core_notify(@qidx): the backend's
 	 * virtio_backend_kick(). */
 	void (*kick)(struct virtio_core *vc, unsigned int qidx);
+	/* Optional: register each queue's ops->kick_fd with @iev. */
+	void (*wire_ioeventfds)(struct virtio_core *vc,
+				const struct virtio_ioeventfd *iev);
 };
 
 struct virtio_core {
@@ -60,6 +65,7 @@ struct virtio_core {
 	uint32_t queue_sel;
 	unsigned int nr_queues;
 	struct virtq *vqs;		/* nr_queues entries */
+	pthread_mutex_t *lock;		/* the transport's device lock */
 };
 
 /* True if @be has what a transport needs and at most @max_queues queues. */
@@ -67,11 +73,12 @@ bool virtio_backend_valid(const struct virtio_backend *be,
 			  unsigned int max_queues);
 
 /* Set up the queues for @be (checked with virtio_backend_valid()) and
- * attach it (be->core).  The core does not free @be: the transport does.
+ * attach it (be->core), under the device lock @lock.  The core does not free @be: the transport does.
  * 0 or -EINVAL/-ENOMEM. */
 int virtio_core_init(struct virtio_core *vc, const char *tname,
 		     const struct virtio_core_ops *ops, const struct gmem *gm,
-		     struct virtio_backend *be, unsigned int max_queues);
+		     struct virtio_backend *be, unsigned int max_queues,
+		     pthread_mutex_t *lock);
 /* Free the queues (the transport frees the backend, before this). */
 void virtio_core_fini(struct virtio_core *vc);
 

@@ -82,11 +82,36 @@ static void vmmio_kick(struct virtio_core *vc, unsigned int qidx)
 	pthread_mutex_unlock(&m->lock);
 }
 
+/* QueueNotify writes of queue index q go straight to the queue's thread. */
+static void vmmio_wire_ioeventfds(struct virtio_core *vc,
+				  const struct virtio_ioeventfd *iev)
+{
+	struct vmmio *m = to_vmmio(vc);
+
+	for (unsigned int q = 0; q < vc->nr_queues; q++) {
+		int fd = vc->be->ops->kick_fd(vc->be, q);
+		int err;
+
+		if (fd < 0)
+			continue;
+		err = iev->assign(iev->ctx,
+				  m->dev.base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q,
+				  fd, true);
+		if (err) {
+			/* Notifies still arrive, through the MMIO exit. */
+			log_info("virtio-mmio %s: no ioeventfd (%s): queue notifications go through rivet",
+				 vmmio_name(m), strerror(-err));
+			return;
+		}
+	}
+}
+
 static const struct virtio_core_ops vmmio_core_ops = {
 	.queue_irq = vmmio_queue_irq,
 	.config_irq = vmmio_config_irq,
 	.reset = vmmio_core_reset,
 	.kick = vmmio_kick,
+	.wire_ioeventfds = vmmio_wire_ioeventfds,
 };
 
 static void queue_addr(struct vmmio *m, enum virtq_area area, bool high,
@@ -322,7 +347,7 @@ int virtio_mmio_create(const struct gmem *gm, uint64_t base, uint64_t size,
 		goto fail;
 	}
 	err = virtio_core_init(&m->vc, "virtio-mmio", &vmmio_core_ops, gm, be,
-			       VIRTIO_MMIO_MAX_QUEUES);
+			       VIRTIO_MMIO_MAX_QUEUES, &m->lock);
 	if (err) {
 		vmmio_free(m);
 		goto fail;

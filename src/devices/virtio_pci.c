@@ -24,6 +24,10 @@ struct vpci {
 	uint16_t queue_vec[VIRTIO_PCI_MAX_QUEUES];
 	unsigned int nvec;
 	int cfg_cap;		/* offset of the PCI cfg access capability */
+	/* Queue notifications as KVM ioeventfds (Linux's 16-bit write of the
+	 * queue index), moved with BAR 4; iev_base: where they are now. */
+	struct virtio_ioeventfd iev;
+	uint64_t iev_base;
 };
 
 static struct vpci *to_vpci(struct pci_dev *pd)
@@ -93,12 +97,16 @@ static void vpci_kick(struct virtio_core *vc, unsigned int qidx)
 	pthread_mutex_unlock(&v->pd.lock);
 }
 
+static void vpci_wire_ioeventfds(struct virtio_core *vc,
+				 const struct virtio_ioeventfd *iev);
+
 static const struct virtio_core_ops vpci_core_ops = {
 	.queue_irq = vpci_queue_irq,
 	.config_irq = vpci_config_irq,
 	.reset = vpci_core_reset,
 	.dma_allowed = vpci_dma_allowed,
 	.kick = vpci_kick,
+	.wire_ioeventfds = vpci_wire_ioeventfds,
 };
 
 /* ---- common configuration ------------------------------------------------- */
@@ -401,6 +409,67 @@ static void vpci_config_read(struct pci_dev *pd, uint32_t off,
 		    (uint32_t)mmio_get(buf, 4));
 }
 
+/* (Un)register each queue's notify address at BAR 4 + @base. */
+static int vpci_iev_at(struct vpci *v, uint64_t base, bool on)
+{
+	struct virtio_backend *be = v->vc.be;
+	int err = 0;
+
+	for (unsigned int q = 0; q < v->vc.nr_queues; q++) {
+		int fd = be->ops->kick_fd(be, q);
+		int e;
+
+		if (fd < 0)
+			continue;
+		e = v->iev.assign(v->iev.ctx, base + VIRTIO_PCI_NOTIFY_OFF +
+				  (uint64_t)q * VIRTIO_PCI_NOTIFY_MULT, 2, q,
+				  fd, on);
+		if (e && !err)
+			err = e;
+	}
+	return err;
+}
+
+/* Keep the ioeventfds where the guest has BAR 4 decoding now (device lock
+ * held): after config writes (BAR moves, memory decode on or off). */
+static void vpci_iev_follow(struct vpci *v)
+{
+	uint64_t base = 0;
+	int err;
+
+	if (!v->iev.assign)
+		return;
+	if (pci_mem_enabled(&v->pd))
+		base = pci_bar_addr(&v->pd, VIRTIO_PCI_BAR);
+	if (base == v->iev_base)
+		return;
+	if (v->iev_base)
+		vpci_iev_at(v, v->iev_base, false);
+	v->iev_base = base;
+	if (!base)
+		return;
+	err = vpci_iev_at(v, base, true);
+	if (err) {
+		/* Notifies still arrive, through the MMIO exit. */
+		log_info("virtio-pci %s: no ioeventfd (%s): queue notifications go through rivet",
+			 vpci_name(v), strerror(-err));
+		vpci_iev_at(v, base, false);
+		v->iev.assign = NULL;
+		v->iev_base = 0;
+	}
+}
+
+static void vpci_wire_ioeventfds(struct virtio_core *vc,
+				 const struct virtio_ioeventfd *iev)
+{
+	struct vpci *v = vc_to_vpci(vc);
+
+	pthread_mutex_lock(&v->pd.lock);
+	v->iev = *iev;
+	vpci_iev_follow(v);
+	pthread_mutex_unlock(&v->pd.lock);
+}
+
 static void vpci_config_write(struct pci_dev *pd, uint32_t off,
 			      unsigned int len)
 {
@@ -409,6 +478,7 @@ static void vpci_config_write(struct pci_dev *pd, uint32_t off,
 	uint64_t o;
 	unsigned int l;
 
+	vpci_iev_follow(v);
 	if (!cfg_window(v, off, len, &o, &l))
 		return;
 	mmio_put(buf, 4, pci_cfg_get(pd, (uint32_t)v->cfg_cap +
@@ -528,7 +598,7 @@ int virtio_pci_create(const struct gmem *gm, struct virtio_backend *be,
 		goto fail;
 	}
 	err = virtio_core_init(&v->vc, "virtio-pci", &vpci_core_ops, gm, be,
-			       VIRTIO_PCI_MAX_QUEUES);
+			       VIRTIO_PCI_MAX_QUEUES, &v->pd.lock);
 	if (err) {
 		pci_dev_fini(&v->pd);
 		free(v);

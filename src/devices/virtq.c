@@ -16,6 +16,7 @@
 #define DESC_F_WRITE	2
 #define DESC_F_INDIRECT	4
 #define AVAIL_F_NO_INTERRUPT 1
+#define USED_F_NO_NOTIFY 1
 #define RING_HDR	4		/* flags + idx of avail and used */
 #define USED_ELEM	8
 
@@ -57,6 +58,7 @@ void virtq_disable(struct virtq *vq)
 	vq->ready = false;
 	vq->broken = false;
 	vq->need_irq = false;
+	vq->gen++;
 	vq->desc = vq->avail = vq->used = NULL;
 }
 
@@ -124,6 +126,7 @@ int virtq_enable(struct virtq *vq, bool indirect)
 	vq->used_idx = 0;
 	vq->broken = false;
 	vq->need_irq = false;
+	vq->gen++;
 	vq->ready = true;
 	return 0;
 }
@@ -315,6 +318,22 @@ int virtq_serve(struct virtq *vq,
 		serve(ctx, vq, &c);
 	}
 	return 0;
+}
+
+void virtq_set_notify(struct virtq *vq, bool on)
+{
+	if (!vq->ready)
+		return;
+	__atomic_store_n((uint16_t *)vq->used,
+			 htole16(on ? 0 : USED_F_NO_NOTIFY), __ATOMIC_RELAXED);
+	/* The flag is visible before we look at avail->idx again. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+bool virtq_has_avail(struct virtq *vq)
+{
+	return vq->ready && !vq->broken &&
+	       avail_idx_acquire(vq) != vq->last_avail;
 }
 
 bool virtq_need_irq(struct virtq *vq)

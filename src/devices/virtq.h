@@ -53,6 +53,10 @@ struct virtq {
 	bool broken;
 	bool indirect;		/* VIRTIO_RING_F_INDIRECT_DESC negotiated */
 	bool need_irq;		/* pushed since the last virtq_need_irq() */
+	/* Bumped whenever the queue is enabled, disabled or reset: a chain
+	 * taken in an earlier generation must not be pushed (its ring is
+	 * gone). */
+	uint32_t gen;
 	uint64_t gpa[3];	/* indexed by enum virtq_area */
 	/* Host views of the rings, valid while ready. */
 	uint8_t *desc;
@@ -99,6 +103,14 @@ int virtq_serve(struct virtq *vq,
 		void (*serve)(void *ctx, struct virtq *vq,
 			      struct virtq_chain *c),
 		void *ctx);
+
+/* Ask the driver not to notify (@on false) while the device is busy with
+ * the queue anyway, or to notify again (VRING_USED_F_NO_NOTIFY; virtio 1.2
+ * §2.7.7.2).  After turning notifications back on, check virtq_has_avail()
+ * once more: the driver may have added a chain before it saw the flag. */
+void virtq_set_notify(struct virtq *vq, bool on);
+/* The driver made chains available that were not popped yet. */
+bool virtq_has_avail(struct virtq *vq);
 
 /* True if chains were pushed since the last call and the driver did not
  * suppress interrupts (VRING_AVAIL_F_NO_INTERRUPT). */

@@ -178,10 +178,30 @@ int machine_add_virtio(struct machine *m, struct virtio_backend *be,
 	slot = m->board->add_virtio(m, m->nr_virtio, be, bootindex);
 	if (slot < 0)
 		return slot;
-	m->nr_virtio++;
+	m->virtio[m->nr_virtio++] = be;
 	if (be->ops->poll_fds)
 		m->pollers[m->nr_pollers++] = be;
 	return slot;
+}
+
+int machine_start_io(struct machine *m, const struct io_confine *conf)
+{
+	const struct virtio_ioeventfd iev = {
+		.assign = m->memops.ioeventfd,
+		.ctx = m->memops.ctx,
+	};
+	int err = 0;
+
+	for (unsigned int i = 0; !err && i < m->nr_virtio; i++)
+		err = virtio_backend_start(m->virtio[i], conf,
+					   iev.assign ? &iev : NULL);
+	return err;
+}
+
+void machine_stop_io(struct machine *m)
+{
+	for (unsigned int i = 0; i < m->nr_virtio; i++)
+		virtio_backend_stop(m->virtio[i]);
 }
 
 int machine_add_virtio_devices(struct machine *m)
@@ -192,8 +212,13 @@ int machine_add_virtio_devices(struct machine *m)
 
 	for (unsigned int i = 0; ret >= 0 && i < cfg->nr_disks; i++) {
 		const struct disk_config *d = &cfg->disks[i];
+		const struct vblk_opts o = {
+			.readonly = d->readonly,
+			.queues = d->queues,
+			.io = d->sync_io ? VBLK_IO_SYNC : VBLK_IO_THREADS,
+		};
 
-		ret = vblk_create(d->path, d->readonly, &be);
+		ret = vblk_open(d->path, &o, &be);
 		if (!ret)
 			ret = machine_add_virtio(m, be, d->bootindex);
 	}

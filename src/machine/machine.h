@@ -6,6 +6,7 @@
 #ifndef RIVET_MACHINE_H
 #define RIVET_MACHINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,9 @@ struct plic_layout {
 struct machine_memops {
 	int (*map_rom)(void *ctx, uint64_t gpa, uint64_t size, void *host);
 	int (*unmap)(void *ctx, uint64_t gpa);
+	/* KVM_IOEVENTFD: see struct virtio_ioeventfd. */
+	int (*ioeventfd)(void *ctx, uint64_t addr, unsigned int len,
+			 uint64_t datamatch, int fd, bool on);
 	void *ctx;
 };
 
@@ -72,6 +76,8 @@ struct machine {
 	 * (ops->poll_fds), owned by their transports. */
 	struct virtio_backend *pollers[MACHINE_MAX_VIRTIO];
 	unsigned int nr_pollers;
+	/* Every virtio backend, for starting and stopping I/O threads. */
+	struct virtio_backend *virtio[MACHINE_MAX_VIRTIO];
 	unsigned int nr_virtio;		/* virtio devices added so far */
 	/* The interrupt controller: its mode (never IRQCHIP_AUTO here), the
 	 * wired inputs devices drive (KVM's APLIC: set by the arch code;
@@ -117,6 +123,14 @@ struct irq_line machine_irq(struct machine *m, uint32_t irq);
  * order, -1 for none.  Returns the transport's slot (>= 0) or -errno. */
 int machine_add_virtio(struct machine *m, struct virtio_backend *be,
 		       int bootindex);
+struct io_confine;
+/* Start the devices' I/O threads, each confined with @conf (NULL: not),
+ * once the VM and its vCPUs exist and before they run; queue notifications
+ * go to them through m->memops.ioeventfd where the transport allows.
+ * 0 or -errno. */
+int machine_start_io(struct machine *m, const struct io_confine *conf);
+/* Stop and join them: before the VM they inject interrupts into goes. */
+void machine_stop_io(struct machine *m);
 /* Every virtio device m->cfg asks for, in a fixed order (disks in --disk
  * order, NICs, the RNG), through machine_add_virtio(): the one list a new
  * virtio device joins.  0 or -errno. */

@@ -165,6 +165,25 @@ static void test_firmware(void **state)
 	assert_int_equal(cfg.disks[2].bootindex, 9999);
 	assert_int_equal(cfg.boot_timeout, 0);
 	config_free(&cfg);
+	/* Queues: one per vCPU unless said; io=sync has one. */
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--cpus", "4",
+			       "--disk", "a.img", "--disk", "b.img,queues=2",
+			       "--disk", "c.img,io=sync", "--disk",
+			       "d.img,io=threads,queues=1"),
+			 CONFIG_RUN);
+	assert_int_equal(cfg.disks[0].queues, 4);
+	assert_false(cfg.disks[0].sync_io);
+	assert_int_equal(cfg.disks[1].queues, 2);
+	assert_int_equal(cfg.disks[2].queues, 1);
+	assert_true(cfg.disks[2].sync_io);
+	assert_int_equal(cfg.disks[3].queues, 1);
+	assert_false(cfg.disks[3].sync_io);
+	config_free(&cfg);
+	/* --cpus after --disk counts too. */
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--disk", "a.img",
+			       "--cpus", "3"), CONFIG_RUN);
+	assert_int_equal(cfg.disks[0].queues, 3);
+	config_free(&cfg);
 }
 
 static void expect_error(int ret, const char *err, const char *needle);
@@ -260,6 +279,17 @@ static void test_bad_values(void **state)
 	BAD("--disk b: bootindex=1 is already a's", "--board", "virt",
 	    "--firmware", "C.fd", "--disk", "a,bootindex=1", "--disk",
 	    "b,bootindex=1");
+	BAD("--disk a: queues=3 is more than the 2 vCPUs (--cpus)",
+	    "--kernel", "K", "--cpus", "2", "--disk", "a,queues=3");
+	BAD("--disk a: io=sync serves one queue, not queues=2", "--kernel",
+	    "K", "--cpus", "2", "--disk", "a,queues=2,io=sync");
+	BAD("--disk: queues '0' is not a number from 1 to 32", "--kernel",
+	    "K", "--disk", "a,queues=0");
+	BAD("--disk: queues 'x' is not a number from 1 to 32", "--kernel",
+	    "K", "--disk", "a,queues=x");
+	BAD("--disk: unknown option 'io=uring' (known: readonly, "
+	    "bootindex=N, queues=N, io=threads|sync)", "--kernel", "K",
+	    "--disk", "a,io=uring");
 	BAD("--disk: bootindex given twice", "--board", "virt", "--firmware",
 	    "C.fd", "--disk", "a,bootindex=1,bootindex=2");
 	BAD("--disk: bootindex '10000' is not a number", "--board", "virt",

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/iothread.h"
 #include "core/log.h"
 #include "cmd/cmd.h"
 #include "seccomp/seccomp.h"
@@ -62,7 +63,7 @@ static const struct rivet_seccomp_ctx no_pins = { .vm_fd = -1,
 
 struct outcome {
 	int status;		/* from waitpid */
-	char out[8192];		/* the child's stdout and stderr */
+	char out[16384];	/* the child's stdout and stderr */
 };
 
 typedef void (*child_fn)(void *arg);
@@ -217,13 +218,17 @@ static void test_budgets(void **state)
 							RIVET_SECCOMP_MAIN);
 			int mon = rivet_seccomp_count(boards[b], irqchips[i],
 						      RIVET_SECCOMP_MONITOR);
+			int io = rivet_seccomp_count(boards[b], irqchips[i],
+						     RIVET_SECCOMP_IO);
 
 			print_message("# %s %s: syscalls vcpu %d, main %d, "
-				      "monitor %d\n", boards[b], irqchips[i],
-				      vcpu, main_, mon);
+				      "monitor %d, io %d\n", boards[b],
+				      irqchips[i], vcpu, main_, mon, io);
 			assert_true(vcpu > 0 && vcpu <= 27);
 			assert_true(main_ > 0 && main_ <= 50);
 			assert_true(mon > 0 && mon <= 16);
+			/* An I/O thread is narrower than a vCPU thread. */
+			assert_true(io > 0 && io <= 20 && io < vcpu);
 		}
 	}
 	assert_int_equal(rivet_seccomp_count("microvm", NULL,
@@ -427,6 +432,7 @@ static void test_cli(void **state)
 	assert_non_null(strstr(o->out, "board microvm, irqchip aia, role monitor"));
 	assert_non_null(strstr(o->out, "board microvm, irqchip aia, role main"));
 	assert_non_null(strstr(o->out, "board microvm, irqchip aia, role vcpu"));
+	assert_non_null(strstr(o->out, "board microvm, irqchip aia, role io"));
 
 	CLI(o, "--board", "microvm", "--role", "vcpu", NULL);
 	expect_exit(o, 0);
@@ -450,9 +456,15 @@ static void test_cli(void **state)
 	assert_null(strstr(o->out, "# rivet seccomp allowlist"));
 
 	CLI(o, "--role", "io", NULL);
+	expect_exit(o, 0);
+	assert_non_null(strstr(o->out, "role io"));
+	assert_non_null(strstr(o->out, "pwritev"));
+	assert_null(strstr(o->out, "KVM_RUN"));
+
+	CLI(o, "--role", "disk", NULL);
 	expect_exit(o, 2);
-	assert_non_null(strstr(o->out, "--role: unknown role 'io' (monitor, "
-					"main or vcpu)"));
+	assert_non_null(strstr(o->out, "--role: unknown role 'disk' (monitor, "
+					"main, vcpu or io)"));
 	assert_non_null(strstr(o->out, "Try 'rivet seccomp --help'."));
 
 	CLI(o, "--role", NULL);
@@ -867,6 +879,10 @@ static const char *const exercised[ROLES][24] = {
 		"wait4", "read", "rt_sigtimedwait", "rt_sigprocmask", "kill",
 		"ioctl", "write", "close", "brk", "mmap", "munmap",
 		"exit_group", NULL },
+	[RIVET_SECCOMP_IO] = {
+		"ppoll", "read", "write", "preadv", "pwritev", "fdatasync",
+		"ioctl", "futex", "clock_gettime", "rt_sigprocmask", "mmap",
+		"mprotect", "munmap", "madvise", "exit", "exit_group", NULL },
 };
 
 static void test_every_rule_exercised(void **state)
@@ -886,6 +902,30 @@ static void test_every_rule_exercised(void **state)
 					 rivet_seccomp_role_name(r), s);
 		}
 	}
+}
+
+/* What every worker thread does besides its job: the log's clock, a
+ * futex, and malloc's needs (anonymous memory, never executable). */
+static void thread_basics(void)
+{
+	struct timespec ts;
+	int futex_word = 0;
+	void *p, *big;
+
+	CHECK(syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts) == 0);
+	CHECK(syscall(SYS_futex, &futex_word, FUTEX_WAKE_PRIVATE, 1, NULL,
+		      NULL, 0) == 0);
+	p = mmap(NULL, 2 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	CHECK(p != MAP_FAILED);
+	CHECK(mprotect(p, 4096, PROT_READ | PROT_WRITE) == 0);
+	memset(p, 1, 4096);
+	CHECK(madvise(p, 4096, MADV_DONTNEED) == 0);
+	CHECK(munmap(p, 2 * 4096) == 0);
+	big = malloc(1 << 20);
+	CHECK(big);
+	memset(big, 2, 1 << 20);
+	free(big);
 }
 
 /* Set by the SIGUSR1 handler on the thread that took the signal. */
@@ -915,11 +955,8 @@ static void *vcpu_sim_thread(void *arg)
 					 .vcpu_fd = vm->vcpu_fd };
 	struct kvm_irq_level irq = { .irq = 5, .level = 1 };
 	uint8_t buf[4096], back[512];
-	struct timespec ts;
 	sigset_t set;
 	uint64_t one = 1;
-	int futex_word = 0;
-	void *p, *big;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
@@ -939,22 +976,8 @@ static void *vcpu_sim_thread(void *arg)
 	CHECK(fdatasync(vm->disk_fd) == 0);
 	CHECK(write(vm->out_fd, "console\n", 8) == 8);
 	log_err("a log line from the vcpu role");
-	CHECK(syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts) == 0);
-	CHECK(syscall(SYS_futex, &futex_word, FUTEX_WAKE_PRIVATE, 1, NULL,
-		      NULL, 0) == 0);
-	/* malloc's needs: anonymous memory, never executable. */
-	p = mmap(NULL, 2 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-		 -1, 0);
-	CHECK(p != MAP_FAILED);
-	CHECK(mprotect(p, 4096, PROT_READ | PROT_WRITE) == 0);
-	memset(p, 1, 4096);
-	CHECK(madvise(p, 4096, MADV_DONTNEED) == 0);
-	CHECK(munmap(p, 2 * 4096) == 0);
+	thread_basics();
 	CHECK(syscall(SYS_brk, 0) != -1);
-	big = malloc(1 << 20);
-	CHECK(big);
-	memset(big, 2, 1 << 20);
-	free(big);
 	CHECK(pthread_sigmask(SIG_BLOCK, &set, NULL) == 0);
 	CHECK(pthread_sigmask(SIG_UNBLOCK, &set, NULL) == 0);
 
@@ -1048,6 +1071,115 @@ static void test_vm_process_allowed(void **state)
 	assert_non_null(strstr(o->out, "console\n"));
 	assert_non_null(strstr(o->out, "a log line from the vcpu role"));
 	assert_non_null(strstr(o->out, "a log line from the main role"));
+}
+
+/* An I/O thread's and a pool thread's life under the io filter, started by
+ * the real iothread module: the kick, a disk request, the completion
+ * interrupt, a log line, malloc, and thread exit. */
+struct io_sim {
+	int vm_fd, disk_fd, done_fd;
+	struct iothread *t;
+	struct iopool *pool;
+	struct iojob job;
+};
+
+static int io_sim_confine(void *ctx)
+{
+	struct io_sim *s = ctx;
+	struct rivet_seccomp_ctx sctx = { .vm_fd = s->vm_fd, .vcpu_fd = -1 };
+
+	return rivet_seccomp_install(RIVET_SECCOMP_IO, &sctx);
+}
+
+static void io_sim_job(struct iojob *job)
+{
+	struct io_sim *s = (struct io_sim *)((char *)job -
+					     offsetof(struct io_sim, job));
+	uint64_t one = 1;
+
+	CHECK(fdatasync(s->disk_fd) == 0);
+	CHECK(write(s->done_fd, &one, sizeof(one)) == sizeof(one));
+}
+
+static void io_sim_serve(void *ctx)
+{
+	struct io_sim *s = ctx;
+	struct kvm_irq_level irq = { .irq = 5, .level = 1 };
+	uint8_t buf[512], back[512];
+
+	memset(buf, 0x5a, sizeof(buf));
+	CHECK(pwritev(s->disk_fd, &(struct iovec){ buf, 512 }, 1, 0) == 512);
+	CHECK(preadv(s->disk_fd, &(struct iovec){ back, 512 }, 1, 0) == 512);
+	CHECK(!memcmp(buf, back, 512));
+	CHECK(ioctl(s->vm_fd, KVM_IRQ_LINE, &irq) < 0 && errno == ENOTTY);
+	log_err("a log line from the io role");
+	thread_basics();
+	/* The flush on a pool thread, which says when it is done. */
+	iopool_submit(s->pool, &s->job);
+}
+
+static void io_sim_child(void *arg)
+{
+	struct io_sim s = { .job.fn = io_sim_job };
+	struct io_confine conf = { io_sim_confine, &s };
+	struct rivet_seccomp_ctx ctx;
+	struct pollfd pfd;
+	uint64_t v;
+	FILE *disk = tmpfile();
+
+	(void)arg;
+	s.vm_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	s.done_fd = eventfd(0, EFD_CLOEXEC);
+	CHECK(disk && s.vm_fd >= 0 && s.done_fd >= 0);
+	s.disk_fd = fileno(disk);
+	CHECK(iopool_start(&s.pool, "sim-pool", 2, &conf) == 0);
+	CHECK(iothread_start(&s.t, "sim-io", io_sim_serve, &s, &conf) == 0);
+	ctx = (struct rivet_seccomp_ctx){ .vm_fd = s.vm_fd, .vcpu_fd = -1 };
+	install(RIVET_SECCOMP_MAIN, &ctx);
+	iothread_kick(s.t);
+	pfd = (struct pollfd){ .fd = s.done_fd, .events = POLLIN };
+	CHECK(ppoll(&pfd, 1, NULL, NULL) == 1);
+	CHECK(read(s.done_fd, &v, sizeof(v)) == sizeof(v) && v == 1);
+	iothread_stop(s.t);
+	iopool_stop(s.pool);
+	sys_exit(0);
+}
+
+static void test_io_threads_allowed(void **state)
+{
+	struct outcome *o = &outcome;
+
+	(void)state;
+	run_child(io_sim_child, NULL, o);
+	expect_exit(o, 0);
+	assert_non_null(strstr(o->out, "a log line from the io role"));
+}
+
+/* An I/O thread whose confinement fails never serves, and says so. */
+static int io_fail_confine(void *ctx)
+{
+	(void)ctx;
+	return -EPERM;
+}
+
+static void io_never(void *ctx)
+{
+	(void)ctx;
+	abort();
+}
+
+static void test_io_confine_failure(void **state)
+{
+	struct io_confine conf = { io_fail_confine, NULL };
+	struct iothread *t = NULL;
+	struct iopool *p = NULL;
+
+	(void)state;
+	assert_int_equal(iothread_start(&t, "never", io_never, NULL, &conf),
+			 -EPERM);
+	assert_null(t);
+	assert_int_equal(iopool_start(&p, "never", 3, &conf), -EPERM);
+	assert_null(p);
 }
 
 /* The monitor once the VM process runs: signals forwarded, the VM
@@ -1184,6 +1316,8 @@ int main(void)
 		cmocka_unit_test(test_irqchip_rules),
 		cmocka_unit_test(test_every_rule_exercised),
 		cmocka_unit_test(test_vm_process_allowed),
+		cmocka_unit_test(test_io_threads_allowed),
+		cmocka_unit_test(test_io_confine_failure),
 		cmocka_unit_test(test_monitor_allowed),
 		cmocka_unit_test(test_foreign_sigsys),
 	};

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* virtio-blk over virtio-mmio against a real temporary image: round trips
  * that land in the file, hostile requests (hardening class 7), host I/O
- * faults (class 12), locking and open errors. */
+ * faults (class 12), locking and open errors.  The request tests run twice:
+ * served on the notifying thread (io=sync) and on I/O threads (io=threads,
+ * where the test waits for each completion as a driver would). */
 #include "tests/support/virtio_fake.h"
 
 #include <dirent.h>
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -25,6 +28,9 @@
 #define STATUS		(FG_DATA + 0x100)
 #define BUF		(FG_DATA + 0x1000)
 #define BUF2		(FG_DATA + 0x20000)
+
+/* The mode the current group runs in. */
+static bool g_threads;
 
 struct t {
 	struct gmem gm;
@@ -49,13 +55,23 @@ static struct irq_line irq_of(struct t *t)
 }
 
 /* Device over an fd we know, so tests can swap the file underneath. */
+static struct vblk_opts opts_of(bool readonly)
+{
+	return (struct vblk_opts){
+		.readonly = readonly, .queues = 1,
+		.io = g_threads ? VBLK_IO_THREADS : VBLK_IO_SYNC,
+	};
+}
+
 static void open_dev_fd(struct t *t, int flags, bool readonly)
 {
+	struct vblk_opts o = opts_of(readonly);
 	struct virtio_backend *be;
 
 	t->fd = open(t->path, flags | O_CLOEXEC);
 	assert_true(t->fd >= 0);
-	assert_int_equal(vblk_create_fd(t->fd, t->path, readonly, &be), 0);
+	assert_int_equal(vblk_open_fd(t->fd, t->path, &o, &be), 0);
+	assert_int_equal(virtio_backend_start(be, NULL, NULL), 0);
 	assert_int_equal(virtio_mmio_create(&t->gm, DEV_BASE, 0x1000,
 					    irq_of(t), be, &t->dev), 0);
 	fdrv_mmio_init(t->dev, &t->d, &t->gm, VIRTIO_BLK_QUEUE_SIZE);
@@ -65,9 +81,12 @@ static void open_dev_fd(struct t *t, int flags, bool readonly)
 static int blk_mmio(struct t *t, const char *path, bool readonly,
 		    uint64_t size)
 {
+	struct vblk_opts o = opts_of(readonly);
 	struct virtio_backend *be;
-	int ret = vblk_create(path, readonly, &be);
+	int ret = vblk_open(path, &o, &be);
 
+	if (!ret)
+		ret = virtio_backend_start(be, NULL, NULL);
 	return ret ? ret : virtio_mmio_create(&t->gm, DEV_BASE, size,
 					      irq_of(t), be, &t->dev);
 }
@@ -120,12 +139,40 @@ static void put_hdr(struct t *t, uint64_t gpa, uint32_t type,
 	memcpy(p + 8, &sec, 8);
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Wait (I/O threads) until the used index reaches @idx or the device
+ * flags NEEDS_RESET, then read a register: the device lock orders the
+ * completion's interrupt before what the test looks at next. */
+static void settle(struct t *t, uint16_t idx)
+{
+	uint64_t end = now_ms() + 10000;
+
+	while (g_threads && fdrv_used_idx(&t->d) != idx &&
+	       !(mr32(t->dev, VIRTIO_MMIO_STATUS) &
+		 VIRTIO_STATUS_NEEDS_RESET)) {
+		assert_true(now_ms() < end);
+		usleep(100);
+	}
+	(void)mr32(t->dev, VIRTIO_MMIO_STATUS);
+}
+
 /* Submit [segs..] as one chain, wait for it; returns the used length. */
 static uint32_t submit(struct t *t, const struct fseg *s, unsigned int n)
 {
 	uint16_t before = fdrv_used_idx(&t->d);
 
-	fdrv_kick(t->dev, &t->d, fdrv_chain(&t->d, s, n));
+	fdrv_publish(&t->d, fdrv_chain(&t->d, s, n));
+	mw32(t->dev, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	settle(t, (uint16_t)(before + 1));
+	mw32(t->dev, VIRTIO_MMIO_INTERRUPT_ACK,
+	     mr32(t->dev, VIRTIO_MMIO_INTERRUPT_STATUS));
 	assert_int_equal(fdrv_used_idx(&t->d), (uint16_t)(before + 1));
 	assert_false(mr32(t->dev, VIRTIO_MMIO_STATUS) &
 		     VIRTIO_STATUS_NEEDS_RESET);
@@ -203,6 +250,8 @@ static void test_config(void **state)
 			 VIRTIO_BLK_QUEUE_SIZE - 2);
 	assert_int_equal(mr32(t->dev, VIRTIO_MMIO_CONFIG + 20), 512);
 	assert_int_equal(mr32(t->dev, VIRTIO_MMIO_CONFIG + 24), 0);
+	/* num_queues (a 16-bit field after writeback and a pad byte). */
+	assert_int_equal(mr32(t->dev, VIRTIO_MMIO_CONFIG + 32), 1u << 16);
 	mw32(t->dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
 	f0 = mr32(t->dev, VIRTIO_MMIO_DEVICE_FEATURES);
 	mw32(t->dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
@@ -479,13 +528,13 @@ static void test_file_shrinks(void **state)
 }
 
 /* Class 4: a full ring of indirect requests in one notify. */
-static void test_full_ring_indirect(void **state)
+/* @n reads of sector @sector (into BUF + 512 i, status at STATUS + i), in
+ * indirect tables, made available at once with one notify of queue 0. */
+static void burst(struct t *t, unsigned int n, uint64_t sector)
 {
-	struct t *t = *state;
-	const unsigned int n = VIRTIO_BLK_QUEUE_SIZE;
-
-	open_dev(t, false);
-	put_hdr(t, HDR, VIRTIO_BLK_T_IN, 7);
+	put_hdr(t, HDR, VIRTIO_BLK_T_IN, sector);
+	/* Before publishing: an I/O thread may be serving already. */
+	memset(fg_ptr(&t->gm, STATUS, n), 0xee, n);
 	for (unsigned int i = 0; i < n; i++) {
 		const struct fseg s[] = {
 			{ HDR, 16, false },
@@ -496,8 +545,17 @@ static void test_full_ring_indirect(void **state)
 		fdrv_publish(&t->d, fdrv_chain_indirect(&t->d,
 					FG_TABLE + 64ULL * i, s, 3));
 	}
-	memset(fg_ptr(&t->gm, STATUS, n), 0xee, n);
 	mw32(t->dev, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+}
+
+static void test_full_ring_indirect(void **state)
+{
+	struct t *t = *state;
+	const unsigned int n = VIRTIO_BLK_QUEUE_SIZE;
+
+	open_dev(t, false);
+	burst(t, n, 7);
+	settle(t, (uint16_t)n);
 	assert_int_equal(fdrv_used_idx(&t->d), n);
 	for (unsigned int i = 0; i < n; i++) {
 		assert_int_equal(*fg_ptr(&t->gm, STATUS + i, 1),
@@ -508,6 +566,7 @@ static void test_full_ring_indirect(void **state)
 	/* Then avail->idx racing ahead: device error, config interrupt. */
 	fdrv_set_avail_idx(&t->d, (uint16_t)(n + n + 1));
 	mw32(t->dev, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	settle(t, 0xffff);
 	assert_true(mr32(t->dev, VIRTIO_MMIO_STATUS) &
 		    VIRTIO_STATUS_NEEDS_RESET);
 	assert_true(mr32(t->dev, VIRTIO_MMIO_INTERRUPT_STATUS) &
@@ -598,27 +657,170 @@ static void test_open_errors(void **state)
 	unlink(odd);
 }
 
+/* ---- I/O threads only ---------------------------------------------------- */
+
+/* A deep queue: every request completes (in any order), each once, with
+ * the data, and the driver is asked to notify again at the end. */
+static void test_threads_deep_queue(void **state)
+{
+	struct t *t = *state;
+	const unsigned int n = 200;
+	bool seen[VIRTIO_BLK_QUEUE_SIZE] = { false };
+
+	open_dev(t, false);
+	for (int round = 0; round < 3; round++) {
+		uint16_t base = fdrv_used_idx(&t->d);
+
+		t->d.next = 0;
+		burst(t, n, 9);
+		settle(t, (uint16_t)(base + n));
+		assert_int_equal(fdrv_used_idx(&t->d), (uint16_t)(base + n));
+		memset(seen, 0, sizeof(seen));
+		for (unsigned int i = 0; i < n; i++) {
+			uint32_t id = fdrv_used_id(&t->d,
+						   (uint16_t)(base + i));
+
+			assert_true(id < n);
+			assert_false(seen[id]);
+			seen[id] = true;
+			assert_int_equal(fdrv_used_len(&t->d,
+						       (uint16_t)(base + i)),
+					 513);
+		}
+		for (unsigned int i = 0; i < n; i++) {
+			assert_int_equal(*fg_ptr(&t->gm, STATUS + i, 1),
+					 VIRTIO_BLK_S_OK);
+			assert_int_equal(*fg_ptr(&t->gm, BUF + 512ULL * i, 1),
+					 pattern(9 * 512));
+		}
+		/* VRING_USED_F_NO_NOTIFY is off again. */
+		assert_int_equal(fg_r16(&t->gm, FG_USED), 0);
+	}
+	assert_false(mr32(t->dev, VIRTIO_MMIO_STATUS) &
+		     VIRTIO_STATUS_NEEDS_RESET);
+}
+
+/* A reset returns only once no request can touch guest memory any more:
+ * nothing changes in the rings or buffers after it. */
+static void test_threads_reset_drains(void **state)
+{
+	struct t *t = *state;
+	const unsigned int n = 256;
+	static uint8_t before[VIRTIO_BLK_QUEUE_SIZE * 513 + 4096];
+
+	open_dev(t, false);
+	for (int round = 0; round < 5; round++) {
+		t->d.next = 0;
+		burst(t, n, 9);
+		mw32(t->dev, VIRTIO_MMIO_STATUS, 0);
+		memcpy(before, fg_ptr(&t->gm, FG_USED, 4 + 8 * n), 4 + 8 * n);
+		memcpy(before + 4096, fg_ptr(&t->gm, STATUS, n), n);
+		usleep(20000);
+		assert_memory_equal(before, fg_ptr(&t->gm, FG_USED, 4 + 8 * n),
+				    4 + 8 * n);
+		assert_memory_equal(before + 4096, fg_ptr(&t->gm, STATUS, n),
+				    n);
+		/* And the device works again after the driver's init. */
+		fdrv_mmio_init(t->dev, &t->d, &t->gm, VIRTIO_BLK_QUEUE_SIZE);
+		assert_int_equal(req1(t, VIRTIO_BLK_T_IN, 1, BUF, 512, true),
+				 VIRTIO_BLK_S_OK);
+		assert_int_equal(*fg_ptr(&t->gm, BUF, 1), pattern(512));
+	}
+}
+
+/* Several queues: the count in config space, MQ offered, and a request on
+ * queue 2 completes on queue 2. */
+static void test_threads_multiqueue(void **state)
+{
+	struct t *t = *state;
+	const struct vblk_opts o = { .queues = 4, .io = VBLK_IO_THREADS };
+	struct virtio_backend *be;
+	const struct fseg s[] = {
+		{ HDR, 16, false }, { BUF, 512, true }, { STATUS, 1, true },
+	};
+
+	assert_int_equal(vblk_open(t->path, &o, &be), 0);
+	assert_int_equal(virtio_backend_start(be, NULL, NULL), 0);
+	assert_int_equal(virtio_mmio_create(&t->gm, DEV_BASE, 0x1000,
+					    irq_of(t), be, &t->dev), 0);
+	assert_int_equal(mr32(t->dev, VIRTIO_MMIO_CONFIG + 32), 4u << 16);
+	mw32(t->dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	assert_true(mr32(t->dev, VIRTIO_MMIO_DEVICE_FEATURES) &
+		    (1u << VIRTIO_BLK_F_MQ));
+	/* Only queue 2 is set up, on the FG_* rings. */
+	assert_true(fdrv_negotiate(t->dev, vmmio_device_features(t->dev)) &
+		    VIRTIO_STATUS_FEATURES_OK);
+	fdrv_init(&t->d, &t->gm, 64);
+	vmmio_queue(t->dev, 2, 64, FG_DESC, FG_AVAIL, FG_USED, true);
+	mw32(t->dev, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
+	     VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+	     VIRTIO_STATUS_DRIVER_OK);
+	put_hdr(t, HDR, VIRTIO_BLK_T_IN, 4);
+	*fg_ptr(&t->gm, STATUS, 1) = 0xee;
+	fdrv_publish(&t->d, fdrv_chain(&t->d, s, 3));
+	mw32(t->dev, VIRTIO_MMIO_QUEUE_NOTIFY, 2);
+	settle(t, 1);
+	assert_int_equal(fdrv_used_idx(&t->d), 1);
+	assert_int_equal(*fg_ptr(&t->gm, STATUS, 1), VIRTIO_BLK_S_OK);
+	assert_int_equal(*fg_ptr(&t->gm, BUF, 1), pattern(4 * 512));
+	assert_true(mr32(t->dev, VIRTIO_MMIO_INTERRUPT_STATUS) &
+		    VIRTIO_MMIO_INT_VRING);
+	/* Out-of-range options are refused. */
+	close_dev(t);
+	assert_int_equal(vblk_open(t->path, &(struct vblk_opts){
+				.queues = VIRTIO_BLK_MAX_QUEUES + 1,
+				.io = VBLK_IO_THREADS }, &be), -EINVAL);
+	assert_int_equal(vblk_open(t->path, &(struct vblk_opts){
+				.queues = 2, .io = VBLK_IO_SYNC }, &be),
+			 -EINVAL);
+}
+
+static int setup_threads(void **state)
+{
+	g_threads = true;
+	return setup(state);
+}
+
+/* The request tests, for each mode (@setup picks it). */
+#define REQUEST_TESTS(setup)                                                 \
+	cmocka_unit_test_setup_teardown(test_config, setup, teardown),       \
+	cmocka_unit_test_setup_teardown(test_write_read_roundtrip, setup,    \
+					teardown),                           \
+	cmocka_unit_test_setup_teardown(test_header_split, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_flush_and_get_id, setup,        \
+					teardown),                           \
+	cmocka_unit_test_setup_teardown(test_unsupported, setup, teardown),  \
+	cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_malformed_chains, setup,        \
+					teardown),                           \
+	cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),     \
+	cmocka_unit_test_setup_teardown(test_host_errors, setup, teardown),  \
+	cmocka_unit_test_setup_teardown(test_short_write, setup, teardown),  \
+	cmocka_unit_test_setup_teardown(test_file_shrinks, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_full_ring_indirect, setup,      \
+					teardown)
+
 int main(void)
 {
+	const struct CMUnitTest threads[] = {
+		REQUEST_TESTS(setup_threads),
+#define T(f) cmocka_unit_test_setup_teardown(f, setup_threads, teardown)
+		T(test_threads_deep_queue),
+		T(test_threads_reset_drains),
+		T(test_threads_multiqueue),
+#undef T
+	};
 	const struct CMUnitTest tests[] = {
+		REQUEST_TESTS(setup),
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-		T(test_config),
-		T(test_write_read_roundtrip),
-		T(test_header_split),
-		T(test_flush_and_get_id),
-		T(test_unsupported),
-		T(test_bad_requests),
-		T(test_malformed_chains),
-		T(test_readonly),
-		T(test_host_errors),
-		T(test_short_write),
-		T(test_file_shrinks),
-		T(test_full_ring_indirect),
 		T(test_locking),
 		T(test_cloexec),
 		T(test_open_errors),
 #undef T
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int fails = cmocka_run_group_tests_name("io=sync", tests, NULL, NULL);
+
+	return fails + cmocka_run_group_tests_name("io=threads", threads, NULL,
+						   NULL);
 }

@@ -873,6 +873,99 @@ static void test_msi_refused(void **state)
 	assert_int_equal(rd(t, t->v.isr, 1), VIRTIO_PCI_ISR_QUEUE);
 }
 
+/* What the device asked KVM for (a fake KVM_IOEVENTFD). */
+struct iev_call {
+	uint64_t addr;
+	unsigned int len;
+	uint64_t match;
+	int fd;
+	bool on;
+};
+
+static struct iev_call iev_calls[64];
+static unsigned int nr_iev_calls;
+
+static int fake_iev(void *ctx, uint64_t addr, unsigned int len,
+		    uint64_t match, int fd, bool on)
+{
+	(void)ctx;
+	if (nr_iev_calls < 64)
+		iev_calls[nr_iev_calls++] = (struct iev_call){ addr, len, match,
+							       fd, on };
+	return 0;
+}
+
+/* The last two calls: queues 0 and 1 at BAR 4 + @bar4 (@on). */
+static void expect_iev_pair(uint64_t bar4, bool on)
+{
+	assert_true(nr_iev_calls >= 2);
+	for (unsigned int q = 0; q < 2; q++) {
+		const struct iev_call *c = &iev_calls[nr_iev_calls - 2 + q];
+
+		assert_true(c->addr == bar4 + VIRTIO_PCI_NOTIFY_OFF +
+				       q * VIRTIO_PCI_NOTIFY_MULT);
+		assert_int_equal(c->len, 2);
+		assert_int_equal(c->match, q);
+		assert_true(c->fd >= 0);
+		assert_int_equal(c->on, on);
+	}
+}
+
+/* Queue notifications as ioeventfds follow BAR 4 wherever the guest puts
+ * it, and a write of the eventfd (what KVM does) serves the queue. */
+static void test_ioeventfd_follows_bar(void **state)
+{
+	struct t *t = *state;
+	const struct vblk_opts o = { .queues = 2, .io = VBLK_IO_THREADS };
+	const struct virtio_ioeventfd iev = { fake_iev, NULL };
+	const struct fseg s[] = {
+		{ HDR, 16, false }, { BUF, 512, true }, { STATUS, 1, true },
+	};
+	struct virtio_backend *be;
+	struct pci_dev *pd;
+	uint64_t bar4, one = 1;
+	unsigned int n;
+
+	host_down(t);
+	nr_iev_calls = 0;
+	assert_int_equal(vblk_open(t->path, &o, &be), 0);
+	assert_int_equal(virtio_pci_create(&t->gm, be, &pd), 0);
+	host_up(t, pd);
+	assert_int_equal(virtio_backend_start(be, NULL, &iev), 0);
+	assert_int_equal(nr_iev_calls, 0);	/* BAR not placed yet */
+	drv_init(t, true);
+	bar4 = t->v.bar[VIRTIO_PCI_BAR];
+	expect_iev_pair(bar4, true);
+	n = nr_iev_calls;
+	/* Memory decode off: gone; on again: back. */
+	cfg_wr(t, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	assert_int_equal(nr_iev_calls, n + 2);
+	expect_iev_pair(bar4, false);
+	cfg_wr(t, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	assert_int_equal(nr_iev_calls, n + 4);
+	expect_iev_pair(bar4, true);
+	/* The guest moves the BAR (64-bit: low dword first). */
+	cfg_wr(t, PCI_BAR0 + 4 * VIRTIO_PCI_BAR, 4,
+	       (uint32_t)(bar4 + 0x100000));
+	expect_iev_pair(bar4 + 0x100000, true);
+	assert_false(iev_calls[nr_iev_calls - 3].on);
+	cfg_wr(t, PCI_BAR0 + 4 * VIRTIO_PCI_BAR, 4, (uint32_t)bar4);
+	expect_iev_pair(bar4, true);
+	/* KVM signals the eventfd: the request is served, MSI-X sent. */
+	put_hdr(t, VIRTIO_BLK_T_IN, 2);
+	*fg_ptr(&t->gm, STATUS, 1) = 0xee;
+	fdrv_publish(&t->d, fdrv_chain(&t->d, s, 3));
+	assert_int_equal(write(iev_calls[nr_iev_calls - 2].fd, &one, 8), 8);
+	for (int i = 0; fdrv_used_idx(&t->d) != 1; i++) {
+		assert_true(i < 100000);
+		usleep(100);
+	}
+	(void)rd(t, C(VIRTIO_PCI_COMMON_STATUS), 1);	/* lock order */
+	assert_int_equal(*fg_ptr(&t->gm, STATUS, 1), VIRTIO_BLK_S_OK);
+	assert_int_equal(*fg_ptr(&t->gm, BUF, 1), pattern(2 * 512));
+	assert_int_equal(t->p.msi.sent, 1);
+}
+
 static void test_rng(void **state)
 {
 	struct t *t = *state;
@@ -1067,6 +1160,7 @@ int main(void)
 		T(test_pci_cfg_cap),
 		T(test_msi_refused),
 		T(test_rng),
+		T(test_ioeventfd_follows_bar),
 		T(test_concurrent_config_and_io),
 		T(test_create_errors),
 #undef T

@@ -29,6 +29,8 @@ int kvm_set_reg(int fd, uint64_t id, const void *val)
 
 static int rom_map(void *ctx, uint64_t gpa, uint64_t size, void *host);
 static int rom_unmap(void *ctx, uint64_t gpa);
+static int ioeventfd(void *ctx, uint64_t addr, unsigned int len,
+		     uint64_t datamatch, int fd, bool on);
 
 int vm_open(struct kvm_vm *vm)
 {
@@ -99,7 +101,9 @@ int vm_map_ram(struct kvm_vm *vm, struct machine *m)
 		return ret;
 	}
 	m->memops = (struct machine_memops){ .map_rom = rom_map,
-					     .unmap = rom_unmap, .ctx = vm };
+					     .unmap = rom_unmap,
+					     .ioeventfd = ioeventfd,
+					     .ctx = vm };
 	return 0;
 }
 
@@ -147,6 +151,24 @@ static int rom_map(void *ctx, uint64_t gpa, uint64_t size, void *host)
 			(unsigned long long)(size >> 10),
 			(unsigned long long)gpa, strerror(-ret));
 	return ret;
+}
+
+/* machine_memops: a guest MMIO write that KVM turns into an eventfd
+ * signal (a virtio queue notify), so the vCPU never leaves the kernel. */
+static int ioeventfd(void *ctx, uint64_t addr, unsigned int len,
+		     uint64_t datamatch, int fd, bool on)
+{
+	struct kvm_vm *vm = ctx;
+	struct kvm_ioeventfd e = {
+		.datamatch = datamatch,
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH |
+			 (on ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &e) ? -errno : 0;
 }
 
 static int rom_unmap(void *ctx, uint64_t gpa)

@@ -1013,9 +1013,33 @@ static bool queue_up(struct vdev *d, uint32_t size)
 	return true;
 }
 
-/* One virtio-blk request (hdr | data | status), synchronous: rivet
- * completes it before the notify's MMIO exit returns.  Returns the status
- * byte, or -1 if nothing was used. */
+/* Wait up to 2 s, as a polling driver would, for the used index to leave
+ * @before (a disk served on I/O threads completes after the notify
+ * returns); false if it did not. */
+static bool wait_used(struct vdev *d, uint16_t before)
+{
+	double end = now() + 2.0;
+
+	while (*used_idx(d) == before)
+		if (now() > end)
+			return false;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return true;
+}
+
+/* Wait up to 2 s for the device to flag NEEDS_RESET. */
+static bool wait_needs_reset(struct vdev *d)
+{
+	double end = now() + 2.0;
+
+	while (!(r32(d->regs, VM_STATUS) & S_NEEDS_RESET))
+		if (now() > end)
+			return false;
+	return true;
+}
+
+/* One virtio-blk request (hdr | data | status), waited for.  Returns the
+ * status byte, or -1 if nothing was used. */
 static int blk_req(struct vdev *d, uint32_t type, uint64_t sector,
 		   unsigned int data_page, uint32_t len, uint16_t qsize)
 {
@@ -1037,7 +1061,7 @@ static int blk_req(struct vdev *d, uint32_t type, uint64_t sector,
 	publish(d, h, qsize);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	notify(d, 0);
-	if (*used_idx(d) == before)
+	if (!wait_used(d, before))
 		return -1;
 	return *status;
 }
@@ -1102,7 +1126,7 @@ static void probe_blk(struct thr *t, struct vdev *d)
 		set_desc(&dtab(d)[7], dpa(d, P_HDR, 2048), 1, D_NEXT | D_WRITE, 6);
 		publish(d, 5, 128);
 		notify(d, 0);
-		if (*used_idx(d) != before || !(r32(r, VM_STATUS) & S_NEEDS_RESET))
+		if (!wait_needs_reset(d) || *used_idx(d) != before)
 			anomaly("slot %d: looping chain: used %u->%u status 0x%x",
 				d->slot, before, *used_idx(d), r32(r, VM_STATUS));
 	}
@@ -1123,7 +1147,7 @@ static void probe_rng(struct thr *t, struct vdev *d)
 	before = *used_idx(d);
 	publish(d, 0, d->qmax < 64 ? (uint16_t)d->qmax : 64);
 	notify(d, 0);
-	if (*used_idx(d) == before) {
+	if (!wait_used(d, before)) {
 		anomaly("slot %d: rng request not completed", d->slot);
 	} else {
 		for (unsigned int i = 0; i < 256; i++)

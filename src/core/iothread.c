@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+#include "core/iothread.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+/* Enough for the deepest path (a 256-segment iovec, a log line); small so
+ * many queues cost little address space. */
+#define IO_STACK (256 * 1024)
+#define POOL_MAX 16
+
+/* The starter waits until the new thread confined itself (or failed to). */
+struct handshake {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	int err;
+	const char *name;
+	const struct io_confine *conf;
+};
+
+static void handshake_init(struct handshake *h, const char *name,
+			   const struct io_confine *conf)
+{
+	memset(h, 0, sizeof(*h));
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->cond, NULL);
+	h->name = name;
+	h->conf = conf;
+}
+
+/* On the new thread: name it, block the signals other threads serve,
+ * confine it and tell the starter.  0 or the confinement's -errno. */
+static int thread_begin(struct handshake *h)
+{
+	sigset_t all;
+	int err = 0;
+
+	pthread_setname_np(pthread_self(), h->name);
+	sigfillset(&all);
+	sigdelset(&all, SIGSYS);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	if (h->conf && h->conf->fn)
+		err = h->conf->fn(h->conf->ctx);
+	pthread_mutex_lock(&h->lock);
+	h->err = err;
+	h->done = true;
+	pthread_cond_signal(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	return err;	/* @h is gone once the lock is released */
+}
+
+/* Create a thread running @fn(@arg) whose first act is thread_begin(@h);
+ * wait for it.  0 or -errno (the thread is joined on failure). */
+static int thread_create(pthread_t *tid, void *(*fn)(void *), void *arg,
+			 struct handshake *h)
+{
+	pthread_attr_t attr;
+	int err;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, IO_STACK);
+	err = -pthread_create(tid, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	if (err)
+		return err;
+	pthread_mutex_lock(&h->lock);
+	while (!h->done)
+		pthread_cond_wait(&h->cond, &h->lock);
+	err = h->err;
+	pthread_mutex_unlock(&h->lock);
+	if (err)
+		pthread_join(*tid, NULL);
+	return err;
+}
+
+/* ---- iothread ----------------------------------------------------------- */
+
+struct iothread {
+	pthread_t tid;
+	int kick_fd;
+	int stop_fd;
+	void (*serve)(void *ctx);
+	void *ctx;
+	struct handshake *hs;	/* during start only */
+};
+
+static void *iothread_main(void *arg)
+{
+	struct iothread *t = arg;
+
+	if (thread_begin(t->hs))
+		return NULL;
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = t->kick_fd, .events = POLLIN },
+			{ .fd = t->stop_fd, .events = POLLIN },
+		};
+		uint64_t v;
+
+		/* ppoll, not poll: the one riscv64 has, on x86_64 too. */
+		if (ppoll(p, 2, NULL, NULL) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("I/O thread: poll: %s", strerror(errno));
+			return NULL;
+		}
+		if (p[1].revents)
+			return NULL;
+		if (p[0].revents && read(t->kick_fd, &v, sizeof(v)) > 0)
+			t->serve(t->ctx);
+	}
+}
+
+int iothread_start(struct iothread **out, const char *name,
+		   void (*serve)(void *ctx), void *ctx,
+		   const struct io_confine *conf)
+{
+	struct iothread *t = calloc(1, sizeof(*t));
+	struct handshake hs;
+	int err = -ENOMEM;
+
+	if (!t)
+		return err;
+	t->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	t->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (t->kick_fd < 0 || t->stop_fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	t->serve = serve;
+	t->ctx = ctx;
+	handshake_init(&hs, name, conf);
+	t->hs = &hs;
+	err = thread_create(&t->tid, iothread_main, t, &hs);
+	t->hs = NULL;
+	if (!err) {
+		*out = t;
+		return 0;
+	}
+fail:
+	log_err("cannot start I/O thread %s: %s", name, strerror(-err));
+	if (t->kick_fd >= 0)
+		close(t->kick_fd);
+	if (t->stop_fd >= 0)
+		close(t->stop_fd);
+	free(t);
+	return err;
+}
+
+int iothread_kick_fd(const struct iothread *t)
+{
+	return t->kick_fd;
+}
+
+static void eventfd_poke(int fd)
+{
+	uint64_t one = 1;
+
+	/* EAGAIN only when the counter is saturated: a kick is pending. */
+	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_err("I/O thread kick: %s", strerror(errno));
+}
+
+void iothread_kick(struct iothread *t)
+{
+	eventfd_poke(t->kick_fd);
+}
+
+void iothread_stop(struct iothread *t)
+{
+	if (!t)
+		return;
+	eventfd_poke(t->stop_fd);
+	pthread_join(t->tid, NULL);
+	close(t->kick_fd);
+	close(t->stop_fd);
+	free(t);
+}
+
+/* ---- iopool ------------------------------------------------------------- */
+
+struct iopool {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct iojob *head, *tail;	/* FIFO of submitted jobs */
+	bool stopping;
+	unsigned int nr;
+	pthread_t tids[POOL_MAX];
+	struct handshake *hs;		/* during start only */
+};
+
+static void *pool_main(void *arg)
+{
+	struct iopool *p = arg;
+
+	if (thread_begin(p->hs))
+		return NULL;
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		struct iojob *job = p->head;
+
+		if (!job) {
+			if (p->stopping)
+				break;
+			pthread_cond_wait(&p->cond, &p->lock);
+			continue;
+		}
+		p->head = job->next;
+		if (!p->head)
+			p->tail = NULL;
+		pthread_mutex_unlock(&p->lock);
+		job->fn(job);
+		pthread_mutex_lock(&p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+int iopool_start(struct iopool **out, const char *name, unsigned int nthreads,
+		 const struct io_confine *conf)
+{
+	struct iopool *p;
+	int err = 0;
+
+	if (nthreads < 1 || nthreads > POOL_MAX)
+		return -EINVAL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	for (; p->nr < nthreads; p->nr++) {
+		struct handshake hs;
+
+		handshake_init(&hs, name, conf);
+		p->hs = &hs;
+		err = thread_create(&p->tids[p->nr], pool_main, p, &hs);
+		p->hs = NULL;
+		if (err)
+			break;
+	}
+	if (err) {
+		log_err("cannot start I/O pool %s: %s", name, strerror(-err));
+		iopool_stop(p);
+		return err;
+	}
+	*out = p;
+	return 0;
+}
+
+void iopool_submit(struct iopool *p, struct iojob *job)
+{
+	job->next = NULL;
+	pthread_mutex_lock(&p->lock);
+	if (p->tail)
+		p->tail->next = job;
+	else
+		p->head = job;
+	p->tail = job;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void iopool_stop(struct iopool *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stopping = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	for (unsigned int i = 0; i < p->nr; i++)
+		pthread_join(p->tids[i], NULL);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+	free(p);
+}
