@@ -611,17 +611,20 @@ out:
 	return ret;
 }
 
-int rivet_seccomp_install(enum rivet_seccomp_role role,
-			  const struct rivet_seccomp_ctx *ctx)
+struct rivet_seccomp_prog {
+	enum rivet_seccomp_role role;
+	unsigned short len;
+	struct sock_filter insns[];
+};
+
+int rivet_seccomp_prepare(enum rivet_seccomp_role role,
+			  const struct rivet_seccomp_ctx *ctx,
+			  struct rivet_seccomp_prog **out)
 {
 	const struct role_def *rd = role_def(role);
-	struct sock_filter insns[BPF_MAXINSNS];
-	struct sock_fprog prog = { .filter = insns };
 	const struct extra *x[MAX_EXTRAS];
-	struct sigaction sa;
+	struct rivet_seccomp_prog *p;
 	unsigned int nx;
-	sigset_t set;
-	uint8_t warm;
 	int ret;
 
 	if (!rd || (ctx && !known_irqchip(ctx->irqchip)))
@@ -629,9 +632,47 @@ int rivet_seccomp_install(enum rivet_seccomp_role role,
 	nx = extras_for(ctx ? ctx->board : NULL, ctx ? ctx->irqchip : NULL,
 			role, x);
 	pthread_once(&names_once, load_names);
-	ret = build(rd, x, nx, ctx, insns, &prog.len);
+	p = malloc(sizeof(*p) + BPF_MAXINSNS * sizeof(p->insns[0]));
+	if (!p)
+		return -ENOMEM;
+	p->role = role;
+	ret = build(rd, x, nx, ctx, p->insns, &p->len);
+	if (ret) {
+		free(p);
+		return ret;
+	}
+	*out = p;
+	return 0;
+}
+
+void rivet_seccomp_prog_free(struct rivet_seccomp_prog *p)
+{
+	free(p);
+}
+
+int rivet_seccomp_install(enum rivet_seccomp_role role,
+			  const struct rivet_seccomp_ctx *ctx)
+{
+	struct rivet_seccomp_prog *p;
+	int ret = rivet_seccomp_prepare(role, ctx, &p);
+
 	if (ret)
 		return ret;
+	ret = rivet_seccomp_load(p);
+	free(p);
+	return ret;
+}
+
+int rivet_seccomp_load(const struct rivet_seccomp_prog *p)
+{
+	struct sock_fprog prog = {
+		.len = p->len,
+		.filter = (struct sock_filter *)p->insns,
+	};
+	struct sigaction sa;
+	sigset_t set;
+	uint8_t warm;
+	int ret;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = sigsys_handler;
@@ -655,7 +696,7 @@ int rivet_seccomp_install(enum rivet_seccomp_role role,
 		warm = 0;	/* no entropy yet: nothing to warm */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -errno;
-	thread_role = (int)role;
+	thread_role = (int)p->role;
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)) {
 		ret = -errno;
 		thread_role = -1;

@@ -45,6 +45,16 @@ struct rivet_seccomp_ctx {
 int rivet_seccomp_install(enum rivet_seccomp_role role,
 			  const struct rivet_seccomp_ctx *ctx);
 
+/* The same in two steps, for many threads with one filter (the I/O
+ * threads): build @role's program once (any thread, no filter needed),
+ * then load it on each thread.  0 or -errno. */
+struct rivet_seccomp_prog;
+int rivet_seccomp_prepare(enum rivet_seccomp_role role,
+			  const struct rivet_seccomp_ctx *ctx,
+			  struct rivet_seccomp_prog **out);
+int rivet_seccomp_load(const struct rivet_seccomp_prog *p);
+void rivet_seccomp_prog_free(struct rivet_seccomp_prog *p);
+
 /* Print @role's allowlist for @board and @irqchip (NULL: aia) (names,
  * argument rules, reasons) in the format of `rivet seccomp`.  0, or
  * -EINVAL for an unknown board, interrupt controller or role. */

@@ -193,7 +193,22 @@ static int assemble(struct machine *m, const struct board *board,
 		}
 	}
 
-	ret = gmem_alloc(&m->ram, board->ram_base, cfg->mem_size);
+	ret = gmem_alloc_pages(&m->ram, board->ram_base, cfg->mem_size,
+			       cfg->pages);
+	if (ret == -ENOMEM && cfg->pages == GMEM_PAGES_HUGETLB) {
+		long avail = gmem_hugepages_available();
+		char have[32] = "fewer";
+
+		if (avail >= 0)
+			snprintf(have, sizeof(have), "%ld", avail);
+		log_err("--hugepages on: %llu MiB of guest RAM needs %llu huge "
+			"pages of 2 MiB; the host has %s available (raise "
+			"/proc/sys/vm/nr_hugepages, or use --hugepages thp)",
+			(unsigned long long)(cfg->mem_size >> 20),
+			(unsigned long long)(cfg->mem_size / GMEM_HUGE_PAGE),
+			have);
+		return ret;
+	}
 	if (ret) {
 		log_err("--memory: cannot allocate %llu MiB of guest RAM: %s",
 			(unsigned long long)(cfg->mem_size >> 20),
@@ -267,12 +282,32 @@ static int vcpu_confine(struct kvm_vm *vm, unsigned int id, int vcpu_fd)
 	return rivet_seccomp_install(RIVET_SECCOMP_VCPU, &ctx);
 }
 
-/* Each I/O thread's own allowlist: host I/O and interrupt injection. */
+/* Each I/O thread's own allowlist: host I/O and interrupt injection,
+ * built once (start_io()) and loaded by every I/O thread. */
 static int io_confine(void *ctx)
 {
-	struct rivet_seccomp_ctx sctx = seccomp_ctx(ctx);
+	return rivet_seccomp_load(ctx);
+}
 
-	return rivet_seccomp_install(RIVET_SECCOMP_IO, &sctx);
+/* The devices' I/O threads, confined (unless --seccomp off). */
+static int start_io(struct kvm_vm *vm)
+{
+	struct rivet_seccomp_ctx sctx = seccomp_ctx(vm);
+	struct rivet_seccomp_prog *prog = NULL;
+	int ret;
+
+	if (!vm->m->cfg->seccomp)
+		return machine_start_io(vm->m, NULL);
+	ret = rivet_seccomp_prepare(RIVET_SECCOMP_IO, &sctx, &prog);
+	if (ret) {
+		log_err("cannot build the I/O threads' seccomp filter: %s",
+			strerror(-ret));
+		return ret;
+	}
+	ret = machine_start_io(vm->m, &(struct io_confine){ io_confine,
+							     prog });
+	rivet_seccomp_prog_free(prog);
+	return ret;
 }
 
 static void first_run(struct kvm_vm *vm)
@@ -336,8 +371,7 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 	startup_phase("KVM VM, vCPUs, irqchip");
 	if (board->finalize && board->finalize(&m))
 		goto out;
-	if (machine_start_io(&m, cfg->seccomp ? &(struct io_confine){
-					io_confine, &vm } : NULL))
+	if (start_io(&vm))
 		goto out;
 	startup_phase("I/O threads");
 	if (install_fdt(&m, &boot, dump_fd) ||

@@ -36,6 +36,7 @@ enum {
 	OPT_NO_REBOOT, OPT_NO_RNG, OPT_VERSION, OPT_JAIL, OPT_UID, OPT_GID,
 	OPT_NEW_PIDNS, OPT_NEW_NETNS, OPT_SECCOMP, OPT_FIRMWARE,
 	OPT_FIRMWARE_VARS, OPT_NET, OPT_BOOT_TIMEOUT, OPT_BOOT_TIMER, OPT_STATS,
+	OPT_HUGEPAGES,
 };
 
 static const struct option long_opts[] = {
@@ -45,6 +46,7 @@ static const struct option long_opts[] = {
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "hugepages", required_argument, NULL, OPT_HUGEPAGES },
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "aia-mode", required_argument, NULL, OPT_AIA_MODE },
 	{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
@@ -99,6 +101,12 @@ void config_usage(FILE *out)
 	      "  --memory SIZE          guest RAM, K/M/G suffix, multiple of "
 	      "2M, 16M-64G\n"
 	      "                         (default 512M)\n"
+	      "  --hugepages MODE       guest RAM pages: thp (default: "
+	      "transparent huge\n"
+	      "                         pages), on (2M hugetlb pages, "
+	      "reserved at start;\n"
+	      "                         see /proc/sys/vm/nr_hugepages), off "
+	      "(4K pages)\n"
 	      "  --disk PATH[,readonly][,bootindex=N][,queues=N][,io=MODE]\n"
 	      "                         virtio-blk disk from a raw file or "
 	      "block device;\n"
@@ -400,6 +408,18 @@ static int parse_one(void *ctx, int opt, const char *arg, char *err,
 					   "--memory: %s is not a multiple of 2M", arg);
 		cfg->mem_size = size;
 		return 0;
+	case OPT_HUGEPAGES:
+		if (!strcmp(arg, "thp"))
+			cfg->pages = GMEM_PAGES_THP;
+		else if (!strcmp(arg, "off"))
+			cfg->pages = GMEM_PAGES_SMALL;
+		else if (!strcmp(arg, "on"))
+			cfg->pages = GMEM_PAGES_HUGETLB;
+		else
+			return config_fail(err, errlen,
+					   "--hugepages: '%s' is not one of thp, "
+					   "on, off", arg);
+		return 0;
 	case OPT_DISK:
 		return parse_disk(cfg, arg, err, errlen);
 	case OPT_AIA_MODE:
@@ -569,6 +589,7 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 	cfg->board = RIVET_BOARD_DEFAULT;
 	cfg->cpus = 1;
 	cfg->mem_size = CONFIG_DEFAULT_MEM;
+	cfg->pages = GMEM_PAGES_THP;
 	cfg->rng = true;
 	cfg->seccomp = true;
 	cfg->aia_mode = AIA_MODE_AUTO;

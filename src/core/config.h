@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/gmem.h"
+
 #define CONFIG_MAX_DISKS 8
 #define CONFIG_MAX_CPUS 32
 #define CONFIG_MIN_MEM (16ULL << 20)
@@ -52,6 +54,7 @@ struct vm_config {
 	const char *cmdline;
 	unsigned int cpus;
 	uint64_t mem_size;
+	enum gmem_pages pages;		/* --hugepages */
 	struct disk_config disks[CONFIG_MAX_DISKS];
 	unsigned int nr_disks;
 	struct net_config nets[CONFIG_MAX_NETS];

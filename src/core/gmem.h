@@ -15,8 +15,28 @@ struct gmem {
 	uint8_t *host;	/* host mapping of [base, base + size) */
 };
 
-/* Map anonymous, private, non-executable memory; 0 or -errno. */
+/* How guest RAM is backed (--hugepages, docs/user-guide.md):
+ *  SMALL    4 KiB pages only (MADV_NOHUGEPAGE);
+ *  THP      transparent huge pages: 2 MiB aligned, MADV_HUGEPAGE, so the
+ *           host takes one fault per 2 MiB (Linux 6.12's KVM on riscv64
+ *           still maps them 4 KiB at a time in stage 2);
+ *  HUGETLB  2 MiB hugetlb pages, reserved up front (-ENOMEM at once when
+ *           the host's pool is too small); KVM maps them as 2 MiB blocks
+ *           in stage 2, one fault per 2 MiB of guest RAM. */
+enum gmem_pages { GMEM_PAGES_THP, GMEM_PAGES_SMALL, GMEM_PAGES_HUGETLB };
+
+#define GMEM_HUGE_PAGE (2ULL << 20)
+
+/* Map anonymous, private, non-executable memory (plain pages, as the
+ * host's THP policy has them); 0 or -errno. */
 int gmem_alloc(struct gmem *gm, uint64_t base, uint64_t size);
+/* The same backed as @pages says; @size a multiple of 2 MiB for THP and
+ * HUGETLB.  0 or -errno (-ENOMEM: HUGETLB and too few free huge pages). */
+int gmem_alloc_pages(struct gmem *gm, uint64_t base, uint64_t size,
+		     enum gmem_pages pages);
+/* 2 MiB huge pages the host can still hand out (free minus reserved), or
+ * -1 if it cannot tell (no sysfs). */
+long gmem_hugepages_available(void);
 void gmem_free(struct gmem *gm);
 
 /* True if [gpa, gpa + len) lies wholly inside guest RAM (len may be 0). */

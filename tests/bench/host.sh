@@ -2,7 +2,11 @@
 # rivet's benchmark, the part that runs inside the emulated RISC-V host
 # (tools/bench boots it with tools/rvhost --refvmm and reads the output).
 #
-#   sh host.sh [RUNS] [DISK_RUNS] [aia|plic]
+#   sh host.sh [RUNS] [DISK_RUNS] [aia|plic] [full|smoke]
+#
+# smoke (make test's bench-smoke): every kind of case once, short: no
+# growth cases, the deep-queue disk case for 1 s per mode and without
+# QEMU's io_uring variant.
 #
 # plic: the host is a PLIC host (tools/rvhost --host plic-nosstc): QEMU runs
 # -M virt,aia=none (its own PLIC, in user space, as rivet's), rivet picks its
@@ -23,11 +27,25 @@
 #                  first KVM_RUN (the trace slows the rest of the boot down, so
 #                  these runs are not used for anything else; rivet's first
 #                  KVM_RUN comes from its boot timer in the boot runs)
-#   disk           virt boards, a virtio-blk-pci disk on a 256 MiB file in the
-#                  host's RAM (same file, same buffered host I/O: QEMU's
-#                  default cache=writeback); the guest runs blkbench
+#   boot_cpusN     (N = 2, 4) boot_microvm with N vCPUs
+#   boot_memN      (N = 256, 1024, 2048 MiB) boot_microvm with N MiB
+#   boot_microvm_hugepages  boot_microvm on 2 MiB hugetlb pages: rivet
+#                  --hugepages on, QEMU a hugetlb memfd memory backend (the
+#                  host's pool is filled for it and emptied after);
+#                  boot_microvm_nothp: rivet --hugepages off (4 KiB pages)
+#                  against QEMU's default (THP), for the choice of default
+#   disk           virt boards, 1 vCPU, a virtio-blk-pci disk on a 256 MiB
+#                  file in the host's RAM (same file, same buffered host I/O:
+#                  QEMU's default cache=writeback); the guest runs blkbench
 #                  (O_DIRECT: 1 MiB sequential write and read, 4 KiB random
-#                  reads, 3 s each)
+#                  reads, 3 s each, one request in flight); rivet with
+#                  --stats, for the time its vCPU spent in rivet
+#   disk_sync      the same with rivet's --disk io=sync (QD1 both ways)
+#   diskq          4 vCPUs, the disk with 4 queues (rivet's default; QEMU
+#                  num-queues=4 and an iothread, aio=threads as vmm=qemu,
+#                  aio=io_uring as vmm=qemu_uring): random reads at queue
+#                  depth 1 and 32 with 1 and 4 jobs, 1 MiB sequential read
+#                  and write at queue depth 8
 # Each run prints one line:
 #   BENCH case=CASE vmm=rivet|qemu run=N <benchrun's figures> [blkbench's]
 # and a failed run prints BENCH-FAIL with the tail of its output.  At the end:
@@ -36,6 +54,8 @@ set -u
 RUNS=${1:-5}
 DISK_RUNS=${2:-3}
 KIND=${3:-aia}
+SCOPE=${4:-full}
+case $SCOPE in full|smoke) ;; *) echo "BENCH-FAIL unknown scope '$SCOPE'"; exit 1 ;; esac
 case $KIND in
 aia) AIA=aplic-imsic SUFFIX= ;;
 plic) AIA=none SUFFIX=_plic ;;
@@ -48,17 +68,32 @@ MEM=512
 DISK=/tmp/bench-disk.img
 BOOT_CMDLINE="console=ttyS0 quiet rivet.test=idle rivet.idle=2"
 DISK_CMDLINE="console=ttyS0 quiet rivet.test=blkbench rivet.secs=3 rivet.mib=64"
-QEMU_COMMON="-M virt,aia=$AIA -accel kvm -cpu host -bios none -m ${MEM}M -smp 1 -nodefaults -nographic -serial stdio -no-reboot -kernel $K -initrd $I"
-RIVET_COMMON="--kernel $K --initrd $I --memory ${MEM}M --cpus 1 --no-rng --boot-timer --no-reboot"
+DISKQ_MODES=randread,randread:j4,randread:qd32,randread:qd32:j4,seqread:qd8,seqwrite:qd8
+HUGE=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+# QEMU's and rivet's options but the vCPU count and memory size.
+QEMU_BASE="-accel kvm -cpu host -bios none -nodefaults -nographic -serial stdio -no-reboot -kernel $K -initrd $I"
+RIVET_BASE="--kernel $K --initrd $I --no-rng --boot-timer --no-reboot"
+QEMU_COMMON="-M virt,aia=$AIA $QEMU_BASE -m ${MEM}M -smp 1"
+RIVET_COMMON="$RIVET_BASE --memory ${MEM}M --cpus 1"
 
-# run CASE VMM N CMD...: one measured run.
+# run CASE VMM N CMD...: one measured run (GMIB: the guest's RAM in MiB,
+# for benchrun to find its mapping).  The first round also prints each
+# case's command line (BENCH-CMD), for the report.
+GMIB=$MEM
 run() {
 	c=$1 v=$2 n=$3
 	shift 3
-	benchrun -t 180 -g $MEM -d 1000 -- "$@" >/tmp/bench-run.log 2>&1
+	[ "$n" != 1 ] || echo "BENCH-CMD case=$c vmm=$v $*"
+	benchrun -t 240 -g "$GMIB" -d 1000 -- "$@" >/tmp/bench-run.log 2>&1
 	rc=$?
 	res=$(grep '^BENCHRUN ' /tmp/bench-run.log | tail -n 1)
-	blk=$(sed -n 's/^BLKBENCH mode=\([a-z]*\) .* mbs=\([0-9.]*\) iops=\([0-9]*\).*/\1_mbs=\2 \1_iops=\3/p' /tmp/bench-run.log | tr '\n' ' ')
+	blk=$(sed -n 's/^BLKBENCH mode=\([a-z0-9_]*\) .* mbs=\([0-9.]*\) iops=\([0-9]*\).*/\1_mbs=\2 \1_iops=\3/p' /tmp/bench-run.log | tr '\n' ' ')
+	# rivet --stats: the share of its vCPUs' time spent in rivet's exit
+	# handlers (blocked, not running the guest), in per mille.
+	# "rivet: stats: vCPU 0: in KVM_RUN 812.3 ms, 904 exits handled in
+	# 41.2 ms: ..."
+	blocked=$(awk '/^rivet: stats: vCPU [0-9]*: in KVM_RUN/ { run += $7; h += $13 }
+		END { if (run + h > 0) printf "vcpu_blocked_permille=%.2f", 1000 * h / (run + h) }' /tmp/bench-run.log)
 	# The guest test's own verdict (blkbench) counts too.
 	if grep -q '^RIVET-TEST .* FAIL' /tmp/bench-run.log; then
 		rc="guest-test-failed"
@@ -71,7 +106,71 @@ run() {
 		tail -n 30 /tmp/bench-run.log | sed 's/^/  | /'
 		return
 	fi
-	echo "BENCH case=$c vmm=$v run=$n ${res#BENCHRUN } $blk"
+	echo "BENCH case=$c vmm=$v run=$n ${res#BENCHRUN } $blk $blocked"
+}
+
+# pair CASE N ORDER RIVET-ARGS -- QEMU-ARGS: rivet and QEMU in ORDER.
+pair() {
+	c=$1 n=$2 order=$3 ra="" qa=""
+	shift 3
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do ra="$ra $1"; shift; done
+	shift
+	qa="$*"
+	for v in $order; do
+		if [ "$v" = rivet ]; then
+			# shellcheck disable=SC2086
+			run "$c" rivet "$n" rivet run $ra
+		else
+			# shellcheck disable=SC2086
+			run "$c" qemu "$n" $Q $qa
+		fi
+	done
+}
+
+# growth N ORDER: boot to init at other vCPU counts and memory sizes.
+growth_cases() {
+	n=$1 order=$2
+	for cpus in 2 4; do
+		pair boot_cpus$cpus "$n" "$order" --board microvm $RIVET_BASE --memory ${MEM}M --cpus $cpus --cmdline "$BOOT_CMDLINE" -- \
+			-M virt,aia=$AIA $QEMU_BASE -m ${MEM}M -smp $cpus -append "$BOOT_CMDLINE"
+	done
+	for mem in 256 1024 2048; do
+		GMIB=$mem
+		pair boot_mem$mem "$n" "$order" --board microvm $RIVET_BASE --memory ${mem}M --cpus 1 --cmdline "$BOOT_CMDLINE" -- \
+			-M virt,aia=$AIA $QEMU_BASE -m ${mem}M -smp 1 -append "$BOOT_CMDLINE"
+	done
+	GMIB=$MEM
+}
+
+# hugepage_cases N ORDER: 2 MiB hugetlb pages on both; rivet without THP.
+hugepage_cases() {
+	n=$1 order=$2
+	echo $((MEM / 2 + 8)) >$HUGE 2>/dev/null
+	if [ "$(cat $HUGE 2>/dev/null)" -lt $((MEM / 2)) ]; then
+		echo "BENCH-FAIL case=boot_microvm_hugepages: only $(cat $HUGE 2>/dev/null) huge pages"
+	else
+		pair boot_microvm_hugepages "$n" "$order" --board microvm $RIVET_COMMON --hugepages on --cmdline "$BOOT_CMDLINE" -- \
+			-M virt,aia=$AIA,memory-backend=mem -object memory-backend-memfd,id=mem,size=${MEM}M,hugetlb=on,hugetlbsize=2M \
+			$QEMU_BASE -m ${MEM}M -smp 1 -append "$BOOT_CMDLINE"
+	fi
+	echo 0 >$HUGE 2>/dev/null
+	pair boot_microvm_nothp "$n" "$order" --board microvm $RIVET_COMMON --hugepages off --cmdline "$BOOT_CMDLINE" -- \
+		$QEMU_COMMON -append "$BOOT_CMDLINE"
+}
+
+# diskq N ORDER: 4 vCPUs, 4 queues, deep queues and parallel jobs; QEMU
+# with an iothread, with its default aio=threads and with io_uring.
+diskq_case() {
+	n=$1 order=$2 secs=3
+	[ "$SCOPE" = full ] || secs=1
+	cl="console=ttyS0 quiet rivet.test=blkbench rivet.secs=$secs rivet.mib=64 rivet.modes=$DISKQ_MODES"
+	qd="-drive file=$DISK,format=raw,if=none,id=d0,cache=writeback"
+	qv="-device virtio-blk-pci,drive=d0,iothread=io0,num-queues=4 -object iothread,id=io0"
+	pair diskq "$n" "$order" --board virt $RIVET_BASE --memory ${MEM}M --cpus 4 --stats --cmdline "$cl" --disk $DISK -- \
+		-M virt,aia=$AIA $QEMU_BASE -m ${MEM}M -smp 4 -append "$cl" $qd,aio=threads $qv
+	[ "$SCOPE" = full ] || return 0
+	# shellcheck disable=SC2086
+	run diskq qemu_uring "$n" $Q -M virt,aia=$AIA $QEMU_BASE -m ${MEM}M -smp 4 -append "$cl" $qd,aio=io_uring $qv
 }
 
 boot_case() {	# CASE BOARD N ORDER
@@ -92,7 +191,7 @@ disk_case() {	# N ORDER
 	for v in $order; do
 		if [ "$v" = rivet ]; then
 			# shellcheck disable=SC2086
-			run disk$SUFFIX rivet "$n" rivet run --board virt $RIVET_COMMON --cmdline "$DISK_CMDLINE" --disk $DISK
+			run disk$SUFFIX rivet "$n" rivet run --board virt $RIVET_COMMON --stats --cmdline "$DISK_CMDLINE" --disk $DISK
 		else
 			# shellcheck disable=SC2086
 			run disk$SUFFIX qemu "$n" $Q $QEMU_COMMON -append "$DISK_CMDLINE" \
@@ -101,7 +200,7 @@ disk_case() {	# N ORDER
 	done
 }
 
-echo "BENCH-HOST $(uname -r), $(grep -c ^processor /proc/cpuinfo) harts, $KIND, runs=$RUNS disk_runs=$DISK_RUNS"
+echo "BENCH-HOST $(uname -r), $(grep -c ^processor /proc/cpuinfo) harts, $KIND, runs=$RUNS disk_runs=$DISK_RUNS scope=$SCOPE"
 echo "BENCH-QEMU-VERSION $($Q --version | sed -n '1s/.*version //p')"
 # Written, not sparse: reads must not be served from holes.
 dd if=/dev/zero of=$DISK bs=1M count=256 status=none || echo "BENCH-FAIL cannot make $DISK"
@@ -113,8 +212,17 @@ while [ $n -le "$RUNS" ]; do
 		boot_case boot_virt virt $n "$order"
 		# shellcheck disable=SC2086
 		run startup_qemu qemu $n $Q $QEMU_COMMON -append "$BOOT_CMDLINE" -msg timestamp=on -trace kvm_vcpu_ioctl
+		[ "$SCOPE" = smoke ] || growth_cases $n "$order"
+		hugepage_cases $n "$order"
 	fi
-	[ $n -le "$DISK_RUNS" ] && disk_case $n "$order"
+	if [ $n -le "$DISK_RUNS" ]; then
+		disk_case $n "$order"
+		if [ "$KIND" = aia ]; then
+			pair disk_sync "$n" "$order" --board virt $RIVET_COMMON --stats --cmdline "$DISK_CMDLINE" --disk $DISK,io=sync -- \
+				$QEMU_COMMON -append "$DISK_CMDLINE" -drive file=$DISK,format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0
+			diskq_case $n "$order"
+		fi
+	fi
 	n=$((n + 1))
 done
 echo "BENCH-BINARY vmm=rivet bytes=$(stat -c %s /usr/bin/rivet)"

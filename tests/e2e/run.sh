@@ -351,12 +351,14 @@ define_cases() {
 	disk adversary 16
 	disk split-microvm 16
 	disk split-virt 16
+	disk mq 32
 
 	# Host boot with hardware-accelerated AIA (5 guest interrupt files).
 	group aia5 --aia-guests 5 --drive "$(disk_path rw)" --drive "$(disk_path ro)" \
 		--drive "$(disk_path reboot)" --drive "$(disk_path noreboot)" \
 		--drive "$(disk_path dtb)" --drive "$(disk_path adversary)" \
 		--drive "$(disk_path split-microvm)" --drive "$(disk_path split-virt)" \
+		--drive "$(disk_path mq)" \
 		--modules tun \
 		--add tests/e2e/host:/root/e2e-host \
 		--add build/riscv64/sysinject:/usr/bin/sysinject
@@ -376,6 +378,22 @@ define_cases() {
 		rc=0 grep='^RIVET-TEST diskro PASS' fn=check_diskro
 	testcase microvm-rng 180 "$(guest_test rng '')" \
 		rc=0 grep='^RIVET-TEST rng PASS'
+	# Multi-queue disks on I/O threads (the host's /dev/vdi): one queue
+	# per vCPU by default, queues=N, and the vCPU-served io=sync path.
+	testcase microvm-blkmq 240 "$(guest_test blkmq 'rivet.disk=/dev/vda rivet.expect_queues=4' --cpus 4 --disk /dev/vdi)" \
+		rc=0 grep='^RIVET-TEST blkmq PASS' grep='/dev/vda has 4 queues'
+	testcase virt-blkmq 240 "$(virt_test blkmq 'rivet.disk=/dev/vda rivet.expect_queues=2' --cpus 4 --disk /dev/vdi,queues=2)" \
+		rc=0 grep='^RIVET-TEST blkmq PASS' grep='/dev/vda has 2 queues'
+	testcase microvm-blk-sync 240 "$(guest_test blkmq 'rivet.disk=/dev/vda rivet.expect_queues=1' --cpus 2 --disk /dev/vdi,io=sync)" \
+		rc=0 grep='^RIVET-TEST blkmq PASS' grep='/dev/vda has 1 queues'
+	# Guest RAM on 2 MiB hugetlb pages: 128 MiB takes the host's 64 pages;
+	# 256 MiB is refused at once, saying how many it needs.
+	testcase microvm-hugepages 180 "echo 64 >/proc/sys/vm/nr_hugepages
+$(guest_test smp rivet.expect_cpus=1 --memory 128M --hugepages on) || exit 10
+$(guest_test smp rivet.expect_cpus=1 --memory 256M --hugepages on); rc=\$?
+echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
+		rc=2 grep='^RIVET-TEST smp PASS' \
+		grep='--hugepages on: 256 MiB of guest RAM needs 128 huge pages of 2 MiB; the host has 64 available'
 	testcase microvm-aia-hwaccel 180 "$(guest_test smp rivet.expect_cpus=2 --cpus 2 --aia-mode hwaccel)" \
 		rc=0 grep='^RIVET-TEST smp PASS'
 	testcase microvm-aia-emul 180 "$(guest_test smp rivet.expect_cpus=2 --cpus 2 --aia-mode emul)" \
@@ -406,8 +424,10 @@ define_cases() {
 		rc=143 grep='^RIVET-HANGING' grep='signal 15: shutting the VM down'
 	testcase microvm-console-input 180 'sh /root/e2e-host/console-input.sh' \
 		rc=0 grep='^RIVET-INPUT-42'
-	testcase microvm-seccomp 600 'sh /root/e2e-host/seccomp.sh' \
+	testcase microvm-seccomp 600 'sh /root/e2e-host/seccomp.sh /dev/vdi' \
 		rc=0 grep='^SECCOMP-OK main-ioctl: status 148' \
+		grep='^SECCOMP-OK io-openat: status 148' grep='^SECCOMP-OK io-ioctl: status 148' \
+		grep='^SECCOMP-OK io control' \
 		grep='^SECCOMP-OK unfiltered monitor control' nogrep='^SECCOMP-FAIL'
 	testcase microvm-jail 300 'sh /root/e2e-host/jail.sh' \
 		rc=0 grep='^JAIL-OK the data is in' nogrep='^JAIL-FAIL'
@@ -542,13 +562,20 @@ define_cases() {
 	# timer's line, and --stats.
 	group bench --refvmm --add tests/bench/host.sh:/root/bench-host.sh \
 		--add build/riscv64/benchrun:/usr/bin/benchrun
-	testcase bench-smoke 400 'sh /root/bench-host.sh 1 1' \
+	testcase bench-smoke 500 'sh /root/bench-host.sh 1 1 aia smoke' \
 		rc=0 grep='^BENCH-DONE' nogrep='^BENCH-FAIL' \
 		grep='^BENCH case=boot_microvm vmm=rivet .* overhead_rss_kib=[0-9]' \
 		grep='^BENCH case=boot_virt vmm=qemu .* launch_to_marker_ms=[0-9]' \
 		grep='^BENCH case=startup_qemu vmm=qemu .* launch_to_first_run_ms=[0-9]' \
 		grep='^BENCH case=disk vmm=rivet .* seqread_mbs=[0-9]' \
-		grep='^BENCH case=disk vmm=qemu .* randread_iops=[0-9]'
+		grep='^BENCH case=disk vmm=rivet .* vcpu_blocked_permille=[0-9]' \
+		grep='^BENCH case=disk vmm=qemu .* randread_iops=[0-9]' \
+		grep='^BENCH case=disk_sync vmm=rivet .* randread_iops=[0-9]' \
+		grep='^BENCH case=boot_microvm_hugepages vmm=rivet .* launch_to_marker_ms=[0-9]' \
+		grep='^BENCH case=boot_microvm_hugepages vmm=qemu .* launch_to_marker_ms=[0-9]' \
+		grep='^BENCH case=diskq vmm=rivet .* randread_qd32_4j_iops=[0-9]' \
+		grep='^BENCH case=diskq vmm=qemu .* seqwrite_qd8_mbs=[0-9]' \
+		grep='^BENCH-CMD case=diskq vmm=qemu .*iothread=io0'
 	testcase microvm-boot-timer-stats 120 "$(guest_test poweroff '' --boot-timer --stats)" \
 		rc=0 grep='^rivet: boot-timer: guest init \+[0-9.]+ ms, first KVM_RUN \+[0-9.]+ ms' \
 		grep='^rivet: stats: vCPU 0: in KVM_RUN [0-9.]+ ms, [0-9]+ exits' \

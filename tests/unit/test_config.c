@@ -183,6 +183,15 @@ static void test_firmware(void **state)
 	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--disk", "a.img",
 			       "--cpus", "3"), CONFIG_RUN);
 	assert_int_equal(cfg.disks[0].queues, 3);
+	assert_int_equal(cfg.pages, GMEM_PAGES_THP);
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--hugepages",
+			       "on"), CONFIG_RUN);
+	assert_int_equal(cfg.pages, GMEM_PAGES_HUGETLB);
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--hugepages",
+			       "off"), CONFIG_RUN);
+	assert_int_equal(cfg.pages, GMEM_PAGES_SMALL);
 	config_free(&cfg);
 }
 
@@ -279,6 +288,8 @@ static void test_bad_values(void **state)
 	BAD("--disk b: bootindex=1 is already a's", "--board", "virt",
 	    "--firmware", "C.fd", "--disk", "a,bootindex=1", "--disk",
 	    "b,bootindex=1");
+	BAD("--hugepages: '2M' is not one of thp, on, off", "--kernel", "K",
+	    "--hugepages", "2M");
 	BAD("--disk a: queues=3 is more than the 2 vCPUs (--cpus)",
 	    "--kernel", "K", "--cpus", "2", "--disk", "a,queues=3");
 	BAD("--disk a: io=sync serves one queue, not queues=2", "--kernel",

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/bus.h"
@@ -76,6 +78,71 @@ static const struct dev_ops fake_ops = {
 	.mmio_read = fake_read,
 	.mmio_write = fake_write,
 };
+
+/* Does /proc/self/smaps say the mapping at @p has @flag ("hg", "nh") in
+ * its VmFlags? */
+static bool vma_has_flag(const void *p, const char *flag)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool in = false, found = false;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') &&
+		    line[0] != 'V') {
+			in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+			continue;
+		}
+		if (in && !strncmp(line, "VmFlags:", 8)) {
+			char want[8];
+
+			snprintf(want, sizeof(want), " %s", flag);
+			found = strstr(line, want) != NULL;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* --hugepages: THP is 2 MiB aligned and advised, off is advised against,
+ * hugetlb either maps or says the pool is short; sizes must be whole
+ * huge pages. */
+static void test_gmem_pages(void **state)
+{
+	struct gmem gm = { 0 };
+	const uint64_t size = 8 * GMEM_HUGE_PAGE;
+	int ret;
+
+	(void)state;
+	assert_int_equal(gmem_alloc_pages(&gm, 0x80000000, size,
+					  GMEM_PAGES_THP), 0);
+	assert_int_equal((uintptr_t)gm.host % GMEM_HUGE_PAGE, 0);
+	assert_true(vma_has_flag(gm.host, "hg"));
+	memset(gm.host, 1, size);	/* all of it is ours */
+	assert_non_null(gmem_ptr(&gm, 0x80000000 + size - 1, 1));
+	gmem_free(&gm);
+	assert_int_equal(gmem_alloc_pages(&gm, 0x80000000, size + 4096,
+					  GMEM_PAGES_SMALL), 0);
+	assert_true(vma_has_flag(gm.host, "nh"));
+	gmem_free(&gm);
+	assert_int_equal(gmem_alloc_pages(&gm, 0x80000000, size + 4096,
+					  GMEM_PAGES_THP), -EINVAL);
+	assert_int_equal(gmem_alloc_pages(&gm, 0x80000000, size + 4096,
+					  GMEM_PAGES_HUGETLB), -EINVAL);
+	ret = gmem_alloc_pages(&gm, 0x80000000, size, GMEM_PAGES_HUGETLB);
+	if (ret == 0) {
+		assert_true(vma_has_flag(gm.host, "ht"));
+		gmem_free(&gm);
+	} else {
+		/* The pool is short: said at once, not at first touch. */
+		assert_int_equal(ret, -ENOMEM);
+		assert_true(gmem_hugepages_available() < 8);
+	}
+}
 
 static void test_bus_insert(void **state)
 {
@@ -199,6 +266,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gmem_ranges),
+		cmocka_unit_test(test_gmem_pages),
 		cmocka_unit_test(test_bus_insert),
 		cmocka_unit_test(test_bus_access),
 		cmocka_unit_test(test_log_ratelimit),

@@ -1078,6 +1078,7 @@ static void test_vm_process_allowed(void **state)
  * interrupt, a log line, malloc, and thread exit. */
 struct io_sim {
 	int vm_fd, disk_fd, done_fd;
+	struct rivet_seccomp_prog *prog;	/* built once, loaded by each */
 	struct iothread *t;
 	struct iopool *pool;
 	struct iojob job;
@@ -1086,9 +1087,8 @@ struct io_sim {
 static int io_sim_confine(void *ctx)
 {
 	struct io_sim *s = ctx;
-	struct rivet_seccomp_ctx sctx = { .vm_fd = s->vm_fd, .vcpu_fd = -1 };
 
-	return rivet_seccomp_install(RIVET_SECCOMP_IO, &sctx);
+	return rivet_seccomp_load(s->prog);
 }
 
 static void io_sim_job(struct iojob *job)
@@ -1132,9 +1132,11 @@ static void io_sim_child(void *arg)
 	s.done_fd = eventfd(0, EFD_CLOEXEC);
 	CHECK(disk && s.vm_fd >= 0 && s.done_fd >= 0);
 	s.disk_fd = fileno(disk);
+	ctx = (struct rivet_seccomp_ctx){ .vm_fd = s.vm_fd, .vcpu_fd = -1 };
+	CHECK(rivet_seccomp_prepare(RIVET_SECCOMP_IO, &ctx, &s.prog) == 0);
 	CHECK(iopool_start(&s.pool, "sim-pool", 2, &conf) == 0);
 	CHECK(iothread_start(&s.t, "sim-io", io_sim_serve, &s, &conf) == 0);
-	ctx = (struct rivet_seccomp_ctx){ .vm_fd = s.vm_fd, .vcpu_fd = -1 };
+	rivet_seccomp_prog_free(s.prog);
 	install(RIVET_SECCOMP_MAIN, &ctx);
 	iothread_kick(s.t);
 	pfd = (struct pollfd){ .fd = s.done_fd, .events = POLLIN };

@@ -14,6 +14,7 @@ fails=0
 ok() { echo "SECCOMP-OK $*"; }
 bad() { echo "SECCOMP-FAIL $*"; fails=$((fails + 1)); }
 G="--kernel /guest/Image --initrd /guest/initramfs.cpio.gz --cpus 2"
+IO_DISK=${1:?usage: seccomp.sh DISK (a disk the I/O thread cases may read)}
 
 # filtered_threads OUT: check every thread of every rivet process.
 check_threads() {
@@ -148,7 +149,53 @@ for role in vcpu main monitor vcpu-ioctl main-ioctl; do
 	fi
 done
 
-for role in vcpu main monitor; do
+# The I/O threads (a disk: one queue thread, the pool): filtered from the
+# start, each kills with its role's message; an allowed call does not.
+# io_threads VM: the VM process's tasks named rivet-blk-*.
+io_threads() {
+	for t in /proc/$1/task/*; do
+		case $(cat $t/comm 2>/dev/null) in rivet-blk-*) echo ${t##*/} ;; esac
+	done
+}
+for what in control openat ioctl; do
+	rivet run $G --no-reboot --disk "$IO_DISK,readonly,queues=1" \
+		--cmdline 'console=ttyS0 quiet rivet.test=hang' >/tmp/s4.out 2>&1 &
+	p=$!
+	i=0 tid=
+	while [ $i -lt 60 ] && ! grep -q RIVET-HANGING /tmp/s4.out; do sleep 1; i=$((i + 1)); done
+	vm=$(vm_of $p)
+	n=0 f=0
+	for t in $(io_threads "$vm"); do
+		n=$((n + 1))
+		filtered $t && f=$((f + 1))
+		tid=$t
+	done
+	if [ $n -ne 5 ] || [ $f -ne $n ]; then
+		bad "io: $f of $n I/O threads filtered (expected 5: 1 queue + 4 pool): $(cat /proc/$vm/task/*/comm 2>&1 | tr '\n' ' ')"
+		kill -KILL $p; wait $p
+		continue
+	fi
+	[ "$what" != control ] || ok "io: $f/$n I/O threads filtered"
+	case $what in
+	control) control io "$tid" rt_sigprocmask arg3=0
+		kill -TERM $p; wait $p
+		continue ;;
+	openat) inj=$(sysinject "$tid" openat 2>&1) ;;
+	ioctl) inj=$(sysinject "$tid" ioctl arg1=0xae41 2>&1) ;;
+	esac
+	irc=$?
+	[ $irc -eq 0 ] || kill -KILL $p
+	wait $p
+	rc=$?
+	msg="rivet: seccomp: io thread made forbidden syscall $what ("
+	if [ $irc -eq 0 ] && [ $rc -eq 148 ] && grep -qF "$msg" /tmp/s4.out; then
+		ok "io-$what: status 148, '$(grep -m1 'rivet: seccomp:' /tmp/s4.out)'"
+	else
+		bad "io-$what: sysinject $irc: $(echo "$inj" | tr '\n' ' '); rivet status $rc, output: $(tail -n 5 /tmp/s4.out)"
+	fi
+done
+
+for role in vcpu main monitor io; do
 	n=$(rivet seccomp --board microvm --role $role | grep -c .)
 	[ "$n" -gt 5 ] && ok "rivet seccomp --role $role: $n lines" || bad "rivet seccomp --role $role printed $n lines"
 done
