@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/filter.h>
+#include <linux/io_uring.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <malloc.h>
@@ -52,6 +53,7 @@ enum arg_rule {
 	ARG_NO_EXEC,	/* (prot (a2) & PROT_EXEC) == 0 */
 	ARG_KILL_SIG,	/* kill: sig (a1) == value */
 	ARG_TGKILL,	/* tgkill: tgid (a0) == own pid, sig (a2) == value */
+	ARG_OP,		/* opcode (a1) == value */
 };
 
 enum fd_pin {
@@ -79,6 +81,9 @@ struct rule {
 #define KILL(sig, w)                                                     \
 	{ .sys = "kill", .arg = ARG_KILL_SIG, .value = (sig),             \
 	  .value_name = #sig, .why = (w) }
+#define OP(s, op, w)                                                     \
+	{ .sys = (s), .arg = ARG_OP, .value = (op), .value_name = #op,    \
+	  .why = (w) }
 #define TGKILL(sig, w)                                                   \
 	{ .sys = "tgkill", .arg = ARG_TGKILL, .value = (sig),             \
 	  .value_name = #sig, .why = (w) }
@@ -131,6 +136,9 @@ static const struct rule io_rules[] = {
 	ANY("preadv", "virtio-blk reads (one call per scattered request)"),
 	ANY("pwritev", "virtio-blk writes (one call per scattered request)"),
 	ANY("fdatasync", "virtio-blk flush: acknowledged writes are durable"),
+	ANY("io_uring_enter", "io=uring: submit to the disk's ring, built "
+			      "before any filter and restricted to READV, "
+			      "WRITEV and FSYNC on the disk's fixed file"),
 	ANY("futex", "the device lock, the pool's job queue"),
 	ANY("clock_gettime", "log rate limiting (when the vDSO falls back to "
 			     "the syscall)"),
@@ -139,7 +147,7 @@ static const struct rule io_rules[] = {
 
 /* A VM process's main thread once the vCPUs run: the event loop (console
  * input, signals, the VM-end eventfd), the kick and join of the vCPUs,
- * teardown and _exit.  16 syscalls with the irqchip's ioctl (budget 50). */
+ * teardown and _exit.  17 syscalls with the irqchip's ioctl (budget 50). */
 static const struct rule main_rules[] = {
 	ANY("ppoll", "the event loop: glibc's poll() on riscv64"),
 	ANY("read", "console input (stdin), the signalfd, eventfds, "
@@ -165,6 +173,10 @@ static const struct rule main_rules[] = {
 	ANY("brk", "malloc in the main arena"),
 	ANY("exit_group", "_exit at the end of the VM process; the SIGSYS "
 			  "handler"),
+	OP("io_uring_register", IORING_UNREGISTER_FILES,
+	   "io=uring at the VM's end: drop the ring's hold on the disk file "
+	   "now, so its lock is free for the next boot (the only register "
+	   "operation the rings allow)"),
 };
 
 /* A process that only waits for its VM process, once it will fork no more
@@ -538,6 +550,7 @@ static int add_rule_fd(scmp_filter_ctx f, const struct rule *r, int fd)
 		cmp[n++] = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
 		break;
 	case ARG_KILL_SIG:
+	case ARG_OP:
 		cmp[n++] = SCMP_A1(SCMP_CMP_EQ, r->value);
 		break;
 	case ARG_TGKILL:
@@ -743,6 +756,10 @@ static void format_args(const struct rule *r, char *buf, size_t size)
 	case ARG_TGKILL:
 		snprintf(buf, size, "tgid == own pid && sig == %s (%lu)",
 			 r->value_name, r->value);
+		break;
+	case ARG_OP:
+		snprintf(buf, size, "opcode == %s (%lu)", r->value_name,
+			 r->value);
 		break;
 	default:
 		snprintf(buf, size, "-");

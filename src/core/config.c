@@ -117,7 +117,9 @@ void config_usage(FILE *out)
 	      "                         queues: 1 to --cpus (default: one per "
 	      "vCPU); io:\n"
 	      "                         threads (default: I/O threads, "
-	      "requests in parallel)\n"
+	      "requests in parallel),\n"
+	      "                         uring (I/O threads submitting to a "
+	      "restricted io_uring)\n"
 	      "                         or sync (the vCPU serves its own "
 	      "requests, 1 queue)\n"
 	      "  --net tap=NAME[,mac=MAC]  virtio-net on host TAP interface "
@@ -292,14 +294,17 @@ static int parse_disk(struct vm_config *cfg, const char *arg, char *err,
 						   "number from 1 to %d", opt + 7,
 						   CONFIG_MAX_CPUS);
 			d->queues = (unsigned int)n;
-		} else if (!strcmp(opt, "io=sync") ||
-			   !strcmp(opt, "io=threads")) {
-			d->sync_io = !strcmp(opt, "io=sync");
+		} else if (!strcmp(opt, "io=sync")) {
+			d->io = DISK_IO_SYNC;
+		} else if (!strcmp(opt, "io=threads")) {
+			d->io = DISK_IO_THREADS;
+		} else if (!strcmp(opt, "io=uring")) {
+			d->io = DISK_IO_URING;
 		} else {
 			return config_fail(err, errlen,
 					   "--disk: unknown option '%s' (known: "
 					   "readonly, bootindex=N, queues=N, "
-					   "io=threads|sync)", opt);
+					   "io=threads|uring|sync)", opt);
 		}
 	}
 	cfg->nr_disks++;
@@ -565,7 +570,7 @@ static int check_queues(struct vm_config *cfg, char *err, size_t errlen)
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
 		struct disk_config *d = &cfg->disks[i];
 
-		if (d->sync_io && d->queues > 1)
+		if (d->io == DISK_IO_SYNC && d->queues > 1)
 			return config_fail(err, errlen,
 					   "--disk %s: io=sync serves one queue, "
 					   "not queues=%u", d->path, d->queues);
@@ -575,7 +580,7 @@ static int check_queues(struct vm_config *cfg, char *err, size_t errlen)
 					   "the %u vCPUs (--cpus)", d->path,
 					   d->queues, cfg->cpus);
 		if (!d->queues)
-			d->queues = d->sync_io ? 1 : cfg->cpus;
+			d->queues = d->io == DISK_IO_SYNC ? 1 : cfg->cpus;
 	}
 	return 0;
 }

@@ -34,12 +34,15 @@ enum irqchip_mode { IRQCHIP_AUTO, IRQCHIP_AIA, IRQCHIP_SPLIT, IRQCHIP_PLIC };
 #define CONFIG_MAX_BOOTINDEX 9999
 #define CONFIG_MAX_BOOT_TIMEOUT 65	/* s; fw_cfg holds le16 milliseconds */
 
+/* How a disk's requests are served (--disk io=, docs/user-guide.md). */
+enum disk_io { DISK_IO_THREADS, DISK_IO_SYNC, DISK_IO_URING };
+
 struct disk_config {
 	const char *path;
 	bool readonly;
 	int bootindex;			/* -1: none; else firmware boot order */
 	unsigned int queues;		/* after config_parse: 1..cpus */
-	bool sync_io;			/* io=sync: served on the vCPU */
+	enum disk_io io;		/* io= */
 };
 
 struct net_config {

@@ -19,12 +19,22 @@
 #include "core/fileio.h"
 #include "core/iothread.h"
 #include "core/log.h"
+#include "core/uring.h"
 #include "devices/virtio.h"
 #include "devices/virtq.h"
 
 #define VBLK_HDR_SIZE	16	/* struct virtio_blk_outhdr */
 
 struct vblk_queue;
+
+/* What one request needs from the disk, decided from its chain. */
+struct vblk_plan {
+	enum { PLAN_DONE, PLAN_RW, PLAN_FLUSH } kind;
+	uint8_t status;			/* PLAN_DONE: the answer */
+	bool write;			/* PLAN_RW */
+	int cnt;			/* iovecs filled in */
+	uint64_t off, len, sector;
+};
 
 /* A request in flight (threads mode): its chain, with segments of its own
  * (the queue's scratch list is reused by the next pop). */
@@ -34,6 +44,9 @@ struct vblk_req {
 	struct virtq_chain c;
 	uint32_t gen;			/* the queue's generation when taken */
 	struct vblk_req *next;		/* free list, or the batch being run */
+	/* io=uring: what the ring runs for it, and what to return. */
+	struct vblk_plan plan;
+	uint32_t written;
 };
 
 struct vblk_queue {
@@ -45,6 +58,8 @@ struct vblk_queue {
 	struct virtq_seg *segs;		/* queue-size segments per slot */
 	struct vblk_req *free;		/* under the device lock */
 	bool starved;			/* chains waiting for a free slot */
+	struct uring *ring;		/* io=uring */
+	struct iovec *iovs;		/* io=uring: queue-size per slot */
 };
 
 struct vblk {
@@ -58,6 +73,7 @@ struct vblk {
 	/* Threads mode. */
 	struct vblk_queue *qs;		/* be.nr_queues entries */
 	struct iopool *pool;
+	bool uring;			/* io=uring (no pool) */
 	bool started;
 	unsigned int inflight;		/* under the device lock */
 	pthread_cond_t idle;		/* inflight reached 0 */
@@ -68,17 +84,15 @@ static struct vblk *to_vblk(struct virtio_backend *be)
 	return (struct vblk *)be;
 }
 
-/* Move @len bytes between the disk at byte @off and segments
- * [@first, @last) of @c, starting @skip bytes into them: one preadv or
- * pwritev for the whole scattered buffer (a 1 MiB O_DIRECT request is up to
- * 256 guest pages). */
-static int vblk_xfer(struct vblk *vb, const struct virtq_chain *c,
-		     unsigned int first, unsigned int last, uint32_t skip,
-		     uint64_t len, uint64_t off, bool write)
-{
-	struct iovec iov[VIRTIO_BLK_QUEUE_SIZE];
-	int cnt = 0;
 
+/* The @len bytes at segments [@first, @last) of @c, starting @skip bytes
+ * into them, as iovecs (@iov has room for the queue's size of them: a
+ * chain holds no more segments).  0 or -EINVAL. */
+static int vblk_iov(const struct virtq_chain *c, unsigned int first,
+		    unsigned int last, uint32_t skip, uint64_t len,
+		    struct iovec *iov, int *cnt)
+{
+	*cnt = 0;
 	for (unsigned int i = first; i < last && len; i++) {
 		const struct virtq_seg *s = &c->segs[i];
 		uint64_t n;
@@ -87,23 +101,30 @@ static int vblk_xfer(struct vblk *vb, const struct virtq_chain *c,
 			skip -= s->len;
 			continue;
 		}
-		/* A chain holds at most the queue's size of segments. */
-		if (cnt == VIRTIO_BLK_QUEUE_SIZE)
+		if (*cnt == VIRTIO_BLK_QUEUE_SIZE)
 			return -EINVAL;
 		n = s->len - skip < len ? s->len - skip : len;
-		iov[cnt].iov_base = s->ptr + skip;
-		iov[cnt].iov_len = n;
-		cnt++;
+		iov[*cnt].iov_base = s->ptr + skip;
+		iov[*cnt].iov_len = n;
+		(*cnt)++;
 		len -= n;
 		skip = 0;
 	}
-	if (len)
-		return -EINVAL;
-	return fio_piov(vb->fd, iov, cnt, off, write);
+	return len ? -EINVAL : 0;
 }
 
-static uint8_t vblk_rw(struct vblk *vb, const struct virtq_chain *c,
-		       uint64_t sector, bool write)
+static void plan_done(struct vblk_plan *p, uint8_t status)
+{
+	p->kind = PLAN_DONE;
+	p->status = status;
+}
+
+/* A read or write: checked against the disk, then one preadv/pwritev for
+ * the whole scattered buffer (a 1 MiB O_DIRECT request is up to 256 guest
+ * pages). */
+static void vblk_plan_rw(struct vblk *vb, const struct virtq_chain *c,
+			 uint64_t sector, bool write, struct iovec *iov,
+			 struct vblk_plan *p)
 {
 	/* The last writable byte is the status. */
 	uint64_t len = write ? c->out_len - VBLK_HDR_SIZE : c->in_len - 1;
@@ -112,41 +133,54 @@ static uint8_t vblk_rw(struct vblk *vb, const struct virtq_chain *c,
 	if (!write && c->out_len != VBLK_HDR_SIZE) {
 		log_guest("virtio-blk %s: read into device-readable buffers",
 			  vb->name);
-		return VIRTIO_BLK_S_IOERR;
+		return plan_done(p, VIRTIO_BLK_S_IOERR);
 	}
 	if (write && vb->readonly) {
 		log_guest("virtio-blk %s: write to read-only disk", vb->name);
-		return VIRTIO_BLK_S_IOERR;
+		return plan_done(p, VIRTIO_BLK_S_IOERR);
 	}
 	if (len % VIRTIO_BLK_SECTOR || sector > vb->capacity ||
 	    len / VIRTIO_BLK_SECTOR > vb->capacity - sector) {
 		log_guest("virtio-blk %s: bad request: sector %" PRIu64 " len %" PRIu64 " capacity %" PRIu64,
 			  vb->name, sector, len, vb->capacity);
-		return VIRTIO_BLK_S_IOERR;
+		return plan_done(p, VIRTIO_BLK_S_IOERR);
 	}
 	if (write)
-		err = vblk_xfer(vb, c, 0, c->nr_out, VBLK_HDR_SIZE, len,
-				sector * VIRTIO_BLK_SECTOR, true);
+		err = vblk_iov(c, 0, c->nr_out, VBLK_HDR_SIZE, len, iov,
+			       &p->cnt);
 	else
-		err = vblk_xfer(vb, c, c->nr_out, c->nr_segs, 0, len,
-				sector * VIRTIO_BLK_SECTOR, false);
+		err = vblk_iov(c, c->nr_out, c->nr_segs, 0, len, iov, &p->cnt);
 	if (err) {
 		log_guest("virtio-blk %s: %s at sector %" PRIu64 " failed: %s",
 			  vb->name, write ? "write" : "read", sector,
 			  strerror(-err));
-		return VIRTIO_BLK_S_IOERR;
+		return plan_done(p, VIRTIO_BLK_S_IOERR);
 	}
-	return VIRTIO_BLK_S_OK;
+	p->kind = PLAN_RW;
+	p->write = write;
+	p->sector = sector;
+	p->off = sector * VIRTIO_BLK_SECTOR;
+	p->len = len;
 }
 
-static uint8_t vblk_flush(struct vblk *vb)
+/* The status of a read/write that ended with @err (0 or -errno). */
+static uint8_t vblk_rw_status(struct vblk *vb, const struct vblk_plan *p,
+			      int err)
 {
-	if (fdatasync(vb->fd)) {
-		log_guest("virtio-blk %s: flush failed: %s", vb->name,
-			  strerror(errno));
-		return VIRTIO_BLK_S_IOERR;
-	}
-	return VIRTIO_BLK_S_OK;
+	if (!err)
+		return VIRTIO_BLK_S_OK;
+	log_guest("virtio-blk %s: %s at sector %" PRIu64 " failed: %s",
+		  vb->name, p->write ? "write" : "read", p->sector,
+		  strerror(-err));
+	return VIRTIO_BLK_S_IOERR;
+}
+
+static uint8_t vblk_flush_status(struct vblk *vb, int err)
+{
+	if (!err)
+		return VIRTIO_BLK_S_OK;
+	log_guest("virtio-blk %s: flush failed: %s", vb->name, strerror(-err));
+	return VIRTIO_BLK_S_IOERR;
 }
 
 static uint8_t vblk_get_id(struct vblk *vb, const struct virtq_chain *c)
@@ -160,8 +194,10 @@ static uint8_t vblk_get_id(struct vblk *vb, const struct virtq_chain *c)
 	return VIRTIO_BLK_S_OK;
 }
 
-/* Execute one request; @c has at least one writable byte. */
-static uint8_t vblk_execute(struct vblk *vb, const struct virtq_chain *c)
+/* Decide request @c (at least one writable byte): answered now, or a
+ * read/write (iovecs in @iov) or flush to run. */
+static void vblk_plan(struct vblk *vb, const struct virtq_chain *c,
+		      struct iovec *iov, struct vblk_plan *p)
 {
 	uint8_t hdr[VBLK_HDR_SIZE];
 	uint32_t type;
@@ -170,7 +206,7 @@ static uint8_t vblk_execute(struct vblk *vb, const struct virtq_chain *c)
 	/* Copy the header out before looking at it: the guest may change it. */
 	if (virtq_chain_read(c, 0, hdr, sizeof(hdr))) {
 		log_guest("virtio-blk %s: request header too short", vb->name);
-		return VIRTIO_BLK_S_IOERR;
+		return plan_done(p, VIRTIO_BLK_S_IOERR);
 	}
 	memcpy(&type, hdr, 4);
 	memcpy(&sector, hdr + 8, 8);
@@ -178,15 +214,34 @@ static uint8_t vblk_execute(struct vblk *vb, const struct virtq_chain *c)
 	sector = le64toh(sector);
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
-		return vblk_rw(vb, c, sector, false);
+		return vblk_plan_rw(vb, c, sector, false, iov, p);
 	case VIRTIO_BLK_T_OUT:
-		return vblk_rw(vb, c, sector, true);
+		return vblk_plan_rw(vb, c, sector, true, iov, p);
 	case VIRTIO_BLK_T_FLUSH:
-		return vblk_flush(vb);
+		p->kind = PLAN_FLUSH;
+		return;
 	case VIRTIO_BLK_T_GET_ID:
-		return vblk_get_id(vb, c);
+		return plan_done(p, vblk_get_id(vb, c));
 	default:
-		return VIRTIO_BLK_S_UNSUPP;
+		return plan_done(p, VIRTIO_BLK_S_UNSUPP);
+	}
+}
+
+/* Execute one request here and now; @c has at least one writable byte. */
+static uint8_t vblk_execute(struct vblk *vb, const struct virtq_chain *c)
+{
+	struct iovec iov[VIRTIO_BLK_QUEUE_SIZE];
+	struct vblk_plan p;
+
+	vblk_plan(vb, c, iov, &p);
+	switch (p.kind) {
+	case PLAN_RW:
+		return vblk_rw_status(vb, &p, fio_piov(vb->fd, iov, p.cnt,
+						       p.off, p.write));
+	case PLAN_FLUSH:
+		return vblk_flush_status(vb, fdatasync(vb->fd) ? -errno : 0);
+	default:
+		return p.status;
 	}
 }
 
@@ -344,6 +399,133 @@ static void vblk_queue_serve(void *ctx)
 	}
 }
 
+/* ---- io=uring: one restricted io_uring per queue ------------------------ */
+
+static struct iovec *req_iov(struct vblk_req *r)
+{
+	return r->q->iovs + (size_t)(r - r->q->reqs) * VIRTIO_BLK_QUEUE_SIZE;
+}
+
+/* Put @r on the ring, or answer it at once (then it goes on *@now). */
+static void vblk_uring_start(struct vblk_queue *q, struct vblk_req *r,
+			     struct vblk_req **now)
+{
+	struct vblk *vb = q->vb;
+	struct vblk_plan *p = &r->plan;
+	bool queued = false;
+	uint8_t status;
+
+	if (r->c.in_len == 0) {
+		log_guest("virtio-blk %s: request without a status byte dropped",
+			  vb->name);
+		r->written = 0;
+		r->next = *now;
+		*now = r;
+		return;
+	}
+	vblk_plan(vb, &r->c, req_iov(r), p);
+	if (p->kind == PLAN_RW)
+		queued = uring_rw(q->ring, p->write, req_iov(r), (unsigned int)p->cnt,
+				  p->off, (uint64_t)(r - q->reqs));
+	else if (p->kind == PLAN_FLUSH)
+		queued = uring_fdatasync(q->ring, (uint64_t)(r - q->reqs));
+	if (queued)
+		return;
+	/* Never full: a slot per request, a ring entry per slot. */
+	status = p->kind == PLAN_DONE ? p->status : VIRTIO_BLK_S_IOERR;
+	virtq_chain_write(&r->c, r->c.in_len - 1, &status, 1);
+	r->written = r->c.in_len;
+	r->next = *now;
+	*now = r;
+}
+
+/* The ring's completions, their status written, on *@done. */
+static bool vblk_uring_reap(struct vblk_queue *q, struct vblk_req **done)
+{
+	struct vblk *vb = q->vb;
+	bool any = false;
+	uint64_t tag;
+	int32_t res;
+
+	while (uring_reap(q->ring, &tag, &res)) {
+		struct vblk_req *r;
+		uint8_t status;
+
+		if (tag >= VIRTIO_BLK_QUEUE_SIZE)
+			continue;	/* not ours: cannot happen */
+		r = &q->reqs[tag];
+		if (r->plan.kind == PLAN_FLUSH)
+			status = vblk_flush_status(vb, res < 0 ? res : 0);
+		else	/* a short transfer is an error, as at end of file */
+			status = vblk_rw_status(vb, &r->plan, res < 0 ? res :
+					(uint64_t)res == r->plan.len ? 0 : -EIO);
+		virtq_chain_write(&r->c, r->c.in_len - 1, &status, 1);
+		r->written = r->c.in_len;
+		r->next = *done;
+		*done = r;
+		any = true;
+	}
+	return any;
+}
+
+/* The queue's thread, woken by a kick or a completion (the ring signals
+ * the same eventfd): return what completed, submit what arrived. */
+static void vblk_uring_serve(void *ctx)
+{
+	struct vblk_queue *q = ctx;
+	struct vblk *vb = q->vb;
+
+	for (;;) {
+		struct vblk_req *done = NULL, *batch = NULL, *now = NULL;
+		bool reaped = vblk_uring_reap(q, &done);
+		struct virtq *vq;
+		int err = 0;
+
+		virtio_backend_lock(&vb->be);
+		while (done) {
+			struct vblk_req *r = done;
+
+			done = r->next;
+			vblk_complete_locked(r, r->written);
+		}
+		vq = virtio_backend_queue(&vb->be, q->idx);
+		if (vq) {
+			q->vq = vq;
+			virtq_set_notify(vq, false);
+			batch = vblk_take(q, vq, &err);
+			if (err)
+				virtio_backend_queue_done(&vb->be, q->idx, err);
+			if (!batch)
+				virtq_set_notify(vq, true);
+			if (!batch && !err && q->free && virtq_has_avail(vq))
+				reaped = true;	/* look again */
+		}
+		virtio_backend_unlock(&vb->be);
+		if (!batch && !reaped)
+			return;
+		while (batch) {
+			struct vblk_req *r = batch;
+
+			batch = r->next;
+			vblk_uring_start(q, r, &now);
+		}
+		err = uring_submit(q->ring);
+		if (err)
+			log_err("virtio-blk %s: io_uring submit: %s", vb->name,
+				strerror(-err));
+		if (now) {
+			virtio_backend_lock(&vb->be);
+			while (now) {
+				struct vblk_req *r = now;
+
+				now = r->next;
+				vblk_complete_locked(r, r->written);
+			}
+			virtio_backend_unlock(&vb->be);
+		}
+	}
+}
+
 static void vblk_notify(struct virtio_backend *be, unsigned int qidx)
 {
 	struct vblk *vb = to_vblk(be);
@@ -381,10 +563,20 @@ static void vblk_stop(struct virtio_backend *be)
 {
 	struct vblk *vb = to_vblk(be);
 
+	/* io=uring: the queue threads return the ring's requests; none may
+	 * write guest memory once the VM is gone. */
+	if (vb->uring && vb->started && be->core) {
+		virtio_backend_lock(be);
+		while (vb->inflight)
+			virtio_backend_wait(be, &vb->idle);
+		virtio_backend_unlock(be);
+	}
 	/* Queue threads first: they feed the pool. */
 	for (unsigned int i = 0; vb->qs && i < be->nr_queues; i++) {
 		iothread_stop(vb->qs[i].thr);
 		vb->qs[i].thr = NULL;
+		uring_close(vb->qs[i].ring);
+		vb->qs[i].ring = NULL;
 	}
 	iopool_stop(vb->pool);
 	vb->pool = NULL;
@@ -398,15 +590,29 @@ static int vblk_start(struct virtio_backend *be, const struct io_confine *conf)
 
 	if (vb->started)
 		return 0;
-	err = iopool_start(&vb->pool, "rivet-blk-pool",
-			   VIRTIO_BLK_POOL_THREADS, conf);
+	if (!vb->uring)
+		err = iopool_start(&vb->pool, "rivet-blk-pool",
+				   VIRTIO_BLK_POOL_THREADS, conf);
+	else
+		err = 0;
 	for (unsigned int i = 0; !err && i < be->nr_queues; i++) {
+		struct vblk_queue *q = &vb->qs[i];
 		char name[16];
 
 		snprintf(name, sizeof(name), "rivet-blk-q%u",
 			 i % VIRTIO_BLK_MAX_QUEUES);
-		err = iothread_start(&vb->qs[i].thr, name, vblk_queue_serve,
-				     &vb->qs[i], conf);
+		err = iothread_start(&q->thr, name, vb->uring ?
+				     vblk_uring_serve : vblk_queue_serve, q,
+				     conf);
+		/* Built here, unconfined, and locked down before the guest
+		 * runs; completions wake the queue's thread like a kick. */
+		if (!err && vb->uring) {
+			err = uring_open(&q->ring, VIRTIO_BLK_QUEUE_SIZE,
+					 vb->fd, iothread_kick_fd(q->thr));
+			if (err)
+				log_err("virtio-blk %s: io=uring: cannot set up a restricted io_uring: %s",
+					vb->name, strerror(-err));
+		}
 	}
 	if (err) {
 		vblk_stop(be);
@@ -432,7 +638,9 @@ static int vblk_alloc_queues(struct vblk *vb, unsigned int n)
 		q->reqs = calloc(size, sizeof(*q->reqs));
 		/* Pages are touched only as slots get used. */
 		q->segs = calloc(size * size, sizeof(*q->segs));
-		if (!q->reqs || !q->segs)
+		if (vb->uring)
+			q->iovs = calloc(size * size, sizeof(*q->iovs));
+		if (!q->reqs || !q->segs || (vb->uring && !q->iovs))
 			return -ENOMEM;
 		for (size_t s = 0; s < size; s++) {
 			q->reqs[s].q = q;
@@ -457,6 +665,7 @@ static void vblk_free(struct vblk *vb)
 		for (unsigned int i = 0; i < vb->be.nr_queues; i++) {
 			free(vb->qs[i].reqs);
 			free(vb->qs[i].segs);
+			free(vb->qs[i].iovs);
 		}
 		free(vb->qs);
 		pthread_cond_destroy(&vb->idle);
@@ -601,8 +810,9 @@ int vblk_open_fd(int fd, const char *name, const struct vblk_opts *o,
 		goto fail;
 	vb->readonly = o->readonly;
 	vb->capacity = cap;
-	vb->be.ops = o->io == VBLK_IO_THREADS ? &vblk_thread_ops : &vblk_ops;
-	if (o->io == VBLK_IO_THREADS) {
+	vb->be.ops = o->io == VBLK_IO_SYNC ? &vblk_ops : &vblk_thread_ops;
+	vb->uring = o->io == VBLK_IO_URING;
+	if (o->io != VBLK_IO_SYNC) {
 		err = vblk_alloc_queues(vb, queues);
 		if (err)
 			goto fail;

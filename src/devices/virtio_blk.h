@@ -23,6 +23,10 @@
  *    The device lock is held only to take and return chains.  A device
  *    reset waits for the requests in flight: nothing is written to guest
  *    memory after it.  The backend must be started (ops->start).
+ *  - VBLK_IO_URING: the same queue threads, but each submits every
+ *    request to its own io_uring (restricted to READV, WRITEV and FSYNC
+ *    on this disk's file: core/uring.h) and returns completions as the
+ *    ring reports them: no pool, the kernel keeps the requests in flight.
  *  - VBLK_IO_SYNC: the vCPU that notifies serves the queue itself, one
  *    request at a time (the unit tests and fuzzers use it: deterministic).
  * Completion order is not submission order in threads mode, as virtio
@@ -60,7 +64,7 @@ struct virtio_backend;
 #define VIRTIO_BLK_S_IOERR	1
 #define VIRTIO_BLK_S_UNSUPP	2
 
-enum vblk_io { VBLK_IO_SYNC, VBLK_IO_THREADS };
+enum vblk_io { VBLK_IO_SYNC, VBLK_IO_THREADS, VBLK_IO_URING };
 
 struct vblk_opts {
 	bool readonly;

@@ -215,7 +215,9 @@ int machine_add_virtio_devices(struct machine *m)
 		const struct vblk_opts o = {
 			.readonly = d->readonly,
 			.queues = d->queues,
-			.io = d->sync_io ? VBLK_IO_SYNC : VBLK_IO_THREADS,
+			.io = d->io == DISK_IO_SYNC ? VBLK_IO_SYNC :
+			      d->io == DISK_IO_URING ? VBLK_IO_URING :
+						       VBLK_IO_THREADS,
 		};
 
 		ret = vblk_open(d->path, &o, &be);

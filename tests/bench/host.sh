@@ -40,7 +40,8 @@
 #                  (O_DIRECT: 1 MiB sequential write and read, 4 KiB random
 #                  reads, 3 s each, one request in flight); rivet with
 #                  --stats, for the time its vCPU spent in rivet
-#   disk_sync      the same with rivet's --disk io=sync (QD1 both ways)
+#   disk_sync      the same with rivet's --disk io=sync (QD1 both ways);
+#                  vmm=rivet_uring in disk and diskq: rivet's io=uring
 #   diskq          4 vCPUs, the disk with 4 queues (rivet's default; QEMU
 #                  num-queues=4 and an iothread, aio=threads as vmm=qemu,
 #                  aio=io_uring as vmm=qemu_uring): random reads at queue
@@ -83,7 +84,13 @@ GMIB=$MEM
 run() {
 	c=$1 v=$2 n=$3
 	shift 3
-	[ "$n" != 1 ] || echo "BENCH-CMD case=$c vmm=$v $*"
+	if [ "$n" = 1 ]; then
+		d=
+		for a in "$@"; do
+			case $a in *" "*) d="$d '$a'" ;; *) d="$d $a" ;; esac
+		done
+		echo "BENCH-CMD case=$c vmm=$v$d"
+	fi
 	benchrun -t 240 -g "$GMIB" -d 1000 -- "$@" >/tmp/bench-run.log 2>&1
 	rc=$?
 	res=$(grep '^BENCHRUN ' /tmp/bench-run.log | tail -n 1)
@@ -109,20 +116,22 @@ run() {
 	echo "BENCH case=$c vmm=$v run=$n ${res#BENCHRUN } $blk $blocked"
 }
 
-# pair CASE N ORDER RIVET-ARGS -- QEMU-ARGS: rivet and QEMU in ORDER.
+# pair CASE N ORDER CMDLINE RIVET-ARGS -- QEMU-ARGS: rivet (rivet run
+# RIVET-ARGS --cmdline CMDLINE) and QEMU (QEMU-ARGS -append CMDLINE) in
+# ORDER.  The arguments are split on spaces: no spaces inside them.
 pair() {
-	c=$1 n=$2 order=$3 ra="" qa=""
-	shift 3
+	c=$1 n=$2 order=$3 cl=$4 ra="" qa=""
+	shift 4
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do ra="$ra $1"; shift; done
 	shift
 	qa="$*"
 	for v in $order; do
 		if [ "$v" = rivet ]; then
 			# shellcheck disable=SC2086
-			run "$c" rivet "$n" rivet run $ra
+			run "$c" rivet "$n" rivet run $ra --cmdline "$cl"
 		else
 			# shellcheck disable=SC2086
-			run "$c" qemu "$n" $Q $qa
+			run "$c" qemu "$n" $Q $qa -append "$cl"
 		fi
 	done
 }
@@ -131,13 +140,13 @@ pair() {
 growth_cases() {
 	n=$1 order=$2
 	for cpus in 2 4; do
-		pair boot_cpus$cpus "$n" "$order" --board microvm $RIVET_BASE --memory ${MEM}M --cpus $cpus --cmdline "$BOOT_CMDLINE" -- \
-			-M virt,aia=$AIA $QEMU_BASE -m ${MEM}M -smp $cpus -append "$BOOT_CMDLINE"
+		pair boot_cpus$cpus "$n" "$order" "$BOOT_CMDLINE" --board microvm $RIVET_BASE --memory ${MEM}M --cpus $cpus -- \
+			-M virt,aia=$AIA $QEMU_BASE -m ${MEM}M -smp $cpus
 	done
 	for mem in 256 1024 2048; do
 		GMIB=$mem
-		pair boot_mem$mem "$n" "$order" --board microvm $RIVET_BASE --memory ${mem}M --cpus 1 --cmdline "$BOOT_CMDLINE" -- \
-			-M virt,aia=$AIA $QEMU_BASE -m ${mem}M -smp 1 -append "$BOOT_CMDLINE"
+		pair boot_mem$mem "$n" "$order" "$BOOT_CMDLINE" --board microvm $RIVET_BASE --memory ${mem}M --cpus 1 -- \
+			-M virt,aia=$AIA $QEMU_BASE -m ${mem}M -smp 1
 	done
 	GMIB=$MEM
 }
@@ -149,13 +158,13 @@ hugepage_cases() {
 	if [ "$(cat $HUGE 2>/dev/null)" -lt $((MEM / 2)) ]; then
 		echo "BENCH-FAIL case=boot_microvm_hugepages: only $(cat $HUGE 2>/dev/null) huge pages"
 	else
-		pair boot_microvm_hugepages "$n" "$order" --board microvm $RIVET_COMMON --hugepages on --cmdline "$BOOT_CMDLINE" -- \
+		pair boot_microvm_hugepages "$n" "$order" "$BOOT_CMDLINE" --board microvm $RIVET_COMMON --hugepages on -- \
 			-M virt,aia=$AIA,memory-backend=mem -object memory-backend-memfd,id=mem,size=${MEM}M,hugetlb=on,hugetlbsize=2M \
-			$QEMU_BASE -m ${MEM}M -smp 1 -append "$BOOT_CMDLINE"
+			$QEMU_BASE -m ${MEM}M -smp 1
 	fi
 	echo 0 >$HUGE 2>/dev/null
-	pair boot_microvm_nothp "$n" "$order" --board microvm $RIVET_COMMON --hugepages off --cmdline "$BOOT_CMDLINE" -- \
-		$QEMU_COMMON -append "$BOOT_CMDLINE"
+	pair boot_microvm_nothp "$n" "$order" "$BOOT_CMDLINE" --board microvm $RIVET_COMMON --hugepages off -- \
+		$QEMU_COMMON
 }
 
 # diskq N ORDER: 4 vCPUs, 4 queues, deep queues and parallel jobs; QEMU
@@ -166,9 +175,11 @@ diskq_case() {
 	cl="console=ttyS0 quiet rivet.test=blkbench rivet.secs=$secs rivet.mib=64 rivet.modes=$DISKQ_MODES"
 	qd="-drive file=$DISK,format=raw,if=none,id=d0,cache=writeback"
 	qv="-device virtio-blk-pci,drive=d0,iothread=io0,num-queues=4 -object iothread,id=io0"
-	pair diskq "$n" "$order" --board virt $RIVET_BASE --memory ${MEM}M --cpus 4 --stats --cmdline "$cl" --disk $DISK -- \
-		-M virt,aia=$AIA $QEMU_BASE -m ${MEM}M -smp 4 -append "$cl" $qd,aio=threads $qv
+	pair diskq "$n" "$order" "$cl" --board virt $RIVET_BASE --memory ${MEM}M --cpus 4 --stats --disk $DISK -- \
+		-M virt,aia=$AIA $QEMU_BASE -m ${MEM}M -smp 4 $qd,aio=threads $qv
 	[ "$SCOPE" = full ] || return 0
+	# shellcheck disable=SC2086
+	run diskq rivet_uring "$n" rivet run --board virt $RIVET_BASE --memory ${MEM}M --cpus 4 --stats --cmdline "$cl" --disk $DISK,io=uring
 	# shellcheck disable=SC2086
 	run diskq qemu_uring "$n" $Q -M virt,aia=$AIA $QEMU_BASE -m ${MEM}M -smp 4 -append "$cl" $qd,aio=io_uring $qv
 }
@@ -192,6 +203,8 @@ disk_case() {	# N ORDER
 		if [ "$v" = rivet ]; then
 			# shellcheck disable=SC2086
 			run disk$SUFFIX rivet "$n" rivet run --board virt $RIVET_COMMON --stats --cmdline "$DISK_CMDLINE" --disk $DISK
+			[ "$KIND$SCOPE" != aiafull ] ||
+				run disk rivet_uring "$n" rivet run --board virt $RIVET_COMMON --stats --cmdline "$DISK_CMDLINE" --disk $DISK,io=uring
 		else
 			# shellcheck disable=SC2086
 			run disk$SUFFIX qemu "$n" $Q $QEMU_COMMON -append "$DISK_CMDLINE" \
@@ -218,8 +231,8 @@ while [ $n -le "$RUNS" ]; do
 	if [ $n -le "$DISK_RUNS" ]; then
 		disk_case $n "$order"
 		if [ "$KIND" = aia ]; then
-			pair disk_sync "$n" "$order" --board virt $RIVET_COMMON --stats --cmdline "$DISK_CMDLINE" --disk $DISK,io=sync -- \
-				$QEMU_COMMON -append "$DISK_CMDLINE" -drive file=$DISK,format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0
+			pair disk_sync "$n" "$order" "$DISK_CMDLINE" --board virt $RIVET_COMMON --stats --disk $DISK,io=sync -- \
+				$QEMU_COMMON -drive file=$DISK,format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0
 			diskq_case $n "$order"
 		fi
 	fi

@@ -169,15 +169,18 @@ static void test_firmware(void **state)
 	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--cpus", "4",
 			       "--disk", "a.img", "--disk", "b.img,queues=2",
 			       "--disk", "c.img,io=sync", "--disk",
-			       "d.img,io=threads,queues=1"),
+			       "d.img,io=threads,queues=1", "--disk",
+			       "e.img,io=uring"),
 			 CONFIG_RUN);
 	assert_int_equal(cfg.disks[0].queues, 4);
-	assert_false(cfg.disks[0].sync_io);
+	assert_int_equal(cfg.disks[0].io, DISK_IO_THREADS);
 	assert_int_equal(cfg.disks[1].queues, 2);
 	assert_int_equal(cfg.disks[2].queues, 1);
-	assert_true(cfg.disks[2].sync_io);
+	assert_int_equal(cfg.disks[2].io, DISK_IO_SYNC);
 	assert_int_equal(cfg.disks[3].queues, 1);
-	assert_false(cfg.disks[3].sync_io);
+	assert_int_equal(cfg.disks[3].io, DISK_IO_THREADS);
+	assert_int_equal(cfg.disks[4].io, DISK_IO_URING);
+	assert_int_equal(cfg.disks[4].queues, 4);
 	config_free(&cfg);
 	/* --cpus after --disk counts too. */
 	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--disk", "a.img",
@@ -298,9 +301,9 @@ static void test_bad_values(void **state)
 	    "K", "--disk", "a,queues=0");
 	BAD("--disk: queues 'x' is not a number from 1 to 32", "--kernel",
 	    "K", "--disk", "a,queues=x");
-	BAD("--disk: unknown option 'io=uring' (known: readonly, "
-	    "bootindex=N, queues=N, io=threads|sync)", "--kernel", "K",
-	    "--disk", "a,io=uring");
+	BAD("--disk: unknown option 'io=aio' (known: readonly, "
+	    "bootindex=N, queues=N, io=threads|uring|sync)", "--kernel", "K",
+	    "--disk", "a,io=aio");
 	BAD("--disk: bootindex given twice", "--board", "virt", "--firmware",
 	    "C.fd", "--disk", "a,bootindex=1,bootindex=2");
 	BAD("--disk: bootindex '10000' is not a number", "--board", "virt",

@@ -6,6 +6,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/io_uring.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +20,7 @@
 #include "core/bus.h"
 #include "core/gmem.h"
 #include "core/log.h"
+#include "core/uring.h"
 
 static void test_gmem_ranges(void **state)
 {
@@ -144,6 +152,81 @@ static void test_gmem_pages(void **state)
 	}
 }
 
+/* The io_uring fd a uring_open() made: the newest anon_inode:[io_uring]. */
+static int find_ring_fd(void)
+{
+	int found = -1;
+
+	for (int fd = 3; fd < 1024; fd++) {
+		char path[64], link[64];
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (strstr(link, "io_uring"))
+			found = fd;
+	}
+	return found;
+}
+
+/* A restricted ring: vectored I/O and fdatasync on its one file, each
+ * completion on the eventfd; and nothing else may be registered on it. */
+static void test_uring(void **state)
+{
+	char path[] = "/tmp/rivet-uring-XXXXXX";
+	int fd = mkstemp(path), efd = eventfd(0, EFD_CLOEXEC), other, ring;
+	uint8_t out[8192], in[8192];
+	struct iovec wv[2] = { { out, 4096 }, { out + 4096, 4096 } };
+	struct iovec rv[1] = { { in, sizeof(in) } };
+	struct uring *u;
+	uint64_t tag, n;
+	int32_t res;
+	int seen = 0;
+
+	(void)state;
+	assert_true(fd >= 0 && efd >= 0);
+	unlink(path);
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 13 + 1);
+	assert_int_equal(uring_open(&u, 8, fd, efd), 0);
+	assert_true(uring_rw(u, true, wv, 2, 4096, 7));
+	assert_true(uring_fdatasync(u, 8));
+	assert_int_equal(uring_submit(u), 0);
+	while (seen < 2) {
+		assert_int_equal(read(efd, &n, sizeof(n)), sizeof(n));
+		while (uring_reap(u, &tag, &res)) {
+			assert_true(tag == 7 || tag == 8);
+			assert_int_equal(res, tag == 7 ? 8192 : 0);
+			seen++;
+		}
+	}
+	assert_true(uring_rw(u, false, rv, 1, 4096, 9));
+	assert_int_equal(uring_submit(u), 0);
+	assert_int_equal(read(efd, &n, sizeof(n)), sizeof(n));
+	assert_true(uring_reap(u, &tag, &res));
+	assert_int_equal(tag, 9);
+	assert_int_equal(res, sizeof(in));
+	assert_memory_equal(in, out, sizeof(in));
+	assert_false(uring_reap(u, &tag, &res));
+	/* Locked down: no other file, eventfd or buffer may be added. */
+	ring = find_ring_fd();
+	assert_true(ring >= 0);
+	other = open("/dev/null", O_RDWR | O_CLOEXEC);
+	assert_true(syscall(SYS_io_uring_register, ring, IORING_REGISTER_FILES,
+			    &other, 1) < 0);
+	assert_int_equal(errno, EACCES);
+	assert_true(syscall(SYS_io_uring_register, ring,
+			    IORING_REGISTER_EVENTFD, &other, 1) < 0);
+	assert_int_equal(errno, EACCES);
+	close(other);
+	uring_close(u);
+	close(fd);
+	close(efd);
+}
+
 static void test_bus_insert(void **state)
 {
 	struct bus bus = { 0 };
@@ -267,6 +350,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gmem_ranges),
 		cmocka_unit_test(test_gmem_pages),
+		cmocka_unit_test(test_uring),
 		cmocka_unit_test(test_bus_insert),
 		cmocka_unit_test(test_bus_access),
 		cmocka_unit_test(test_log_ratelimit),

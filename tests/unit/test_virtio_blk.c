@@ -30,7 +30,8 @@
 #define BUF2		(FG_DATA + 0x20000)
 
 /* The mode the current group runs in. */
-static bool g_threads;
+static enum vblk_io g_io = VBLK_IO_SYNC;
+#define g_threads (g_io != VBLK_IO_SYNC)
 
 struct t {
 	struct gmem gm;
@@ -59,7 +60,7 @@ static struct vblk_opts opts_of(bool readonly)
 {
 	return (struct vblk_opts){
 		.readonly = readonly, .queues = 1,
-		.io = g_threads ? VBLK_IO_THREADS : VBLK_IO_SYNC,
+		.io = g_io,
 	};
 }
 
@@ -733,7 +734,7 @@ static void test_threads_reset_drains(void **state)
 static void test_threads_multiqueue(void **state)
 {
 	struct t *t = *state;
-	const struct vblk_opts o = { .queues = 4, .io = VBLK_IO_THREADS };
+	const struct vblk_opts o = { .queues = 4, .io = g_io };
 	struct virtio_backend *be;
 	const struct fseg s[] = {
 		{ HDR, 16, false }, { BUF, 512, true }, { STATUS, 1, true },
@@ -777,11 +778,20 @@ static void test_threads_multiqueue(void **state)
 
 static int setup_threads(void **state)
 {
-	g_threads = true;
+	g_io = VBLK_IO_THREADS;
 	return setup(state);
 }
 
-/* The request tests, for each mode (@setup picks it). */
+static int setup_uring(void **state)
+{
+	g_io = VBLK_IO_URING;
+	return setup(state);
+}
+
+/* The request tests, for each mode (@setup picks it).  test_host_errors
+ * swaps the file under the disk's fd: an io_uring holds the file itself
+ * (registered), so it runs for sync and threads; io=uring's host errors
+ * are test_short_write's. */
 #define REQUEST_TESTS(setup)                                                 \
 	cmocka_unit_test_setup_teardown(test_config, setup, teardown),       \
 	cmocka_unit_test_setup_teardown(test_write_read_roundtrip, setup,    \
@@ -794,7 +804,6 @@ static int setup_threads(void **state)
 	cmocka_unit_test_setup_teardown(test_malformed_chains, setup,        \
 					teardown),                           \
 	cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),     \
-	cmocka_unit_test_setup_teardown(test_host_errors, setup, teardown),  \
 	cmocka_unit_test_setup_teardown(test_short_write, setup, teardown),  \
 	cmocka_unit_test_setup_teardown(test_file_shrinks, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_full_ring_indirect, setup,      \
@@ -805,6 +814,15 @@ int main(void)
 	const struct CMUnitTest threads[] = {
 		REQUEST_TESTS(setup_threads),
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_threads, teardown)
+		T(test_host_errors),
+		T(test_threads_deep_queue),
+		T(test_threads_reset_drains),
+		T(test_threads_multiqueue),
+#undef T
+	};
+	const struct CMUnitTest uring[] = {
+		REQUEST_TESTS(setup_uring),
+#define T(f) cmocka_unit_test_setup_teardown(f, setup_uring, teardown)
 		T(test_threads_deep_queue),
 		T(test_threads_reset_drains),
 		T(test_threads_multiqueue),
@@ -813,6 +831,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		REQUEST_TESTS(setup),
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_host_errors),
 		T(test_locking),
 		T(test_cloexec),
 		T(test_open_errors),
@@ -821,6 +840,7 @@ int main(void)
 
 	int fails = cmocka_run_group_tests_name("io=sync", tests, NULL, NULL);
 
-	return fails + cmocka_run_group_tests_name("io=threads", threads, NULL,
+	fails += cmocka_run_group_tests_name("io=threads", threads, NULL, NULL);
+	return fails + cmocka_run_group_tests_name("io=uring", uring, NULL,
 						   NULL);
 }
