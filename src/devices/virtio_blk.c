@@ -75,6 +75,7 @@ struct vblk {
 	struct iopool *pool;
 	bool uring;			/* io=uring (no pool) */
 	bool started;
+	bool draining;			/* a reset waits: take nothing new */
 	unsigned int inflight;		/* under the device lock */
 	pthread_cond_t idle;		/* inflight reached 0 */
 };
@@ -319,13 +320,13 @@ static void vblk_job(struct iojob *job)
 	vblk_req_run((struct vblk_req *)job);
 }
 
-/* Take every available chain that has a free slot; the batch, linked
- * through ->next (NULL: nothing).  Under the lock; *@err: the driver broke
- * the ring. */
+/* Take every available chain that has a free slot; the batch, in ring
+ * order, linked through ->next (NULL: nothing).  Under the lock; *@err:
+ * the driver broke the ring. */
 static struct vblk_req *vblk_take(struct vblk_queue *q, struct virtq *vq,
 				  int *err)
 {
-	struct vblk_req *batch = NULL;
+	struct vblk_req *batch = NULL, **tail = &batch;
 
 	*err = 0;
 	while (q->free) {
@@ -342,8 +343,9 @@ static struct vblk_req *vblk_take(struct vblk_queue *q, struct virtq *vq,
 		r->c.segs = q->segs + slot * vq->max_size;
 		r->gen = vq->gen;
 		q->free = r->next;
-		r->next = batch;
-		batch = r;
+		r->next = NULL;
+		*tail = r;
+		tail = &r->next;
 		q->vb->inflight++;
 	}
 	if (!q->free && virtq_has_avail(vq))
@@ -364,7 +366,7 @@ static void vblk_queue_serve(void *ctx)
 		int err;
 
 		virtio_backend_lock(&vb->be);
-		vq = virtio_backend_queue(&vb->be, q->idx);
+		vq = vb->draining ? NULL : virtio_backend_queue(&vb->be, q->idx);
 		if (!vq) {
 			virtio_backend_unlock(&vb->be);
 			return;
@@ -385,16 +387,15 @@ static void vblk_queue_serve(void *ctx)
 			return;
 		}
 		virtio_backend_unlock(&vb->be);
-		/* All but one to the pool; that one here, no hand-off
-		 * latency for a lone request. */
-		last = batch;
-		batch = batch->next;
-		while (batch) {
+		/* All but the last to the pool, in ring order; the last here:
+		 * no hand-off latency for a lone request. */
+		while (batch->next) {
 			struct vblk_req *r = batch;
 
 			batch = batch->next;
 			iopool_submit(vb->pool, &r->job);
 		}
+		last = batch;
 		vblk_req_run(last);
 	}
 }
@@ -488,7 +489,7 @@ static void vblk_uring_serve(void *ctx)
 			done = r->next;
 			vblk_complete_locked(r, r->written);
 		}
-		vq = virtio_backend_queue(&vb->be, q->idx);
+		vq = vb->draining ? NULL : virtio_backend_queue(&vb->be, q->idx);
 		if (vq) {
 			q->vq = vq;
 			virtq_set_notify(vq, false);
@@ -553,8 +554,10 @@ static void vblk_reset(struct virtio_backend *be)
 {
 	struct vblk *vb = to_vblk(be);
 
+	vb->draining = true;	/* other vCPUs may still notify meanwhile */
 	while (vb->inflight)
 		virtio_backend_wait(be, &vb->idle);
+	vb->draining = false;
 	for (unsigned int i = 0; i < be->nr_queues; i++)
 		vb->qs[i].starved = false;
 }

@@ -2,11 +2,11 @@
 # rivet's benchmark, the part that runs inside the emulated RISC-V host
 # (tools/bench boots it with tools/rvhost --refvmm and reads the output).
 #
-#   sh host.sh [RUNS] [DISK_RUNS] [aia|plic] [full|smoke]
+#   sh host.sh [RUNS] [DISK_RUNS] [aia|plic] [full|smoke|disk]
 #
 # smoke (make test's bench-smoke): every kind of case once, short: no
 # growth cases, the deep-queue disk case for 1 s per mode and without
-# QEMU's io_uring variant.
+# QEMU's io_uring variant.  disk: the disk cases only, as in full.
 #
 # plic: the host is a PLIC host (tools/rvhost --host plic-nosstc): QEMU runs
 # -M virt,aia=none (its own PLIC, in user space, as rivet's), rivet picks its
@@ -56,7 +56,7 @@ RUNS=${1:-5}
 DISK_RUNS=${2:-3}
 KIND=${3:-aia}
 SCOPE=${4:-full}
-case $SCOPE in full|smoke) ;; *) echo "BENCH-FAIL unknown scope '$SCOPE'"; exit 1 ;; esac
+case $SCOPE in full|smoke|disk) ;; *) echo "BENCH-FAIL unknown scope '$SCOPE'"; exit 1 ;; esac
 case $KIND in
 aia) AIA=aplic-imsic SUFFIX= ;;
 plic) AIA=none SUFFIX=_plic ;;
@@ -171,13 +171,13 @@ hugepage_cases() {
 # with an iothread, with its default aio=threads and with io_uring.
 diskq_case() {
 	n=$1 order=$2 secs=3
-	[ "$SCOPE" = full ] || secs=1
+	[ "$SCOPE" != smoke ] || secs=1
 	cl="console=ttyS0 quiet rivet.test=blkbench rivet.secs=$secs rivet.mib=64 rivet.modes=$DISKQ_MODES"
 	qd="-drive file=$DISK,format=raw,if=none,id=d0,cache=writeback"
 	qv="-device virtio-blk-pci,drive=d0,iothread=io0,num-queues=4 -object iothread,id=io0"
 	pair diskq "$n" "$order" "$cl" --board virt $RIVET_BASE --memory ${MEM}M --cpus 4 --stats --disk $DISK -- \
 		-M virt,aia=$AIA $QEMU_BASE -m ${MEM}M -smp 4 $qd,aio=threads $qv
-	[ "$SCOPE" = full ] || return 0
+	[ "$SCOPE" != smoke ] || return 0
 	# shellcheck disable=SC2086
 	run diskq rivet_uring "$n" rivet run --board virt $RIVET_BASE --memory ${MEM}M --cpus 4 --stats --cmdline "$cl" --disk $DISK,io=uring
 	# shellcheck disable=SC2086
@@ -203,7 +203,7 @@ disk_case() {	# N ORDER
 		if [ "$v" = rivet ]; then
 			# shellcheck disable=SC2086
 			run disk$SUFFIX rivet "$n" rivet run --board virt $RIVET_COMMON --stats --cmdline "$DISK_CMDLINE" --disk $DISK
-			[ "$KIND$SCOPE" != aiafull ] ||
+			[ "$KIND" != aia ] || [ "$SCOPE" = smoke ] ||
 				run disk rivet_uring "$n" rivet run --board virt $RIVET_COMMON --stats --cmdline "$DISK_CMDLINE" --disk $DISK,io=uring
 		else
 			# shellcheck disable=SC2086
@@ -220,8 +220,8 @@ dd if=/dev/zero of=$DISK bs=1M count=256 status=none || echo "BENCH-FAIL cannot 
 n=1
 while [ $n -le "$RUNS" ]; do
 	if [ $((n % 2)) -eq 1 ]; then order="rivet qemu"; else order="qemu rivet"; fi
-	boot_case boot_microvm$SUFFIX microvm $n "$order"
-	if [ "$KIND" = aia ]; then
+	[ "$SCOPE" = disk ] || boot_case boot_microvm$SUFFIX microvm $n "$order"
+	if [ "$KIND" = aia ] && [ "$SCOPE" != disk ]; then
 		boot_case boot_virt virt $n "$order"
 		# shellcheck disable=SC2086
 		run startup_qemu qemu $n $Q $QEMU_COMMON -append "$BOOT_CMDLINE" -msg timestamp=on -trace kvm_vcpu_ioctl

@@ -384,10 +384,6 @@ define_cases() {
 		rc=0 grep='^RIVET-TEST blkmq PASS' grep='/dev/vda has 4 queues'
 	testcase virt-blkmq 240 "$(virt_test blkmq 'rivet.disk=/dev/vda rivet.expect_queues=2' --cpus 4 --disk /dev/vdi,queues=2)" \
 		rc=0 grep='^RIVET-TEST blkmq PASS' grep='/dev/vda has 2 queues'
-	testcase microvm-blk-uring 240 "$(guest_test blkmq 'rivet.disk=/dev/vda rivet.expect_queues=2' --cpus 2 --disk /dev/vdi,io=uring)" \
-		rc=0 grep='^RIVET-TEST blkmq PASS' grep='/dev/vda has 2 queues'
-	testcase virt-blk-uring 240 "$(virt_test blkmq 'rivet.disk=/dev/vda rivet.expect_queues=4' --cpus 4 --disk /dev/vdi,io=uring)" \
-		rc=0 grep='^RIVET-TEST blkmq PASS' grep='/dev/vda has 4 queues'
 	testcase microvm-blk-sync 240 "$(guest_test blkmq 'rivet.disk=/dev/vda rivet.expect_queues=1' --cpus 2 --disk /dev/vdi,io=sync)" \
 		rc=0 grep='^RIVET-TEST blkmq PASS' grep='/dev/vda has 1 queues'
 	# Guest RAM on 2 MiB hugetlb pages: 128 MiB takes the host's 64 pages;
@@ -601,13 +597,6 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 		rc=0 grep='^RIVET-TEST ioerr PASS' grep='^RIVET-IOERR first error at byte' \
 		grep='write at sector [0-9]+ failed: No space left on device'
 	testcase microvm-dur-eio 180 'sh /root/e2e-host/ioerr.sh eio' \
-		rc=0 grep='^RIVET-TEST ioerr PASS' grep='flush failed: Input/output error' \
-		grep='read at sector [0-9]+ failed: Input/output error' grep='^RIVET-IOERR read at byte'
-	# The same host errors through io=uring's restricted rings.
-	testcase microvm-dur-enospc-uring 180 'sh /root/e2e-host/ioerr.sh enospc ,io=uring' \
-		rc=0 grep='^RIVET-TEST ioerr PASS' grep='^RIVET-IOERR first error at byte' \
-		grep='write at sector [0-9]+ failed: No space left on device'
-	testcase microvm-dur-eio-uring 180 'sh /root/e2e-host/ioerr.sh eio ,io=uring' \
 		rc=0 grep='^RIVET-TEST ioerr PASS' grep='flush failed: Input/output error' \
 		grep='read at sector [0-9]+ failed: Input/output error' grep='^RIVET-IOERR read at byte'
 	testcase microvm-dur-kill 600 \
