@@ -39,7 +39,8 @@ int gmem_alloc_pages(struct gmem *gm, uint64_t base, uint64_t size,
 	void *p;
 
 	if (size == 0 || base + size < base ||
-	    (pages != GMEM_PAGES_SMALL && size % GMEM_HUGE_PAGE))
+	    ((pages == GMEM_PAGES_THP || pages == GMEM_PAGES_HUGETLB) &&
+	     size % GMEM_HUGE_PAGE))
 		return -EINVAL;
 	switch (pages) {
 	case GMEM_PAGES_HUGETLB:
@@ -57,7 +58,7 @@ int gmem_alloc_pages(struct gmem *gm, uint64_t base, uint64_t size,
 	default:
 		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (p != MAP_FAILED)
+		if (p != MAP_FAILED && pages == GMEM_PAGES_SMALL)
 			madvise(p, size, MADV_NOHUGEPAGE);
 		break;
 	}
@@ -74,19 +75,7 @@ int gmem_alloc_pages(struct gmem *gm, uint64_t base, uint64_t size,
 
 int gmem_alloc(struct gmem *gm, uint64_t base, uint64_t size)
 {
-	void *p;
-
-	if (size == 0 || base + size < base)
-		return -EINVAL;
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	madvise(p, size, MADV_DONTDUMP);
-	gm->base = base;
-	gm->size = size;
-	gm->host = p;
-	return 0;
+	return gmem_alloc_pages(gm, base, size, GMEM_PAGES_HOST);
 }
 
 static long read_count(const char *path)

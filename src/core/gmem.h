@@ -23,7 +23,8 @@ struct gmem {
  *  HUGETLB  2 MiB hugetlb pages, reserved up front (-ENOMEM at once when
  *           the host's pool is too small); KVM maps them as 2 MiB blocks
  *           in stage 2, one fault per 2 MiB of guest RAM. */
-enum gmem_pages { GMEM_PAGES_THP, GMEM_PAGES_SMALL, GMEM_PAGES_HUGETLB };
+enum gmem_pages { GMEM_PAGES_THP, GMEM_PAGES_SMALL, GMEM_PAGES_HUGETLB,
+		  GMEM_PAGES_HOST /* no advice: the host's THP policy */ };
 
 #define GMEM_HUGE_PAGE (2ULL << 20)
 

@@ -407,9 +407,9 @@ static struct iovec *req_iov(struct vblk_req *r)
 	return r->q->iovs + (size_t)(r - r->q->reqs) * VIRTIO_BLK_QUEUE_SIZE;
 }
 
-/* Put @r on the ring, or answer it at once (then it goes on *@now). */
+/* Put @r on the ring, or answer it at once (then it goes on *@done). */
 static void vblk_uring_start(struct vblk_queue *q, struct vblk_req *r,
-			     struct vblk_req **now)
+			     struct vblk_req **done)
 {
 	struct vblk *vb = q->vb;
 	struct vblk_plan *p = &r->plan;
@@ -420,8 +420,8 @@ static void vblk_uring_start(struct vblk_queue *q, struct vblk_req *r,
 		log_guest("virtio-blk %s: request without a status byte dropped",
 			  vb->name);
 		r->written = 0;
-		r->next = *now;
-		*now = r;
+		r->next = *done;
+		*done = r;
 		return;
 	}
 	vblk_plan(vb, &r->c, req_iov(r), p);
@@ -436,8 +436,8 @@ static void vblk_uring_start(struct vblk_queue *q, struct vblk_req *r,
 	status = p->kind == PLAN_DONE ? p->status : VIRTIO_BLK_S_IOERR;
 	virtq_chain_write(&r->c, r->c.in_len - 1, &status, 1);
 	r->written = r->c.in_len;
-	r->next = *now;
-	*now = r;
+	r->next = *done;
+	*done = r;
 }
 
 /* The ring's completions, their status written, on *@done. */
@@ -470,14 +470,17 @@ static bool vblk_uring_reap(struct vblk_queue *q, struct vblk_req **done)
 }
 
 /* The queue's thread, woken by a kick or a completion (the ring signals
- * the same eventfd): return what completed, submit what arrived. */
+ * the same eventfd): return what completed, submit what arrived.  Requests
+ * answered without the ring join the ring's completions, returned at the
+ * top of the next round. */
 static void vblk_uring_serve(void *ctx)
 {
 	struct vblk_queue *q = ctx;
 	struct vblk *vb = q->vb;
+	struct vblk_req *done = NULL;
 
 	for (;;) {
-		struct vblk_req *done = NULL, *batch = NULL, *now = NULL;
+		struct vblk_req *batch = NULL;
 		bool reaped = vblk_uring_reap(q, &done);
 		struct virtq *vq;
 		int err = 0;
@@ -508,22 +511,12 @@ static void vblk_uring_serve(void *ctx)
 			struct vblk_req *r = batch;
 
 			batch = r->next;
-			vblk_uring_start(q, r, &now);
+			vblk_uring_start(q, r, &done);
 		}
 		err = uring_submit(q->ring);
 		if (err)
 			log_err("virtio-blk %s: io_uring submit: %s", vb->name,
 				strerror(-err));
-		if (now) {
-			virtio_backend_lock(&vb->be);
-			while (now) {
-				struct vblk_req *r = now;
-
-				now = r->next;
-				vblk_complete_locked(r, r->written);
-			}
-			virtio_backend_unlock(&vb->be);
-		}
 	}
 }
 

@@ -45,6 +45,28 @@ void virtio_backend_stop(struct virtio_backend *be)
 		be->ops->stop(be);
 }
 
+int virtio_core_queue_ioeventfds(struct virtio_core *vc,
+				 const struct virtio_ioeventfd *iev,
+				 uint64_t addr, uint64_t stride,
+				 unsigned int len, bool on)
+{
+	struct virtio_backend *be = vc->be;
+	int err = 0;
+
+	for (unsigned int q = 0; q < vc->nr_queues; q++) {
+		int fd = be->ops->kick_fd(be, q);
+		int e;
+
+		if (fd < 0)
+			continue;
+		e = iev->assign(iev->ctx, addr + (uint64_t)q * stride, len, q,
+				fd, on);
+		if (e && !err)
+			err = e;
+	}
+	return err;
+}
+
 unsigned int virtio_backend_nr_queues(const struct virtio_backend *be)
 {
 	return be->nr_queues ? be->nr_queues : be->ops->nr_queues;

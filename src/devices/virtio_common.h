@@ -79,6 +79,15 @@ int virtio_core_init(struct virtio_core *vc, const char *tname,
 		     const struct virtio_core_ops *ops, const struct gmem *gm,
 		     struct virtio_backend *be, unsigned int max_queues,
 		     pthread_mutex_t *lock);
+/* Assign (@on) or undo each queue's notify ioeventfd through @iev: queue
+ * q's kick_fd for a @len-byte write of q at @addr + q * @stride; queues
+ * without a kick fd are skipped.  0, or the first error (the other queues
+ * are still tried). */
+int virtio_core_queue_ioeventfds(struct virtio_core *vc,
+				 const struct virtio_ioeventfd *iev,
+				 uint64_t addr, uint64_t stride,
+				 unsigned int len, bool on);
+
 /* Free the queues (the transport frees the backend, before this). */
 void virtio_core_fini(struct virtio_core *vc);
 

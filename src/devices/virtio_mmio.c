@@ -87,23 +87,13 @@ static void vmmio_wire_ioeventfds(struct virtio_core *vc,
 				  const struct virtio_ioeventfd *iev)
 {
 	struct vmmio *m = to_vmmio(vc);
+	int err = virtio_core_queue_ioeventfds(vc, iev,
+			m->dev.base + VIRTIO_MMIO_QUEUE_NOTIFY, 0, 4, true);
 
-	for (unsigned int q = 0; q < vc->nr_queues; q++) {
-		int fd = vc->be->ops->kick_fd(vc->be, q);
-		int err;
-
-		if (fd < 0)
-			continue;
-		err = iev->assign(iev->ctx,
-				  m->dev.base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q,
-				  fd, true);
-		if (err) {
-			/* Notifies still arrive, through the MMIO exit. */
-			log_info("virtio-mmio %s: no ioeventfd (%s): queue notifications go through rivet",
-				 vmmio_name(m), strerror(-err));
-			return;
-		}
-	}
+	/* Notifies without one still arrive, through the MMIO exit. */
+	if (err)
+		log_info("virtio-mmio %s: no ioeventfd (%s): queue notifications go through rivet",
+			 vmmio_name(m), strerror(-err));
 }
 
 static const struct virtio_core_ops vmmio_core_ops = {

@@ -412,22 +412,9 @@ static void vpci_config_read(struct pci_dev *pd, uint32_t off,
 /* (Un)register each queue's notify address at BAR 4 + @base. */
 static int vpci_iev_at(struct vpci *v, uint64_t base, bool on)
 {
-	struct virtio_backend *be = v->vc.be;
-	int err = 0;
-
-	for (unsigned int q = 0; q < v->vc.nr_queues; q++) {
-		int fd = be->ops->kick_fd(be, q);
-		int e;
-
-		if (fd < 0)
-			continue;
-		e = v->iev.assign(v->iev.ctx, base + VIRTIO_PCI_NOTIFY_OFF +
-				  (uint64_t)q * VIRTIO_PCI_NOTIFY_MULT, 2, q,
-				  fd, on);
-		if (e && !err)
-			err = e;
-	}
-	return err;
+	return virtio_core_queue_ioeventfds(&v->vc, &v->iev,
+					    base + VIRTIO_PCI_NOTIFY_OFF,
+					    VIRTIO_PCI_NOTIFY_MULT, 2, on);
 }
 
 /* Keep the ioeventfds where the guest has BAR 4 decoding now (device lock
