@@ -386,6 +386,11 @@ define_cases() {
 		rc=0 grep='^RIVET-TEST blkmq PASS' grep='/dev/vda has 2 queues'
 	testcase microvm-blk-sync 240 "$(guest_test blkmq 'rivet.disk=/dev/vda rivet.expect_queues=1' --cpus 2 --disk /dev/vdi,io=sync)" \
 		rc=0 grep='^RIVET-TEST blkmq PASS' grep='/dev/vda has 1 queues'
+	# io=uring: one restricted io_uring per queue, on both transports.
+	testcase microvm-blk-uring 240 "$(guest_test blkmq 'rivet.disk=/dev/vda rivet.expect_queues=2' --cpus 2 --disk /dev/vdi,io=uring)" \
+		rc=0 grep='^RIVET-TEST blkmq PASS' grep='/dev/vda has 2 queues'
+	testcase virt-blk-uring 240 "$(virt_test blkmq 'rivet.disk=/dev/vda rivet.expect_queues=4' --cpus 4 --disk /dev/vdi,io=uring)" \
+		rc=0 grep='^RIVET-TEST blkmq PASS' grep='/dev/vda has 4 queues'
 	# Guest RAM on 2 MiB hugetlb pages: 128 MiB takes the host's 64 pages;
 	# 256 MiB is refused at once, saying how many it needs.
 	testcase microvm-hugepages 180 "echo 64 >/proc/sys/vm/nr_hugepages
@@ -597,6 +602,13 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 		rc=0 grep='^RIVET-TEST ioerr PASS' grep='^RIVET-IOERR first error at byte' \
 		grep='write at sector [0-9]+ failed: No space left on device'
 	testcase microvm-dur-eio 180 'sh /root/e2e-host/ioerr.sh eio' \
+		rc=0 grep='^RIVET-TEST ioerr PASS' grep='flush failed: Input/output error' \
+		grep='read at sector [0-9]+ failed: Input/output error' grep='^RIVET-IOERR read at byte'
+	# The same host errors through io=uring reach the guest the same way.
+	testcase microvm-dur-enospc-uring 180 'sh /root/e2e-host/ioerr.sh enospc ,io=uring' \
+		rc=0 grep='^RIVET-TEST ioerr PASS' grep='^RIVET-IOERR first error at byte' \
+		grep='write at sector [0-9]+ failed: No space left on device'
+	testcase microvm-dur-eio-uring 180 'sh /root/e2e-host/ioerr.sh eio ,io=uring' \
 		rc=0 grep='^RIVET-TEST ioerr PASS' grep='flush failed: Input/output error' \
 		grep='read at sector [0-9]+ failed: Input/output error' grep='^RIVET-IOERR read at byte'
 	testcase microvm-dur-kill 600 \
