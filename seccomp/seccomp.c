@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/filter.h>
+#include <linux/if_tun.h>
 #include <linux/io_uring.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
@@ -103,15 +104,27 @@ struct rule {
 	ANY("exit", "the " thread " thread ends (after the VM stopped)"),    \
 	ANY("exit_group", "_exit from the SIGSYS handler and fatal errors")
 
+/* virtio-net's control of its TAP, from whichever thread serves the
+ * driver's request (device reset and the control queue: a vCPU; the
+ * control queue's notify without MQ: the I/O thread of pair 1).  They
+ * act on the TAP only: the request numbers mean nothing to KVM's fds. */
+#define VNET_TAP_RULES                                                      \
+	IOCTL(FD_ANY, TUNSETOFFLOAD,                                         \
+	      "virtio-net: the offloads the guest takes changed "            \
+	      "(negotiation, GUEST_OFFLOADS command, reset): tell the TAP"), \
+	IOCTL(FD_ANY, TUNSETQUEUE,                                           \
+	      "virtio-net: the guest changed its queue pairs (MQ command, "  \
+	      "reset): attach or detach the TAP's queues")
+
 /* A vCPU thread: KVM_RUN and the exits it serves itself (MMIO to the
  * devices, SBI DBCN, the seed CSR).  17 syscalls (budget 27); the
  * interrupt controller's request numbers are in the irqchip lists. */
 static const struct rule vcpu_rules[] = {
 	IOCTL(FD_VCPU, KVM_RUN, "run the guest: the vCPU loop"),
+	VNET_TAP_RULES,
 	ANY("write", "guest console output (UART, SBI DBCN) to stdout, log "
 		     "lines to stderr, eventfd wake-ups (VM end, console room, "
-		     "virtio-net receive buffers), virtio-net frames to the "
-		     "TAP"),
+		     "kicks of virtio I/O threads)"),
 	ANY("preadv", "virtio-blk reads (one call per scattered request)"),
 	ANY("pwritev", "virtio-blk writes (one call per scattered request), "
 		       "CFI flash writes reaching --firmware-vars"),
@@ -129,10 +142,13 @@ static const struct rule vcpu_rules[] = {
  * from the disk, and raises the completion interrupt (the irqchip lists
  * add the request numbers).  Never KVM_RUN, never opens anything. */
 static const struct rule io_rules[] = {
-	ANY("ppoll", "wait for the queue's kick eventfd (glibc's poll())"),
-	ANY("read", "consume the kick eventfd's count"),
+	ANY("ppoll", "wait for the queue's kick eventfd (glibc's poll()), "
+		     "and a virtio-net pair's TAP queue"),
+	ANY("read", "consume the kick eventfd's count; virtio-net frames "
+		    "from the TAP"),
 	ANY("write", "log lines to stderr; re-kick a queue whose requests "
-		     "waited for a free slot"),
+		     "waited for a free slot; virtio-net frames to the TAP"),
+	VNET_TAP_RULES,
 	ANY("preadv", "virtio-blk reads (one call per scattered request)"),
 	ANY("pwritev", "virtio-blk writes (one call per scattered request)"),
 	ANY("fdatasync", "virtio-blk flush: acknowledged writes are durable"),
@@ -150,8 +166,7 @@ static const struct rule io_rules[] = {
  * teardown and _exit.  17 syscalls with the irqchip's ioctl (budget 50). */
 static const struct rule main_rules[] = {
 	ANY("ppoll", "the event loop: glibc's poll() on riscv64"),
-	ANY("read", "console input (stdin), the signalfd, eventfds, "
-		    "virtio-net frames from the TAP"),
+	ANY("read", "console input (stdin), the signalfd, eventfds"),
 	ANY("write", "log lines to stderr, eventfd write (VM end), fflush "
 		     "before _exit"),
 	ANY("futex", "device and log mutexes, pthread_join, the exit lock "
@@ -232,15 +247,10 @@ static const struct rule virt_aia_io_rules[] = {
 	      "virt: virtio-pci MSI-X for a completed request"),
 };
 
-static const struct rule virt_aia_main_rules[] = {
-	IOCTL(FD_VM, KVM_SIGNAL_MSI,
-	      "virt: MSI-X for host-side events (virtio-net receive)"),
-};
-
 /* Each interrupt controller's requests (--irqchip): how a device's
  * interrupt reaches the guest.  A vCPU thread raises them while serving
- * MMIO (UART, virtio), the main thread for host input (console, virtio-net
- * receive), an I/O thread for a completed request. */
+ * MMIO (UART, virtio), the main thread for console input, an I/O thread
+ * for a completed request or a received frame. */
 static const struct rule aia_rules[] = {
 	IOCTL(FD_VM, KVM_IRQ_LINE,
 	      "aia: a device's wired interrupt into KVM's APLIC"),
@@ -274,7 +284,6 @@ struct extra {
 static const struct extra extras[] = {
 	EXTRA("virt", NULL, RIVET_SECCOMP_VCPU, virt_vcpu_rules),
 	EXTRA("virt", "aia", RIVET_SECCOMP_VCPU, virt_aia_vcpu_rules),
-	EXTRA("virt", "aia", RIVET_SECCOMP_MAIN, virt_aia_main_rules),
 	EXTRA(NULL, "aia", RIVET_SECCOMP_VCPU, aia_rules),
 	EXTRA(NULL, "aia", RIVET_SECCOMP_MAIN, aia_rules),
 	EXTRA("virt", "aia", RIVET_SECCOMP_IO, virt_aia_io_rules),

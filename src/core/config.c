@@ -122,8 +122,11 @@ void config_usage(FILE *out)
 	      "restricted io_uring)\n"
 	      "                         or sync (the vCPU serves its own "
 	      "requests, 1 queue)\n"
-	      "  --net tap=NAME[,mac=MAC]  virtio-net on host TAP interface "
-	      "NAME (up to 4)\n"
+	      "  --net tap=NAME[,mac=MAC][,queues=N]  virtio-net on host TAP "
+	      "interface NAME\n"
+	      "                         (up to 4); queues=N: N queue pairs on a "
+	      "multi-queue TAP\n"
+	      "                         (1 to 8, default 1)\n"
 	      "  --irqchip MODE         interrupt controller: auto (default: the "
 	      "best the host\n"
 	      "                         offers), aia (KVM's IMSIC + APLIC), "
@@ -516,7 +519,7 @@ static int parse_one(void *ctx, int opt, const char *arg, char *err,
 					   CONFIG_MAX_NETS);
 		net = &cfg->nets[cfg->nr_nets];
 		if (config_parse_net(arg, net->tap, sizeof(net->tap), net->mac,
-				     err, errlen))
+				     &net->queues, err, errlen))
 			return -EINVAL;
 		cfg->nr_nets++;
 		return 0;

@@ -20,6 +20,7 @@
 #define CONFIG_MAX_CMDLINE 1023	/* Linux/riscv COMMAND_LINE_SIZE - 1 */
 #define CONFIG_MAX_FEATURES 32
 #define CONFIG_MAX_NETS 4
+#define CONFIG_MAX_NET_QUEUES 8	/* queue pairs of one --net (TAP_MAX_QUEUES) */
 #define CONFIG_IFNAMSIZ 16	/* a TAP name and its NUL: Linux's IFNAMSIZ */
 
 enum aia_mode { AIA_MODE_AUTO, AIA_MODE_EMUL, AIA_MODE_HWACCEL };
@@ -48,6 +49,7 @@ struct disk_config {
 struct net_config {
 	char tap[CONFIG_IFNAMSIZ];	/* TAP interface name */
 	uint8_t mac[6];
+	unsigned int queues;		/* queue pairs, 1..CONFIG_MAX_NET_QUEUES */
 };
 
 struct vm_config {
@@ -119,13 +121,15 @@ int config_fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* --net (src/core/config_net.c). */
-/* Parse `tap=NAME[,mac=aa:bb:cc:dd:ee:ff]` (keys in any order, each once)
- * into @tap (@taplen >= CONFIG_IFNAMSIZ) and @mac.  NAME: 1-15 of
+/* Parse `tap=NAME[,mac=aa:bb:cc:dd:ee:ff][,queues=N]` (keys in any order,
+ * each once) into @tap (@taplen >= CONFIG_IFNAMSIZ), @mac and @queues (1
+ * to CONFIG_MAX_NET_QUEUES queue pairs, default 1).  NAME: 1-15 of
  * [A-Za-z0-9._-], not "." or "..".  The MAC must be unicast and not
  * all-zero; without one, config_default_mac().  0, or -EINVAL with a
  * one-line message in @err. */
 int config_parse_net(const char *arg, char *tap, size_t taplen,
-		     uint8_t mac[6], char *err, size_t errlen);
+		     uint8_t mac[6], unsigned int *queues, char *err,
+		     size_t errlen);
 /* @len bytes at @name are a TAP name the rules above allow. */
 bool config_tap_name_ok(const char *name, size_t len);
 /* Unicast and not all-zero. */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* `--net tap=NAME[,mac=MAC]`: the TAP name and MAC rules, checked here so the
+/* `--net tap=NAME[,mac=MAC][,queues=N]`: the TAP name and MAC rules, checked here so the
  * device (src/devices/virtio_net.c) only ever sees valid values. */
 #include <errno.h>
 #include <stdbool.h>
@@ -71,13 +71,15 @@ static bool parse_mac(const char *s, size_t len, uint8_t mac[6])
 }
 
 int config_parse_net(const char *arg, char *tap, size_t taplen,
-		     uint8_t mac[6], char *err, size_t errlen)
+		     uint8_t mac[6], unsigned int *queues, char *err,
+		     size_t errlen)
 {
-	bool have_tap = false, have_mac = false;
+	bool have_tap = false, have_mac = false, have_queues = false;
 	const char *p = arg;
 
-	if (!arg || !tap || !mac || taplen < CONFIG_IFNAMSIZ)
+	if (!arg || !tap || !mac || !queues || taplen < CONFIG_IFNAMSIZ)
 		return config_fail(err, errlen, "--net: internal error");
+	*queues = 1;
 	while (*p) {
 		const char *end = strchr(p, ',');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
@@ -112,9 +114,27 @@ int config_parse_net(const char *arg, char *tap, size_t taplen,
 						   "--net: MAC '%.*s' is multicast or zero",
 						   (int)vlen, val);
 			have_mac = true;
+		} else if (klen == 6 && !memcmp(p, "queues", 6) && val) {
+			unsigned int n = 0;
+			size_t i;
+
+			if (have_queues)
+				return config_fail(err, errlen,
+						   "--net: queues= given twice");
+			for (i = 0; i < vlen && i < 3 && val[i] >= '0' &&
+				    val[i] <= '9'; i++)
+				n = n * 10 + (unsigned int)(val[i] - '0');
+			if (!vlen || i != vlen || n < 1 ||
+			    n > CONFIG_MAX_NET_QUEUES)
+				return config_fail(err, errlen,
+						   "--net: queues='%.*s' is not a number of queue pairs from 1 to %d",
+						   (int)(vlen > 64 ? 64 : vlen),
+						   val, CONFIG_MAX_NET_QUEUES);
+			*queues = n;
+			have_queues = true;
 		} else {
 			return config_fail(err, errlen,
-					   "--net: unknown option '%.*s' (known: tap=NAME, mac=MAC)",
+					   "--net: unknown option '%.*s' (known: tap=NAME, mac=MAC, queues=N)",
 					   (int)(len > 64 ? 64 : len), p);
 		}
 		if (!end)

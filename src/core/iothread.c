@@ -91,6 +91,7 @@ struct iothread {
 	int stop_fd;
 	void (*serve)(void *ctx);
 	void *ctx;
+	struct io_watch watch;	/* fd -1: none */
 	struct handshake *hs;	/* during start only */
 };
 
@@ -101,14 +102,20 @@ static void *iothread_main(void *arg)
 	if (thread_begin(t->hs))
 		return NULL;
 	for (;;) {
-		struct pollfd p[2] = {
+		struct pollfd p[3] = {
 			{ .fd = t->kick_fd, .events = POLLIN },
 			{ .fd = t->stop_fd, .events = POLLIN },
+			{ .fd = -1 },
 		};
+		bool kicked = false;
 		uint64_t v;
 
+		if (t->watch.fd >= 0) {
+			p[2].events = t->watch.events(t->ctx);
+			p[2].fd = p[2].events ? t->watch.fd : -1;
+		}
 		/* ppoll, not poll: the one riscv64 has, on x86_64 too. */
-		if (ppoll(p, 2, NULL, NULL) < 0) {
+		if (ppoll(p, 3, NULL, NULL) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("I/O thread: poll: %s", strerror(errno));
@@ -117,6 +124,8 @@ static void *iothread_main(void *arg)
 		if (p[1].revents)
 			return NULL;
 		if (p[0].revents && read(t->kick_fd, &v, sizeof(v)) > 0)
+			kicked = true;
+		if (kicked || p[2].revents)
 			t->serve(t->ctx);
 	}
 }
@@ -124,6 +133,14 @@ static void *iothread_main(void *arg)
 int iothread_start(struct iothread **out, const char *name,
 		   void (*serve)(void *ctx), void *ctx,
 		   const struct io_confine *conf)
+{
+	return iothread_start_watch(out, name, serve, ctx, conf, NULL);
+}
+
+int iothread_start_watch(struct iothread **out, const char *name,
+			 void (*serve)(void *ctx), void *ctx,
+			 const struct io_confine *conf,
+			 const struct io_watch *watch)
 {
 	struct iothread *t = calloc(1, sizeof(*t));
 	struct handshake hs;
@@ -139,6 +156,9 @@ int iothread_start(struct iothread **out, const char *name,
 	}
 	t->serve = serve;
 	t->ctx = ctx;
+	t->watch.fd = -1;
+	if (watch && watch->fd >= 0 && watch->events)
+		t->watch = *watch;
 	handshake_init(&hs, name, conf);
 	t->hs = &hs;
 	err = thread_create(&t->tid, iothread_main, t, &hs);

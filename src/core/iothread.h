@@ -27,6 +27,19 @@ struct iothread;
 int iothread_start(struct iothread **out, const char *name,
 		   void (*serve)(void *ctx), void *ctx,
 		   const struct io_confine *conf);
+/* Another descriptor an I/O thread waits on (a TAP): before each wait the
+ * thread asks @events(ctx) which poll events it wants now (0: none), and
+ * runs serve when any of them happens, as after a kick. */
+struct io_watch {
+	int fd;
+	short (*events)(void *ctx);
+};
+
+/* iothread_start() with a watched descriptor (@watch NULL: none). */
+int iothread_start_watch(struct iothread **out, const char *name,
+			 void (*serve)(void *ctx), void *ctx,
+			 const struct io_confine *conf,
+			 const struct io_watch *watch);
 /* The eventfd a write to which kicks the thread (an ioeventfd target). */
 int iothread_kick_fd(const struct iothread *t);
 /* Kick from any thread; never blocks. */

@@ -44,7 +44,7 @@ struct virtq;
 #define VIRTIO_ID_RNG			4
 
 /* Host file descriptors a backend asks the VM's main loop to wait on. */
-#define VIRTIO_POLL_MAX			2
+#define VIRTIO_POLL_MAX			16
 
 struct virtio_backend;
 

@@ -3,47 +3,59 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if_tun.h>
-#include <net/if.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/iothread.h"
 #include "core/log.h"
 #include "devices/virtio.h"
+#include "devices/virtio_common.h"
 #include "devices/virtq.h"
 
-_Static_assert(CONFIG_IFNAMSIZ == IFNAMSIZ, "IFNAMSIZ");
+#define HAS(feat, bit) (((feat) >> (bit)) & 1)
+#define RXBUF_SIZE (VNET_HDR_SIZE + VIRTIO_NET_MAX_FRAME + 1)
+#define TXBUF_SIZE (VNET_HDR_SIZE + VIRTIO_NET_MAX_FRAME)
 
-/* rx_state: bit 0 says the main loop should poll the TAP; the bits above
- * count the driver's receive-queue notifications, so the main loop can
- * tell whether one came in while it was not looking (see vnet_rx_ready). */
-#define RX_WANTED	1u
-#define RX_GEN		2u
+struct vnet;
+
+struct vnet_pair {
+	struct vnet *vn;
+	unsigned int idx;
+	int fd;			/* this pair's TAP queue */
+	int kick_fd;		/* eventfd: wakes the main loop (not started) */
+	struct iothread *thr;
+	/* Owned by the thread that serves the pair. */
+	bool rx_tap;		/* the guest had buffers: wait for the TAP */
+	bool rx_dead;		/* the TAP failed: receive stopped */
+	uint32_t held;		/* bytes in rxbuf (header + frame); 0: none */
+	uint32_t held_gen;	/* vn->gen when it was read */
+	uint8_t *rxbuf;
+	uint8_t *txbuf;
+};
 
 struct vnet {
 	struct virtio_backend be;	/* first: the transport's handle */
-	int fd;				/* the TAP */
-	int wake_fd;			/* eventfd: RX_WANTED turned on */
-	uint32_t rx_state;		/* atomic; see above */
-	bool rx_dead;			/* the TAP failed: receive stopped */
-	/* A frame read from the TAP that is still looking for a buffer. */
-	uint32_t held_len;
-	uint8_t *rxbuf;			/* VIRTIO_NET_MAX_FRAME + 1 bytes */
-	uint8_t *txbuf;			/* VIRTIO_NET_MAX_FRAME bytes */
+	unsigned int nr_pairs;
+	unsigned int host_offloads;	/* TAP_F_* the host takes */
+	bool started;
+	int (*set_offload)(int fd, unsigned int flags);
+	int (*set_queue)(int fd, bool on);
+	/* Under the device lock. */
+	bool negotiated;		/* features applied since the reset */
+	uint32_t gen;			/* bumped by every reset */
+	unsigned int rx_offloads;	/* TAP_F_* the guest takes now */
+	uint8_t mac[6];			/* the configured one */
+	struct vnet_ctrl ctrl;
 	uint8_t config[VIRTIO_NET_CONFIG_SIZE];
+	uint8_t *ctrlbuf;		/* VNET_CTRL_MAX bytes */
 	struct vnet_stats st;
+	struct vnet_pair pairs[];
 };
-
-/* The device whose receive queue this thread is serving right now (set by
- * vnet_rx_ready() around the kick), and whether the transport called us:
- * a notify of queue 0 from anywhere else is the driver's. */
-static __thread struct vnet *rx_thread_dev;
-static __thread bool rx_served;
 
 #define STAT_ADD(vn, field, n) \
 	__atomic_fetch_add(&(vn)->st.field, (uint64_t)(n), __ATOMIC_RELAXED)
@@ -53,234 +65,572 @@ static struct vnet *to_vnet(struct virtio_backend *be)
 	return (struct vnet *)be;
 }
 
-static void wake_main(struct vnet *vn)
+static unsigned int ctrl_queue(const struct vnet *vn)
+{
+	return HAS(vn->be.driver_features, VIRTIO_NET_F_MQ) ?
+	       2 * vn->nr_pairs : 2;
+}
+
+static void apply_features(struct vnet *vn);
+
+/* Lock held: the driver's features take effect at the first service after
+ * DRIVER_OK, whichever path it comes by (a notify, an ioeventfd). */
+static bool negotiated(struct vnet *vn)
+{
+	if (!vn->negotiated && vn->be.core &&
+	    (vn->be.core->status & VIRTIO_STATUS_DRIVER_OK))
+		apply_features(vn);
+	return vn->negotiated;
+}
+
+/* Lock held: may pair @p's queue @q be served now? */
+static struct virtq *pair_queue(struct vnet *vn, struct vnet_pair *p,
+				unsigned int q)
+{
+	if (!negotiated(vn) || p->idx >= vn->ctrl.pairs)
+		return NULL;
+	return virtio_backend_queue(&vn->be, q);
+}
+
+static void pair_kick(struct vnet_pair *p)
 {
 	uint64_t one = 1;
 
-	if (write(vn->wake_fd, &one, sizeof(one)) < 0)
-		return;	/* counter full: the main loop is awake anyway */
-}
-
-static void rx_stop(struct vnet *vn)
-{
-	__atomic_and_fetch(&vn->rx_state, ~RX_WANTED, __ATOMIC_SEQ_CST);
+	if (p->thr) {
+		iothread_kick(p->thr);
+		return;
+	}
+	if (write(p->kick_fd, &one, sizeof(one)) < 0)
+		return;	/* counter full: the main loop wakes anyway */
 }
 
 /* ---- transmit ------------------------------------------------------------- */
 
-static void tx_chain(struct vnet *vn, const struct virtq_chain *c)
+/* Lock held: copy chain @c (header, frame) into txbuf, checked; the bytes
+ * to write to the TAP, or 0 (dropped, logged). */
+static uint32_t tx_take(struct vnet *vn, struct vnet_pair *p,
+			const struct virtq_chain *c)
 {
+	struct vnet_hdr h;
+	const char *why;
 	uint32_t len;
-	ssize_t n;
 
 	if (c->nr_out != c->nr_segs) {
 		log_guest("virtio-net: transmit chain with device-writable descriptors dropped");
-		STAT_ADD(vn, tx_bad, 1);
-		return;
+		goto bad;
 	}
-	if (c->out_len < VIRTIO_NET_HDR_SIZE) {
+	if (c->out_len < VNET_HDR_SIZE) {
 		log_guest("virtio-net: transmit chain of %u bytes, shorter than the header, dropped",
 			  c->out_len);
-		STAT_ADD(vn, tx_bad, 1);
-		return;
+		goto bad;
 	}
-	len = c->out_len - VIRTIO_NET_HDR_SIZE;
+	len = c->out_len - VNET_HDR_SIZE;
 	if (len == 0 || len > VIRTIO_NET_MAX_FRAME) {
 		log_guest("virtio-net: transmit frame of %u bytes dropped (1 to %d allowed)",
 			  len, VIRTIO_NET_MAX_FRAME);
-		STAT_ADD(vn, tx_bad, 1);
-		return;
+		goto bad;
 	}
-	/* The header is not looked at: no offloads were offered, so it can
-	 * only say "nothing to do", and it is not passed on. */
-	virtq_chain_read(c, VIRTIO_NET_HDR_SIZE, vn->txbuf, len);
+	/* One copy, then only the copy is looked at. */
+	virtq_chain_read(c, 0, p->txbuf, VNET_HDR_SIZE + len);
+	vnet_hdr_get(p->txbuf, &h);
+	why = vnet_tx_hdr_check(&h, len, vn->ctrl.features);
+	if (why) {
+		log_guest("virtio-net: transmit frame dropped: %s", why);
+		goto bad;
+	}
+	vnet_hdr_put(&h, p->txbuf);
+	return VNET_HDR_SIZE + len;
+bad:
+	STAT_ADD(vn, tx_bad, 1);
+	return 0;
+}
+
+static void tx_write(struct vnet *vn, struct vnet_pair *p, uint32_t n)
+{
+	ssize_t w;
+
 	do {
-		n = write(vn->fd, vn->txbuf, len);
-	} while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)len) {
-		log_guest("virtio-net: host dropped a %u-byte frame: %s", len,
-			  n < 0 ? strerror(errno) : "short write");
+		w = write(p->fd, p->txbuf, n);
+	} while (w < 0 && errno == EINTR);
+	if (w != (ssize_t)n) {
+		log_guest("virtio-net: host dropped a %u-byte frame: %s",
+			  n - VNET_HDR_SIZE, w < 0 ? strerror(errno) : "short write");
 		STAT_ADD(vn, tx_dropped, 1);
 		return;
 	}
 	STAT_ADD(vn, tx_packets, 1);
-	STAT_ADD(vn, tx_bytes, len);
+	STAT_ADD(vn, tx_bytes, n - VNET_HDR_SIZE);
 }
 
-/* One transmitted chain: returned unused (nothing written). */
-static void tx_serve(void *ctx, struct virtq *vq, struct virtq_chain *c)
+/* Send what the guest queued, up to the budget; true if it was spent. */
+static bool pair_tx(struct vnet_pair *p)
 {
-	tx_chain(ctx, c);
-	virtq_push(vq, c, 0);
-}
+	struct vnet *vn = p->vn;
+	unsigned int q = 2 * p->idx + 1, n = 0;
+	bool more = false;
+	int err = 0;
 
-static int vnet_tx(struct vnet *vn, struct virtq *vq)
-{
-	return virtq_serve(vq, tx_serve, vn);
+	virtio_backend_lock(&vn->be);
+	for (;;) {
+		struct virtq *vq = pair_queue(vn, p, q);
+		struct virtq_chain c;
+		uint32_t len;
+		int r;
+
+		if (!vq)
+			break;
+		if (n == VIRTIO_NET_BUDGET) {
+			more = true;
+			break;
+		}
+		virtq_set_notify(vq, false);
+		r = virtq_pop(vq, &c);
+		if (r < 0) {
+			err = r;
+			break;
+		}
+		if (r == 0) {
+			virtq_set_notify(vq, true);
+			/* A chain added before the driver saw the flag. */
+			if (virtq_has_avail(vq))
+				continue;
+			break;
+		}
+		len = tx_take(vn, p, &c);
+		virtq_push(vq, &c, 0);
+		n++;
+		if (!len)
+			continue;
+		virtio_backend_unlock(&vn->be);
+		tx_write(vn, p, len);
+		virtio_backend_lock(&vn->be);
+	}
+	if (n || err)
+		virtio_backend_queue_done(&vn->be, q, err);
+	virtio_backend_unlock(&vn->be);
+	return more;
 }
 
 /* ---- receive -------------------------------------------------------------- */
 
-/* Read the next frame into rxbuf: 1 (held_len set), 0 (nothing to read,
- * or receive stopped), -1 (a frame was dropped: try again). */
-static int rx_read(struct vnet *vn)
+/* Without the lock: the next frame into rxbuf.  1 (held), 0 (nothing to
+ * read now), -1 (a bad frame was dropped: try again). */
+static int rx_read(struct vnet *vn, struct vnet_pair *p, uint32_t gen)
 {
 	ssize_t n;
 
-	n = read(vn->fd, vn->rxbuf, VIRTIO_NET_MAX_FRAME + 1);
+	n = read(p->fd, p->rxbuf, RXBUF_SIZE);
+	/* EBADFD: a multi-queue TAP's queue detached meanwhile. */
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-		      errno == EINTR))
+		      errno == EINTR || errno == EBADFD))
 		return 0;
 	if (n <= 0) {
 		/* Not a state a TAP recovers from; polling on would spin. */
-		log_err("virtio-net: TAP %s: receive stopped",
+		log_err("virtio-net: TAP queue %u: %s: receive stopped", p->idx,
 			n < 0 ? strerror(errno) : "closed");
-		vn->rx_dead = true;
-		rx_stop(vn);
+		p->rx_dead = true;
 		return 0;
 	}
-	if (n > VIRTIO_NET_MAX_FRAME) {
-		log_guest("virtio-net: frame over %d bytes from the TAP dropped",
-			  VIRTIO_NET_MAX_FRAME);
-		STAT_ADD(vn, rx_dropped, 1);
+	if (n <= VNET_HDR_SIZE || n > VNET_HDR_SIZE + VIRTIO_NET_MAX_FRAME) {
+		log_guest("virtio-net: %zd-byte frame from the TAP dropped", n);
+		STAT_ADD(vn, rx_bad, 1);
 		return -1;
 	}
-	vn->held_len = (uint32_t)n;
+	p->held = (uint32_t)n;
+	p->held_gen = gen;
 	return 1;
 }
 
-/* Put the held frame into @c, or drop it if it does not fit. */
-static void rx_deliver(struct vnet *vn, struct virtq *vq,
-		       const struct virtq_chain *c)
-{
-	uint8_t hdr[VIRTIO_NET_HDR_SIZE] = { 0 };
-	uint32_t len = vn->held_len;
+enum rx_result { RX_DONE, RX_NOBUF, RX_ERR };
 
-	if (c->nr_out) {
-		/* The frame stays held for the next chain. */
-		log_guest("virtio-net: receive chain with device-readable descriptors returned unused");
+/* The byte at offset @off of the writable part of @c, or NULL. */
+static uint8_t *chain_byte(const struct virtq_chain *c, uint32_t off)
+{
+	for (unsigned int i = c->nr_out; i < c->nr_segs; i++) {
+		if (off < c->segs[i].len)
+			return c->segs[i].ptr + off;
+		off -= c->segs[i].len;
+	}
+	return NULL;
+}
+
+/* Lock held: the held frame into the guest's buffers, or dropped. */
+static enum rx_result rx_deliver(struct vnet *vn, struct vnet_pair *p,
+				 struct virtq *vq, int *err)
+{
+	const bool mrg = HAS(vn->ctrl.features, VIRTIO_NET_F_MRG_RXBUF);
+	uint32_t need = p->held, len = need - VNET_HDR_SIZE, off = 0;
+	uint8_t *nb_lo = NULL, *nb_hi = NULL;
+	struct vnet_hdr h;
+	const char *why;
+	unsigned int n = 0;
+
+	vnet_hdr_get(p->rxbuf, &h);
+	why = vnet_rx_hdr_check(&h, len, vn->rx_offloads);
+	if (why) {
+		log_guest("virtio-net: received frame dropped: %s", why);
 		STAT_ADD(vn, rx_bad, 1);
-		virtq_push(vq, c, 0);
-		return;
+		p->held = 0;
+		return RX_DONE;
 	}
-	vn->held_len = 0;
-	if (c->in_len < VIRTIO_NET_HDR_SIZE ||
-	    c->in_len - VIRTIO_NET_HDR_SIZE < len) {
-		log_guest("virtio-net: %u-byte frame dropped: receive buffer of %u bytes",
-			  len, c->in_len);
-		STAT_ADD(vn, rx_dropped, 1);
-		virtq_push(vq, c, 0);
-		return;
+	if (!vnet_filter_accept(&vn->ctrl.filter, p->rxbuf + VNET_HDR_SIZE,
+				len)) {
+		STAT_ADD(vn, rx_filtered, 1);
+		p->held = 0;
+		return RX_DONE;
 	}
-	/* No offloads, no merged buffers: all zero but num_buffers = 1. */
-	hdr[VIRTIO_NET_HDR_NUM_BUFFERS] = 1;
-	virtq_chain_write(c, 0, hdr, sizeof(hdr));
-	virtq_chain_write(c, VIRTIO_NET_HDR_SIZE, vn->rxbuf, len);
-	virtq_push(vq, c, VIRTIO_NET_HDR_SIZE + len);
+	h.num_buffers = 1;
+	vnet_hdr_put(&h, p->rxbuf);
+	while (off < need) {
+		struct virtq_chain c;
+		uint32_t chunk;
+		int r = virtq_pop(vq, &c);
+
+		if (r <= 0 || n == vq->size) {
+			/* No more buffers: give back those taken, keep the
+			 * frame for later (or drop it if the whole ring is too
+			 * small for it: it would never fit). */
+			virtq_unpop(vq, n);
+			if (r < 0) {
+				*err = r;
+				return RX_ERR;
+			}
+			if (n < vq->size)
+				return RX_NOBUF;
+			log_guest("virtio-net: %u-byte frame dropped: larger than all receive buffers",
+				  len);
+			STAT_ADD(vn, rx_dropped, 1);
+			p->held = 0;
+			return RX_DONE;
+		}
+		if (c.nr_out || (mrg && c.in_len < VNET_HDR_SIZE)) {
+			/* Receive buffers are device-writable, and merged
+			 * ones hold at least a header (§5.1.6.3.1). */
+			log_guest("virtio-net: receive chain %s: driver error",
+				  c.nr_out ? "with device-readable descriptors" :
+					     "shorter than the header");
+			virtq_unpop(vq, n + 1);
+			*err = -EINVAL;
+			return RX_ERR;
+		}
+		if (!mrg && c.in_len < need) {
+			log_guest("virtio-net: %u-byte frame dropped: receive buffer of %u bytes",
+				  len, c.in_len);
+			STAT_ADD(vn, rx_dropped, 1);
+			virtq_push(vq, &c, 0);
+			p->held = 0;
+			return RX_DONE;
+		}
+		chunk = c.in_len < need - off ? c.in_len : need - off;
+		virtq_chain_write(&c, 0, p->rxbuf + off, chunk);
+		if (n == 0) {
+			/* Where num_buffers went, to set it once the count is
+			 * known (the segments are gone after the next pop). */
+			nb_lo = chain_byte(&c, VIRTIO_NET_HDR_NUM_BUFFERS);
+			nb_hi = chain_byte(&c, VIRTIO_NET_HDR_NUM_BUFFERS + 1);
+		}
+		virtq_fill(vq, c.head, chunk, n);
+		n++;
+		off += chunk;
+	}
+	if (n > 1 && nb_lo && nb_hi) {
+		*nb_lo = (uint8_t)n;
+		*nb_hi = (uint8_t)(n >> 8);
+	}
+	virtq_flush(vq, n);
 	STAT_ADD(vn, rx_packets, 1);
 	STAT_ADD(vn, rx_bytes, len);
+	p->held = 0;
+	return RX_DONE;
 }
 
-/* On the main thread, under the device lock: TAP -> receive buffers. */
-static int vnet_rx(struct vnet *vn, struct virtq *vq)
+/* Move frames from the TAP into the guest's buffers, up to the budget;
+ * true if it was spent. */
+static bool pair_rx(struct vnet_pair *p)
 {
-	struct virtq_chain c;
+	struct vnet *vn = p->vn;
+	unsigned int q = 2 * p->idx, n = 0;
+	struct virtq *vq;
+	bool more = false;
+	int err = 0;
 
-	if (vn->rx_dead)
-		return 0;
-	for (unsigned int budget = VIRTIO_NET_RX_BUDGET; budget; budget--) {
-		int r;
+	virtio_backend_lock(&vn->be);
+	if (p->held && p->held_gen != vn->gen)
+		p->held = 0;	/* read before a reset: the guest is gone */
+	p->rx_tap = false;
+	while ((vq = pair_queue(vn, p, q)) != NULL && !p->rx_dead) {
+		if (n == VIRTIO_NET_BUDGET) {
+			more = true;
+			break;
+		}
+		if (!p->held) {
+			uint32_t gen = vn->gen;
+			int r;
 
-		if (!vn->held_len) {
-			r = rx_read(vn);
-			if (r == 0)
-				return 0;
-			if (r < 0)
+			/* Read only while the guest has buffers: otherwise
+			 * frames wait in the TAP's queue. */
+			if (!virtq_has_avail(vq))
+				break;
+			virtio_backend_unlock(&vn->be);
+			r = rx_read(vn, p, gen);
+			virtio_backend_lock(&vn->be);
+			if (r == 0) {
+				p->rx_tap = !p->rx_dead;
+				break;
+			}
+			if (r < 0 || p->held_gen != vn->gen) {
+				p->held = 0;
 				continue;
+			}
+			continue;	/* the queue may have gone meanwhile */
 		}
+		/* RX_NOBUF: the guest notifies when it adds buffers. */
+		if (rx_deliver(vn, p, vq, &err) != RX_DONE)
+			break;
+		n++;
+	}
+	if (vq && (n || err))
+		virtio_backend_queue_done(&vn->be, q, err);
+	virtio_backend_unlock(&vn->be);
+	return more;
+}
+
+/* ---- control queue ------------------------------------------------------ */
+
+static void set_offloads(struct vnet *vn)
+{
+	unsigned int f = vnet_tap_offloads(vn->ctrl.guest_offloads,
+					   vn->host_offloads);
+	int err = vn->set_offload(vn->pairs[0].fd, f);
+
+	/* If the TAP keeps more, rx_offloads still drops what the guest
+	 * does not take. */
+	if (err)
+		log_err("virtio-net: cannot set the TAP's offloads to %#x: %s",
+			f, strerror(-err));
+	vn->rx_offloads = f;
+}
+
+/* Attach the TAP queues of the pairs in use, detach the others; 0 or the
+ * first error. */
+static int set_pairs(struct vnet *vn, unsigned int pairs)
+{
+	int err = 0;
+
+	if (vn->nr_pairs == 1)
+		return 0;
+	for (unsigned int i = 1; i < vn->nr_pairs; i++) {
+		int e = vn->set_queue(vn->pairs[i].fd, i < pairs);
+
+		if (e && !err) {
+			log_err("virtio-net: cannot %s TAP queue %u: %s",
+				i < pairs ? "attach" : "detach", i, strerror(-e));
+			err = e;
+		}
+	}
+	return err;
+}
+
+static void update_config_mac(struct vnet *vn)
+{
+	memcpy(vn->config, vn->ctrl.filter.mac, 6);
+}
+
+/* Lock held: one command; its ack. */
+static uint8_t ctrl_chain(struct vnet *vn, const struct virtq_chain *c)
+{
+	struct vnet_ctrl old = vn->ctrl;
+	uint8_t ack;
+
+	if (c->nr_out == 0 || c->out_len > VNET_CTRL_MAX) {
+		log_guest("virtio-net: control command of %u bytes refused",
+			  c->out_len);
+		return VIRTIO_NET_ERR;
+	}
+	virtq_chain_read(c, 0, vn->ctrlbuf, c->out_len);
+	ack = vnet_ctrl_exec(&vn->ctrl, vn->ctrlbuf, c->out_len);
+	if (ack != VIRTIO_NET_OK)
+		return ack;
+	if (vn->ctrl.pairs != old.pairs) {
+		if (set_pairs(vn, vn->ctrl.pairs)) {
+			set_pairs(vn, old.pairs);
+			vn->ctrl.pairs = old.pairs;
+			return VIRTIO_NET_ERR;
+		}
+		/* Pairs now in use start with what the guest queued. */
+		for (unsigned int i = old.pairs; i < vn->ctrl.pairs; i++)
+			pair_kick(&vn->pairs[i]);
+	}
+	if (vn->ctrl.guest_offloads != old.guest_offloads)
+		set_offloads(vn);
+	if (memcmp(vn->ctrl.filter.mac, old.filter.mac, 6))
+		update_config_mac(vn);
+	return ack;
+}
+
+/* Lock held: serve the control queue. */
+static void ctrl_serve(struct vnet *vn, unsigned int q)
+{
+	struct virtq *vq = virtio_backend_queue(&vn->be, q);
+	struct virtq_chain c;
+	int r = 0;
+
+	if (!vq)
+		return;
+	for (unsigned int budget = vq->size; budget; budget--) {
+		uint8_t ack;
+
 		r = virtq_pop(vq, &c);
-		if (r <= 0) {
-			/* No buffers (or a broken ring): stop reading until
-			 * the driver notifies; the frame stays held and the
-			 * rest wait in the TAP's queue. */
-			rx_stop(vn);
-			return r;
+		if (r <= 0)
+			break;
+		if (c.in_len < 1) {
+			log_guest("virtio-net: control command without room for the ack ignored");
+			virtq_push(vq, &c, 0);
+			continue;
 		}
-		rx_deliver(vn, vq, &c);
+		ack = ctrl_chain(vn, &c);
+		virtq_chain_write(&c, 0, &ack, 1);
+		virtq_push(vq, &c, 1);
 	}
-	return 0;
+	virtio_backend_queue_done(&vn->be, q, r < 0 ? r : 0);
 }
 
-/* The driver notified the receive queue (new buffers): have the main loop
- * look at the TAP again. */
-static void rx_notified(struct vnet *vn)
+/* Lock held: the driver's features, once per reset, before any queue is
+ * served. */
+static void apply_features(struct vnet *vn)
 {
-	uint32_t old = __atomic_load_n(&vn->rx_state, __ATOMIC_RELAXED);
+	uint64_t f = vn->be.driver_features;
 
-	if (vn->rx_dead)
-		return;
-	while (!__atomic_compare_exchange_n(&vn->rx_state, &old,
-					    (old + RX_GEN) | RX_WANTED, true,
-					    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
-		;
-	if (!(old & RX_WANTED))
-		wake_main(vn);
+	vn->negotiated = true;
+	vn->ctrl.features = f;
+	vn->ctrl.guest_offloads = f & VNET_GUEST_OFFLOADS;
+	vn->ctrl.filter.vlan_filter = HAS(f, VIRTIO_NET_F_CTRL_VLAN);
+	set_offloads(vn);
 }
 
-static int vnet_handle_queue(struct virtio_backend *be, struct virtq *vq,
-			     unsigned int qidx)
+/* ---- the pairs' service ----------------------------------------------------- */
+
+static void pair_serve(void *ctx)
+{
+	struct vnet_pair *p = ctx;
+	struct vnet *vn = p->vn;
+
+	/* Without MQ queue 2 is the control queue, and its ioeventfd is
+	 * pair 1's (the registration could not know). */
+	if (p->idx == 1) {
+		virtio_backend_lock(&vn->be);
+		if (negotiated(vn) && ctrl_queue(vn) == 2)
+			ctrl_serve(vn, 2);
+		virtio_backend_unlock(&vn->be);
+	}
+	for (unsigned int round = 0; round < 16; round++) {
+		bool more = pair_tx(p);
+
+		more |= pair_rx(p);
+		if (!more)
+			return;
+	}
+	pair_kick(p);	/* still busy: come back after a look around */
+}
+
+static short pair_events(void *ctx)
+{
+	struct vnet_pair *p = ctx;
+
+	return p->rx_tap && !p->rx_dead ? POLLIN : 0;
+}
+
+static void vnet_notify(struct virtio_backend *be, unsigned int qidx)
 {
 	struct vnet *vn = to_vnet(be);
 
-	if (qidx == VIRTIO_NET_TXQ)
-		return vnet_tx(vn, vq);
-	if (rx_thread_dev == vn) {
-		rx_served = true;
-		return vnet_rx(vn, vq);
+	if (!negotiated(vn))
+		return;
+	if (qidx == ctrl_queue(vn)) {
+		ctrl_serve(vn, qidx);
+		return;
 	}
-	rx_notified(vn);
+	if (qidx / 2 < vn->nr_pairs)
+		pair_kick(&vn->pairs[qidx / 2]);
+}
+
+static int vnet_kick_fd(struct virtio_backend *be, unsigned int qidx)
+{
+	struct vnet *vn = to_vnet(be);
+
+	if (!vn->started || qidx >= 2 * vn->nr_pairs)
+		return -1;
+	return iothread_kick_fd(vn->pairs[qidx / 2].thr);
+}
+
+static void vnet_stop(struct virtio_backend *be)
+{
+	struct vnet *vn = to_vnet(be);
+
+	for (unsigned int i = 0; i < vn->nr_pairs; i++) {
+		iothread_stop(vn->pairs[i].thr);
+		vn->pairs[i].thr = NULL;
+	}
+	vn->started = false;
+}
+
+static int vnet_start(struct virtio_backend *be, const struct io_confine *conf)
+{
+	struct vnet *vn = to_vnet(be);
+	int err = 0;
+
+	if (vn->started)
+		return 0;
+	for (unsigned int i = 0; !err && i < vn->nr_pairs; i++) {
+		struct vnet_pair *p = &vn->pairs[i];
+		const struct io_watch w = { .fd = p->fd, .events = pair_events };
+		char name[16];
+
+		snprintf(name, sizeof(name), "rivet-net-q%u", i % VIRTIO_NET_MAX_PAIRS);
+		err = iothread_start_watch(&p->thr, name, pair_serve, p, conf,
+					   &w);
+	}
+	if (err) {
+		vnet_stop(be);
+		return err;
+	}
+	vn->started = true;
+	/* Whatever was queued meanwhile. */
+	for (unsigned int i = 0; i < vn->nr_pairs; i++)
+		pair_kick(&vn->pairs[i]);
 	return 0;
 }
 
-int vnet_rx_fd(struct virtio_backend *be)
-{
-	return to_vnet(be)->fd;
-}
-
-int vnet_wake_fd(struct virtio_backend *be)
-{
-	return to_vnet(be)->wake_fd;
-}
-
-bool vnet_rx_wanted(struct virtio_backend *be)
-{
-	return __atomic_load_n(&to_vnet(be)->rx_state, __ATOMIC_ACQUIRE) &
-	       RX_WANTED;
-}
-
-void vnet_rx_ready(struct virtio_backend *be)
+/* Not started: the main loop waits on each pair's wake-up eventfd, and on
+ * its TAP queue while the guest has buffers. */
+static unsigned int vnet_poll_fds(struct virtio_backend *be,
+				  int fds[VIRTIO_POLL_MAX])
 {
 	struct vnet *vn = to_vnet(be);
-	uint32_t snap;
-	uint64_t v;
+	unsigned int n = 0;
 
-	if (read(vn->wake_fd, &v, sizeof(v)) < 0)
-		v = 0;		/* not woken: the TAP is readable */
-	snap = __atomic_load_n(&vn->rx_state, __ATOMIC_ACQUIRE);
-	if (!(snap & RX_WANTED))
+	if (vn->started)
+		return 0;
+	for (unsigned int i = 0; i < vn->nr_pairs; i++) {
+		fds[n++] = vn->pairs[i].kick_fd;
+		fds[n++] = pair_events(&vn->pairs[i]) ? vn->pairs[i].fd : -1;
+	}
+	return n;
+}
+
+static void vnet_poll_ready(struct virtio_backend *be)
+{
+	struct vnet *vn = to_vnet(be);
+
+	if (vn->started)
 		return;
-	rx_thread_dev = vn;
-	rx_served = false;
-	virtio_backend_kick(&vn->be, VIRTIO_NET_RXQ);
-	rx_thread_dev = NULL;
-	/* The transport would not serve the queue (driver not ready, device
-	 * needs reset, queue disabled, no bus mastering; or no transport was
-	 * attached): stop polling until the driver notifies queue 0 again,
-	 * unless it already did. */
-	if (!rx_served)
-		__atomic_compare_exchange_n(&vn->rx_state, &snap,
-					    snap & ~RX_WANTED, false,
-					    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+	for (unsigned int i = 0; i < vn->nr_pairs; i++) {
+		uint64_t v;
+
+		if (read(vn->pairs[i].kick_fd, &v, sizeof(v)) < 0)
+			v = 0;	/* not kicked: the TAP is readable */
+		pair_serve(&vn->pairs[i]);
+	}
 }
 
 /* ---- the backend ----------------------------------------------------------- */
@@ -291,53 +641,63 @@ static void vnet_config_read(struct virtio_backend *be, uint32_t off,
 	memcpy(data, to_vnet(be)->config + off, len);
 }
 
-/* Device reset: forget the held frame and stop receiving until the driver
- * is back; frames keep waiting in the TAP. */
+/* Device reset (lock held): back to one pair, no offloads, promiscuous
+ * with the configured MAC; frames read before it are dropped (gen). */
 static void vnet_reset(struct virtio_backend *be)
 {
 	struct vnet *vn = to_vnet(be);
+	unsigned int pairs = vn->ctrl.pairs;
 
-	vn->held_len = 0;
-	rx_stop(vn);
+	vn->gen++;
+	vn->negotiated = false;
+	vnet_filter_reset(&vn->ctrl.filter, vn->mac);
+	update_config_mac(vn);
+	vn->ctrl.features = 0;
+	vn->ctrl.pairs = 1;
+	if (pairs != 1)
+		set_pairs(vn, 1);
+	if (vn->ctrl.guest_offloads || vn->rx_offloads) {
+		vn->ctrl.guest_offloads = 0;
+		set_offloads(vn);
+	}
 }
 
 static void vnet_free(struct vnet *vn)
 {
-	if (vn->fd >= 0)
-		close(vn->fd);
-	if (vn->wake_fd >= 0)
-		close(vn->wake_fd);
-	free(vn->rxbuf);
-	free(vn->txbuf);
+	for (unsigned int i = 0; i < vn->nr_pairs; i++) {
+		struct vnet_pair *p = &vn->pairs[i];
+
+		if (p->fd >= 0)
+			close(p->fd);
+		if (p->kick_fd >= 0)
+			close(p->kick_fd);
+		free(p->rxbuf);
+		free(p->txbuf);
+	}
+	free(vn->ctrlbuf);
 	free(vn);
 }
 
 static void vnet_destroy(struct virtio_backend *be)
 {
+	vnet_stop(be);
 	vnet_free(to_vnet(be));
-}
-
-/* The main loop waits on the wake-up eventfd always, and on the TAP only
- * while the guest has receive buffers. */
-static unsigned int vnet_poll_fds(struct virtio_backend *be,
-				  int fds[VIRTIO_POLL_MAX])
-{
-	fds[0] = vnet_wake_fd(be);
-	fds[1] = vnet_rx_wanted(be) ? vnet_rx_fd(be) : -1;
-	return 2;
 }
 
 static const struct virtio_backend_ops vnet_ops = {
 	.name = "net",
 	.device_id = VIRTIO_ID_NET,
-	.nr_queues = 2,
+	.nr_queues = 3,
 	.max_queue_size = VIRTIO_NET_QUEUE_SIZE,
 	.config_read = vnet_config_read,
-	.handle_queue = vnet_handle_queue,
+	.notify = vnet_notify,
 	.reset = vnet_reset,
 	.destroy = vnet_destroy,
+	.start = vnet_start,
+	.stop = vnet_stop,
+	.kick_fd = vnet_kick_fd,
 	.poll_fds = vnet_poll_fds,
-	.poll_ready = vnet_rx_ready,
+	.poll_ready = vnet_poll_ready,
 };
 
 void vnet_get_stats(struct virtio_backend *be, struct vnet_stats *st)
@@ -352,107 +712,154 @@ void vnet_get_stats(struct virtio_backend *be, struct vnet_stats *st)
 	st->rx_bytes = __atomic_load_n(&s->rx_bytes, __ATOMIC_RELAXED);
 	st->rx_bad = __atomic_load_n(&s->rx_bad, __ATOMIC_RELAXED);
 	st->rx_dropped = __atomic_load_n(&s->rx_dropped, __ATOMIC_RELAXED);
+	st->rx_filtered = __atomic_load_n(&s->rx_filtered, __ATOMIC_RELAXED);
 }
 
-int vnet_create(int tap_fd, const uint8_t mac[6], struct virtio_backend **out)
+static uint64_t offered_features(const struct vnet *vn)
+{
+	const unsigned int h = vn->host_offloads;
+	uint64_t f = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
+		     VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) |
+		     VIRTIO_BIT(VIRTIO_NET_F_MAC) |
+		     VIRTIO_BIT(VIRTIO_NET_F_STATUS) |
+		     VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) |
+		     VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) |
+		     VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) |
+		     VIRTIO_BIT(VIRTIO_NET_F_CTRL_VLAN) |
+		     VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |
+		     VIRTIO_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) |
+		     /* The host kernel checks and does what the guest
+		      * leaves to it on transmit. */
+		     VIRTIO_BIT(VIRTIO_NET_F_CSUM) |
+		     VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4) |
+		     VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6) |
+		     VIRTIO_BIT(VIRTIO_NET_F_HOST_ECN) |
+		     VIRTIO_BIT(VIRTIO_NET_F_HOST_UFO);
+
+	if (vn->nr_pairs > 1)
+		f |= VIRTIO_BIT(VIRTIO_NET_F_MQ);
+	/* Receive offloads only as far as the TAP hands them over. */
+	if (h & TAP_F_CSUM) {
+		f |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM);
+		if (h & TAP_F_TSO4)
+			f |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4);
+		if (h & TAP_F_TSO6)
+			f |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6);
+		if (h & TAP_F_TSO_ECN)
+			f |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_ECN);
+		if (h & TAP_F_UFO)
+			f |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_UFO);
+	}
+	return f;
+}
+
+static int real_set_offload(int fd, unsigned int flags)
+{
+	return tap_set_offload(fd, flags);
+}
+
+static int real_set_queue(int fd, bool on)
+{
+	return tap_set_queue(fd, on);
+}
+
+int vnet_create(const int *fds, unsigned int nfds, const struct vnet_opts *o,
+		struct virtio_backend **out)
 {
 	struct vnet *vn = NULL;
-	int fl, err = -EINVAL;
+	int err = -EINVAL;
 
-	if (tap_fd < 0 || !mac || !out)
+	if (!fds || nfds < 1 || nfds > VIRTIO_NET_MAX_PAIRS)
+		return -EINVAL;		/* not fds we can know about */
+	if (!o || !out)
 		goto fail;
-	if (!config_mac_ok(mac)) {
+	for (unsigned int i = 0; i < nfds; i++)
+		if (fds[i] < 0)
+			goto fail;
+	if (!config_mac_ok(o->mac)) {
 		log_err("virtio-net: MAC address must be unicast and not zero");
 		goto fail;
 	}
-	fl = fcntl(tap_fd, F_GETFL);
-	if (fl < 0 || fcntl(tap_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-		err = -errno;
-		log_err("virtio-net: cannot make the TAP non-blocking: %s",
-			strerror(errno));
-		goto fail;
+	for (unsigned int i = 0; i < nfds; i++) {
+		int fl = fcntl(fds[i], F_GETFL);
+
+		if (fl < 0 || fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) < 0) {
+			err = -errno;
+			log_err("virtio-net: cannot make the TAP non-blocking: %s",
+				strerror(errno));
+			goto fail;
+		}
 	}
 	err = -ENOMEM;
-	vn = calloc(1, sizeof(*vn));
+	vn = calloc(1, sizeof(*vn) + nfds * sizeof(vn->pairs[0]));
 	if (!vn)
 		goto fail;
-	vn->fd = tap_fd;
-	vn->rxbuf = malloc(VIRTIO_NET_MAX_FRAME + 1);
-	vn->txbuf = malloc(VIRTIO_NET_MAX_FRAME);
-	vn->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vn->wake_fd < 0) {
-		err = -errno;
-		log_err("virtio-net: eventfd: %s", strerror(errno));
+	vn->nr_pairs = nfds;
+	for (unsigned int i = 0; i < nfds; i++) {
+		vn->pairs[i].fd = fds[i];
+		vn->pairs[i].kick_fd = -1;
 	}
-	if (!vn->rxbuf || !vn->txbuf || vn->wake_fd < 0) {
-		vnet_free(vn);
-		return err;
+	vn->ctrlbuf = malloc(VNET_CTRL_MAX);
+	if (!vn->ctrlbuf)
+		goto fail_free;
+	for (unsigned int i = 0; i < nfds; i++) {
+		struct vnet_pair *p = &vn->pairs[i];
+
+		p->vn = vn;
+		p->idx = i;
+		p->rxbuf = malloc(RXBUF_SIZE);
+		p->txbuf = malloc(TXBUF_SIZE);
+		p->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (p->kick_fd < 0) {
+			err = -errno;
+			log_err("virtio-net: eventfd: %s", strerror(errno));
+			goto fail_free;
+		}
+		if (!p->rxbuf || !p->txbuf)
+			goto fail_free;
 	}
-	memcpy(vn->config, mac, 6);
+	vn->host_offloads = o->offloads;
+	vn->set_offload = o->set_offload ? o->set_offload : real_set_offload;
+	vn->set_queue = o->set_queue ? o->set_queue : real_set_queue;
+	memcpy(vn->mac, o->mac, 6);
+	vnet_filter_reset(&vn->ctrl.filter, vn->mac);
+	vn->ctrl.pairs = 1;
+	vn->ctrl.max_pairs = nfds;
+	update_config_mac(vn);
 	vn->config[6] = VIRTIO_NET_S_LINK_UP;	/* status, le16 */
+	vn->config[8] = (uint8_t)nfds;		/* max_virtqueue_pairs */
 	vn->be.ops = &vnet_ops;
 	vn->be.config_size = VIRTIO_NET_CONFIG_SIZE;
-	vn->be.features = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
-			  VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) |
-			  VIRTIO_BIT(VIRTIO_NET_F_MAC) |
-			  VIRTIO_BIT(VIRTIO_NET_F_STATUS);
+	vn->be.nr_queues = 2 * nfds + 1;
+	vn->be.features = offered_features(vn);
+	/* One pair in use until the driver asks for more (MQ). */
+	err = set_pairs(vn, 1);
+	if (err)
+		goto fail_free;
 	*out = &vn->be;
 	return 0;
+fail_free:
+	vnet_free(vn);
+	return err;
 fail:
-	if (tap_fd >= 0)
-		close(tap_fd);
+	for (unsigned int i = 0; i < nfds; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	return err;
 }
 
-/* ---- TAP, names, options ---------------------------------------------------- */
-
-int vnet_tap_open(const char *name, int *fd)
-{
-	struct ifreq ifr;
-	const char *hint = "";
-	int f, err;
-
-	if (!name || !fd || !config_tap_name_ok(name, strlen(name))) {
-		log_err("virtio-net: invalid TAP name '%s'", name ? name : "");
-		return -EINVAL;
-	}
-	f = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (f < 0) {
-		err = -errno;
-		log_err("virtio-net: cannot open /dev/net/tun: %s%s",
-			strerror(-err), err == -ENOENT ?
-			" (is the tun module loaded?)" : "");
-		return err;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.ifr_name, name, strlen(name));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-	if (ioctl(f, TUNSETIFF, &ifr) < 0) {
-		err = -errno;
-		if (err == -EPERM)
-			hint = " (create it first: ip tuntap add dev NAME mode tap user USER)";
-		else if (err == -EBUSY)
-			hint = " (in use by another process)";
-		else if (err == -EINVAL)
-			hint = " (is it a TUN, not a TAP, interface?)";
-		log_err("virtio-net: cannot attach to TAP %s: %s%s", name,
-			strerror(-err), hint);
-		close(f);
-		return err;
-	}
-	*fd = f;
-	return 0;
-}
-
-int vnet_open(const char *tap, const uint8_t mac[6],
+int vnet_open(const char *tap, unsigned int queues, const uint8_t mac[6],
 	      struct virtio_backend **be)
 {
-	int fd, err;
+	struct vnet_opts o = { .offloads = 0 };
+	int fds[TAP_MAX_QUEUES];
+	int err;
 
 	if (!tap || !mac || !be)
 		return -EINVAL;
-	err = vnet_tap_open(tap, &fd);
+	err = tap_open(tap, queues, fds, &o.offloads);
 	if (err)
 		return err;
-	return vnet_create(fd, mac, be);
+	memcpy(o.mac, mac, 6);
+	return vnet_create(fds, queues, &o, be);
 }

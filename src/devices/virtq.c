@@ -283,24 +283,42 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *c)
 	return 1;
 }
 
-void virtq_push(struct virtq *vq, const struct virtq_chain *c,
-		uint32_t written)
+void virtq_unpop(struct virtq *vq, unsigned int n)
+{
+	if (vq->ready && n <= vq->size)
+		vq->last_avail = (uint16_t)(vq->last_avail - n);
+}
+
+void virtq_fill(struct virtq *vq, uint16_t head, uint32_t written,
+		unsigned int i)
 {
 	uint32_t *elem;
 
 	if (!vq->ready)
 		return;
-	if (written > c->in_len)
-		written = c->in_len;
 	elem = (uint32_t *)(vq->used + RING_HDR +
-			    (size_t)(vq->used_idx % vq->size) * USED_ELEM);
-	__atomic_store_n(&elem[0], htole32(c->head), __ATOMIC_RELAXED);
+			    (size_t)((uint16_t)(vq->used_idx + i) % vq->size) *
+			    USED_ELEM);
+	__atomic_store_n(&elem[0], htole32(head), __ATOMIC_RELAXED);
 	__atomic_store_n(&elem[1], htole32(written), __ATOMIC_RELAXED);
-	vq->used_idx++;
-	/* Release: the element above is visible before the new index. */
+}
+
+void virtq_flush(struct virtq *vq, unsigned int n)
+{
+	if (!vq->ready || !n)
+		return;
+	vq->used_idx = (uint16_t)(vq->used_idx + n);
+	/* Release: the elements filled are visible before the new index. */
 	__atomic_store_n((uint16_t *)(vq->used + 2), htole16(vq->used_idx),
 			 __ATOMIC_RELEASE);
 	vq->need_irq = true;
+}
+
+void virtq_push(struct virtq *vq, const struct virtq_chain *c,
+		uint32_t written)
+{
+	virtq_fill(vq, c->head, written > c->in_len ? c->in_len : written, 0);
+	virtq_flush(vq, 1);
 }
 
 int virtq_serve(struct virtq *vq,

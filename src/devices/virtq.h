@@ -94,6 +94,19 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *c);
 void virtq_push(struct virtq *vq, const struct virtq_chain *c,
 		uint32_t written);
 
+/* Give back the last @n chains popped and not pushed: the next pops
+ * return them again (a receive frame that found too few buffers). */
+void virtq_unpop(struct virtq *vq, unsigned int n);
+
+/* Several chains returned at once (one frame over merged receive
+ * buffers): virtq_fill() writes used element @i (0, 1, ...) past the
+ * current index without publishing it, then virtq_flush(@n) publishes the
+ * @n elements filled with one index update, so the driver never sees a
+ * part of them. */
+void virtq_fill(struct virtq *vq, uint16_t head, uint32_t written,
+		unsigned int i);
+void virtq_flush(struct virtq *vq, unsigned int n);
+
 /* Serve what the driver made available, but at most one ring's worth: the
  * vCPU returns to the guest even if the guest keeps refilling the ring,
  * and later buffers come with their own notify (notifications are never

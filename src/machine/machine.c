@@ -225,7 +225,8 @@ int machine_add_virtio_devices(struct machine *m)
 			ret = machine_add_virtio(m, be, d->bootindex);
 	}
 	for (unsigned int i = 0; ret >= 0 && i < cfg->nr_nets; i++) {
-		ret = vnet_open(cfg->nets[i].tap, cfg->nets[i].mac, &be);
+		ret = vnet_open(cfg->nets[i].tap, cfg->nets[i].queues,
+				cfg->nets[i].mac, &be);
 		if (!ret)
 			ret = machine_add_virtio(m, be, -1);
 	}

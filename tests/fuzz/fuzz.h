@@ -170,30 +170,53 @@ enum fz_pci_op {
 	FZ_PCI_NR_OPS
 };
 
-/* fuzz_virtio_net: [u8 cfg][ops...]
- * cfg bit 0: negotiate INDIRECT_DESC; bits 1-3: log2 queue size (both
- * queues).  A datagram socketpair stands in for the TAP.  Chains: [u8
- * flags][u8 nseg][(nseg % 4) + 1 x (u16 len, u8 seg flags)]; flags bit 0:
- * in an indirect table (when negotiated), bit 1: notify after publishing;
- * seg flags bit 0 flips the direction (TX readable, RX writable). */
+/* fuzz_virtio_net: [u8 cfg][u24 features][ops...]
+ * cfg bit 0: negotiate INDIRECT_DESC; bits 1-3: log2 queue size (every
+ * queue); bit 4: two queue pairs (MQ offered); bit 5: the host's TAP takes
+ * every offload (else none).  The driver takes VERSION_1 and whichever of
+ * the 24 virtio-net feature bits (0-23) are set and offered.  Datagram
+ * socketpairs stand in for the TAP queues.  Chains: [u8 flags][u8 nseg]
+ * [(nseg % 4) + 1 x (u16 len, u8 seg flags)]; flags bit 0: in an indirect
+ * table (when negotiated), bit 1: notify after publishing; seg flags bit 0
+ * flips the direction (TX readable, RX writable). */
 #define FZ_NET_RAM_SIZE		0x100000ULL	/* 1 MiB */
+#define FZ_NET_CFG_MQ		0x10
+#define FZ_NET_CFG_HOST_OFFLOADS 0x20
 #define FZ_NET_CHAIN_INDIRECT	0x01
 #define FZ_NET_CHAIN_NOTIFY	0x02
 #define FZ_NET_SEG_FLIP		0x01
 #define FZ_NET_SEND_OVERSIZE	0x01
+#define FZ_NET_SEND_TO_US	0x02
 enum fz_net_op {
-	FZ_NET_TX,	/* a chain on the transmit queue */
-	FZ_NET_RX_BUF,	/* a chain on the receive queue */
-	FZ_NET_SEND,	/* [u8 kind][u16 len]: the host sends a frame of
-			 * max(len, 1) bytes (kind bit 0: over the maximum) */
-	FZ_NET_LOOP,	/* the main loop: poll, vnet_rx_ready() */
+	FZ_NET_TX,	/* [u8 pair][12-byte header][chain]: transmit */
+	FZ_NET_RX_BUF,	/* [u8 pair][chain]: receive buffers */
+	FZ_NET_SEND,	/* [u8 pair][u8 kind][u16 len][12-byte header]: the
+			 * host sends len bytes (kind bit 0: over the
+			 * maximum; bit 1: to the device's MAC) */
+	FZ_NET_LOOP,	/* the main loop until idle */
 	FZ_NET_NOTIFY,	/* [u8 queue]: any index */
 	FZ_NET_POKE,	/* [u16 off][u8 len][len bytes] into the ring area */
 	FZ_NET_RESET,	/* status 0, then the driver's init */
 	FZ_NET_CONFIG,	/* [u8 off][u8 width sel]: config space read */
 	FZ_NET_ACK,	/* acknowledge the interrupt status */
+	FZ_NET_CTRL,	/* [u8 n][n + 1 bytes]: a control command */
 	FZ_NET_NR_OPS
 };
+
+/* TAP stand-ins for fuzz_virtio_net: they accept everything. */
+static inline int fuzz_tap_offload(int fd, unsigned int flags)
+{
+	(void)fd;
+	(void)flags;
+	return 0;
+}
+
+static inline int fuzz_tap_queue(int fd, bool on)
+{
+	(void)fd;
+	(void)on;
+	return 0;
+}
 
 /* fuzz_table_loader: see the top of fuzz_table_loader.c for the layout;
  * its names[] table is indexed by mkseeds.c too. */

@@ -959,10 +959,20 @@ struct nseg {
 	uint8_t flip;
 };
 
-static void net_chain(struct sb *s, uint8_t op, uint8_t flags,
-		      const struct nseg *segs, unsigned int n)
+/* Feature bits (0-23) a Linux guest takes, and none. */
+#define NET_LINUX	0xcfffa7u	/* all but 3-4, 6, 20-21: offered */
+#define NET_BASIC	((1u << 5) | (1u << 16))	/* MAC, STATUS */
+
+static void net_cfg(struct sb *s, uint8_t cfg, uint32_t features)
 {
-	put(s, op, 1);
+	s->n = 0;
+	put(s, cfg, 1);
+	put(s, features, 3);
+}
+
+static void net_segs(struct sb *s, uint8_t flags, const struct nseg *segs,
+		     unsigned int n)
+{
 	put(s, flags, 1);
 	put(s, n - 1, 1);
 	for (unsigned int i = 0; i < n; i++) {
@@ -971,120 +981,177 @@ static void net_chain(struct sb *s, uint8_t op, uint8_t flags,
 	}
 }
 
-static void net_send(struct sb *s, uint8_t kind, uint16_t len)
+/* A virtio_net_hdr: flags, gso type, hdr_len, gso_size, csum start and
+ * offset, num_buffers. */
+static void net_hdr(struct sb *s, uint8_t flags, uint8_t gso, uint16_t hlen,
+		    uint16_t gsz, uint16_t cs, uint16_t co)
+{
+	put(s, flags, 1);
+	put(s, gso, 1);
+	put(s, hlen, 2);
+	put(s, gsz, 2);
+	put(s, cs, 2);
+	put(s, co, 2);
+	put(s, 0, 2);
+}
+
+static void net_tx(struct sb *s, uint8_t pair, uint8_t flags, uint8_t gso,
+		   uint16_t gsz, uint8_t cflags, const struct nseg *segs,
+		   unsigned int n)
+{
+	put(s, FZ_NET_TX, 1);
+	put(s, pair, 1);
+	net_hdr(s, flags, gso, gso ? 54 : 0, gsz, flags ? 34 : 0,
+		flags ? 16 : 0);
+	net_segs(s, cflags, segs, n);
+}
+
+static void net_rx(struct sb *s, uint8_t pair, uint8_t cflags,
+		   const struct nseg *segs, unsigned int n)
+{
+	put(s, FZ_NET_RX_BUF, 1);
+	put(s, pair, 1);
+	net_segs(s, cflags, segs, n);
+}
+
+static void net_send(struct sb *s, uint8_t pair, uint8_t kind, uint16_t len,
+		     uint8_t flags, uint8_t gso)
 {
 	put(s, FZ_NET_SEND, 1);
+	put(s, pair, 1);
 	put(s, kind, 1);
 	put(s, len, 2);
+	net_hdr(s, flags, gso, gso ? 66 : 0, gso ? 1448 : 0, flags ? 34 : 0,
+		flags ? 16 : 0);
+}
+
+static void net_ctrl(struct sb *s, const uint8_t *cmd, uint8_t len)
+{
+	put(s, FZ_NET_CTRL, 1);
+	put(s, len - 1, 1);
+	for (unsigned int i = 0; i < len; i++)
+		put(s, cmd[i], 1);
 }
 
 static void seeds_net(void)
 {
 	const struct nseg tx1[1] = { { 12 + 60, 0 } };
 	const struct nseg tx3[3] = { { 12, 0 }, { 500, 0 }, { 1014, 0 } };
-	const struct nseg txmax[2] = { { 65535, 0 }, { 12 + 65550 - 65535, 0 } };
+	const struct nseg txbig[2] = { { 12 + 40000, 0 }, { 20000, 0 } };
 	const struct nseg txover[2] = { { 65535, 0 }, { 12 + 65551 - 65535, 0 } };
 	const struct nseg txw[2] = { { 12 + 60, 0 }, { 64, 1 } };
 	const struct nseg txshort[1] = { { 11, 0 } };
-	const struct nseg txhdr[1] = { { 12, 0 } };
 	const struct nseg rx1[1] = { { 1526, 0 } };
+	const struct nseg rxmrg[1] = { { 1536, 0 } };
 	const struct nseg rxsplit[2] = { { 12, 0 }, { 1514, 0 } };
 	const struct nseg rxsmall[1] = { { 100, 0 } };
-	const struct nseg rxshort1[1] = { { 12 + 99, 0 } };
 	const struct nseg rxtiny[1] = { { 8, 0 } };
 	const struct nseg rxro[1] = { { 1526, 1 } };
-	const struct nseg rxbroken[2] = { { 600, 0 }, { 600, 1 } };
-	const struct nseg rxbig[2] = { { 65535, 0 }, { 100, 0 } };
 	const uint8_t notify = FZ_NET_CHAIN_NOTIFY;
+	const uint8_t promisc_off[] = { 0, 0, 0 };
+	const uint8_t allmulti_on[] = { 0, 1, 1 };
+	const uint8_t table[] = { 1, 0, 1, 0, 0, 0, 0x52, 0x54, 0, 1, 2, 3,
+				  1, 0, 0, 0, 0x33, 0x33, 0, 0, 0, 1 };
+	const uint8_t vlan_add[] = { 2, 0, 5, 0 };
+	const uint8_t mac_set[] = { 1, 1, 2, 0, 0, 0, 0, 0x42 };
+	const uint8_t pairs2[] = { 4, 0, 2, 0 };
+	const uint8_t offl[] = { 5, 0, 2, 0, 0, 0, 0, 0, 0, 0 };
+	const uint8_t bad_table[] = { 1, 0, 0xff, 0xff, 0xff, 0xff };
 	struct sb s;
 
-	/* Linux-like: buffers posted, frames both ways. */
-	s.n = 0;
-	put(&s, 1 | 4 << 1, 1);		/* indirect, 16 entries */
-	for (unsigned int i = 0; i < 4; i++)
-		net_chain(&s, FZ_NET_RX_BUF, i == 3 ? notify : 0, rx1, 1);
-	net_chain(&s, FZ_NET_TX, 0, tx1, 1);
-	net_chain(&s, FZ_NET_TX, FZ_NET_CHAIN_INDIRECT | notify, tx3, 3);
-	net_send(&s, 0, 60);
-	net_send(&s, 0, 1514);
-	net_send(&s, 0, 1);
+	/* Linux-like: every offload, merged buffers, frames both ways. */
+	net_cfg(&s, 1 | 4 << 1 | FZ_NET_CFG_HOST_OFFLOADS, NET_LINUX);
+	for (unsigned int i = 0; i < 6; i++)
+		net_rx(&s, 0, i == 5 ? notify : 0, rxmrg, 1);
+	net_tx(&s, 0, 0, 0, 0, 0, tx1, 1);
+	net_tx(&s, 0, 1, 1, 1448, FZ_NET_CHAIN_INDIRECT | notify, txbig, 2);
+	net_tx(&s, 0, 1, 4 | 0x80, 1400, notify, tx3, 3);
+	net_send(&s, 0, FZ_NET_SEND_TO_US, 60, 0, 0);
+	net_send(&s, 0, FZ_NET_SEND_TO_US, 4000, 1, 1);
+	net_send(&s, 0, 0, 1514, 2, 0);
 	put(&s, FZ_NET_LOOP, 1);
 	put(&s, FZ_NET_ACK, 1);
-	net_chain(&s, FZ_NET_RX_BUF, FZ_NET_CHAIN_INDIRECT | notify,
-		  rxsplit, 2);
-	net_send(&s, 0, 1000);
+	net_ctrl(&s, promisc_off, sizeof(promisc_off));
+	net_ctrl(&s, table, sizeof(table));
+	net_ctrl(&s, allmulti_on, sizeof(allmulti_on));
+	net_ctrl(&s, vlan_add, sizeof(vlan_add));
+	net_ctrl(&s, mac_set, sizeof(mac_set));
+	net_ctrl(&s, offl, sizeof(offl));
+	net_send(&s, 0, 0, 100, 0, 0);
+	net_send(&s, 0, FZ_NET_SEND_TO_US, 5000, 1, 1);
 	put(&s, FZ_NET_LOOP, 1);
 	put(&s, FZ_NET_CONFIG, 1);
 	put(&s, 0, 1);
 	put(&s, 3, 1);
-	put(&s, FZ_NET_CONFIG, 1);
-	put(&s, 6, 1);
-	put(&s, 1, 1);
 	emit("virtio_net", "linux", &s);
 
-	/* No buffers: frames wait; then buffers arrive. */
-	s.n = 0;
-	put(&s, 3 << 1, 1);
-	for (unsigned int i = 0; i < 5; i++)
-		net_send(&s, 0, (uint16_t)(100 + i));
-	put(&s, FZ_NET_LOOP, 1);
-	put(&s, FZ_NET_LOOP, 1);
-	net_chain(&s, FZ_NET_RX_BUF, notify, rx1, 1);
-	put(&s, FZ_NET_LOOP, 1);
-	for (unsigned int i = 0; i < 6; i++)
-		net_chain(&s, FZ_NET_RX_BUF, 0, rx1, 1);
-	put(&s, FZ_NET_NOTIFY, 1);
-	put(&s, 0, 1);
+	/* Two pairs: MQ, then traffic on pair 1. */
+	net_cfg(&s, 1 | 4 << 1 | FZ_NET_CFG_MQ | FZ_NET_CFG_HOST_OFFLOADS,
+		NET_LINUX);
+	net_rx(&s, 1, notify, rxmrg, 1);
+	net_tx(&s, 1, 0, 0, 0, notify, tx1, 1);
+	net_ctrl(&s, pairs2, sizeof(pairs2));
+	net_send(&s, 1, FZ_NET_SEND_TO_US, 700, 0, 0);
+	net_tx(&s, 1, 0, 0, 0, notify, tx1, 1);
 	put(&s, FZ_NET_LOOP, 1);
 	put(&s, FZ_NET_RESET, 1);
-	net_send(&s, 0, 64);
+	emit("virtio_net", "mq", &s);
+
+	/* No buffers: frames wait; then buffers arrive (no offloads). */
+	net_cfg(&s, 3 << 1, NET_BASIC);
+	for (unsigned int i = 0; i < 5; i++)
+		net_send(&s, 0, 0, (uint16_t)(100 + i), 0, 0);
+	put(&s, FZ_NET_LOOP, 1);
+	net_rx(&s, 0, notify, rx1, 1);
+	for (unsigned int i = 0; i < 6; i++)
+		net_rx(&s, 0, 0, rx1, 1);
+	put(&s, FZ_NET_NOTIFY, 1);
+	put(&s, 0, 1);
+	put(&s, FZ_NET_RESET, 1);
+	net_send(&s, 0, 0, 64, 1, 1);
 	put(&s, FZ_NET_LOOP, 1);
 	emit("virtio_net", "no-buffers", &s);
 
-	/* Hostile transmit chains, the largest frame and one over. */
-	s.n = 0;
-	put(&s, 1 | 3 << 1, 1);
-	net_chain(&s, FZ_NET_TX, 0, txw, 2);
-	net_chain(&s, FZ_NET_TX, 0, txshort, 1);
-	net_chain(&s, FZ_NET_TX, 0, txhdr, 1);
-	net_chain(&s, FZ_NET_TX, notify, txover, 2);
-	net_chain(&s, FZ_NET_TX, notify, txmax, 2);
+	/* Hostile transmit chains and headers. */
+	net_cfg(&s, 1 | 3 << 1, NET_LINUX);
+	net_tx(&s, 0, 0, 0, 0, 0, txw, 2);
+	net_tx(&s, 0, 0, 0, 0, 0, txshort, 1);
+	net_tx(&s, 0, 1, 1, 0, 0, tx1, 1);
+	net_tx(&s, 0, 0, 1, 1448, 0, tx1, 1);
+	net_tx(&s, 0, 1, 3 | 0x80, 100, 0, tx1, 1);
+	net_tx(&s, 0, 1, 7, 100, 0, tx1, 1);
+	net_tx(&s, 0, 0xff, 0, 0, notify, txover, 2);
 	put(&s, FZ_NET_NOTIFY, 1);
 	put(&s, 7, 1);
+	net_ctrl(&s, bad_table, sizeof(bad_table));
 	emit("virtio_net", "tx-hostile", &s);
 
 	/* Receive buffers too small, shorter than the header, read-only;
-	 * a frame over the maximum from the host; a broken chain. */
-	s.n = 0;
-	put(&s, 1 | 3 << 1, 1);
-	net_chain(&s, FZ_NET_RX_BUF, 0, rxsmall, 1);
-	net_chain(&s, FZ_NET_RX_BUF, 0, rxtiny, 1);
-	net_chain(&s, FZ_NET_RX_BUF, 0, rxshort1, 1);
-	net_chain(&s, FZ_NET_RX_BUF, 0, rxro, 1);
-	net_chain(&s, FZ_NET_RX_BUF, FZ_NET_CHAIN_INDIRECT, rxbig, 2);
-	net_chain(&s, FZ_NET_RX_BUF, notify, rx1, 1);
-	net_send(&s, 0, 200);
-	net_send(&s, 0, 50);
-	net_send(&s, 0, 100);
-	net_send(&s, FZ_NET_SEND_OVERSIZE, 0);
-	net_send(&s, 0, 65000);
-	net_send(&s, 0, 77);
+	 * metadata the guest did not negotiate; a frame over the maximum. */
+	net_cfg(&s, 1 | 3 << 1 | FZ_NET_CFG_HOST_OFFLOADS, NET_BASIC);
+	net_rx(&s, 0, 0, rxsmall, 1);
+	net_rx(&s, 0, 0, rxtiny, 1);
+	net_rx(&s, 0, FZ_NET_CHAIN_INDIRECT, rxsplit, 2);
+	net_rx(&s, 0, notify, rx1, 1);
+	net_send(&s, 0, 0, 200, 0, 0);
+	net_send(&s, 0, 0, 50, 1, 0);
+	net_send(&s, 0, 0, 3000, 1, 1);
+	net_send(&s, 0, FZ_NET_SEND_OVERSIZE, 0, 0, 0);
+	net_send(&s, 0, 0, 77, 0, 0);
 	put(&s, FZ_NET_LOOP, 1);
-	net_chain(&s, FZ_NET_RX_BUF, notify, rxbroken, 2);
-	net_send(&s, 0, 99);
+	net_rx(&s, 0, notify, rxro, 1);
+	net_send(&s, 0, 0, 99, 0, 0);
 	put(&s, FZ_NET_LOOP, 1);
 	emit("virtio_net", "rx-hostile", &s);
 
-	/* Rings poked: avail index far ahead on both queues. */
-	s.n = 0;
-	put(&s, 2 << 1, 1);
-	net_chain(&s, FZ_NET_RX_BUF, notify, rx1, 1);
+	/* Rings poked: avail index far ahead. */
+	net_cfg(&s, 2 << 1, NET_LINUX);
+	net_rx(&s, 0, notify, rx1, 1);
 	put(&s, FZ_NET_POKE, 1);
 	put(&s, 0x1002, 2);
 	put(&s, 2, 1);
 	put(&s, 0x40, 2);
-	net_send(&s, 0, 64);
-	put(&s, FZ_NET_LOOP, 1);
+	net_send(&s, 0, 0, 64, 0, 0);
 	put(&s, FZ_NET_LOOP, 1);
 	put(&s, FZ_NET_POKE, 1);
 	put(&s, 0x4002, 2);
@@ -1093,8 +1160,8 @@ static void seeds_net(void)
 	put(&s, FZ_NET_NOTIFY, 1);
 	put(&s, 1, 1);
 	put(&s, FZ_NET_RESET, 1);
-	net_chain(&s, FZ_NET_RX_BUF, notify, rx1, 1);
-	net_send(&s, 0, 64);
+	net_rx(&s, 0, notify, rx1, 1);
+	net_send(&s, 0, 0, 64, 0, 0);
 	put(&s, FZ_NET_LOOP, 1);
 	emit("virtio_net", "avail-ahead", &s);
 }

@@ -32,10 +32,11 @@ install -m 644 "$here/testlib.sh" "$stage/lib/rivet-test.sh"
 for t in "$here"/tests/*; do
 	install -m 755 "$t" "$stage/tests/"
 done
-# /bin/adversary (tests/guest/adversary/adversary.c) and /bin/blkbench
-# (tests/guest/blkbench/blkbench.c): static riscv64, cross-built in the build
+# /bin/adversary (tests/guest/adversary/adversary.c), /bin/blkbench
+# (tests/guest/blkbench/blkbench.c) and /bin/netbench
+# (tests/guest/netbench/netbench.c, also the host's /guest/netbench): static riscv64, cross-built in the build
 # chroot into build/guest/, rebuilt when the source is newer than the binary.
-for prog in adversary blkbench; do
+for prog in adversary blkbench netbench; do
 	src=$here/$prog/$prog.c
 	bin=$repo/build/guest/$prog
 	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then

@@ -403,25 +403,33 @@ static void test_net_option(void **state)
 	static const uint8_t want[6] = { 0x02, 0xab, 0xcd, 0xef, 0x01, 0x23 };
 	char tap[CONFIG_IFNAMSIZ], err[160], small[8];
 	uint8_t mac[6], def[6];
+	unsigned int q = 99;
 
 	(void)state;
-	assert_int_equal(config_parse_net("tap=tap0", tap, sizeof(tap), mac,
+	assert_int_equal(config_parse_net("tap=tap0", tap, sizeof(tap), mac, &q,
 					err, sizeof(err)), 0);
 	assert_string_equal(tap, "tap0");
+	assert_int_equal(q, 1);
 	config_default_mac("tap0", def);
 	assert_memory_equal(mac, def, 6);
+	assert_int_equal(config_parse_net("queues=4,tap=mq0", tap, sizeof(tap),
+					mac, &q, err, sizeof(err)), 0);
+	assert_int_equal(q, 4);
+	assert_int_equal(config_parse_net("tap=mq0,queues=8", tap, sizeof(tap),
+					mac, &q, err, sizeof(err)), 0);
+	assert_int_equal(q, 8);
 	assert_int_equal(config_parse_net("tap=vm-1.a_b,mac=02:AB:cd:EF:01:23",
-					tap, sizeof(tap), mac, err,
+					tap, sizeof(tap), mac, &q, err,
 					sizeof(err)), 0);
 	assert_string_equal(tap, "vm-1.a_b");
 	assert_memory_equal(mac, want, 6);
 	assert_int_equal(config_parse_net("mac=02:ab:cd:ef:01:23,tap=x", tap,
-					sizeof(tap), mac, err, sizeof(err)),
+					sizeof(tap), mac, &q, err, sizeof(err)),
 			 0);
 	assert_string_equal(tap, "x");
 	assert_memory_equal(mac, want, 6);
 	assert_int_equal(config_parse_net("tap=012345678912345", tap,
-					sizeof(tap), mac, err, sizeof(err)),
+					sizeof(tap), mac, &q, err, sizeof(err)),
 			 0);
 
 	static const struct {
@@ -454,11 +462,19 @@ static void test_net_option(void **state)
 		{ "tap=a,mac=00:00:00:00:00:00", "multicast or zero" },
 		{ "tap=a,model=virtio", "unknown option 'model=virtio'" },
 		{ "TAP=a", "unknown option" },
+		{ "tap=a,queues=0", "not a number of queue pairs from 1 to 8" },
+		{ "tap=a,queues=9", "not a number of queue pairs from 1 to 8" },
+		{ "tap=a,queues=", "not a number of queue pairs" },
+		{ "tap=a,queues=2x", "not a number of queue pairs" },
+		{ "tap=a,queues=-1", "not a number of queue pairs" },
+		{ "tap=a,queues=00002", "not a number of queue pairs" },
+		{ "tap=a,queues=4294967297", "not a number of queue pairs" },
+		{ "tap=a,queues=2,queues=2", "queues= given twice" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
 		assert_int_equal(config_parse_net(bad[i].arg, tap, sizeof(tap),
-						mac, err, sizeof(err)),
+						mac, &q, err, sizeof(err)),
 				 -EINVAL);
 		if (!strstr(err, bad[i].msg) || strncmp(err, "--net: ", 7) ||
 		    strchr(err, '\n'))
@@ -466,7 +482,7 @@ static void test_net_option(void **state)
 				 err, bad[i].msg);
 	}
 	/* A name buffer too small for any name is refused, not overrun. */
-	assert_int_equal(config_parse_net("tap=a", small, sizeof(small), mac,
+	assert_int_equal(config_parse_net("tap=a", small, sizeof(small), mac, &q,
 					err, sizeof(err)), -EINVAL);
 	/* A long bad value is cut in the message. */
 	char longarg[600];
@@ -474,10 +490,10 @@ static void test_net_option(void **state)
 	memset(longarg, 'z', sizeof(longarg) - 1);
 	longarg[sizeof(longarg) - 1] = '\0';
 	memcpy(longarg, "tap=", 4);
-	assert_int_equal(config_parse_net(longarg, tap, sizeof(tap), mac, err,
+	assert_int_equal(config_parse_net(longarg, tap, sizeof(tap), mac, &q, err,
 					sizeof(err)), -EINVAL);
 	assert_true(strlen(err) < sizeof(err));
-	assert_int_equal(config_parse_net("tap=a", tap, sizeof(tap), mac, NULL,
+	assert_int_equal(config_parse_net("tap=a", tap, sizeof(tap), mac, &q, NULL,
 					0), 0);
 }
 
