@@ -20,6 +20,7 @@
 #include <linux/io_uring.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
+#include <linux/vhost.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <seccomp.h>
@@ -116,12 +117,29 @@ struct rule {
 	      "virtio-net: the guest changed its queue pairs (MQ command, "  \
 	      "reset): attach or detach the TAP's queues")
 
+/* vhost-net (--net vhost=): a vCPU hands a queue pair's rings to the
+ * kernel when the driver is ready (DRIVER_OK, the MQ command) and takes
+ * them back at a device reset.  Opening, the memory table and the
+ * eventfds are done before any filter; closing stops it at the end. */
+#define VNET_VHOST_RULES                                                     \
+	IOCTL(FD_ANY, VHOST_SET_FEATURES,                                     \
+	      "vhost-net: the features the driver took"),                     \
+	IOCTL(FD_ANY, VHOST_SET_VRING_NUM, "vhost-net: a ring's size"),       \
+	IOCTL(FD_ANY, VHOST_SET_VRING_ADDR,                                   \
+	      "vhost-net: a ring's host addresses (checked at enable)"),      \
+	IOCTL(FD_ANY, VHOST_SET_VRING_BASE, "vhost-net: a ring's next index"),\
+	IOCTL(FD_ANY, VHOST_GET_VRING_BASE,                                   \
+	      "vhost-net: a stopped ring's next index"),                      \
+	IOCTL(FD_ANY, VHOST_NET_SET_BACKEND,                                  \
+	      "vhost-net: start or stop a ring on its TAP queue")
+
 /* A vCPU thread: KVM_RUN and the exits it serves itself (MMIO to the
  * devices, SBI DBCN, the seed CSR).  17 syscalls (budget 27); the
  * interrupt controller's request numbers are in the irqchip lists. */
 static const struct rule vcpu_rules[] = {
 	IOCTL(FD_VCPU, KVM_RUN, "run the guest: the vCPU loop"),
 	VNET_TAP_RULES,
+	VNET_VHOST_RULES,
 	ANY("write", "guest console output (UART, SBI DBCN) to stdout, log "
 		     "lines to stderr, eventfd wake-ups (VM end, console room, "
 		     "kicks of virtio I/O threads)"),

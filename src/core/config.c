@@ -126,7 +126,10 @@ void config_usage(FILE *out)
 	      "interface NAME\n"
 	      "                         (up to 4); queues=N: N queue pairs on a "
 	      "multi-queue TAP\n"
-	      "                         (1 to 8, default 1)\n"
+	      "                         (1 to 8, default 1); vhost=auto|on|off: "
+	      "the kernel's\n"
+	      "                         vhost-net serves the queues (auto: where "
+	      "it can)\n"
 	      "  --irqchip MODE         interrupt controller: auto (default: the "
 	      "best the host\n"
 	      "                         offers), aia (KVM's IMSIC + APLIC), "
@@ -519,7 +522,7 @@ static int parse_one(void *ctx, int opt, const char *arg, char *err,
 					   CONFIG_MAX_NETS);
 		net = &cfg->nets[cfg->nr_nets];
 		if (config_parse_net(arg, net->tap, sizeof(net->tap), net->mac,
-				     &net->queues, err, errlen))
+				     &net->queues, &net->vhost, err, errlen))
 			return -EINVAL;
 		cfg->nr_nets++;
 		return 0;

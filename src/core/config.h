@@ -46,10 +46,15 @@ struct disk_config {
 	enum disk_io io;		/* io= */
 };
 
+/* --net vhost=: the kernel's vhost-net serves the queues (auto: where it
+ * can, else rivet's I/O threads). */
+enum net_vhost { NET_VHOST_AUTO, NET_VHOST_ON, NET_VHOST_OFF };
+
 struct net_config {
 	char tap[CONFIG_IFNAMSIZ];	/* TAP interface name */
 	uint8_t mac[6];
 	unsigned int queues;		/* queue pairs, 1..CONFIG_MAX_NET_QUEUES */
+	enum net_vhost vhost;
 };
 
 struct vm_config {
@@ -121,15 +126,16 @@ int config_fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* --net (src/core/config_net.c). */
-/* Parse `tap=NAME[,mac=aa:bb:cc:dd:ee:ff][,queues=N]` (keys in any order,
- * each once) into @tap (@taplen >= CONFIG_IFNAMSIZ), @mac and @queues (1
- * to CONFIG_MAX_NET_QUEUES queue pairs, default 1).  NAME: 1-15 of
+/* Parse `tap=NAME[,mac=aa:bb:cc:dd:ee:ff][,queues=N][,vhost=auto|on|off]`
+ * (keys in any order, each once) into @tap (@taplen >= CONFIG_IFNAMSIZ),
+ * @mac, @queues (1 to CONFIG_MAX_NET_QUEUES queue pairs, default 1) and
+ * @vhost (default auto).  NAME: 1-15 of
  * [A-Za-z0-9._-], not "." or "..".  The MAC must be unicast and not
  * all-zero; without one, config_default_mac().  0, or -EINVAL with a
  * one-line message in @err. */
 int config_parse_net(const char *arg, char *tap, size_t taplen,
-		     uint8_t mac[6], unsigned int *queues, char *err,
-		     size_t errlen);
+		     uint8_t mac[6], unsigned int *queues,
+		     enum net_vhost *vhost, char *err, size_t errlen);
 /* @len bytes at @name are a TAP name the rules above allow. */
 bool config_tap_name_ok(const char *name, size_t len);
 /* Unicast and not all-zero. */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* `--net tap=NAME[,mac=MAC][,queues=N]`: the TAP name and MAC rules, checked here so the
+/* `--net tap=NAME[,mac=MAC][,queues=N][,vhost=auto|on|off]`: the TAP name and MAC rules, checked here so the
  * device (src/devices/virtio_net.c) only ever sees valid values. */
 #include <errno.h>
 #include <stdbool.h>
@@ -71,15 +71,18 @@ static bool parse_mac(const char *s, size_t len, uint8_t mac[6])
 }
 
 int config_parse_net(const char *arg, char *tap, size_t taplen,
-		     uint8_t mac[6], unsigned int *queues, char *err,
-		     size_t errlen)
+		     uint8_t mac[6], unsigned int *queues,
+		     enum net_vhost *vhost, char *err, size_t errlen)
 {
 	bool have_tap = false, have_mac = false, have_queues = false;
+	bool have_vhost = false;
 	const char *p = arg;
 
-	if (!arg || !tap || !mac || !queues || taplen < CONFIG_IFNAMSIZ)
+	if (!arg || !tap || !mac || !queues || !vhost ||
+	    taplen < CONFIG_IFNAMSIZ)
 		return config_fail(err, errlen, "--net: internal error");
 	*queues = 1;
+	*vhost = NET_VHOST_AUTO;
 	while (*p) {
 		const char *end = strchr(p, ',');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
@@ -132,9 +135,25 @@ int config_parse_net(const char *arg, char *tap, size_t taplen,
 						   val, CONFIG_MAX_NET_QUEUES);
 			*queues = n;
 			have_queues = true;
+		} else if (klen == 5 && !memcmp(p, "vhost", 5) && val) {
+			if (have_vhost)
+				return config_fail(err, errlen,
+						   "--net: vhost= given twice");
+			if (vlen == 4 && !memcmp(val, "auto", 4))
+				*vhost = NET_VHOST_AUTO;
+			else if (vlen == 2 && !memcmp(val, "on", 2))
+				*vhost = NET_VHOST_ON;
+			else if (vlen == 3 && !memcmp(val, "off", 3))
+				*vhost = NET_VHOST_OFF;
+			else
+				return config_fail(err, errlen,
+						   "--net: vhost='%.*s' (auto, on or off)",
+						   (int)(vlen > 64 ? 64 : vlen),
+						   val);
+			have_vhost = true;
 		} else {
 			return config_fail(err, errlen,
-					   "--net: unknown option '%.*s' (known: tap=NAME, mac=MAC, queues=N)",
+					   "--net: unknown option '%.*s' (known: tap=NAME, mac=MAC, queues=N, vhost=auto|on|off)",
 					   (int)(len > 64 ? 64 : len), p);
 		}
 		if (!end)

@@ -155,6 +155,10 @@ struct virtq *virtio_backend_queue(struct virtio_backend *be,
  * DEVICE_NEEDS_RESET, as handle_queue's return value would. */
 void virtio_backend_queue_done(struct virtio_backend *be, unsigned int qidx,
 			       int err);
+/* Under the lock: queue @qidx's interrupt, if it may be served now: for
+ * used buffers that someone else (the kernel's vhost) pushed and asked to
+ * signal. */
+void virtio_backend_queue_irq(struct virtio_backend *be, unsigned int qidx);
 /* Under the lock: wait on @cond, the device lock released meanwhile (a
  * reset waiting for the requests in flight). */
 void virtio_backend_wait(struct virtio_backend *be, pthread_cond_t *cond);

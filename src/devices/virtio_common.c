@@ -168,6 +168,12 @@ struct virtq *virtio_backend_queue(struct virtio_backend *be,
 	return vq;
 }
 
+void virtio_backend_queue_irq(struct virtio_backend *be, unsigned int qidx)
+{
+	if (be->core && virtio_backend_queue(be, qidx))
+		be->core->ops->queue_irq(be->core, qidx);
+}
+
 void virtio_backend_queue_done(struct virtio_backend *be, unsigned int qidx,
 			       int err)
 {

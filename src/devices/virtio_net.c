@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "devices/virtio.h"
 #include "devices/virtio_common.h"
+#include "devices/vhost_net.h"
 #include "devices/virtq.h"
 
 #define HAS(feat, bit) (((feat) >> (bit)) & 1)
@@ -22,6 +23,13 @@
 #define TXBUF_SIZE (VNET_HDR_SIZE + VIRTIO_NET_MAX_FRAME)
 
 struct vnet;
+struct vnet_pair;
+
+/* vhost: one ring's call eventfd's thread. */
+struct vnet_call {
+	struct vnet_pair *p;
+	unsigned int q;		/* the transport's queue index */
+};
 
 struct vnet_pair {
 	struct vnet *vn;
@@ -36,6 +44,13 @@ struct vnet_pair {
 	uint32_t held_gen;	/* vn->gen when it was read */
 	uint8_t *rxbuf;
 	uint8_t *txbuf;
+	/* vhost-net (vhost_fd >= 0): the kernel serves both rings. */
+	int vhost_fd;
+	int vkick[2];			/* receive, transmit notify eventfds */
+	struct iothread *vcall[2];	/* their call eventfds' threads */
+	struct vnet_call callctx[2];
+	bool vhost_on;			/* under the lock: rings handed over */
+	uint16_t vhost_base[2];		/* next ring indices when stopped */
 };
 
 struct vnet {
@@ -43,6 +58,8 @@ struct vnet {
 	unsigned int nr_pairs;
 	unsigned int host_offloads;	/* TAP_F_* the host takes */
 	bool started;
+	bool vhost;			/* the pairs are vhost-net's */
+	vhost_ioctl_fn vio;
 	int (*set_offload)(int fd, unsigned int flags);
 	int (*set_queue)(int fd, bool on);
 	/* Under the device lock. */
@@ -395,6 +412,80 @@ static bool pair_rx(struct vnet_pair *p)
 	return more;
 }
 
+/* ---- vhost-net ------------------------------------------------------------ */
+
+/* The feature bits the kernel's vhost-net takes (the rest are rivet's). */
+#define VHOST_FEATURES (VIRTIO_BIT(VIRTIO_F_VERSION_1) |		\
+			VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) |		\
+			VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF))
+
+/* On a ring's call thread: the kernel used buffers and asks for the
+ * interrupt. */
+static void vhost_call(void *ctx)
+{
+	struct vnet_call *c = ctx;
+	struct virtio_backend *be = &c->p->vn->be;
+
+	virtio_backend_lock(be);
+	virtio_backend_queue_irq(be, c->q);
+	virtio_backend_unlock(be);
+}
+
+/* Lock held: hand pair @p's rings to the kernel. */
+static void vhost_pair_start(struct vnet *vn, struct vnet_pair *p)
+{
+	struct vhost_ring r[2];
+	int err;
+
+	if (p->vhost_on || p->vhost_fd < 0)
+		return;
+	for (unsigned int i = 0; i < 2; i++) {
+		struct virtq *vq = virtio_backend_queue(&vn->be, 2 * p->idx + i);
+
+		if (!vq) {
+			log_guest("virtio-net: queue %u not ready: pair %u not served",
+				  2 * p->idx + i, p->idx);
+			return;
+		}
+		r[i] = (struct vhost_ring){ vq->size, vq->desc, vq->avail,
+					    vq->used, p->vhost_base[i] };
+	}
+	err = vhost_net_start(p->vhost_fd, vn->vio,
+			      vn->ctrl.features & VHOST_FEATURES, r, p->fd);
+	if (err) {
+		log_err("virtio-net: vhost-net refused queue pair %u: %s",
+			p->idx, strerror(-err));
+		virtio_backend_queue_done(&vn->be, 2 * p->idx, err);
+		return;
+	}
+	p->vhost_on = true;
+}
+
+/* Lock held: take pair @p's rings back (the kernel stops touching them). */
+static void vhost_pair_stop(struct vnet *vn, struct vnet_pair *p)
+{
+	int err;
+
+	if (!p->vhost_on || p->vhost_fd < 0)
+		return;
+	err = vhost_net_stop(p->vhost_fd, vn->vio, p->vhost_base);
+	if (err)
+		log_err("virtio-net: stopping vhost-net on pair %u: %s", p->idx,
+			strerror(-err));
+	p->vhost_on = false;
+}
+
+/* Lock held: the kernel serves exactly the pairs in use. */
+static void vhost_sync_pairs(struct vnet *vn)
+{
+	for (unsigned int i = 0; vn->vhost && i < vn->nr_pairs; i++) {
+		if (i < vn->ctrl.pairs && vn->negotiated)
+			vhost_pair_start(vn, &vn->pairs[i]);
+		else
+			vhost_pair_stop(vn, &vn->pairs[i]);
+	}
+}
+
 /* ---- control queue ------------------------------------------------------ */
 
 static void set_offloads(struct vnet *vn)
@@ -458,8 +549,10 @@ static uint8_t ctrl_chain(struct vnet *vn, const struct virtq_chain *c)
 			return VIRTIO_NET_ERR;
 		}
 		/* Pairs now in use start with what the guest queued. */
-		for (unsigned int i = old.pairs; i < vn->ctrl.pairs; i++)
+		for (unsigned int i = old.pairs; !vn->vhost && i < vn->ctrl.pairs;
+		     i++)
 			pair_kick(&vn->pairs[i]);
+		vhost_sync_pairs(vn);
 	}
 	if (vn->ctrl.guest_offloads != old.guest_offloads)
 		set_offloads(vn);
@@ -506,6 +599,7 @@ static void apply_features(struct vnet *vn)
 	vn->ctrl.guest_offloads = f & VNET_GUEST_OFFLOADS;
 	vn->ctrl.filter.vlan_filter = HAS(f, VIRTIO_NET_F_CTRL_VLAN);
 	set_offloads(vn);
+	vhost_sync_pairs(vn);
 }
 
 /* ---- the pairs' service ----------------------------------------------------- */
@@ -550,8 +644,17 @@ static void vnet_notify(struct virtio_backend *be, unsigned int qidx)
 		ctrl_serve(vn, qidx);
 		return;
 	}
-	if (qidx / 2 < vn->nr_pairs)
-		pair_kick(&vn->pairs[qidx / 2]);
+	if (qidx / 2 >= vn->nr_pairs)
+		return;
+	if (vn->vhost) {
+		/* No ioeventfd for this queue: pass the notify on. */
+		uint64_t one = 1;
+
+		if (write(vn->pairs[qidx / 2].vkick[qidx % 2], &one, 8) < 0)
+			return;	/* counter full: the kernel is awake */
+		return;
+	}
+	pair_kick(&vn->pairs[qidx / 2]);
 }
 
 static int vnet_kick_fd(struct virtio_backend *be, unsigned int qidx)
@@ -560,6 +663,13 @@ static int vnet_kick_fd(struct virtio_backend *be, unsigned int qidx)
 
 	if (!vn->started || qidx >= 2 * vn->nr_pairs)
 		return -1;
+	if (vn->vhost) {
+		/* Queue 2 is the control queue until MQ is negotiated: its
+		 * notify must reach rivet, not the kernel. */
+		if (qidx == 2)
+			return -1;
+		return vn->pairs[qidx / 2].vkick[qidx % 2];
+	}
 	return iothread_kick_fd(vn->pairs[qidx / 2].thr);
 }
 
@@ -568,10 +678,53 @@ static void vnet_stop(struct virtio_backend *be)
 	struct vnet *vn = to_vnet(be);
 
 	for (unsigned int i = 0; i < vn->nr_pairs; i++) {
-		iothread_stop(vn->pairs[i].thr);
-		vn->pairs[i].thr = NULL;
+		struct vnet_pair *p = &vn->pairs[i];
+
+		/* Closing the vhost fd stops the kernel's work on the rings
+		 * before guest RAM goes away (and needs no ioctl). */
+		if (p->vhost_fd >= 0 && vn->started) {
+			close(p->vhost_fd);
+			p->vhost_fd = -1;
+			p->vhost_on = false;
+		}
+		iothread_stop(p->thr);
+		p->thr = NULL;
+		for (unsigned int r = 0; r < 2; r++) {
+			iothread_stop(p->vcall[r]);
+			p->vcall[r] = NULL;
+		}
 	}
 	vn->started = false;
+}
+
+/* vhost: each ring's call thread, the guest's RAM and the eventfds. */
+static int vhost_prepare(struct vnet *vn, struct vnet_pair *p,
+			 const struct io_confine *conf)
+{
+	const struct gmem *gm = vn->be.core ? vn->be.core->vqs[0].gm : NULL;
+	int err;
+
+	if (!gm)
+		return -EINVAL;
+	err = vhost_net_set_mem(p->vhost_fd, vn->vio, gm->base, gm->size,
+				gm->host);
+	for (unsigned int r = 0; !err && r < 2; r++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "rivet-vhost%u%c",
+			 p->idx % VIRTIO_NET_MAX_PAIRS, r ? 't' : 'r');
+		p->callctx[r] = (struct vnet_call){ p, 2 * p->idx + r };
+		err = iothread_start(&p->vcall[r], name, vhost_call,
+				     &p->callctx[r], conf);
+		if (!err)
+			err = vhost_net_set_fds(p->vhost_fd, vn->vio, r,
+						p->vkick[r],
+						iothread_kick_fd(p->vcall[r]));
+	}
+	if (err)
+		log_err("virtio-net: cannot set up vhost-net for pair %u: %s",
+			p->idx, strerror(-err));
+	return err;
 }
 
 static int vnet_start(struct virtio_backend *be, const struct io_confine *conf)
@@ -586,6 +739,10 @@ static int vnet_start(struct virtio_backend *be, const struct io_confine *conf)
 		const struct io_watch w = { .fd = p->fd, .events = pair_events };
 		char name[16];
 
+		if (vn->vhost) {
+			err = vhost_prepare(vn, p, conf);
+			continue;
+		}
 		snprintf(name, sizeof(name), "rivet-net-q%u", i % VIRTIO_NET_MAX_PAIRS);
 		err = iothread_start_watch(&p->thr, name, pair_serve, p, conf,
 					   &w);
@@ -596,7 +753,7 @@ static int vnet_start(struct virtio_backend *be, const struct io_confine *conf)
 	}
 	vn->started = true;
 	/* Whatever was queued meanwhile. */
-	for (unsigned int i = 0; i < vn->nr_pairs; i++)
+	for (unsigned int i = 0; !vn->vhost && i < vn->nr_pairs; i++)
 		pair_kick(&vn->pairs[i]);
 	return 0;
 }
@@ -609,7 +766,7 @@ static unsigned int vnet_poll_fds(struct virtio_backend *be,
 	struct vnet *vn = to_vnet(be);
 	unsigned int n = 0;
 
-	if (vn->started)
+	if (vn->started || vn->vhost)
 		return 0;
 	for (unsigned int i = 0; i < vn->nr_pairs; i++) {
 		fds[n++] = vn->pairs[i].kick_fd;
@@ -650,6 +807,11 @@ static void vnet_reset(struct virtio_backend *be)
 
 	vn->gen++;
 	vn->negotiated = false;
+	for (unsigned int i = 0; vn->vhost && i < vn->nr_pairs; i++) {
+		vhost_pair_stop(vn, &vn->pairs[i]);
+		vn->pairs[i].vhost_base[0] = 0;
+		vn->pairs[i].vhost_base[1] = 0;
+	}
 	vnet_filter_reset(&vn->ctrl.filter, vn->mac);
 	update_config_mac(vn);
 	vn->ctrl.features = 0;
@@ -671,6 +833,11 @@ static void vnet_free(struct vnet *vn)
 			close(p->fd);
 		if (p->kick_fd >= 0)
 			close(p->kick_fd);
+		if (p->vhost_fd >= 0)
+			close(p->vhost_fd);
+		for (unsigned int r = 0; r < 2; r++)
+			if (p->vkick[r] >= 0)
+				close(p->vkick[r]);
 		free(p->rxbuf);
 		free(p->txbuf);
 	}
@@ -738,6 +905,10 @@ static uint64_t offered_features(const struct vnet *vn)
 
 	if (vn->nr_pairs > 1)
 		f |= VIRTIO_BIT(VIRTIO_NET_F_MQ);
+	/* The kernel's vhost-net does not filter what it receives. */
+	if (vn->vhost)
+		f &= ~(VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) |
+		       VIRTIO_BIT(VIRTIO_NET_F_CTRL_VLAN));
 	/* Receive offloads only as far as the TAP hands them over. */
 	if (h & TAP_F_CSUM) {
 		f |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM);
@@ -795,9 +966,13 @@ int vnet_create(const int *fds, unsigned int nfds, const struct vnet_opts *o,
 	if (!vn)
 		goto fail;
 	vn->nr_pairs = nfds;
+	vn->vhost = o->vhost_fds != NULL;
+	vn->vio = o->vhost_ioctl ? o->vhost_ioctl : vhost_net_ioctl;
 	for (unsigned int i = 0; i < nfds; i++) {
 		vn->pairs[i].fd = fds[i];
 		vn->pairs[i].kick_fd = -1;
+		vn->pairs[i].vhost_fd = vn->vhost ? o->vhost_fds[i] : -1;
+		vn->pairs[i].vkick[0] = vn->pairs[i].vkick[1] = -1;
 	}
 	vn->ctrlbuf = malloc(VNET_CTRL_MAX);
 	if (!vn->ctrlbuf)
@@ -810,7 +985,10 @@ int vnet_create(const int *fds, unsigned int nfds, const struct vnet_opts *o,
 		p->rxbuf = malloc(RXBUF_SIZE);
 		p->txbuf = malloc(TXBUF_SIZE);
 		p->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (p->kick_fd < 0) {
+		for (unsigned int r = 0; vn->vhost && r < 2; r++)
+			p->vkick[r] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (p->kick_fd < 0 ||
+		    (vn->vhost && (p->vkick[0] < 0 || p->vkick[1] < 0))) {
 			err = -errno;
 			log_err("virtio-net: eventfd: %s", strerror(errno));
 			goto fail_free;
@@ -842,24 +1020,65 @@ fail_free:
 	vnet_free(vn);
 	return err;
 fail:
-	for (unsigned int i = 0; i < nfds; i++)
+	for (unsigned int i = 0; i < nfds; i++) {
 		if (fds[i] >= 0)
 			close(fds[i]);
+		if (o && o->vhost_fds && o->vhost_fds[i] >= 0)
+			close(o->vhost_fds[i]);
+	}
 	return err;
 }
 
+/* One /dev/vhost-net per pair into @vfds, as @mode says: 1 (use them),
+ * 0 (rivet serves the TAP), or -errno (vhost=on and it cannot be). */
+static int vhost_open_all(const char *tap, unsigned int queues,
+			  enum vnet_vhost mode, int *vfds)
+{
+	const char *why = "";
+	unsigned int i;
+	int err = 0;
+
+	if (mode == VNET_VHOST_OFF)
+		return 0;
+	for (i = 0; i < queues && !err; i++)
+		err = vhost_net_open(&vfds[i], &why);
+	if (!err)
+		return 1;
+	while (--i > 0)
+		close(vfds[i - 1]);
+	if (mode == VNET_VHOST_ON) {
+		log_err("virtio-net %s: vhost=on: %s: %s", tap, why,
+			strerror(-err));
+		return err;
+	}
+	log_notice("virtio-net %s: vhost-net not available (%s: %s): rivet's I/O threads serve the TAP",
+		   tap, why, strerror(-err));
+	return 0;
+}
+
 int vnet_open(const char *tap, unsigned int queues, const uint8_t mac[6],
-	      struct virtio_backend **be)
+	      enum vnet_vhost vhost, struct virtio_backend **be)
 {
 	struct vnet_opts o = { .offloads = 0 };
-	int fds[TAP_MAX_QUEUES];
-	int err;
+	int fds[TAP_MAX_QUEUES], vfds[TAP_MAX_QUEUES];
+	int err, use;
 
-	if (!tap || !mac || !be)
+	if (!tap || !mac || !be || queues < 1 || queues > TAP_MAX_QUEUES)
 		return -EINVAL;
 	err = tap_open(tap, queues, fds, &o.offloads);
 	if (err)
 		return err;
+	use = vhost_open_all(tap, queues, vhost, vfds);
+	if (use < 0) {
+		for (unsigned int i = 0; i < queues; i++)
+			close(fds[i]);
+		return use;
+	}
+	if (use) {
+		o.vhost_fds = vfds;
+		log_notice("virtio-net %s: vhost-net serves %u queue pair%s", tap,
+			 queues, queues > 1 ? "s" : "");
+	}
 	memcpy(o.mac, mac, 6);
 	return vnet_create(fds, queues, &o, be);
 }

@@ -76,6 +76,18 @@ struct vnet_opts {
 	/* Optional stand-ins for tap_set_offload()/tap_set_queue() (tests). */
 	int (*set_offload)(int fd, unsigned int flags);
 	int (*set_queue)(int fd, bool on);
+	/* vhost-net: one open /dev/vhost-net per pair (vhost_net_open()),
+	 * taken over like the TAP fds; NULL: rivet's I/O threads serve the
+	 * pairs.  vhost_ioctl: a stand-in for the kernel (tests). */
+	const int *vhost_fds;
+	int (*vhost_ioctl)(int fd, unsigned long req, void *arg);
+};
+
+/* --net ...,vhost=: whether the kernel's vhost-net serves the queues. */
+enum vnet_vhost {
+	VNET_VHOST_AUTO,	/* where /dev/vhost-net works, else rivet */
+	VNET_VHOST_ON,		/* vhost-net or an error */
+	VNET_VHOST_OFF,		/* rivet's I/O threads */
 };
 
 /* Backend over @nfds (1..VIRTIO_NET_MAX_PAIRS) queues of one TAP (or in
@@ -85,10 +97,11 @@ struct vnet_opts {
 int vnet_create(const int *fds, unsigned int nfds, const struct vnet_opts *o,
 		struct virtio_backend **out);
 
-/* The backend on TAP interface @tap with @queues queue pairs: what
- * `--net tap=NAME[,mac=MAC][,queues=N]` makes.  0 or -errno, logged. */
+/* The backend on TAP interface @tap with @queues queue pairs, served by
+ * vhost-net as @vhost says: what `--net tap=NAME[,mac=MAC][,queues=N]
+ * [,vhost=auto|on|off]` makes.  0 or -errno, logged. */
 int vnet_open(const char *tap, unsigned int queues, const uint8_t mac[6],
-	      struct virtio_backend **be);
+	      enum vnet_vhost vhost, struct virtio_backend **be);
 
 /* Counters since creation (takes no lock: for tests and messages). */
 void vnet_get_stats(struct virtio_backend *be, struct vnet_stats *st);

@@ -225,8 +225,13 @@ int machine_add_virtio_devices(struct machine *m)
 			ret = machine_add_virtio(m, be, d->bootindex);
 	}
 	for (unsigned int i = 0; ret >= 0 && i < cfg->nr_nets; i++) {
-		ret = vnet_open(cfg->nets[i].tap, cfg->nets[i].queues,
-				cfg->nets[i].mac, &be);
+		const struct net_config *n = &cfg->nets[i];
+
+		ret = vnet_open(n->tap, n->queues, n->mac,
+				n->vhost == NET_VHOST_ON ? VNET_VHOST_ON :
+				n->vhost == NET_VHOST_OFF ? VNET_VHOST_OFF :
+							    VNET_VHOST_AUTO,
+				&be);
 		if (!ret)
 			ret = machine_add_virtio(m, be, -1);
 	}

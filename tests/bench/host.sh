@@ -47,6 +47,12 @@
 #                  aio=io_uring as vmm=qemu_uring): random reads at queue
 #                  depth 1 and 32 with 1 and 4 jobs, 1 MiB sequential read
 #                  and write at queue depth 8
+#   net            virt boards, 1 vCPU, virtio-net-pci on a TAP (tapb0, the
+#                  host's end 169.254.80.1) to /guest/netbench's server:
+#                  the guest's netbench sends for 3 s, receives for 3 s
+#                  (every byte checked) and times 1000 one-byte round
+#                  trips; QEMU with its default TAP backend (vmm=qemu) and
+#                  with vhost=on (vmm=qemu_vhost), same MAC
 # Each run prints one line:
 #   BENCH case=CASE vmm=rivet|qemu run=N <benchrun's figures> [blkbench's]
 # and a failed run prints BENCH-FAIL with the tail of its output.  At the end:
@@ -71,6 +77,8 @@ BOOT_CMDLINE="console=ttyS0 quiet rivet.test=idle rivet.idle=2"
 DISK_CMDLINE="console=ttyS0 quiet rivet.test=blkbench rivet.secs=3 rivet.mib=64"
 DISKQ_MODES=randread,randread:j4,randread:qd32,randread:qd32:j4,seqread:qd8,seqwrite:qd8
 HUGE=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+NET_MAC=52:54:00:12:34:56
+NET_CMDLINE="console=ttyS0 quiet rivet.test=netbench rivet.addr=169.254.80.2/24 rivet.peer=169.254.80.1 rivet.secs=3 rivet.rr=1000"
 # QEMU's and rivet's options but the vCPU count and memory size.
 QEMU_BASE="-accel kvm -cpu host -bios none -nodefaults -nographic -serial stdio -no-reboot -kernel $K -initrd $I"
 RIVET_BASE="--kernel $K --initrd $I --no-rng --boot-timer --no-reboot"
@@ -108,12 +116,19 @@ run() {
 	if [ "${c#disk}" != "$c" ] && [ -z "$blk" ]; then
 		rc="no-blkbench-figures"
 	fi
+	# netbench: net_tx_mbs, net_rx_mbs, net_rr_us (the median round trip).
+	net=$(sed -n -e 's/^NETBENCH mode=tx .* mbs=\([0-9.]*\) verified=1.*/net_tx_mbs=\1/p' \
+		-e 's/^NETBENCH mode=rx .* mbs=\([0-9.]*\) verified=1.*/net_rx_mbs=\1/p' \
+		-e 's/^NETBENCH mode=rr .* p50_us=\([0-9.]*\).*/net_rr_us=\1/p' /tmp/bench-run.log | tr '\n' ' ')
+	if [ "${c#net}" != "$c" ] && [ "$(echo "$net" | wc -w)" != 3 ]; then
+		rc="no-netbench-figures"
+	fi
 	if [ "$rc" != 0 ] || [ -z "$res" ]; then
 		echo "BENCH-FAIL case=$c vmm=$v run=$n status=$rc"
 		tail -n 30 /tmp/bench-run.log | sed 's/^/  | /'
 		return
 	fi
-	echo "BENCH case=$c vmm=$v run=$n ${res#BENCHRUN } $blk $blocked"
+	echo "BENCH case=$c vmm=$v run=$n ${res#BENCHRUN } $blk $net $blocked"
 }
 
 # pair CASE N ORDER CMDLINE RIVET-ARGS -- QEMU-ARGS: rivet (rivet run
@@ -184,6 +199,32 @@ diskq_case() {
 	run diskq qemu_uring "$n" $Q -M virt,aia=$AIA $QEMU_BASE -m ${MEM}M -smp 4 -append "$cl" $qd,aio=io_uring $qv
 }
 
+# net N ORDER: TCP both ways and round trips through a TAP; QEMU without
+# and with vhost-net.
+net_case() {
+	n=$1 order=$2
+	qn="-netdev tap,id=n0,ifname=tapb0,script=no,downscript=no"
+	qd="-device virtio-net-pci,netdev=n0,mac=$NET_MAC,romfile="
+	pair net "$n" "$order" "$NET_CMDLINE" --board virt $RIVET_COMMON --stats --net tap=tapb0,mac=$NET_MAC -- \
+		$QEMU_COMMON $qn $qd
+	[ "$SCOPE" != smoke ] || return 0
+	# shellcheck disable=SC2086
+	run net qemu_vhost "$n" $Q $QEMU_COMMON -append "$NET_CMDLINE" $qn,vhost=on $qd
+}
+
+# The TAP and the server for the net case (modules: rvhost --modules).
+net_setup() {
+	if [ -f /lib/modules/extra/load-order ]; then
+		while read -r m; do
+			grep -q "^${m%.ko} " /proc/modules || insmod "/lib/modules/extra/$m"
+		done </lib/modules/extra/load-order
+	fi
+	tunctl -t tapb0 >/dev/null || { echo "BENCH-FAIL cannot make the TAP tapb0"; return 1; }
+	ip addr add 169.254.80.1/24 dev tapb0
+	ip link set tapb0 up
+	/guest/netbench server -p 5201 >/tmp/netbench-server.log 2>&1 &
+}
+
 boot_case() {	# CASE BOARD N ORDER
 	c=$1 b=$2 n=$3 order=$4
 	for v in $order; do
@@ -217,6 +258,11 @@ echo "BENCH-HOST $(uname -r), $(grep -c ^processor /proc/cpuinfo) harts, $KIND, 
 echo "BENCH-QEMU-VERSION $($Q --version | sed -n '1s/.*version //p')"
 # Written, not sparse: reads must not be served from holes.
 dd if=/dev/zero of=$DISK bs=1M count=256 status=none || echo "BENCH-FAIL cannot make $DISK"
+[ "$SCOPE" != smoke ] || NET_CMDLINE=$(echo "$NET_CMDLINE" | sed 's/rivet.secs=3 rivet.rr=1000/rivet.secs=1 rivet.rr=200/')
+NET=0
+if [ "$KIND" = aia ] && net_setup; then
+	NET=1
+fi
 n=1
 while [ $n -le "$RUNS" ]; do
 	if [ $((n % 2)) -eq 1 ]; then order="rivet qemu"; else order="qemu rivet"; fi
@@ -234,6 +280,7 @@ while [ $n -le "$RUNS" ]; do
 			pair disk_sync "$n" "$order" "$DISK_CMDLINE" --board virt $RIVET_COMMON --stats --disk $DISK,io=sync -- \
 				$QEMU_COMMON -drive file=$DISK,format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0
 			diskq_case $n "$order"
+			[ "$NET" = 0 ] || [ "$SCOPE" = disk ] || net_case $n "$order"
 		fi
 	fi
 	n=$((n + 1))

@@ -473,7 +473,7 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 	# The boot-order disk: an ESP whose loader prints where it came from.
 	[ "$list" -ne 0 ] || tests/guest/efi/mkdisk.sh build/guest/efi/probe-disk.img
 	group virt --aia-guests 5 --drive "$(disk_path virt-direct)" \
-		--drive "$(disk_path virt-uefi)" --modules tun \
+		--drive "$(disk_path virt-uefi)" --modules tun,vhost_net \
 		--add tests/e2e/host:/root/e2e-host \
 		--add build/guest/efi/probe-disk.img:/root/probe.img \
 		--add "$RIVET_EDK2_CODE:/fw/RISCV_VIRT_CODE.fd"
@@ -486,14 +486,26 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 	# TCP both ways with every byte checked, over the offloads, merged
 	# buffers and control queue a Linux guest negotiates; one queue pair
 	# on microvm, two (MQ, a multi-queue TAP rivet creates) on virt.
+	# vhost-net (the host has the module) unless vhost=off: then rivet's
+	# I/O threads.
 	testcase microvm-netbench 300 'sh /root/e2e-host/netbench.sh microvm 1' \
 		rc=0 grep='^RIVET-TEST netbench PASS' grep='eth0 has 1 receive queues' \
+		grep='vhost-net serves 1 queue pair$' \
 		grep='^NETBENCH mode=tx .* verified=1' grep='^NETBENCH mode=rx .* verified=1' \
 		grep='^NETBENCH mode=rr n=500' grep='^NETBENCH-SERVER mode=tx .* verified=1'
 	testcase virt-netbench-mq 300 'sh /root/e2e-host/netbench.sh virt 2' \
 		rc=0 grep='^RIVET-TEST netbench PASS' grep='eth0 has 2 receive queues' \
+		grep='vhost-net serves 2 queue pairs' \
 		grep='^NETBENCH mode=tx .* verified=1' grep='^NETBENCH mode=rx .* verified=1' \
 		grep='^NETBENCH mode=rr n=500' grep='^NETBENCH-SERVER mode=tx .* verified=1'
+	testcase microvm-netbench-threads 300 'sh /root/e2e-host/netbench.sh microvm 1 ,vhost=off' \
+		rc=0 grep='^RIVET-TEST netbench PASS' nogrep='vhost-net serves' \
+		grep='^NETBENCH mode=tx .* verified=1' grep='^NETBENCH mode=rx .* verified=1' \
+		grep='^NETBENCH-SERVER mode=tx .* verified=1'
+	testcase virt-netbench-mq-threads 300 'sh /root/e2e-host/netbench.sh virt 2 ,vhost=off' \
+		rc=0 grep='^RIVET-TEST netbench PASS' grep='eth0 has 2 receive queues' nogrep='vhost-net serves' \
+		grep='^NETBENCH mode=tx .* verified=1' grep='^NETBENCH mode=rx .* verified=1' \
+		grep='^NETBENCH-SERVER mode=tx .* verified=1'
 	testcase virt-uefi-acpi 400 "$(virt_test acpi 'rivet.expect_cpus=2 rivet.irqchip=aia' --cpus 2 --firmware /fw/RISCV_VIRT_CODE.fd)" \
 		rc=0 grep='^RIVET-TEST acpi PASS' grep='ACPI: RHCT ' grep='ACPI: APIC ' grep='ACPI: SPCR '
 	# split: the UART through rivet's APLIC, described in ACPI.
@@ -576,7 +588,7 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 	# each case (tests/bench/host.sh), so the benchmark keeps working; its
 	# figures are make bench's business, not checked here.  Also: the boot
 	# timer's line, and --stats.
-	group bench --refvmm --add tests/bench/host.sh:/root/bench-host.sh \
+	group bench --refvmm --modules tun,vhost_net --add tests/bench/host.sh:/root/bench-host.sh \
 		--add build/riscv64/benchrun:/usr/bin/benchrun
 	testcase bench-smoke 500 'sh /root/bench-host.sh 1 1 aia smoke' \
 		rc=0 grep='^BENCH-DONE' nogrep='^BENCH-FAIL' \
@@ -591,7 +603,9 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 		grep='^BENCH case=boot_microvm_hugepages vmm=qemu .* launch_to_marker_ms=[0-9]' \
 		grep='^BENCH case=diskq vmm=rivet .* randread_qd32_4j_iops=[0-9]' \
 		grep='^BENCH case=diskq vmm=qemu .* seqwrite_qd8_mbs=[0-9]' \
-		grep='^BENCH-CMD case=diskq vmm=qemu .*iothread=io0'
+		grep='^BENCH-CMD case=diskq vmm=qemu .*iothread=io0' \
+		grep='^BENCH case=net vmm=rivet .* net_tx_mbs=[0-9.]+ net_rx_mbs=[0-9.]+ net_rr_us=[0-9]' \
+		grep='^BENCH case=net vmm=qemu .* net_rr_us=[0-9]'
 	testcase microvm-boot-timer-stats 120 "$(guest_test poweroff '' --boot-timer --stats)" \
 		rc=0 grep='^rivet: boot-timer: guest init \+[0-9.]+ ms, first KVM_RUN \+[0-9.]+ ms' \
 		grep='^rivet: stats: vCPU 0: in KVM_RUN [0-9.]+ ms, [0-9]+ exits' \

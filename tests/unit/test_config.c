@@ -404,32 +404,40 @@ static void test_net_option(void **state)
 	char tap[CONFIG_IFNAMSIZ], err[160], small[8];
 	uint8_t mac[6], def[6];
 	unsigned int q = 99;
+	enum net_vhost vh = NET_VHOST_OFF;
 
 	(void)state;
-	assert_int_equal(config_parse_net("tap=tap0", tap, sizeof(tap), mac, &q,
+	assert_int_equal(config_parse_net("tap=tap0", tap, sizeof(tap), mac, &q, &vh,
 					err, sizeof(err)), 0);
 	assert_string_equal(tap, "tap0");
 	assert_int_equal(q, 1);
+	assert_int_equal(vh, NET_VHOST_AUTO);
 	config_default_mac("tap0", def);
 	assert_memory_equal(mac, def, 6);
 	assert_int_equal(config_parse_net("queues=4,tap=mq0", tap, sizeof(tap),
-					mac, &q, err, sizeof(err)), 0);
+					mac, &q, &vh, err, sizeof(err)), 0);
 	assert_int_equal(q, 4);
 	assert_int_equal(config_parse_net("tap=mq0,queues=8", tap, sizeof(tap),
-					mac, &q, err, sizeof(err)), 0);
+					mac, &q, &vh, err, sizeof(err)), 0);
 	assert_int_equal(q, 8);
+	assert_int_equal(config_parse_net("tap=v,vhost=off", tap, sizeof(tap),
+					mac, &q, &vh, err, sizeof(err)), 0);
+	assert_int_equal(vh, NET_VHOST_OFF);
+	assert_int_equal(config_parse_net("vhost=on,tap=v", tap, sizeof(tap),
+					mac, &q, &vh, err, sizeof(err)), 0);
+	assert_int_equal(vh, NET_VHOST_ON);
 	assert_int_equal(config_parse_net("tap=vm-1.a_b,mac=02:AB:cd:EF:01:23",
-					tap, sizeof(tap), mac, &q, err,
+					tap, sizeof(tap), mac, &q, &vh, err,
 					sizeof(err)), 0);
 	assert_string_equal(tap, "vm-1.a_b");
 	assert_memory_equal(mac, want, 6);
 	assert_int_equal(config_parse_net("mac=02:ab:cd:ef:01:23,tap=x", tap,
-					sizeof(tap), mac, &q, err, sizeof(err)),
+					sizeof(tap), mac, &q, &vh, err, sizeof(err)),
 			 0);
 	assert_string_equal(tap, "x");
 	assert_memory_equal(mac, want, 6);
 	assert_int_equal(config_parse_net("tap=012345678912345", tap,
-					sizeof(tap), mac, &q, err, sizeof(err)),
+					sizeof(tap), mac, &q, &vh, err, sizeof(err)),
 			 0);
 
 	static const struct {
@@ -470,11 +478,14 @@ static void test_net_option(void **state)
 		{ "tap=a,queues=00002", "not a number of queue pairs" },
 		{ "tap=a,queues=4294967297", "not a number of queue pairs" },
 		{ "tap=a,queues=2,queues=2", "queues= given twice" },
+		{ "tap=a,vhost=yes", "vhost='yes' (auto, on or off)" },
+		{ "tap=a,vhost=", "vhost='' (auto, on or off)" },
+		{ "tap=a,vhost=on,vhost=off", "vhost= given twice" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
 		assert_int_equal(config_parse_net(bad[i].arg, tap, sizeof(tap),
-						mac, &q, err, sizeof(err)),
+						mac, &q, &vh, err, sizeof(err)),
 				 -EINVAL);
 		if (!strstr(err, bad[i].msg) || strncmp(err, "--net: ", 7) ||
 		    strchr(err, '\n'))
@@ -482,7 +493,7 @@ static void test_net_option(void **state)
 				 err, bad[i].msg);
 	}
 	/* A name buffer too small for any name is refused, not overrun. */
-	assert_int_equal(config_parse_net("tap=a", small, sizeof(small), mac, &q,
+	assert_int_equal(config_parse_net("tap=a", small, sizeof(small), mac, &q, &vh,
 					err, sizeof(err)), -EINVAL);
 	/* A long bad value is cut in the message. */
 	char longarg[600];
@@ -490,10 +501,10 @@ static void test_net_option(void **state)
 	memset(longarg, 'z', sizeof(longarg) - 1);
 	longarg[sizeof(longarg) - 1] = '\0';
 	memcpy(longarg, "tap=", 4);
-	assert_int_equal(config_parse_net(longarg, tap, sizeof(tap), mac, &q, err,
+	assert_int_equal(config_parse_net(longarg, tap, sizeof(tap), mac, &q, &vh, err,
 					sizeof(err)), -EINVAL);
 	assert_true(strlen(err) < sizeof(err));
-	assert_int_equal(config_parse_net("tap=a", tap, sizeof(tap), mac, &q, NULL,
+	assert_int_equal(config_parse_net("tap=a", tap, sizeof(tap), mac, &q, &vh, NULL,
 					0), 0);
 }
 

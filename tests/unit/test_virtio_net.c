@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/vhost.h>
+
 #include "core/log.h"
 #include "devices/pci.h"
 #include "devices/virtio_net.h"
@@ -1471,6 +1473,164 @@ static void test_threads(void **state)
 	t->started = false;
 }
 
+/* ---- vhost-net (a fake kernel) ---------------------------------------------------- */
+
+static struct {
+	unsigned int calls;
+	uint64_t features;
+	struct vhost_memory_region mem;
+	int kick[2], call[2], backend[2];
+	struct vhost_vring_addr addr[2];
+	unsigned int num[2], base[2];
+	unsigned int stops;
+} fk;
+
+static int fake_vhost(int fd, unsigned long req, void *arg)
+{
+	(void)fd;
+	fk.calls++;
+	switch (req) {
+	case VHOST_SET_FEATURES:
+		fk.features = *(uint64_t *)arg;
+		return 0;
+	case VHOST_SET_MEM_TABLE: {
+		struct vhost_memory *m = arg;
+
+		assert_int_equal(m->nregions, 1);
+		fk.mem = m->regions[0];
+		return 0;
+	}
+	case VHOST_SET_VRING_KICK:
+	case VHOST_SET_VRING_CALL:
+	case VHOST_NET_SET_BACKEND: {
+		struct vhost_vring_file *f = arg;
+
+		assert_true(f->index < 2);
+		if (req == VHOST_SET_VRING_KICK)
+			fk.kick[f->index] = f->fd;
+		else if (req == VHOST_SET_VRING_CALL)
+			fk.call[f->index] = f->fd;
+		else
+			fk.backend[f->index] = f->fd;
+		return 0;
+	}
+	case VHOST_SET_VRING_ADDR: {
+		struct vhost_vring_addr *a = arg;
+
+		fk.addr[a->index] = *a;
+		return 0;
+	}
+	case VHOST_SET_VRING_NUM:
+	case VHOST_SET_VRING_BASE:
+	case VHOST_GET_VRING_BASE: {
+		struct vhost_vring_state *s = arg;
+
+		if (req == VHOST_SET_VRING_NUM)
+			fk.num[s->index] = s->num;
+		else if (req == VHOST_SET_VRING_BASE)
+			fk.base[s->index] = s->num;
+		else {
+			s->num = 7 + s->index;
+			fk.stops++;
+		}
+		return 0;
+	}
+	}
+	fail_msg("unexpected vhost ioctl %#lx", req);
+	return -EINVAL;
+}
+
+/* The kernel serves the rings: rivet sets it up at start and DRIVER_OK,
+ * turns its calls into the queue interrupt, passes notifies that did not
+ * come by ioeventfd on, and takes the rings back at a reset. */
+static void test_vhost(void **state)
+{
+	struct t *t = *state;
+	int sv[2], vfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	struct vnet_opts o = { .set_offload = rec_offload,
+			       .set_queue = rec_queue,
+			       .vhost_ioctl = fake_vhost,
+			       .offloads = HOST_ALL };
+	uint64_t one = 1, f;
+
+	memset(&fk, 0xff, sizeof(fk));
+	fk.calls = fk.stops = 0;
+	assert_true(vfd >= 0);
+	o.vhost_fds = &vfd;
+	memcpy(o.mac, MAC, 6);
+	t->dev->ops->destroy(t->dev);
+	close(t->peer[0]);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv),
+			 0);
+	t->peer[0] = sv[1];
+	assert_int_equal(vnet_create(sv, 1, &o, &t->be), 0);
+	assert_int_equal(virtio_mmio_create(&t->gm, DEV_BASE, 0x1000,
+					    (struct irq_line){ &t->chip, 5 },
+					    t->be, &t->dev), 0);
+	/* No receive filtering in the kernel: not offered. */
+	f = dev_features(t);
+	assert_false(f & (F(CTRL_RX) | F(CTRL_VLAN)));
+	assert_true(f & (F(CTRL_VQ) | F(MRG_RXBUF) | F(GUEST_TSO4)));
+	assert_int_equal(virtio_backend_start(t->be, NULL, NULL), 0);
+	t->started = true;
+	assert_int_equal(fk.mem.guest_phys_addr, FG_BASE);
+	assert_int_equal(fk.mem.memory_size, FG_SIZE);
+	assert_ptr_equal((void *)(uintptr_t)fk.mem.userspace_addr,
+			 fg_ptr(&t->gm, FG_BASE, 1));
+	assert_int_equal(t->be->ops->kick_fd(t->be, 0), fk.kick[0]);
+	assert_int_equal(t->be->ops->kick_fd(t->be, 1), fk.kick[1]);
+	assert_int_equal(t->be->ops->kick_fd(t->be, 2), -1);
+	assert_true(fk.call[0] >= 0 && fk.call[1] >= 0);
+	assert_int_equal(fk.backend[0], -1);	/* not before DRIVER_OK */
+
+	drv_init(t, ALL);
+	assert_int_equal(fk.features, VIRTIO_BIT(VIRTIO_F_VERSION_1) |
+				      VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) |
+				      F(MRG_RXBUF));
+	for (unsigned int i = 0; i < 2; i++) {
+		struct vq *q = i ? &t->tx : &t->rx;
+
+		assert_int_equal(fk.num[i], QSIZE);
+		assert_int_equal(fk.base[i], 0);
+		assert_ptr_equal((void *)(uintptr_t)fk.addr[i].desc_user_addr,
+				 fg_ptr(&t->gm, q->desc, 1));
+		assert_ptr_equal((void *)(uintptr_t)fk.addr[i].used_user_addr,
+				 fg_ptr(&t->gm, q->used, 1));
+		assert_int_equal(fk.backend[i], sv[0]);
+	}
+	assert_int_equal(last_offload, HOST_ALL);
+	/* A notify by MMIO (no ioeventfd) reaches the kernel's kick. */
+	/* DRIVER_OK passed on what the rings held already. */
+	assert_true(readable(fk.kick[1]));
+	assert_int_equal(read(fk.kick[1], &one, 8), 8);
+	assert_false(readable(fk.kick[1]));
+	mw32(t->dev, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	assert_true(readable(fk.kick[1]));
+	/* The kernel's call raises the queue interrupt. */
+	ack_irq(t);
+	assert_int_equal(write(fk.call[0], &one, 8), 8);
+	for (unsigned int i = 0; i < 2000 && !mr32(t->dev,
+			VIRTIO_MMIO_INTERRUPT_STATUS); i++)
+		usleep(1000);
+	assert_int_equal(ack_irq(t), VIRTIO_MMIO_INT_VRING);
+	/* The control queue stays rivet's. */
+	assert_int_equal(ctrl_cmd(t, VIRTIO_NET_CTRL_MAC,
+				  VIRTIO_NET_CTRL_MAC_ADDR_SET, MAC, 6),
+			 VIRTIO_NET_OK);
+	/* A reset takes the rings back; the driver again: from index 0. */
+	mw32(t->dev, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(fk.backend[0], -1);
+	assert_int_equal(fk.backend[1], -1);
+	assert_int_equal(fk.stops, 2);
+	drv_init(t, ALL);
+	assert_int_equal(fk.base[0], 0);
+	assert_int_equal(fk.backend[1], sv[0]);
+	virtio_backend_stop(t->be);
+	t->started = false;
+	/* Stopping closed the vhost fd (the kernel lets go of the rings). */
+	assert_int_equal(fcntl(vfd, F_GETFD), -1);
+}
+
 /* ---- virtio-pci --------------------------------------------------------------- */
 
 static void pbar_w(struct pci_dev *pd, uint64_t off, unsigned int len,
@@ -1681,6 +1841,7 @@ int main(void)
 		TMQ(test_mq),
 		TMQ(test_mq_not_negotiated),
 		T(test_threads),
+		T(test_vhost),
 		T(test_pci_roundtrip),
 		cmocka_unit_test(test_create_errors),
 		cmocka_unit_test(test_tap_open),

@@ -1,17 +1,23 @@
 #!/bin/sh
-# netbench.sh BOARD QUEUES [RIVET-OPTION]...: virtio-net streams both ways
+# netbench.sh BOARD QUEUES [NET-OPTIONS] [RIVET-OPTION]...: virtio-net
+# streams both ways
 # and request/response against /guest/netbench's server on the emulated
 # host, every byte checked (guest test "netbench").  QUEUES 1: a TAP made
 # beforehand (busybox tunctl); more: rivet creates a multi-queue TAP itself
 # (busybox cannot) and this script brings the host's end up once it
 # exists.  The guest must see QUEUES receive queues and have negotiated
 # checksum and segmentation offload both ways, merged receive buffers and
-# the control queue (and MQ with several queues).  Exits with rivet's status.
-board=$1 queues=$2
+# the control queue (and MQ with several queues).  NET-OPTIONS (e.g.
+# ",vhost=off") are added to --net.  Exits with rivet's status.
+board=$1 queues=$2 netopts=${3:-}
 shift 2
+[ $# -eq 0 ] || shift
 tap=tapnb0
-if ! [ -e /dev/net/tun ] || ! grep -q tun /proc/misc; then
-	insmod "$(find /lib/modules -name 'tun.ko*' | head -n1)" || exit 1
+# tun and vhost_net (rvhost --modules), in dependency order.
+if [ -f /lib/modules/extra/load-order ]; then
+	while read -r m; do
+		grep -q "^${m%.ko} " /proc/modules || insmod "/lib/modules/extra/$m" || exit 1
+	done </lib/modules/extra/load-order
 fi
 up() {
 	ip addr add 169.254.79.1/24 dev $tap
@@ -33,7 +39,7 @@ server=$!
 features=0,1,7,11,15,17
 [ "$queues" = 1 ] || features=$features,22
 rivet run --board "$board" --memory 512M --cpus 2 --kernel /guest/Image \
-	--initrd /guest/initramfs.cpio.gz --net tap=$tap,queues="$queues" \
+	--initrd /guest/initramfs.cpio.gz --net tap=$tap,queues="$queues$netopts" \
 	--cmdline "console=ttyS0 quiet rivet.test=netbench rivet.addr=169.254.79.2/24 rivet.peer=169.254.79.1 rivet.secs=2 rivet.rr=500 rivet.queues=$queues rivet.features=$features" "$@"
 rc=$?
 kill $server 2>/dev/null
