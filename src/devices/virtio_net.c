@@ -301,9 +301,10 @@ static enum rx_result rx_deliver(struct vnet *vn, struct vnet_pair *p,
 	while (off < need) {
 		struct virtq_chain c;
 		uint32_t chunk;
-		int r = virtq_pop(vq, &c);
+		/* Never more than a ring's worth, whatever avail says. */
+		int r = n < vq->size ? virtq_pop(vq, &c) : 0;
 
-		if (r <= 0 || n == vq->size) {
+		if (r <= 0) {
 			/* No more buffers: give back those taken, keep the
 			 * frame for later (or drop it if the whole ring is too
 			 * small for it: it would never fit). */
@@ -397,7 +398,7 @@ static bool pair_rx(struct vnet_pair *p)
 			}
 			if (r < 0 || p->held_gen != vn->gen) {
 				p->held = 0;
-				continue;
+				n++;	/* dropped frames count too */
 			}
 			continue;	/* the queue may have gone meanwhile */
 		}

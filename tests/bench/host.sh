@@ -123,6 +123,15 @@ run() {
 	if [ "${c#net}" != "$c" ] && [ "$(echo "$net" | wc -w)" != 3 ]; then
 		rc="no-netbench-figures"
 	fi
+	# Debian's QEMU 10 moves almost no frames through a TAP in this
+	# emulated host, whatever its options (vhost, MSI-X or INTx, mmio,
+	# its own PLIC: docs/benchmarks.md): reported, not counted as a
+	# failure of the benchmark, so rivet's figures stand alone.
+	if [ "${c#net}" != "$c" ] && [ "${v#qemu}" != "$v" ] && [ "$rc" != 0 ] &&
+		grep -q 'RIVET-TEST netbench FAIL no answer' /tmp/bench-run.log; then
+		echo "BENCH-QEMU-NET-BROKEN case=$c vmm=$v run=$n $(grep -E '^ *eth0:' /tmp/bench-run.log | tr -s ' ')"
+		return
+	fi
 	if [ "$rc" != 0 ] || [ -z "$res" ]; then
 		echo "BENCH-FAIL case=$c vmm=$v run=$n status=$rc"
 		tail -n 30 /tmp/bench-run.log | sed 's/^/  | /'
