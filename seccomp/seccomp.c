@@ -42,6 +42,8 @@ _Static_assert(KVM_IRQ_LINE == 0x4008ae61, "KVM_IRQ_LINE");
 _Static_assert(KVM_INTERRUPT == 0x4004ae86, "KVM_INTERRUPT");
 _Static_assert(KVM_SIGNAL_MSI == 0x4020aea5, "KVM_SIGNAL_MSI");
 _Static_assert(KVM_IOEVENTFD == 0x4040ae79, "KVM_IOEVENTFD");
+_Static_assert(KVM_IRQFD == 0x4020ae76, "KVM_IRQFD");
+_Static_assert(KVM_SET_GSI_ROUTING == 0x4008ae6a, "KVM_SET_GSI_ROUTING");
 _Static_assert(TCGETS == 0x5401, "TCGETS");
 _Static_assert(TCSETS == 0x5402, "TCSETS");
 
@@ -255,9 +257,23 @@ static const struct rule virt_vcpu_rules[] = {
 
 /* virtio-pci MSI-X goes to KVM's IMSIC: aia and split (whose own rule
  * already has the request); a PLIC guest has no MSIs. */
+/* KVM irqfd: vhost-net's call eventfds bound to their queues' MSI-X
+ * messages while these may go out, rebound as the guest changes them. */
+#define VIRT_IRQFD_RULES                                                    \
+	IOCTL(FD_VM, KVM_SET_GSI_ROUTING,                                    \
+	      "virt: the guest changed an MSI-X vector a vhost-net queue "   \
+	      "uses (table, mask, enable, bus mastering): its route"),       \
+	IOCTL(FD_VM, KVM_IRQFD,                                              \
+	      "virt: bind or unbind that queue's call eventfd (irqfd)")
+
 static const struct rule virt_aia_vcpu_rules[] = {
 	IOCTL(FD_VM, KVM_SIGNAL_MSI,
 	      "virt: virtio-pci MSI-X messages raised while serving MMIO"),
+	VIRT_IRQFD_RULES,
+};
+
+static const struct rule virt_split_vcpu_rules[] = {
+	VIRT_IRQFD_RULES,
 };
 
 static const struct rule virt_aia_io_rules[] = {
@@ -302,6 +318,7 @@ struct extra {
 static const struct extra extras[] = {
 	EXTRA("virt", NULL, RIVET_SECCOMP_VCPU, virt_vcpu_rules),
 	EXTRA("virt", "aia", RIVET_SECCOMP_VCPU, virt_aia_vcpu_rules),
+	EXTRA("virt", "split", RIVET_SECCOMP_VCPU, virt_split_vcpu_rules),
 	EXTRA(NULL, "aia", RIVET_SECCOMP_VCPU, aia_rules),
 	EXTRA(NULL, "aia", RIVET_SECCOMP_MAIN, aia_rules),
 	EXTRA("virt", "aia", RIVET_SECCOMP_IO, virt_aia_io_rules),

@@ -352,8 +352,24 @@ static bool msix_access(struct pci_dev *pd, uint64_t off, uint8_t *data,
 			break;
 		}
 	}
-	if (is_write)
+	if (is_write) {
 		msix_flush(pd);
+		if (pd->ops->msix_changed)
+			pd->ops->msix_changed(pd);
+	}
+	return true;
+}
+
+bool pci_msix_message(const struct pci_dev *pd, unsigned int vec,
+		      uint64_t *addr, uint32_t *data)
+{
+	const uint32_t *e;
+
+	if (vec >= pd->msix.nvec || !msix_can_send(pd, vec))
+		return false;
+	e = &pd->msix.table[4 * vec];
+	*addr = (uint64_t)e[1] << 32 | e[0];
+	*data = e[2];
 	return true;
 }
 
@@ -391,6 +407,9 @@ void pci_cfg_write(struct pci_dev *pd, uint32_t off, unsigned int len,
 	msix_flush(pd);
 	if (pd->ops->config_write)
 		pd->ops->config_write(pd, off, len);
+	/* MSI-X enable, its function mask, bus mastering. */
+	if (pd->msix.nvec && pd->ops->msix_changed)
+		pd->ops->msix_changed(pd);
 	pthread_mutex_unlock(&pd->lock);
 }
 

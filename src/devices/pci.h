@@ -107,6 +107,10 @@ struct pci_dev_ops {
 	 * applied through the masks. */
 	void (*config_write)(struct pci_dev *pd, uint32_t off,
 			     unsigned int len);
+	/* Optional: after anything that may change whether and where an
+	 * MSI-X vector goes (table, enable, function mask, bus mastering);
+	 * pci_msix_message() tells. */
+	void (*msix_changed)(struct pci_dev *pd);
 	/* Free the device, including @pd (after pci_dev_fini()). */
 	void (*destroy)(struct pci_dev *pd);
 };
@@ -192,6 +196,11 @@ bool pci_msix_enabled(const struct pci_dev *pd);
  * the vector or the function is masked or bus mastering is off.  Vectors
  * outside the table are dropped.  MSI-X must be enabled. */
 void pci_msix_notify(struct pci_dev *pd, unsigned int vec);
+/* Lock held: may vector @vec's message go out now (MSI-X on, neither it
+ * nor the function masked, bus mastering on)?  If so, its address and
+ * data. */
+bool pci_msix_message(const struct pci_dev *pd, unsigned int vec,
+		      uint64_t *addr, uint32_t *data);
 
 /* Drive the function's INTx: the line follows @level unless INTx is
  * disabled in the command register or MSI-X is enabled; status bit 3

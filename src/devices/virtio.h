@@ -93,6 +93,12 @@ struct virtio_backend_ops {
 	/* Optional: the eventfd whose write means "queue @qidx notified"
 	 * (registered as a KVM ioeventfd), or -1. */
 	int (*kick_fd)(struct virtio_backend *be, unsigned int qidx);
+	/* Optional: the eventfd whose write means "raise queue @qidx's
+	 * interrupt" (vhost-net's call), or -1.  The backend serves it (a
+	 * thread that raises the interrupt through the transport); a
+	 * transport may also bind it to the interrupt inside KVM (irqfd),
+	 * and then most writes never wake that thread. */
+	int (*call_fd)(struct virtio_backend *be, unsigned int qidx);
 };
 
 struct virtio_backend {

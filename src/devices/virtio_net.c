@@ -674,6 +674,19 @@ static int vnet_kick_fd(struct virtio_backend *be, unsigned int qidx)
 	return iothread_kick_fd(vn->pairs[qidx / 2].thr);
 }
 
+static int vnet_call_fd(struct virtio_backend *be, unsigned int qidx)
+{
+	struct vnet *vn = to_vnet(be);
+
+	if (!vn->vhost || !vn->started || qidx >= 2 * vn->nr_pairs ||
+	    !vn->pairs[qidx / 2].vcall[qidx % 2])
+		return -1;
+	/* Without MQ, queue 2 is the control queue: rivet's interrupt. */
+	if (qidx >= 2 && !HAS(be->driver_features, VIRTIO_NET_F_MQ))
+		return -1;
+	return iothread_kick_fd(vn->pairs[qidx / 2].vcall[qidx % 2]);
+}
+
 static void vnet_stop(struct virtio_backend *be)
 {
 	struct vnet *vn = to_vnet(be);
@@ -864,6 +877,7 @@ static const struct virtio_backend_ops vnet_ops = {
 	.start = vnet_start,
 	.stop = vnet_stop,
 	.kick_fd = vnet_kick_fd,
+	.call_fd = vnet_call_fd,
 	.poll_fds = vnet_poll_fds,
 	.poll_ready = vnet_poll_ready,
 };

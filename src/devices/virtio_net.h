@@ -33,7 +33,16 @@
  *
  * Until the threads are started (unit tests, fuzzing), the VM's main loop
  * serves the pairs instead, through the backend's poll_fds()/poll_ready()
- * ops. */
+ * ops.
+ *
+ * With vhost-net (vnet_opts.vhost_fds; src/devices/vhost_net.h) the host
+ * kernel serves the pairs' rings instead of those threads: the queue
+ * ioeventfds kick it, a thread per ring turns its call eventfd into the
+ * transport's queue interrupt, and a vCPU hands the rings over at
+ * DRIVER_OK (and the MQ command) and takes them back at a reset.  The
+ * control queue, offloads and the TAP's queues stay rivet's.  The kernel
+ * does not filter what it receives, so CTRL_RX and CTRL_VLAN are not
+ * offered then. */
 #ifndef RIVET_VIRTIO_NET_H
 #define RIVET_VIRTIO_NET_H
 

@@ -28,6 +28,12 @@ struct vpci {
 	 * queue index), moved with BAR 4; iev_base: where they are now. */
 	struct virtio_ioeventfd iev;
 	uint64_t iev_base;
+	/* Queues whose interrupt the backend signals with an eventfd (its
+	 * ops->call_fd: vhost-net) get it bound to their MSI-X message
+	 * with KVM irqfd while the message may go out (irqfd_base: the
+	 * chip's first slot, -1 not yet, -2 none); bound[q]: the fd. */
+	int irqfd_base;
+	int bound[VIRTIO_PCI_MAX_QUEUES];
 };
 
 static struct vpci *to_vpci(struct pci_dev *pd)
@@ -46,6 +52,46 @@ static const char *vpci_name(const struct vpci *v)
 }
 
 /* ---- interrupts ----------------------------------------------------------- */
+
+/* Lock held: each queue with a call eventfd is bound to its vector's
+ * message exactly while the message may be sent (MSI-X on, unmasked, bus
+ * mastering); otherwise the backend's own thread serves the eventfd and
+ * the vector's pending bit does the rest. */
+static void sync_irqfds(struct vpci *v)
+{
+	const struct msi_chip *c = v->pd.msi;
+	struct virtio_backend *be = v->vc.be;
+
+	if (!c || !c->irqfd || !c->irqfd_slots || !be->ops->call_fd ||
+	    v->irqfd_base == -2)
+		return;
+	if (v->irqfd_base == -1) {
+		v->irqfd_base = c->irqfd_slots(c->ctx, v->vc.nr_queues);
+		if (v->irqfd_base < 0) {
+			v->irqfd_base = -2;
+			return;
+		}
+	}
+	for (unsigned int q = 0; q < v->vc.nr_queues; q++) {
+		int fd = be->ops->call_fd(be, q);
+		uint64_t addr = 0;
+		uint32_t data = 0;
+
+		if (fd < 0 || !pci_msix_message(&v->pd, v->queue_vec[q], &addr,
+						&data))
+			fd = -1;
+		if (fd < 0 && v->bound[q] < 0)
+			continue;
+		if (!c->irqfd(c->ctx, (unsigned int)v->irqfd_base + q, addr,
+			      data, fd))
+			v->bound[q] = fd;
+	}
+}
+
+static void vpci_msix_changed(struct pci_dev *pd)
+{
+	sync_irqfds(to_vpci(pd));
+}
 
 static void signal_vector(struct vpci *v, uint16_t vec, uint8_t isr_bit)
 {
@@ -81,6 +127,7 @@ static void vpci_core_reset(struct virtio_core *vc)
 	v->config_vec = VIRTIO_MSI_NO_VECTOR;
 	for (unsigned int i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++)
 		v->queue_vec[i] = VIRTIO_MSI_NO_VECTOR;
+	sync_irqfds(v);
 }
 
 static bool vpci_dma_allowed(struct virtio_core *vc)
@@ -239,8 +286,10 @@ static void common_set(struct vpci *v, uint8_t off, uint64_t val)
 		virtio_core_queue_size(&v->vc, (uint32_t)val);
 		break;
 	case VIRTIO_PCI_COMMON_Q_MSIX:
-		if (virtio_core_cur_vq(&v->vc))
+		if (virtio_core_cur_vq(&v->vc)) {
 			v->queue_vec[v->vc.queue_sel] = check_vector(v, val);
+			sync_irqfds(v);
+		}
 		break;
 	case VIRTIO_PCI_COMMON_Q_ENABLE:
 		vq = virtio_core_cur_vq(&v->vc);
@@ -494,6 +543,7 @@ static const struct pci_dev_ops vpci_ops = {
 	.bar_write = vpci_bar_write,
 	.config_read = vpci_config_read,
 	.config_write = vpci_config_write,
+	.msix_changed = vpci_msix_changed,
 	.destroy = vpci_destroy,
 };
 
@@ -592,6 +642,9 @@ int virtio_pci_create(const struct gmem *gm, struct virtio_backend *be,
 		goto fail;
 	}
 	v->nvec = v->vc.nr_queues + 1;
+	v->irqfd_base = -1;
+	for (unsigned int i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++)
+		v->bound[i] = -1;
 	err = vpci_layout(v);
 	if (err) {
 		vpci_free(v);

@@ -493,9 +493,9 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 		grep='vhost-net serves 1 queue pair$' \
 		grep='^NETBENCH mode=tx .* verified=1' grep='^NETBENCH mode=rx .* verified=1' \
 		grep='^NETBENCH mode=rr n=500' grep='^NETBENCH-SERVER mode=tx .* verified=1'
-	testcase virt-netbench-mq 300 'sh /root/e2e-host/netbench.sh virt 2' \
+	testcase virt-netbench-mq 300 'sh /root/e2e-host/netbench.sh virt 2 "" -v' \
 		rc=0 grep='^RIVET-TEST netbench PASS' grep='eth0 has 2 receive queues' \
-		grep='vhost-net serves 2 queue pairs' \
+		grep='vhost-net serves 2 queue pairs' grep='KVM irqfd: a device.s interrupts now bypass rivet' \
 		grep='^NETBENCH mode=tx .* verified=1' grep='^NETBENCH mode=rx .* verified=1' \
 		grep='^NETBENCH mode=rr n=500' grep='^NETBENCH-SERVER mode=tx .* verified=1'
 	testcase microvm-netbench-threads 300 'sh /root/e2e-host/netbench.sh microvm 1 ,vhost=off' \

@@ -33,7 +33,7 @@ void tp_host_up(struct tp_host *t, const struct irq_chip *irq,
 {
 	struct pci_host_cfg cfg = tp_host_cfg(irq, &t->msichip);
 
-	t->msichip = (struct msi_chip){ tp_msi_send, &t->msi };
+	t->msichip = (struct msi_chip){ .send = tp_msi_send, .ctx = &t->msi };
 	TS_CHECK(pci_host_create(&cfg, &t->h) == 0);
 	for (unsigned int i = 0; i < n; i++)
 		TS_CHECK(pci_host_add_device(t->h, pd[i], slot[i]) == slot[i]);

@@ -1734,6 +1734,152 @@ static void test_pci_roundtrip(void **state)
 			 VIRTIO_PCI_ISR_QUEUE);
 }
 
+/* vhost on virtio-pci: each ring's call eventfd is bound to its MSI-X
+ * message in KVM (irqfd) exactly while the message may go out. */
+static struct {
+	unsigned int slots_asked;
+	struct { uint64_t addr; uint32_t data; int fd; } b[8];
+	unsigned int binds;
+} ir;
+
+static int ir_send(void *ctx, uint64_t addr, uint32_t data)
+{
+	(void)ctx;
+	(void)addr;
+	(void)data;
+	return 0;
+}
+
+static int ir_slots(void *ctx, unsigned int n)
+{
+	(void)ctx;
+	ir.slots_asked = n;
+	return 2;	/* slots 2, 3, ... */
+}
+
+static int ir_bind(void *ctx, unsigned int slot, uint64_t addr,
+		   uint32_t data, int fd)
+{
+	(void)ctx;
+	assert_true(slot >= 2 && slot < 2 + 8);
+	ir.b[slot - 2].addr = addr;
+	ir.b[slot - 2].data = data;
+	ir.b[slot - 2].fd = fd;
+	ir.binds++;
+	return 0;
+}
+
+static void msix_entry(struct pci_dev *pd, unsigned int v, uint32_t data,
+		       bool masked)
+{
+	uint8_t b[4];
+
+	mmio_put(b, 4, 0x28000000 + 0x1000 * v);
+	pci_bar_access(pd, VIRTIO_PCI_MSIX_BAR, VIRTIO_PCI_MSIX_TABLE + 16 * v,
+		       b, 4, true);
+	mmio_put(b, 4, 0);
+	pci_bar_access(pd, VIRTIO_PCI_MSIX_BAR,
+		       VIRTIO_PCI_MSIX_TABLE + 16 * v + 4, b, 4, true);
+	mmio_put(b, 4, data);
+	pci_bar_access(pd, VIRTIO_PCI_MSIX_BAR,
+		       VIRTIO_PCI_MSIX_TABLE + 16 * v + 8, b, 4, true);
+	mmio_put(b, 4, masked ? PCI_MSIX_ENTRY_CTRL_MASKBIT : 0);
+	pci_bar_access(pd, VIRTIO_PCI_MSIX_BAR,
+		       VIRTIO_PCI_MSIX_TABLE + 16 * v + 12, b, 4, true);
+}
+
+static void test_vhost_pci_irqfd(void **state)
+{
+	struct t *t = *state;
+	const struct msi_chip chip = { .send = ir_send,
+				       .irqfd_slots = ir_slots,
+				       .irqfd = ir_bind };
+	int sv[2], vfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	struct vnet_opts o = { .set_offload = rec_offload,
+			       .set_queue = rec_queue,
+			       .vhost_ioctl = fake_vhost };
+	struct pci_dev *pd;
+	int call0, call1;
+
+	memset(&ir, 0, sizeof(ir));
+	for (unsigned int i = 0; i < 8; i++)
+		ir.b[i].fd = -1;
+	memset(&fk, 0xff, sizeof(fk));
+	fk.calls = fk.stops = 0;
+	o.vhost_fds = &vfd;
+	memcpy(o.mac, MAC, 6);
+	t->dev->ops->destroy(t->dev);
+	t->dev = NULL;
+	close(t->peer[0]);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv),
+			 0);
+	t->peer[0] = sv[1];
+	assert_int_equal(vnet_create(sv, 1, &o, &t->be), 0);
+	assert_int_equal(virtio_pci_create(&t->gm, t->be, &pd), 0);
+	t->pd = pd;
+	pd->msi = &chip;
+	assert_int_equal(virtio_backend_start(t->be, NULL, NULL), 0);
+	t->started = true;
+	call0 = t->be->ops->call_fd(t->be, 0);
+	call1 = t->be->ops->call_fd(t->be, 1);
+	assert_true(call0 >= 0 && call1 >= 0 && call0 != call1);
+	assert_int_equal(t->be->ops->call_fd(t->be, 2), -1);	/* control */
+
+	pci_cfg_write(pd, PCI_COMMAND, 2, PCI_COMMAND_MEMORY |
+		      PCI_COMMAND_MASTER);
+	for (unsigned int v = 0; v < 4; v++)
+		msix_entry(pd, v, 0x40 + v, false);
+	pci_cfg_write(pd, pd->msix.cap + PCI_MSIX_FLAGS, 2,
+		      PCI_MSIX_FLAGS_ENABLE);
+	q_reset(&t->rx, 0);
+	q_reset(&t->tx, 1);
+	pbar_w(pd, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE |
+	       VIRTIO_STATUS_DRIVER);
+	pbar_w(pd, VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
+	pbar_w(pd, VIRTIO_PCI_COMMON_GF, 4, 1);		/* VERSION_1 */
+	pbar_w(pd, VIRTIO_PCI_COMMON_STATUS, 1, ALL_OK &
+	       ~VIRTIO_STATUS_DRIVER_OK);
+	assert_int_equal(ir.binds, 0);
+	pci_queue(pd, 0, &t->rx);
+	pbar_w(pd, VIRTIO_PCI_COMMON_Q_MSIX, 2, 1);
+	pci_queue(pd, 1, &t->tx);
+	pbar_w(pd, VIRTIO_PCI_COMMON_Q_MSIX, 2, 2);
+	assert_int_equal(ir.slots_asked, 3);
+	assert_int_equal(ir.b[0].fd, call0);
+	assert_int_equal(ir.b[0].data, 0x41);
+	assert_int_equal(ir.b[0].addr, 0x28001000);
+	assert_int_equal(ir.b[1].fd, call1);
+	assert_int_equal(ir.b[1].data, 0x42);
+	assert_int_equal(ir.b[2].fd, -1);
+	/* Masked: unbound (the call thread sets the pending bit instead);
+	 * unmasked: bound again; a new message: rebound to it. */
+	msix_entry(pd, 1, 0x41, true);
+	assert_int_equal(ir.b[0].fd, -1);
+	assert_int_equal(ir.b[1].fd, call1);
+	msix_entry(pd, 1, 0x51, false);
+	assert_int_equal(ir.b[0].fd, call0);
+	assert_int_equal(ir.b[0].data, 0x51);
+	/* Bus mastering off, the function masked: nothing may go out. */
+	pci_cfg_write(pd, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	assert_int_equal(ir.b[0].fd, -1);
+	assert_int_equal(ir.b[1].fd, -1);
+	pci_cfg_write(pd, PCI_COMMAND, 2, PCI_COMMAND_MEMORY |
+		      PCI_COMMAND_MASTER);
+	assert_int_equal(ir.b[1].fd, call1);
+	pci_cfg_write(pd, pd->msix.cap + PCI_MSIX_FLAGS, 2,
+		      PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+	assert_int_equal(ir.b[1].fd, -1);
+	pci_cfg_write(pd, pd->msix.cap + PCI_MSIX_FLAGS, 2,
+		      PCI_MSIX_FLAGS_ENABLE);
+	assert_int_equal(ir.b[1].fd, call1);
+	/* A reset drops the queues' vectors: unbound. */
+	pbar_w(pd, VIRTIO_PCI_COMMON_STATUS, 1, 0);
+	assert_int_equal(ir.b[0].fd, -1);
+	assert_int_equal(ir.b[1].fd, -1);
+	virtio_backend_stop(t->be);
+	t->started = false;
+}
+
 /* ---- creation, TAP ------------------------------------------------------------- */
 
 static void test_create_errors(void **state)
@@ -1843,6 +1989,7 @@ int main(void)
 		T(test_threads),
 		T(test_vhost),
 		T(test_pci_roundtrip),
+		T(test_vhost_pci_irqfd),
 		cmocka_unit_test(test_create_errors),
 		cmocka_unit_test(test_tap_open),
 	};

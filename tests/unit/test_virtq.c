@@ -176,6 +176,46 @@ static void test_pop_push(void **state)
 	assert_int_equal(fdrv_used_len(&t->d, 1), 513);
 }
 
+/* Chains given back are popped again in order; several used elements
+ * published with one index update (merged receive buffers). */
+static void test_unpop_fill_flush(void **state)
+{
+	struct t *t = *state;
+	const struct fseg s[] = { { FG_DATA, 64, true } };
+	struct virtq_chain c;
+	uint16_t heads[3];
+
+	for (int i = 0; i < 3; i++)
+		fdrv_publish(&t->d, heads[i] = fdrv_chain(&t->d, s, 1));
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(virtq_pop(&t->vq, &c), 1);
+		assert_int_equal(c.head, heads[i]);
+	}
+	assert_int_equal(virtq_pop(&t->vq, &c), 0);
+	virtq_unpop(&t->vq, 2);
+	assert_true(virtq_has_avail(&t->vq));
+	assert_int_equal(virtq_pop(&t->vq, &c), 1);
+	assert_int_equal(c.head, heads[1]);
+	/* Filled but not flushed: the driver sees nothing yet. */
+	virtq_fill(&t->vq, heads[0], 10, 0);
+	virtq_fill(&t->vq, heads[1], 20, 1);
+	assert_int_equal(fdrv_used_idx(&t->d), 0);
+	assert_false(virtq_need_irq(&t->vq));
+	virtq_flush(&t->vq, 2);
+	assert_int_equal(fdrv_used_idx(&t->d), 2);
+	assert_int_equal(fdrv_used_id(&t->d, 0), heads[0]);
+	assert_int_equal(fdrv_used_len(&t->d, 0), 10);
+	assert_int_equal(fdrv_used_id(&t->d, 1), heads[1]);
+	assert_int_equal(fdrv_used_len(&t->d, 1), 20);
+	assert_true(virtq_need_irq(&t->vq));
+	/* More than a ring's worth cannot be given back. */
+	virtq_unpop(&t->vq, QSZ + 1);
+	assert_int_equal(virtq_pop(&t->vq, &c), 1);
+	assert_int_equal(c.head, heads[2]);
+	virtq_flush(&t->vq, 0);		/* nothing: no index change */
+	assert_int_equal(fdrv_used_idx(&t->d), 2);
+}
+
 static void test_no_interrupt(void **state)
 {
 	struct t *t = *state;
@@ -593,6 +633,7 @@ int main(void)
 		T(test_config_checks),
 		T(test_enable_checks),
 		T(test_pop_push),
+		T(test_unpop_fill_flush),
 		T(test_no_interrupt),
 		T(test_index_wrap),
 		T(test_chain_copy),

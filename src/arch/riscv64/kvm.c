@@ -370,6 +370,7 @@ static int create_aia(struct kvm_vm *vm, enum aia_mode mode, bool wired)
 	log_info("AIA: in-kernel IMSIC%s, mode %s", wired ? " + APLIC" : "",
 		 config_aia_mode_name(mode));
 	vm->m->msichip = (struct msi_chip){ .send = kvm_msi_send, .ctx = vm };
+	vm_irqfd_setup(vm, wired ? vm->m->aia.nr_sources : 0);
 	return 0;
 }
 

@@ -60,6 +60,20 @@ struct rom_slot {
 	bool mapped;
 };
 
+/* KVM irqfd bindings of MSIs (irqfd.c). */
+#define VM_MAX_IRQFD 256
+struct vm_irqfd {
+	pthread_mutex_t lock;
+	unsigned int wired;	/* in-kernel APLIC sources (identity routes) */
+	unsigned int nslots;
+	bool used;		/* a binding was made (logged once) */
+	struct {
+		uint64_t addr;
+		uint32_t data;
+		int fd;		/* -1: not bound */
+	} slot[VM_MAX_IRQFD];
+};
+
 struct kvm_vm {
 	int kvm_fd;
 	int vm_fd;
@@ -80,6 +94,7 @@ struct kvm_vm {
 	pthread_mutex_t gate_lock;
 	pthread_cond_t gate_cond;
 	bool gate_open;
+	struct vm_irqfd irqfd;
 };
 
 /* Open /dev/kvm and create the VM; 0 or -errno (messages logged). */
@@ -96,6 +111,9 @@ int vm_create_vcpus(struct kvm_vm *vm);
  * a device); plic, each hart's external interrupt through KVM_INTERRUPT
  * (m->harts).  0 or -errno. */
 int vm_create_irqchip(struct kvm_vm *vm, enum aia_mode mode);
+/* Offer KVM irqfd for MSIs (m->msichip.irqfd) where the host's KVM has
+ * it; @wired in-kernel APLIC sources keep their routes. */
+void vm_irqfd_setup(struct kvm_vm *vm, unsigned int wired);
 /* Boot hart 0 at @entry with a1 = @fdt; the others stay stopped until the
  * guest starts them through SBI HSM. */
 int vm_setup_boot(struct kvm_vm *vm, uint64_t entry, uint64_t fdt);
