@@ -34,16 +34,6 @@ unsigned int fdtu_irq_spec(const struct fdt_ctx *ctx, uint32_t irq,
 	return 2;
 }
 
-int fdtu_irq_edge(struct fdt_ctx *ctx, int off, uint32_t irq)
-{
-	uint32_t cells[2] = { cpu_to_fdt32(irq),
-			      cpu_to_fdt32(FDT_IRQ_TYPE_EDGE_RISING) };
-
-	if (ctx->irq_cells == 1)
-		return 0;
-	return fdtu_errno(fdt_setprop(ctx->fdt, off, "interrupts", cells,
-				      sizeof(cells)));
-}
 
 int fdtu_add_soc_node(struct fdt_ctx *ctx, const char *name,
 		      const char *compatible, const struct rivet_dev *dev)

@@ -32,10 +32,6 @@ struct fdt_ctx {
 unsigned int fdtu_irq_spec(const struct fdt_ctx *ctx, uint32_t irq,
 			   uint32_t cells[2]);
 
-/* Make node @off's interrupt (wired source @irq) rising-edge triggered,
- * where the controller's specifier has a type cell.  0 or -errno. */
-int fdtu_irq_edge(struct fdt_ctx *ctx, int off, uint32_t irq);
-
 /* Map a libfdt error code (negative FDT_ERR_*) to -errno. */
 int fdtu_errno(int fdt_err);
 

@@ -268,24 +268,17 @@ static void vmmio_write(struct rivet_dev *dev, uint64_t off,
 	pthread_mutex_unlock(&m->lock);
 }
 
-/* The interrupt is rising-edge: InterruptStatus going from 0 to non-zero
- * is exactly when the driver has new work (what arrives while it is set,
- * the driver sees after its ack), and an APLIC in MSI mode then needs no
- * level re-trigger.  With level-high, KVM's in-kernel APLIC and Linux's
- * MSI-mode driver left request/response traffic on a 2-vCPU microvm with
- * stalls of 0.6-0.7 s (p99 of netbench's round trips; 16-20 ms with edge,
- * as with rivet's own APLIC). */
+/* The interrupt stays level-high (InterruptStatus non-zero).  Rising
+ * edge was tried: on a 2-vCPU microvm with KVM's in-kernel APLIC it cut
+ * the worst request/response stalls (p99 0.6-0.7 s to 16-250 ms) but
+ * TCP transmit fell from 32-80 MB/s to 5-26 (docs/benchmarks.md). */
 static int vmmio_fdt_node(struct rivet_dev *dev, struct fdt_ctx *ctx)
 {
 	int off = fdtu_add_soc_node(ctx, "virtio_mmio", "virtio,mmio", dev);
-	int err;
 
 	if (off < 0)
 		return off;
-	err = fdtu_errno(fdt_setprop_empty(ctx->fdt, off, "dma-coherent"));
-	if (!err && dev->irq.irq)
-		err = fdtu_irq_edge(ctx, off, dev->irq.irq);
-	return err;
+	return fdtu_errno(fdt_setprop_empty(ctx->fdt, off, "dma-coherent"));
 }
 
 /* Device (VRnn): LNRO0005 (virtio-mmio), its window and interrupt; DMA is

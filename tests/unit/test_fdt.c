@@ -214,7 +214,7 @@ static void test_devices_and_chosen(void **state)
 			    "virtio,mmio");
 	p = getprop(fdt, blk, "interrupts", &len);
 	assert_int_equal(fdt32_ld(p), MICROVM_VIRTIO_IRQ0);
-	assert_int_equal(fdt32_ld(p + 1), 1);	/* rising edge */
+	assert_int_equal(fdt32_ld(p + 1), 4);	/* level high */
 	p = getprop(fdt, rng, "interrupts", &len);
 	assert_int_equal(fdt32_ld(p), MICROVM_VIRTIO_IRQ0 + 1);
 	/* Tree order = probe order: the first disk comes first. */
