@@ -642,6 +642,11 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 				   "--memory: firmware boot needs at least 256M");
 	if (cfg->jail_dir && (!cfg->jail_uid_set || !cfg->jail_gid_set))
 		return config_fail(err, errlen, "--jail: needs --uid and --gid");
+	if (cfg->jail_dir && cfg->nr_nets)
+		return config_fail(err, errlen,
+				   "--net: not available with --jail yet (the "
+				   "jail's /dev holds only /dev/kvm: no "
+				   "/dev/net/tun)");
 	if (!cfg->jail_dir && (cfg->jail_uid_set || cfg->jail_gid_set ||
 			       cfg->new_pidns || cfg->new_netns))
 		return config_fail(err, errlen,

@@ -356,6 +356,8 @@ static void test_bad_values(void **state)
 	BAD("--jail: needs --uid and --gid", "--kernel", "K", "--jail", "/j",
 	    "--uid", "1000");
 	BAD("need --jail", "--kernel", "K", "--uid", "1000");
+	BAD("--net: not available with --jail yet", "--kernel", "K", "--jail",
+	    "/j", "--uid", "1", "--gid", "1", "--net", "tap=t0");
 	BAD("need --jail", "--kernel", "K", "--new-pidns");
 	BAD("--uid: 'root' is not a numeric id", "--kernel", "K", "--jail",
 	    "/j", "--uid", "root", "--gid", "1");
