@@ -698,7 +698,8 @@ int rivet_seccomp_prepare(enum rivet_seccomp_role role,
 		free(p);
 		return ret;
 	}
-	*out = p;
+	/* Kept until the VM ends (one per vCPU): only what it holds. */
+	*out = realloc(p, sizeof(*p) + p->len * sizeof(p->insns[0])) ?: p;
 	return 0;
 }
 
