@@ -939,16 +939,6 @@ static uint64_t offered_features(const struct vnet *vn)
 	return f;
 }
 
-static int real_set_offload(int fd, unsigned int flags)
-{
-	return tap_set_offload(fd, flags);
-}
-
-static int real_set_queue(int fd, bool on)
-{
-	return tap_set_queue(fd, on);
-}
-
 int vnet_create(const int *fds, unsigned int nfds, const struct vnet_opts *o,
 		struct virtio_backend **out)
 {
@@ -1012,8 +1002,8 @@ int vnet_create(const int *fds, unsigned int nfds, const struct vnet_opts *o,
 			goto fail_free;
 	}
 	vn->host_offloads = o->offloads;
-	vn->set_offload = o->set_offload ? o->set_offload : real_set_offload;
-	vn->set_queue = o->set_queue ? o->set_queue : real_set_queue;
+	vn->set_offload = o->set_offload ? o->set_offload : tap_set_offload;
+	vn->set_queue = o->set_queue ? o->set_queue : tap_set_queue;
 	memcpy(vn->mac, o->mac, 6);
 	vnet_filter_reset(&vn->ctrl.filter, vn->mac);
 	vn->ctrl.pairs = 1;
