@@ -43,7 +43,7 @@ X86_CFLAGS := $(BASE_CFLAGS) -D_FORTIFY_SOURCE=2
 SAN := $(BUILD)/x86_64-san
 SAN_CFLAGS := $(BASE_CFLAGS) -O1 -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer
-TEST_LIBS := -lcmocka -lfdt -lseccomp -lpthread
+TEST_LIBS := -lcmocka -lfdt -lseccomp -ljansson -lpthread
 
 # Keep test objects (pattern-rule intermediates) for incremental builds.
 # Named, not a bare .SECONDARY: that would also let a missing library
@@ -132,7 +132,7 @@ RV := $(BUILD)/riscv64
 RV_CC := riscv64-linux-gnu-gcc
 RV_CFLAGS := $(BASE_CFLAGS) -D_FORTIFY_SOURCE=3 -fPIE
 RV_LDFLAGS := -static-pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
-RV_LIBS := -lfdt -lseccomp -lpthread
+RV_LIBS := -lfdt -lseccomp -ljansson -lpthread
 
 riscv64: check-setup
 	@scripts/in-chroot.sh make --no-print-directory cross

@@ -21,7 +21,7 @@ set -euo pipefail
 RIVET_CACHE=${RIVET_CACHE:-/var/cache/rivet}
 export RIVET_CACHE
 MIRROR=${RIVET_MIRROR:-http://deb.debian.org/debian}
-STAGES="host-packages trixie-apt trixie-pieces chroot refvmm debian-image"
+STAGES="host-packages trixie-apt trixie-pieces chroot chroot-libs refvmm qmp-clients debian-image"
 C=$RIVET_CACHE
 STAMPS=$C/stamps
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +29,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 . "$REPO/scripts/lib.sh"
 
 HOST_PKGS="debootstrap cpio xz-utils zstd gzip device-tree-compiler
-	libcmocka-dev libfdt-dev libseccomp-dev gcc make pkg-config git
+	libcmocka-dev libfdt-dev libseccomp-dev libjansson-dev gcc make pkg-config git socat
 	coreutils util-linux kmod ca-certificates clang libclang-rt-14-dev"
 # gnu-efi (riscv64), mtools, dosfstools, fdisk: the boot-order test's EFI
 # disk (tests/guest/efi/mkdisk.sh).
@@ -42,6 +42,8 @@ stage_key() {
 	case $1 in
 	host-packages) inputs=$HOST_PKGS ;;
 	chroot) inputs="$CHROOT_PKGS $MIRROR" ;;
+	# A rebuilt chroot (a new stamp) needs its libraries again.
+	chroot-libs) inputs="$CHROOT_LIBS $MIRROR $(cat "$STAMPS/chroot" 2>/dev/null)" ;;
 	debian-image) inputs="$MIRROR $(sha256sum <"$REPO/scripts/mkdebian.sh")" ;;
 	*) inputs=$MIRROR ;;
 	esac
@@ -185,6 +187,50 @@ stage_chroot() {
 		apt-get clean"
 }
 
+# ---- chroot-libs ----------------------------------------------------------------
+# Libraries added after the chroot was first built (a stage of their own, so
+# adding one does not rebuild the chroot): jansson, QMP's JSON (src/qmp/).
+CHROOT_LIBS="libjansson-dev:riscv64"
+stage_chroot_libs() {
+	"$REPO/scripts/in-chroot.sh" sh -euc "
+		for i in 1 2 3; do apt-get update -q && break; sleep 5; done
+		for i in 1 2 3; do apt-get install -y -q --no-install-recommends $CHROOT_LIBS && break; sleep 5; done
+		dpkg -s $CHROOT_LIBS >/dev/null
+		apt-get clean"
+}
+
+# ---- qmp-clients ----------------------------------------------------------------
+# QMP clients that are not rivet's code, for the e2e tests on the emulated
+# host: Debian trixie's socat for riscv64 with its own libraries (a wrapper
+# runs it through the unpacked dynamic loader; nothing is installed).
+stage_qmp_clients() {
+	local d=$C/qmpclients tmp=$C/qmpclients.new f
+	rm -rf "$tmp"
+	mkdir -p "$tmp/debs" "$tmp/all" "$tmp/root/bin" "$tmp/root/lib"
+	retry 3 tapt apt-get install -y -q --download-only --no-install-recommends \
+		-o APT::Architecture=riscv64 -o Dir::Cache::archives="$tmp/debs" \
+		socat:riscv64 >"$tmp/apt.log" ||
+		die "cannot download socat for riscv64 (see $tmp/apt.log)"
+	for f in "$tmp"/debs/*.deb; do
+		dpkg -x "$f" "$tmp/all"
+	done
+	cp "$tmp/all/usr/bin/socat1" "$tmp/root/bin/socat" 2>/dev/null ||
+		cp "$tmp/all/usr/bin/socat" "$tmp/root/bin/socat"
+	cp -L "$tmp/all/usr/lib/ld-linux-riscv64-lp64d.so.1" "$tmp/root/lib/"
+	cp -a "$tmp"/all/usr/lib/riscv64-linux-gnu/*.so* "$tmp/root/lib/"
+	cat >"$tmp/socat" <<'EOF2'
+#!/bin/sh
+# Debian trixie's socat for riscv64 with its own libraries (unpacked by
+# rivet's scripts/setup.sh, stage qmp-clients).
+d=$(dirname "$(readlink -f "$0")")/root
+exec "$d/lib/ld-linux-riscv64-lp64d.so.1" --library-path "$d/lib" \
+	"$d/bin/socat" "$@"
+EOF2
+	chmod +x "$tmp/socat"
+	rm -rf "$tmp/debs" "$tmp/all" "$tmp/apt.log" "$d"
+	mv "$tmp" "$d"
+}
+
 # ---- refvmm ---------------------------------------------------------------------
 # The standard Debian trixie riscv64 disk image (GPT, ESP with GRUB, ext4
 # root, systemd) that the virt board's UEFI tests boot; mkdebian.sh keeps
@@ -242,6 +288,7 @@ RIVET_EDK2_CODE=$C/edk2/root/usr/share/qemu-efi-riscv64/RISCV_VIRT_CODE.fd
 RIVET_EDK2_VARS=$C/edk2/root/usr/share/qemu-efi-riscv64/RISCV_VIRT_VARS.fd
 RIVET_CHROOT=$C/chroot
 RIVET_REFVMM=$C/refvmm
+RIVET_QMPCLIENTS=$C/qmpclients
 RIVET_QEMU=/usr/bin/qemu-system-riscv64
 RIVET_OPENSBI=/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin
 EOF

@@ -140,6 +140,11 @@ struct rule {
  * interrupt controller's request numbers are in the irqchip lists. */
 static const struct rule vcpu_rules[] = {
 	IOCTL(FD_VCPU, KVM_RUN, "run the guest: the vCPU loop"),
+	IOCTL(FD_VCPU, KVM_GET_ONE_REG,
+	      "QMP stop: vCPU 0 reads the guest's timer time as it parks"),
+	IOCTL(FD_VCPU, KVM_SET_ONE_REG,
+	      "QMP cont: vCPU 0 writes it back, so the guest's clock stood "
+	      "still while paused"),
 	VNET_TAP_RULES,
 	VNET_VHOST_RULES,
 	ANY("write", "guest console output (UART, SBI DBCN) to stdout, log "
@@ -239,6 +244,28 @@ static const struct rule monitor_rules[] = {
 	NOEXEC("mmap", "malloc of large chunks; never executable"),
 	ANY("munmap", "free of large chunks"),
 	ANY("exit_group", "exit with the VM's status; the SIGSYS handler"),
+};
+
+/* The monitor's QMP server thread (src/qmp/server.c): clients on UNIX
+ * sockets made before its filter, the VM process's channel, the monitor's
+ * socketpair.  It opens, creates and executes nothing; a client's JSON is
+ * parsed here, with no guest memory and no KVM descriptor in the process
+ * to reach.  16 syscalls. */
+static const struct rule qmp_rules[] = {
+	ANY("ppoll", "wait for clients, the VM process and the monitor"),
+	ANY("accept4", "a new client on a --qmp socket (bound before the "
+		       "filter)"),
+	ANY("read", "client commands, the VM process's answers, the "
+		    "monitor's messages"),
+	ANY("write", "replies and events, requests to the VM process, "
+		     "decisions to the monitor, log lines to stderr"),
+	ANY("close", "a client that left or was dropped; a VM process's "
+		     "channel after its end"),
+	ANY("futex", "the log mutex, glibc locks"),
+	ANY("clock_gettime", "event timestamps (when the vDSO falls back to "
+			     "the syscall)"),
+	ANY("brk", "malloc in the main arena"),
+	THREAD_MEMORY_RULES("QMP"),
 };
 
 #define NRULES(t) (sizeof(t) / sizeof((t)[0]))
@@ -367,6 +394,7 @@ static const struct role_def {
 	[RIVET_SECCOMP_MAIN] = { "main", main_rules, NRULES(main_rules) },
 	[RIVET_SECCOMP_VCPU] = { "vcpu", vcpu_rules, NRULES(vcpu_rules) },
 	[RIVET_SECCOMP_IO] = { "io", io_rules, NRULES(io_rules) },
+	[RIVET_SECCOMP_QMP] = { "qmp", qmp_rules, NRULES(qmp_rules) },
 };
 
 /* Boards with an audited allowlist (the same for every role's device set

@@ -23,6 +23,7 @@
 #include "devices/uart16550.h"
 #include "devices/virtio.h"
 #include "machine/machine.h"
+#include "qmp/ctl.h"
 #include "seccomp/seccomp.h"
 
 #define CTRL_A 0x01
@@ -78,7 +79,54 @@ static void push_pending(struct machine *m, struct vmm_session *st)
 					     st->pend_len - st->pend_off);
 }
 
-#define NR_FIXED_FDS 4
+#define NR_FIXED_FDS 5
+
+static void ctl_send(struct vmm_session *st, const struct ctl_msg *m)
+{
+	if (write(st->ctl_fd, m, sizeof(*m)) != sizeof(*m))
+		log_warn("cannot answer the monitor: %s", strerror(errno));
+}
+
+/* One request from the monitor (QMP).  False when the VM ends. */
+static bool ctl_request(struct kvm_vm *vm, struct vmm_session *st)
+{
+	struct ctl_msg m, ack = { .type = CTL_ACK };
+	ssize_t n = read(st->ctl_fd, &m, sizeof(m));
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return true;
+	if (n != sizeof(m)) {
+		/* The monitor is gone: nobody is left to serve. */
+		log_err("the monitor closed the control channel");
+		vm_request_exit(vm, VM_EXIT_ERROR);
+		return false;
+	}
+	switch (m.type) {
+	case CTL_STOP:
+		vm_pause(vm);
+		break;
+	case CTL_CONT:
+		vm_open_gate(vm);
+		break;
+	case CTL_POWERDOWN:
+		ack.arg = vm->m->power_button ? vm->m->power_button(vm->m)
+					      : -EOPNOTSUPP;
+		break;
+	case CTL_RESET:
+		st->ctl_reason = CTL_REASON_HOST_QMP_RESET;
+		vm_request_exit(vm, VM_EXIT_REBOOT);
+		return false;
+	case CTL_QUIT:
+		st->ctl_reason = CTL_REASON_HOST_QMP_QUIT;
+		vm_request_exit(vm, VM_EXIT_STOP);
+		return false;
+	default:
+		ack.arg = -EINVAL;
+		break;
+	}
+	ctl_send(st, &ack);
+	return true;
+}
 
 /* Wait for the VM to end, serving console input and the devices' host
  * events (network receive) meanwhile. */
@@ -93,6 +141,7 @@ static void main_loop(struct kvm_vm *vm, struct vmm_session *st)
 			{ .fd = st->sig_fd, .events = POLLIN },
 			{ .fd = -1, .events = POLLIN },
 			{ .fd = -1, .events = POLLIN },
+			{ .fd = st->ctl_fd, .events = POLLIN },
 		};
 		unsigned int cnt[MACHINE_MAX_VIRTIO];
 		bool pending = st->pend_off < st->pend_len;
@@ -129,6 +178,8 @@ static void main_loop(struct kvm_vm *vm, struct vmm_session *st)
 				return;
 			}
 		}
+		if (p[4].revents && !ctl_request(vm, st))
+			return;
 		if (p[3].revents) {
 			uint64_t v;
 
@@ -365,6 +416,46 @@ static int pick_irqchip(const struct vm_config *cfg, struct kvm_vm *vm,
 	return 0;
 }
 
+/* Tell the monitor the vCPUs exist (QMP query-cpus-fast). */
+static void send_ready(struct kvm_vm *vm, struct vmm_session *st)
+{
+	struct ctl_msg m = { .type = CTL_READY, .arg = st->start_paused };
+
+	vm_wait_vcpus(vm);
+	m.nr = vm->nr_vcpus;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		m.tids[i] = vm->vcpus[i].tid;
+	ctl_send(st, &m);
+}
+
+/* Tell the monitor why this boot ends (QMP SHUTDOWN, RESET, ...). */
+static void send_exiting(struct vmm_session *st, enum vm_exit why)
+{
+	struct ctl_msg m = { .type = CTL_EXITING };
+
+	switch (why) {
+	case VM_EXIT_POWEROFF:
+		m.arg = CTL_REASON_GUEST_SHUTDOWN;
+		break;
+	case VM_EXIT_REBOOT:
+		m.arg = st->ctl_reason >= 0 ? st->ctl_reason
+					    : CTL_REASON_GUEST_RESET;
+		break;
+	case VM_EXIT_PANIC:
+		m.arg = CTL_REASON_GUEST_PANIC;
+		break;
+	case VM_EXIT_STOP:
+		m.arg = st->ctl_reason >= 0 ? st->ctl_reason
+			: st->stop_signal ? CTL_REASON_HOST_SIGNAL
+					  : CTL_REASON_HOST_UI;
+		break;
+	default:
+		m.arg = CTL_REASON_HOST_ERROR;
+		break;
+	}
+	ctl_send(st, &m);
+}
+
 /* One boot of the guest, from nothing to the end of the VM. */
 int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 {
@@ -424,7 +515,10 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 			vm_request_exit(&vm, VM_EXIT_ERROR);
 		}
 		startup_phase("threads filtered");
-		vm_open_gate(&vm);
+		if (!st->start_paused)
+			vm_open_gate(&vm);
+		if (st->ctl_fd >= 0)
+			send_ready(&vm, st);
 		main_loop(&vm, st);
 	}
 	why = vm_stop(&vm);
@@ -447,10 +541,13 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 		status = st->stop_signal ? RIVET_EXIT_SIGNAL + st->stop_signal
 					 : RIVET_EXIT_OK;
 		break;
+	case VM_EXIT_PANIC:	/* the guest's crash: exit status 1 */
 	default:
 		status = RIVET_EXIT_ERROR;
 		break;
 	}
+	if (st->ctl_fd >= 0)
+		send_exiting(st, why);
 out:
 	if (dump_fd >= 0)
 		close(dump_fd);

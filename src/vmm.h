@@ -18,6 +18,10 @@ struct vmm_session {
 	bool tty;
 	bool quit;		/* Ctrl-A x seen */
 	int stop_signal;	/* signal that stopped the VM, or 0 */
+	/* The monitor's QMP channel (src/qmp/ctl.h), or -1. */
+	int ctl_fd;
+	bool start_paused;	/* wait for CTL_CONT before the first run */
+	int ctl_reason;		/* enum ctl_reason the monitor asked, or -1 */
 	/* Host input read but not yet taken by the guest's UART. */
 	uint8_t pend[128];
 	size_t pend_len, pend_off;

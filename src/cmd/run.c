@@ -5,12 +5,14 @@
  * it needs only for setting up (opening files, creating the VM) before the
  * guest runs.  Where `run`'s exit status is decided. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@
 #include "core/console.h"
 #include "core/log.h"
 #include "jail/jail.h"
+#include "qmp/server.h"
 #include "seccomp/seccomp.h"
 #include "vmm.h"
 
@@ -34,9 +37,11 @@ static void stop_signals(sigset_t *set)
 
 /* The VM process: run one boot and leave with its status.  _exit, not
  * exit: the terminal belongs to the monitor. */
-static void vm_child(const struct vm_config *cfg, pid_t monitor)
+static void vm_child(const struct vm_config *cfg, pid_t monitor, int ctl_fd,
+		     bool paused)
 {
-	struct vmm_session st = { .stdin_open = true };
+	struct vmm_session st = { .stdin_open = true, .ctl_fd = ctl_fd,
+				  .start_paused = paused, .ctl_reason = -1 };
 	sigset_t set;
 	int status;
 
@@ -44,6 +49,13 @@ static void vm_child(const struct vm_config *cfg, pid_t monitor)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != monitor)
 		_exit(RIVET_EXIT_ERROR);
+	/* The monitor's QMP sockets and clients are not the VM's business:
+	 * keep the standard streams and the channel only. */
+	if (ctl_fd >= 0) {
+		if (ctl_fd > 3)
+			close_range(3, (unsigned int)ctl_fd - 1, 0);
+		close_range((unsigned int)ctl_fd + 1, ~0U, 0);
+	}
 	stop_signals(&set);
 	st.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (st.sig_fd < 0) {
@@ -84,9 +96,62 @@ static int wait_child(pid_t pid, int sig_fd)
 	return RIVET_EXIT_SIGNAL + WTERMSIG(wstatus);
 }
 
+/* --pidfile: the monitor's id, for whoever manages the VM.  0 or -errno
+ * (logged). */
+static int write_pidfile(const char *path)
+{
+	char buf[24];
+	int fd, n, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0644);
+	if (fd < 0) {
+		log_err("--pidfile: cannot create %s: %s", path,
+			strerror(errno));
+		return -errno;
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		ret = -(errno ? errno : EIO);
+		log_err("--pidfile: cannot write %s: %s", path,
+			strerror(-ret));
+	}
+	close(fd);
+	return ret;
+}
+
+/* The control plane before the first boot: the QMP sockets (and their
+ * first clients, unless wait=off), then the pid file.  Exit status or -1
+ * to go on. */
+static bool pidfile_written;
+
+static int control_start(const struct vm_config *cfg, int sig_fd,
+			 struct qmp_server **qs)
+{
+	int ret;
+
+	if (cfg->nr_qmp) {
+		if (qmp_server_open(qs, cfg))
+			return RIVET_EXIT_ERROR;
+		ret = qmp_server_wait_clients(*qs, sig_fd);
+		if (ret == -EINTR)
+			return RIVET_EXIT_SIGNAL + SIGINT;
+		if (ret || qmp_server_start(*qs))
+			return RIVET_EXIT_ERROR;
+	}
+	if (cfg->pidfile) {
+		if (write_pidfile(cfg->pidfile))
+			return RIVET_EXIT_ERROR;
+		pidfile_written = true;
+	}
+	return -1;
+}
+
 static int run_monitor(const struct vm_config *cfg)
 {
 	pid_t self = getpid();
+	struct qmp_server *qs = NULL;
+	bool paused = cfg->paused;
 	sigset_t set;
 	int sig_fd, status;
 
@@ -101,11 +166,21 @@ static int run_monitor(const struct vm_config *cfg)
 	if (!cfg->seccomp)
 		log_warn("--seccomp=off: running WITHOUT syscall filters "
 			 "(debugging only)");
+	status = control_start(cfg, sig_fd, &qs);
+	if (status >= 0)
+		goto out;
 	if (console_raw_begin())
 		log_warn("cannot put the terminal in raw mode");
 	for (;;) {
+		int ctl[2] = { -1, -1 };
 		pid_t pid;
 
+		if (qs && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK |
+				     SOCK_CLOEXEC, 0, ctl)) {
+			log_err("socketpair: %s", strerror(errno));
+			status = RIVET_EXIT_ERROR;
+			break;
+		}
 		fflush(NULL);
 		pid = fork();
 		if (pid < 0) {
@@ -115,11 +190,18 @@ static int run_monitor(const struct vm_config *cfg)
 		}
 		if (pid == 0) {
 			close(sig_fd);
-			vm_child(cfg, self);
+			if (ctl[0] >= 0)
+				close(ctl[0]);
+			vm_child(cfg, self, ctl[1], paused);
+		}
+		if (qs) {
+			close(ctl[1]);
+			qmp_server_child_started(qs, ctl[0], paused);
 		}
 		/* A filter is inherited by every later fork, so the monitor
-		 * can only take its own once it will not fork again. */
-		if (cfg->seccomp && cfg->no_reboot &&
+		 * can only take its own once it will not fork again (with
+		 * QMP, system_reset may always boot again). */
+		if (cfg->seccomp && cfg->no_reboot && !qs &&
 		    rivet_seccomp_install(RIVET_SECCOMP_MONITOR, NULL)) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
@@ -127,11 +209,24 @@ static int run_monitor(const struct vm_config *cfg)
 			break;
 		}
 		status = wait_child(pid, sig_fd);
-		if (status != RIVET_EXIT_REBOOT || cfg->no_reboot)
+		if (qs) {
+			int st;
+
+			if (!qmp_server_child_exited(qs, status, sig_fd,
+						     &paused, &st)) {
+				status = st;
+				break;
+			}
+		} else if (status != RIVET_EXIT_REBOOT || cfg->no_reboot) {
 			break;
+		}
 		log_info("guest reset: rebooting");
 	}
 	console_raw_end();
+out:
+	qmp_server_close(qs);
+	if (pidfile_written)
+		unlink(cfg->pidfile);
 	close(sig_fd);
 	return status;
 }

@@ -36,7 +36,8 @@ enum {
 	OPT_NO_REBOOT, OPT_NO_RNG, OPT_VERSION, OPT_JAIL, OPT_UID, OPT_GID,
 	OPT_NEW_PIDNS, OPT_NEW_NETNS, OPT_SECCOMP, OPT_FIRMWARE,
 	OPT_FIRMWARE_VARS, OPT_NET, OPT_BOOT_TIMEOUT, OPT_BOOT_TIMER, OPT_STATS,
-	OPT_HUGEPAGES,
+	OPT_HUGEPAGES, OPT_QMP, OPT_NAME, OPT_UUID, OPT_PIDFILE, OPT_PAUSED,
+	OPT_NO_SHUTDOWN,
 };
 
 static const struct option long_opts[] = {
@@ -66,6 +67,12 @@ static const struct option long_opts[] = {
 	{ "boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT },
 	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "qmp", required_argument, NULL, OPT_QMP },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "uuid", required_argument, NULL, OPT_UUID },
+	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "paused", no_argument, NULL, OPT_PAUSED },
+	{ "no-shutdown", no_argument, NULL, OPT_NO_SHUTDOWN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -149,6 +156,23 @@ void config_usage(FILE *out)
 	      "booted; rivet\n"
 	      "                         then prints the time since its start "
 	      "(docs/benchmarks.md)\n"
+	      "  --qmp unix:PATH,server[,wait=off]\n"
+	      "                         a QMP control socket at PATH (up to "
+	      "4; docs/qmp.md);\n"
+	      "                         without wait=off the guest starts "
+	      "once a client\n"
+	      "                         connected\n"
+	      "  --name NAME            the VM's name (QMP query-name)\n"
+	      "  --uuid UUID            the VM's UUID (QMP query-uuid; "
+	      "default all zero)\n"
+	      "  --pidfile FILE         write rivet's process id to FILE "
+	      "(removed at exit)\n"
+	      "  -S, --paused           set up the VM, then wait for QMP "
+	      "'cont' to start it\n"
+	      "  --no-shutdown          when the guest powers off or panics, "
+	      "keep rivet and\n"
+	      "                         its QMP sockets (system_reset boots "
+	      "again, quit ends)\n"
 	      "  --stats                at the end, print vCPU exits by reason "
 	      "and MMIO accesses\n"
 	      "                         by device, with the time spent on "
@@ -468,6 +492,45 @@ static int parse_one(void *ctx, int opt, const char *arg, char *err,
 	case OPT_STATS:
 		cfg->stats = true;
 		return 0;
+	case OPT_QMP:
+		if (cfg->nr_qmp >= CONFIG_MAX_QMP)
+			return config_fail(err, errlen,
+					   "--qmp: at most %d sockets",
+					   CONFIG_MAX_QMP);
+		if (config_parse_qmp(arg, &cfg->qmp[cfg->nr_qmp], err, errlen))
+			return -EINVAL;
+		for (unsigned int i = 0; i < cfg->nr_qmp; i++)
+			if (!strcmp(cfg->qmp[i].path,
+				    cfg->qmp[cfg->nr_qmp].path))
+				return config_fail(err, errlen,
+						   "--qmp: %s given twice",
+						   cfg->qmp[i].path);
+		cfg->nr_qmp++;
+		return 0;
+	case OPT_NAME:
+		if (config_parse_name(arg, err, errlen))
+			return -EINVAL;
+		cfg->name = arg;
+		return 0;
+	case OPT_UUID:
+		if (config_parse_uuid(arg, cfg->uuid))
+			return config_fail(err, errlen,
+					   "--uuid: '%s' is not a UUID "
+					   "(8-4-4-4-12 hex digits)", arg);
+		return 0;
+	case OPT_PIDFILE:
+		if (!*arg)
+			return config_fail(err, errlen,
+					   "--pidfile: empty file name");
+		cfg->pidfile = arg;
+		return 0;
+	case 'S':
+	case OPT_PAUSED:
+		cfg->paused = true;
+		return 0;
+	case OPT_NO_SHUTDOWN:
+		cfg->no_shutdown = true;
+		return 0;
 	case OPT_NO_RNG:
 		cfg->rng = false;
 		return 0;
@@ -606,7 +669,10 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 	cfg->aia_mode = AIA_MODE_AUTO;
 	cfg->boot_timeout = -1;
 
-	ret = opt_parse(argc, argv, "vh", long_opts, parse_one, cfg, &first,
+	memcpy(cfg->uuid, "00000000-0000-0000-0000-000000000000",
+	       CONFIG_UUID_LEN + 1);
+
+	ret = opt_parse(argc, argv, "vhS", long_opts, parse_one, cfg, &first,
 			err, errlen);
 	if (ret)
 		return ret;
@@ -652,6 +718,14 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 		return config_fail(err, errlen,
 				   "--uid, --gid, --new-pidns and --new-netns need "
 				   "--jail");
+	if (cfg->paused && !cfg->nr_qmp)
+		return config_fail(err, errlen,
+				   "--paused: needs --qmp (nothing could "
+				   "start the guest)");
+	if (cfg->no_shutdown && !cfg->nr_qmp)
+		return config_fail(err, errlen,
+				   "--no-shutdown: needs --qmp (nothing could "
+				   "end rivet but a signal)");
 	if (!cfg->cmdline)
 		cfg->cmdline = "console=ttyS0";
 	return CONFIG_RUN;

@@ -57,6 +57,17 @@ struct net_config {
 	enum net_vhost vhost;
 };
 
+/* --qmp unix:PATH,server[,wait=off] (src/qmp/). */
+#define CONFIG_MAX_QMP 4
+#define CONFIG_SUN_PATH 108	/* sockaddr_un's sun_path, with its NUL */
+struct qmp_config {
+	char path[CONFIG_SUN_PATH];
+	bool wait;		/* start the guest once a client connected */
+};
+
+#define CONFIG_UUID_LEN 36	/* 8-4-4-4-12 hex digits */
+#define CONFIG_MAX_NAME 255
+
 struct vm_config {
 	const char *board;		/* "microvm" */
 	const char *kernel;		/* NULL only with --firmware */
@@ -90,6 +101,14 @@ struct vm_config {
 	bool jail_uid_set, jail_gid_set;
 	bool new_pidns, new_netns;
 	int verbosity;			/* -v count */
+	/* The control plane (docs/qmp.md). */
+	struct qmp_config qmp[CONFIG_MAX_QMP];
+	unsigned int nr_qmp;
+	const char *name;		/* --name, or NULL */
+	char uuid[CONFIG_UUID_LEN + 1];	/* --uuid, lower case; all zero */
+	const char *pidfile;		/* --pidfile, or NULL */
+	bool paused;			/* --paused: wait for QMP cont */
+	bool no_shutdown;		/* --no-shutdown: stay after power-off */
 	/* Storage for strings split out of option values: one per --disk
 	 * (at most CONFIG_MAX_DISKS), one per --cpu-features (each adds at
 	 * least one entry, so at most CONFIG_MAX_FEATURES), and the one
@@ -144,5 +163,15 @@ bool config_mac_ok(const uint8_t mac[6]);
  * unicast) and 24 bits of a hash of the TAP name, so it is stable across
  * reboots and differs between the VMs of a host. */
 void config_default_mac(const char *tap, uint8_t mac[6]);
+
+/* The control plane's options (src/core/config_ctl.c). */
+/* `unix:PATH,server[,wait=on|off]` (also server=on, nowait) into @q.  0 or
+ * -EINVAL with a one-line message in @err. */
+int config_parse_qmp(const char *arg, struct qmp_config *q, char *err,
+		     size_t errlen);
+/* 8-4-4-4-12 hex digits into @out, lower case; 0 or -EINVAL. */
+int config_parse_uuid(const char *arg, char out[CONFIG_UUID_LEN + 1]);
+/* 1 to CONFIG_MAX_NAME bytes, no control characters; 0 or -EINVAL. */
+int config_parse_name(const char *arg, char *err, size_t errlen);
 
 #endif

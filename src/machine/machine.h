@@ -95,6 +95,9 @@ struct machine {
 	struct cpu_info cpu;
 	struct aia_layout aia;
 	uint64_t initrd_start, initrd_size;	/* size 0: no initrd */
+	/* QMP system_powerdown: the board's power button device presses it
+	 * (NULL: the board has none yet).  0 or -errno. */
+	int (*power_button)(struct machine *m);
 };
 
 /* @m for @cfg on @board with interrupt controller @mode (not AUTO),

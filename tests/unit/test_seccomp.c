@@ -231,6 +231,14 @@ static void test_budgets(void **state)
 			assert_true(main_ > 0 && main_ <= 50);
 			assert_true(mon > 0 && mon <= 16);
 			assert_true(io > 0 && io <= 20);
+			/* The QMP thread's list is the same everywhere,
+			 * and smaller than an I/O thread's. */
+			assert_int_equal(rivet_seccomp_count(boards[b],
+					 irqchips[i], RIVET_SECCOMP_QMP),
+					 rivet_seccomp_count("microvm", NULL,
+					 RIVET_SECCOMP_QMP));
+			assert_true(rivet_seccomp_count(boards[b], irqchips[i],
+					RIVET_SECCOMP_QMP) <= 16);
 		}
 	}
 	assert_int_equal(rivet_seccomp_count("microvm", NULL,
@@ -466,7 +474,7 @@ static void test_cli(void **state)
 	CLI(o, "--role", "disk", NULL);
 	expect_exit(o, 2);
 	assert_non_null(strstr(o->out, "--role: unknown role 'disk' (monitor, "
-					"main, vcpu or io)"));
+					"main, vcpu, io or qmp)"));
 	assert_non_null(strstr(o->out, "Try 'rivet seccomp --help'."));
 
 	CLI(o, "--role", NULL);
@@ -921,6 +929,11 @@ static const char *const exercised[ROLES][24] = {
 		"ppoll", "read", "write", "preadv", "pwritev", "fdatasync",
 		"io_uring_enter", "ioctl", "futex", "clock_gettime", "rt_sigprocmask", "mmap",
 		"mprotect", "munmap", "madvise", "exit", "exit_group", NULL },
+	/* Exercised for real by test_qmp's confined server. */
+	[RIVET_SECCOMP_QMP] = {
+		"ppoll", "accept4", "read", "write", "close", "futex",
+		"clock_gettime", "brk", "rt_sigprocmask", "mmap", "mprotect",
+		"munmap", "madvise", "exit", "exit_group", NULL },
 };
 
 static void test_every_rule_exercised(void **state)

@@ -21,6 +21,10 @@
 	(KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_CORE |    \
 	 KVM_REG_RISCV_CORE_REG(name))
 
+#define TIMER_TIME                                                  \
+	(KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_TIMER |   \
+	 KVM_REG_RISCV_TIMER_REG(time))
+
 #define CSR_SEED 0x015
 #define SEED_OPST_ES16 (2UL << 30)
 
@@ -29,10 +33,16 @@ void vm_request_exit(struct kvm_vm *vm, enum vm_exit why)
 	int none = VM_EXIT_NONE;
 	uint64_t one = 1;
 
-	if (atomic_compare_exchange_strong(&vm->exit, &none, (int)why))
+	if (atomic_compare_exchange_strong(&vm->exit, &none, (int)why)) {
 		if (write(vm->stop_fd, &one, sizeof(one)) < 0)
 			log_err("cannot wake the main loop: %s",
 				strerror(errno));
+		/* Whoever waits at the gate (vm_pause, parked vCPUs) sees
+		 * the end. */
+		pthread_mutex_lock(&vm->gate_lock);
+		pthread_cond_broadcast(&vm->gate_cond);
+		pthread_mutex_unlock(&vm->gate_lock);
+	}
 }
 
 int vm_setup_boot(struct kvm_vm *vm, uint64_t entry, uint64_t fdt)
@@ -61,16 +71,30 @@ int vm_setup_boot(struct kvm_vm *vm, uint64_t entry, uint64_t fdt)
 	return 0;
 }
 
+/* SBI SRST's reset_reason (SBI spec, System Reset extension). */
+#define SBI_SRST_REASON_SYSFAIL 1
+
 static bool handle_system_event(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
+	bool failure = run->system_event.ndata >= 1 &&
+		       run->system_event.data[0] == SBI_SRST_REASON_SYSFAIL;
 
 	switch (run->system_event.type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
-		vm_request_exit(v->vm, VM_EXIT_POWEROFF);
-		break;
 	case KVM_SYSTEM_EVENT_RESET:
-		vm_request_exit(v->vm, VM_EXIT_REBOOT);
+		/* A reset or power-off "for a system failure" is the
+		 * guest reporting a panic (QMP GUEST_PANICKED). */
+		if (failure) {
+			log_notice("vCPU %u: the guest reports a system "
+				   "failure (SBI system reset, reason 1)",
+				   v->id);
+			vm_request_exit(v->vm, VM_EXIT_PANIC);
+		} else {
+			vm_request_exit(v->vm, run->system_event.type ==
+					KVM_SYSTEM_EVENT_SHUTDOWN
+					? VM_EXIT_POWEROFF : VM_EXIT_REBOOT);
+		}
 		break;
 	default:
 		log_err("vCPU %u: guest system event %u (crash?)", v->id,
@@ -163,6 +187,43 @@ static bool handle_exit(struct vcpu *v)
 	return false;
 }
 
+static bool ending(struct kvm_vm *vm)
+{
+	return atomic_load(&vm->exit) != VM_EXIT_NONE;
+}
+
+/* Wait at the closed gate (start-up, vm_pause).  A pause freezes the
+ * guest's time: vCPU 0 reads the timer's `time` before it parks and writes
+ * it back before any vCPU runs again (KVM keeps one time offset per VM, so
+ * one write moves every vCPU's clock), as QEMU does for a stopped VM. */
+static void park(struct vcpu *v)
+{
+	struct kvm_vm *vm = v->vm;
+
+	pthread_mutex_lock(&vm->gate_lock);
+	v->run->immediate_exit = 0;
+	if (v->id == 0 && vm->ran && !vm->time_saved)
+		vm->time_saved = kvm_get_reg(v->fd, TIMER_TIME,
+					     &vm->guest_time) == 0;
+	vm->nr_parked++;
+	pthread_cond_broadcast(&vm->gate_cond);
+	while (!atomic_load(&vm->gate_open) && !ending(vm))
+		pthread_cond_wait(&vm->gate_cond, &vm->gate_lock);
+	if (v->id == 0 && vm->time_saved) {
+		if (kvm_set_reg(v->fd, TIMER_TIME, &vm->guest_time))
+			log_warn("cannot restore the guest's time after a "
+				 "pause: it jumps");
+		vm->time_saved = false;
+		pthread_cond_broadcast(&vm->gate_cond);
+	}
+	while (vm->time_saved && !ending(vm))
+		pthread_cond_wait(&vm->gate_cond, &vm->gate_lock);
+	vm->nr_parked--;
+	vm->ran = true;
+	v->run->immediate_exit = 0;
+	pthread_mutex_unlock(&vm->gate_lock);
+}
+
 static void kick_handler(int sig)
 {
 	(void)sig;
@@ -181,22 +242,27 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
+	pthread_mutex_lock(&vm->gate_lock);
+	v->tid = gettid();
+	vm->nr_arrived++;
+	pthread_cond_broadcast(&vm->gate_cond);
+	pthread_mutex_unlock(&vm->gate_lock);
 	if (vm->hooks.vcpu_confine &&
 	    vm->hooks.vcpu_confine(vm, v->id, v->fd) != 0) {
 		log_err("vCPU %u: cannot confine the thread", v->id);
 		vm_request_exit(vm, VM_EXIT_ERROR);
 	}
-	pthread_mutex_lock(&vm->gate_lock);
-	while (!vm->gate_open)
-		pthread_cond_wait(&vm->gate_cond, &vm->gate_lock);
-	pthread_mutex_unlock(&vm->gate_lock);
-
-	if (v->id == 0 && vm->hooks.first_run)
+	park(v);
+	if (v->id == 0 && vm->hooks.first_run && !ending(vm))
 		vm->hooks.first_run(vm);
-	while (atomic_load(&vm->exit) == VM_EXIT_NONE) {
+	while (!ending(vm)) {
 		uint64_t t0 = 0, t1 = 0;
 		bool more;
 
+		if (!atomic_load(&vm->gate_open)) {
+			park(v);
+			continue;
+		}
 		if (stats)
 			t0 = mono_ns();
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
@@ -264,8 +330,40 @@ int vm_start(struct kvm_vm *vm)
 void vm_open_gate(struct kvm_vm *vm)
 {
 	pthread_mutex_lock(&vm->gate_lock);
-	vm->gate_open = true;
+	atomic_store(&vm->gate_open, true);
 	pthread_cond_broadcast(&vm->gate_cond);
+	pthread_mutex_unlock(&vm->gate_lock);
+}
+
+void vm_pause(struct kvm_vm *vm)
+{
+	unsigned int started = 0;
+
+	pthread_mutex_lock(&vm->gate_lock);
+	atomic_store(&vm->gate_open, false);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (!v->started)
+			continue;
+		started++;
+		v->run->immediate_exit = 1;
+		pthread_kill(v->thread, SIGUSR1);
+	}
+	while (vm->nr_parked < started && !ending(vm))
+		pthread_cond_wait(&vm->gate_cond, &vm->gate_lock);
+	pthread_mutex_unlock(&vm->gate_lock);
+}
+
+void vm_wait_vcpus(struct kvm_vm *vm)
+{
+	unsigned int started = 0;
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		started += vm->vcpus[i].started;
+	pthread_mutex_lock(&vm->gate_lock);
+	while (vm->nr_arrived < started && !ending(vm))
+		pthread_cond_wait(&vm->gate_cond, &vm->gate_lock);
 	pthread_mutex_unlock(&vm->gate_lock);
 }
 

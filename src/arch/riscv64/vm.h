@@ -18,6 +18,7 @@ enum vm_exit {
 	VM_EXIT_REBOOT,		/* guest asked to reset */
 	VM_EXIT_ERROR,		/* KVM failure or guest crash */
 	VM_EXIT_STOP,		/* host asked us to stop (signal, Ctrl-A x) */
+	VM_EXIT_PANIC,		/* guest reset or power-off for a failure */
 };
 
 struct kvm_run;
@@ -33,6 +34,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	int tid;			/* the thread's id (QMP query-cpus-fast) */
 	uint64_t exits[VSTAT_NR];
 	uint64_t handle_ns[VSTAT_NR];	/* time rivet spent on them */
 	uint64_t run_ns;		/* time inside KVM_RUN */
@@ -93,7 +95,14 @@ struct kvm_vm {
 	 * too: no guest instruction runs before every filter is in place. */
 	pthread_mutex_t gate_lock;
 	pthread_cond_t gate_cond;
-	bool gate_open;
+	/* The gate also pauses a running VM (vm_pause): closed, every vCPU
+	 * parks at the top of its loop.  Under gate_lock: */
+	_Atomic bool gate_open;
+	unsigned int nr_parked;		/* vCPUs parked at the gate */
+	unsigned int nr_arrived;	/* vCPU threads that set their tid */
+	bool ran;			/* the guest has run (time is its) */
+	bool time_saved;		/* vCPU 0 froze guest_time */
+	uint64_t guest_time;		/* the timer's time at the pause */
 	struct vm_irqfd irqfd;
 };
 
@@ -122,6 +131,12 @@ int vm_setup_boot(struct kvm_vm *vm, uint64_t entry, uint64_t fdt);
 int vm_start(struct kvm_vm *vm);
 /* Let the vCPUs run (call after the main thread's own filter). */
 void vm_open_gate(struct kvm_vm *vm);
+/* Pause every vCPU (the gate closes; each is kicked out of KVM_RUN) and
+ * return once all are parked; the guest's time stands still until
+ * vm_open_gate().  Main thread. */
+void vm_pause(struct kvm_vm *vm);
+/* Wait until every started vCPU thread set its tid. */
+void vm_wait_vcpus(struct kvm_vm *vm);
 /* Record why the VM ends (first caller wins) and wake the main loop. */
 void vm_request_exit(struct kvm_vm *vm, enum vm_exit why);
 /* Stop and join the vCPU threads; returns the exit reason. */

@@ -1,0 +1,874 @@
+// SPDX-License-Identifier: MIT
+/* The QMP server thread (server.h): UNIX listening sockets, up to
+ * QMP_MAX_CLIENTS clients, each a struct qmp_conn; the current VM process's
+ * channel (ctl.h); the monitor's main thread over a socketpair.  Nothing a
+ * client sends reaches anything but the engine (qmp.c) and the fixed
+ * requests of ctl.h; a client that floods or stops reading is dropped. */
+#include "qmp/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/exit.h"
+#include "core/log.h"
+#include "qmp/ctl.h"
+#include "qmp/qmp.h"
+#include "seccomp/seccomp.h"
+
+#define QMP_MAX_CLIENTS 16
+#define QMP_MAX_PENDING 32
+#define READ_CHUNK 4096
+
+/* Main thread <-> server thread. */
+enum mtype {
+	M_STARTED = 1,	/* a: ctl fd, b: paused */
+	M_EXITED,	/* a: exit status */
+	M_SIGNAL,	/* a: signal number (main no longer waits) */
+	M_STOP,
+	M_DECIDE,	/* thread -> main; a: 1 boot, 0 exit; b: paused/status */
+};
+
+struct mmsg {
+	int type, a, b;
+};
+
+struct client {
+	int fd;		/* -1: free slot */
+	unsigned int gen;
+	struct qmp_conn conn;
+};
+
+struct pend {
+	unsigned int slot, gen;
+	uint32_t type;
+};
+
+struct qmp_server {
+	const struct vm_config *cfg;
+	struct qmp_host host;
+	int lfd[CONFIG_MAX_QMP];
+	long long disk_size[CONFIG_MAX_DISKS];
+	struct client cl[QMP_MAX_CLIENTS];
+	unsigned int gen;
+	int mfd[2];		/* [0] main thread's end, [1] the server's */
+	pthread_t thread;
+	bool running;
+	/* The server thread's own from here. */
+	int ctl;		/* current VM process, or -1 */
+	enum qmp_runstate state;
+	int tids[CONFIG_MAX_CPUS];
+	unsigned int nr_tids;
+	struct pend pend[QMP_MAX_PENDING];
+	unsigned int npend;
+	bool exiting_seen;	/* the VM said why it ends */
+	int reason;		/* enum ctl_reason */
+	bool waiting;		/* main waits for M_DECIDE */
+	bool quit;		/* quit asked */
+	bool stop;
+};
+
+/* poll() for the server thread: ppoll on every architecture (x86_64's
+ * glibc poll() is the poll syscall, which the thread's filter lacks). */
+static int tpoll(struct pollfd *p, nfds_t n, int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	return ppoll(p, n, ms < 0 ? NULL : &ts, NULL);
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+static void broadcast(struct qmp_server *s, const char *name, json_t *data)
+{
+	size_t len;
+	char *line = qmp_event_format(name, data, &len);
+
+	if (!line)
+		return;
+	for (unsigned int i = 0; i < QMP_MAX_CLIENTS; i++)
+		if (s->cl[i].fd >= 0)
+			qmp_conn_event(&s->cl[i].conn, line, len);
+	free(line);
+}
+
+static void ev_reason(struct qmp_server *s, const char *name, bool guest,
+		      const char *reason)
+{
+	broadcast(s, name, json_pack("{s:b, s:s}", "guest", guest, "reason",
+				     reason));
+}
+
+static void set_state(struct qmp_server *s, enum qmp_runstate st)
+{
+	bool was_running = s->state == QMP_STATE_RUNNING;
+
+	s->state = st;
+	if (was_running && st != QMP_STATE_RUNNING)
+		broadcast(s, "STOP", NULL);
+	else if (!was_running && st == QMP_STATE_RUNNING)
+		broadcast(s, "RESUME", NULL);
+}
+
+/* ---- the engine's host ------------------------------------------------------ */
+
+static enum qmp_runstate host_state(void *opaque)
+{
+	return ((struct qmp_server *)opaque)->state;
+}
+
+static unsigned int host_tids(void *opaque, int *tids, unsigned int max)
+{
+	struct qmp_server *s = opaque;
+	unsigned int n = s->cfg->cpus < max ? s->cfg->cpus : max;
+
+	for (unsigned int i = 0; i < n; i++)
+		tids[i] = i < s->nr_tids ? s->tids[i] : 0;
+	return n;
+}
+
+static long long host_disk_size(void *opaque, unsigned int i)
+{
+	struct qmp_server *s = opaque;
+
+	return i < CONFIG_MAX_DISKS ? s->disk_size[i] : -1;
+}
+
+static struct client *client_of(struct qmp_server *s, struct qmp_conn *c)
+{
+	for (unsigned int i = 0; i < QMP_MAX_CLIENTS; i++)
+		if (s->cl[i].fd >= 0 && &s->cl[i].conn == c)
+			return &s->cl[i];
+	return NULL;
+}
+
+/* Ask the VM process; its answer completes @c's command. */
+static int ask_vm(struct qmp_server *s, struct qmp_conn *c, uint32_t type,
+		  char *err, size_t errlen)
+{
+	struct ctl_msg m = { .type = type };
+	struct client *cl = client_of(s, c);
+
+	if (!cl || s->npend >= QMP_MAX_PENDING) {
+		snprintf(err, errlen, "too many commands in flight");
+		return -EBUSY;
+	}
+	if (write(s->ctl, &m, sizeof(m)) != sizeof(m)) {
+		snprintf(err, errlen, "the VM process does not answer: %s",
+			 strerror(errno));
+		return -EIO;
+	}
+	s->pend[s->npend++] = (struct pend){ (unsigned int)(cl - s->cl),
+					     cl->gen, type };
+	return QMP_PENDING;
+}
+
+static void decide(struct qmp_server *s, bool boot, int b)
+{
+	struct mmsg m = { M_DECIDE, boot, b };
+
+	s->waiting = false;
+	if (write(s->mfd[1], &m, sizeof(m)) != sizeof(m))
+		log_err("qmp: cannot reach the monitor: %s", strerror(errno));
+}
+
+static int host_action(void *opaque, struct qmp_conn *c, enum qmp_action act,
+		       char *err, size_t errlen)
+{
+	struct qmp_server *s = opaque;
+	bool vm = s->ctl >= 0;
+
+	switch (act) {
+	case QMP_ACT_STOP:
+		if (s->state != QMP_STATE_RUNNING)
+			return QMP_DONE;
+		return vm ? ask_vm(s, c, CTL_STOP, err, errlen) : QMP_DONE;
+	case QMP_ACT_CONT:
+		if (s->state == QMP_STATE_RUNNING)
+			return QMP_DONE;
+		if (s->state == QMP_STATE_SHUTDOWN ||
+		    s->state == QMP_STATE_GUEST_PANICKED) {
+			snprintf(err, errlen, "Resetting the Virtual Machine "
+				 "is required");
+			return -EINVAL;
+		}
+		if (s->state == QMP_STATE_INTERNAL_ERROR || !vm) {
+			snprintf(err, errlen, "the VM is not there to "
+				 "continue (it is restarting or failed)");
+			return -EAGAIN;
+		}
+		return ask_vm(s, c, CTL_CONT, err, errlen);
+	case QMP_ACT_RESET:
+		if (vm)
+			return ask_vm(s, c, CTL_RESET, err, errlen);
+		if (s->waiting) {
+			ev_reason(s, "RESET", false, "host-qmp-system-reset");
+			s->state = QMP_STATE_RUNNING;
+			broadcast(s, "RESUME", NULL);
+			decide(s, true, 0);
+			return QMP_DONE;
+		}
+		snprintf(err, errlen, "the VM is restarting; try again");
+		return -EAGAIN;
+	case QMP_ACT_POWERDOWN:
+		if (!vm || s->state == QMP_STATE_SHUTDOWN ||
+		    s->state == QMP_STATE_GUEST_PANICKED)
+			return QMP_DONE;	/* nothing runs to power down */
+		return ask_vm(s, c, CTL_POWERDOWN, err, errlen);
+	case QMP_ACT_QUIT:
+		s->quit = true;
+		if (vm)
+			return ask_vm(s, c, CTL_QUIT, err, errlen);
+		ev_reason(s, "SHUTDOWN", false, "host-qmp-quit");
+		if (s->waiting)
+			decide(s, false, RIVET_EXIT_OK);
+		return QMP_DONE;
+	}
+	snprintf(err, errlen, "unknown action");
+	return -EINVAL;
+}
+
+/* ---- the VM process's answers ---------------------------------------------- */
+
+static void complete(struct qmp_server *s, const struct pend *p,
+		     const char *error)
+{
+	struct client *cl = &s->cl[p->slot];
+
+	/* The client may have gone meanwhile: the action still happened. */
+	if (cl->fd >= 0 && cl->gen == p->gen)
+		qmp_conn_done(&cl->conn, error);
+}
+
+static struct pend pop(struct qmp_server *s)
+{
+	struct pend p = s->pend[0];
+
+	memmove(s->pend, s->pend + 1, --s->npend * sizeof(s->pend[0]));
+	return p;
+}
+
+static void on_ack(struct qmp_server *s, int arg)
+{
+	struct pend p;
+	char err[128];
+
+	if (!s->npend) {
+		log_warn("qmp: the VM process answered what was not asked");
+		return;
+	}
+	p = pop(s);
+	if (arg) {
+		snprintf(err, sizeof(err), "%s", p.type == CTL_POWERDOWN &&
+			 arg == -EOPNOTSUPP ? "this board has no power button"
+			 : strerror(-arg));
+		complete(s, &p, err);
+		return;
+	}
+	switch (p.type) {
+	case CTL_STOP:
+		if (s->state == QMP_STATE_RUNNING)
+			set_state(s, QMP_STATE_PAUSED);
+		break;
+	case CTL_CONT:
+		set_state(s, QMP_STATE_RUNNING);
+		break;
+	case CTL_POWERDOWN:
+		broadcast(s, "POWERDOWN", NULL);
+		break;
+	}
+	complete(s, &p, NULL);
+}
+
+/* The VM ends: say why (QEMU's events for each cause), then finish what
+ * it was asked. */
+static void on_exiting(struct qmp_server *s, int reason)
+{
+	const struct vm_config *cfg = s->cfg;
+
+	s->exiting_seen = true;
+	s->reason = reason;
+	switch (reason) {
+	case CTL_REASON_HOST_QMP_QUIT:
+		ev_reason(s, "SHUTDOWN", false, "host-qmp-quit");
+		break;
+	case CTL_REASON_HOST_QMP_RESET:
+		ev_reason(s, cfg->no_reboot ? "SHUTDOWN" : "RESET", false,
+			  "host-qmp-system-reset");
+		if (cfg->no_reboot && cfg->no_shutdown)
+			set_state(s, QMP_STATE_SHUTDOWN);
+		break;
+	case CTL_REASON_HOST_SIGNAL:
+		ev_reason(s, "SHUTDOWN", false, "host-signal");
+		break;
+	case CTL_REASON_HOST_UI:
+		ev_reason(s, "SHUTDOWN", false, "host-ui");
+		break;
+	case CTL_REASON_GUEST_SHUTDOWN:
+		ev_reason(s, "SHUTDOWN", true, "guest-shutdown");
+		if (cfg->no_shutdown)
+			set_state(s, QMP_STATE_SHUTDOWN);
+		break;
+	case CTL_REASON_GUEST_RESET:
+		ev_reason(s, cfg->no_reboot ? "SHUTDOWN" : "RESET", true,
+			  "guest-reset");
+		if (cfg->no_reboot && cfg->no_shutdown)
+			set_state(s, QMP_STATE_SHUTDOWN);
+		break;
+	case CTL_REASON_GUEST_PANIC:
+		broadcast(s, "GUEST_PANICKED",
+			  json_pack("{s:s}", "action",
+				    cfg->no_shutdown ? "pause" : "poweroff"));
+		if (cfg->no_shutdown)
+			set_state(s, QMP_STATE_GUEST_PANICKED);
+		else
+			ev_reason(s, "SHUTDOWN", true, "guest-panic");
+		break;
+	default:
+		ev_reason(s, "SHUTDOWN", false, "host-error");
+		s->state = QMP_STATE_INTERNAL_ERROR;
+		break;
+	}
+	while (s->npend) {
+		struct pend p = pop(s);
+
+		complete(s, &p, p.type == CTL_RESET || p.type == CTL_QUIT
+				? NULL : "the VM ended before the command was "
+					 "done");
+	}
+}
+
+static void close_ctl(struct qmp_server *s)
+{
+	if (s->ctl >= 0)
+		close(s->ctl);
+	s->ctl = -1;
+}
+
+static void read_ctl(struct qmp_server *s)
+{
+	struct ctl_msg m;
+	ssize_t n = read(s->ctl, &m, sizeof(m));
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n != sizeof(m)) {
+		close_ctl(s);	/* the VM process is gone */
+		return;
+	}
+	switch (m.type) {
+	case CTL_READY:
+		s->nr_tids = m.nr < CONFIG_MAX_CPUS ? m.nr : CONFIG_MAX_CPUS;
+		memcpy(s->tids, m.tids, s->nr_tids * sizeof(int));
+		break;
+	case CTL_ACK:
+		on_ack(s, m.arg);
+		break;
+	case CTL_EXITING:
+		on_exiting(s, m.arg);
+		break;
+	default:
+		log_warn("qmp: unknown message %u from the VM process",
+			 m.type);
+		break;
+	}
+}
+
+/* ---- the monitor's messages -------------------------------------------------- */
+
+static void on_exited(struct qmp_server *s, int status)
+{
+	const struct vm_config *cfg = s->cfg;
+
+	/* Whatever is still in the channel (EXITING) first. */
+	while (s->ctl >= 0) {
+		struct pollfd p = { .fd = s->ctl, .events = POLLIN };
+
+		if (tpoll(&p, 1, 0) <= 0)
+			break;
+		read_ctl(s);
+	}
+	close_ctl(s);
+	if (!s->exiting_seen)
+		on_exiting(s, CTL_REASON_HOST_ERROR);
+	s->nr_tids = 0;
+	if (s->quit) {
+		decide(s, false, RIVET_EXIT_OK);
+		return;
+	}
+	switch (s->reason) {
+	case CTL_REASON_GUEST_RESET:
+	case CTL_REASON_HOST_QMP_RESET:
+		if (status != RIVET_EXIT_REBOOT)
+			break;
+		if (!cfg->no_reboot) {
+			decide(s, true, s->state == QMP_STATE_PAUSED ||
+					s->state == QMP_STATE_PRELAUNCH);
+			return;
+		}
+		if (cfg->no_shutdown) {
+			s->waiting = true;
+			return;
+		}
+		break;
+	case CTL_REASON_GUEST_SHUTDOWN:
+	case CTL_REASON_GUEST_PANIC:
+		if (cfg->no_shutdown) {
+			s->waiting = true;
+			return;
+		}
+		break;
+	}
+	decide(s, false, status);
+}
+
+static void read_main(struct qmp_server *s)
+{
+	struct mmsg m;
+
+	if (read(s->mfd[1], &m, sizeof(m)) != sizeof(m)) {
+		s->stop = true;
+		return;
+	}
+	switch (m.type) {
+	case M_STARTED:
+		close_ctl(s);
+		s->ctl = m.a;
+		s->exiting_seen = false;
+		s->reason = CTL_REASON_HOST_ERROR;
+		s->nr_tids = 0;
+		if (m.b) {
+			if (s->state != QMP_STATE_PRELAUNCH)
+				set_state(s, QMP_STATE_PAUSED);
+		} else {
+			set_state(s, QMP_STATE_RUNNING);
+		}
+		break;
+	case M_EXITED:
+		on_exited(s, m.a);
+		break;
+	case M_SIGNAL:
+		if (s->waiting)
+			ev_reason(s, "SHUTDOWN", false, "host-signal");
+		s->waiting = false;
+		break;
+	case M_STOP:
+		s->stop = true;
+		break;
+	}
+}
+
+/* ---- clients --------------------------------------------------------------- */
+
+static void drop_client(struct qmp_server *s, struct client *cl)
+{
+	close(cl->fd);
+	cl->fd = -1;
+	qmp_conn_free(&cl->conn);
+}
+
+static void add_client(struct qmp_server *s, int fd)
+{
+	for (unsigned int i = 0; i < QMP_MAX_CLIENTS; i++) {
+		struct client *cl = &s->cl[i];
+
+		if (cl->fd >= 0)
+			continue;
+		if (qmp_conn_init(&cl->conn, &s->host)) {
+			qmp_conn_free(&cl->conn);
+			break;
+		}
+		cl->fd = fd;
+		cl->gen = ++s->gen;
+		return;
+	}
+	log_warn("qmp: too many clients (%d): one refused", QMP_MAX_CLIENTS);
+	close(fd);
+}
+
+static void accept_client(struct qmp_server *s, int lfd)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd >= 0)
+		add_client(s, fd);
+}
+
+static void client_read(struct qmp_server *s, struct client *cl)
+{
+	char buf[READ_CHUNK];
+	ssize_t n = read(cl->fd, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		drop_client(s, cl);	/* gone (its command still runs) */
+		return;
+	}
+	qmp_conn_input(&cl->conn, buf, (size_t)n);
+}
+
+/* Send what @cl has queued, as far as its socket takes it.  False when
+ * it was dropped. */
+static bool client_write(struct qmp_server *s, struct client *cl)
+{
+	while (cl->conn.out_len) {
+		ssize_t n = write(cl->fd, cl->conn.out, cl->conn.out_len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			drop_client(s, cl);
+			return false;
+		}
+		qmp_conn_sent(&cl->conn, (size_t)n);
+	}
+	if (cl->conn.dead) {
+		drop_client(s, cl);	/* flooding, or never reading */
+		return false;
+	}
+	return true;
+}
+
+/* ---- the thread ---------------------------------------------------------------- */
+
+static void serve(struct qmp_server *s)
+{
+	struct pollfd p[2 + CONFIG_MAX_QMP + QMP_MAX_CLIENTS];
+	unsigned int nl = s->cfg->nr_qmp;
+
+	while (!s->stop) {
+		nfds_t n = 0;
+
+		p[n++] = (struct pollfd){ .fd = s->mfd[1], .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = s->ctl, .events = POLLIN };
+		for (unsigned int i = 0; i < nl; i++)
+			p[n++] = (struct pollfd){ .fd = s->lfd[i],
+						  .events = POLLIN };
+		for (unsigned int i = 0; i < QMP_MAX_CLIENTS; i++) {
+			struct client *cl = &s->cl[i];
+			short ev = 0;
+
+			if (cl->fd >= 0) {
+				/* A client waiting for the VM is not read:
+				 * its next command waits in the socket. */
+				if (!cl->conn.busy)
+					ev |= POLLIN;
+				if (cl->conn.out_len)
+					ev |= POLLOUT;
+			}
+			p[n++] = (struct pollfd){ .fd = ev ? cl->fd : -1,
+						  .events = ev };
+		}
+		if (tpoll(p, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("qmp: poll: %s", strerror(errno));
+			return;
+		}
+		if (p[0].revents)
+			read_main(s);
+		if (p[1].revents && s->ctl >= 0)
+			read_ctl(s);
+		for (unsigned int i = 0; i < nl; i++)
+			if (p[2 + i].revents)
+				accept_client(s, s->lfd[i]);
+		for (unsigned int i = 0; i < QMP_MAX_CLIENTS; i++) {
+			struct client *cl = &s->cl[i];
+			short re = p[2 + nl + i].revents;
+
+			if (cl->fd < 0 || p[2 + nl + i].fd != cl->fd)
+				continue;
+			if (re & (POLLIN | POLLHUP | POLLERR))
+				client_read(s, cl);
+		}
+		/* Replies and events, from whatever happened above. */
+		for (unsigned int i = 0; i < QMP_MAX_CLIENTS; i++)
+			if (s->cl[i].fd >= 0)
+				client_write(s, &s->cl[i]);
+	}
+}
+
+/* At the end: what is queued goes out, for a moment at most. */
+static void flush_all(struct qmp_server *s)
+{
+	for (int round = 0; round < 100; round++) {
+		struct pollfd p[QMP_MAX_CLIENTS];
+		nfds_t n = 0;
+
+		for (unsigned int i = 0; i < QMP_MAX_CLIENTS; i++) {
+			struct client *cl = &s->cl[i];
+
+			if (cl->fd >= 0 && client_write(s, cl) &&
+			    cl->conn.out_len)
+				p[n++] = (struct pollfd){ .fd = cl->fd,
+							  .events = POLLOUT };
+		}
+		if (!n || tpoll(p, n, 10) < 0)
+			return;
+	}
+}
+
+static void *server_thread(void *arg)
+{
+	struct qmp_server *s = arg;
+
+	if (s->cfg->seccomp &&
+	    rivet_seccomp_install(RIVET_SECCOMP_QMP, NULL)) {
+		log_err("qmp: cannot confine the QMP thread; no QMP");
+		return NULL;
+	}
+	serve(s);
+	flush_all(s);
+	return NULL;
+}
+
+/* ---- set-up and teardown (main thread) ------------------------------------------ */
+
+static int listen_on(const struct qmp_config *q)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	mode_t old;
+	int fd, ret;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", q->path);
+	if (lstat(q->path, &st) == 0) {
+		int probe;
+
+		if (!S_ISSOCK(st.st_mode)) {
+			log_err("--qmp %s: the file exists and is not a "
+				"socket; not replacing it", q->path);
+			return -EEXIST;
+		}
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 &&
+		    connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(probe);
+			log_err("--qmp %s: another process listens there",
+				q->path);
+			return -EADDRINUSE;
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(q->path);	/* a stale socket of an ended run */
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_err("--qmp %s: socket: %s", q->path, strerror(errno));
+		return -errno;
+	}
+	old = umask(0177);	/* owner-only from the start: 0600 */
+	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (ret || listen(fd, 8)) {
+		ret = -errno;
+		log_err("--qmp %s: %s", q->path, strerror(errno));
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+int qmp_server_open(struct qmp_server **out, const struct vm_config *cfg)
+{
+	struct qmp_server *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	/* jansson seeds its hash function from /dev/urandom on first use:
+	 * here, before the thread's filter (which opens nothing). */
+	json_object_seed(0);
+	s->cfg = cfg;
+	s->ctl = -1;
+	s->mfd[0] = s->mfd[1] = -1;
+	s->state = cfg->paused ? QMP_STATE_PRELAUNCH : QMP_STATE_RUNNING;
+	s->host = (struct qmp_host){
+		.cfg = cfg, .opaque = s, .state = host_state,
+		.cpu_tids = host_tids, .disk_size = host_disk_size,
+		.action = host_action,
+	};
+	for (unsigned int i = 0; i < QMP_MAX_CLIENTS; i++)
+		s->cl[i].fd = -1;
+	for (unsigned int i = 0; i < CONFIG_MAX_QMP; i++)
+		s->lfd[i] = -1;
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		struct stat st;
+		int fd = open(cfg->disks[i].path, O_RDONLY | O_CLOEXEC);
+
+		s->disk_size[i] = -1;
+		if (fd >= 0 && fstat(fd, &st) == 0) {
+			s->disk_size[i] = st.st_size;
+			if (S_ISBLK(st.st_mode)) {
+				off_t end = lseek(fd, 0, SEEK_END);
+
+				s->disk_size[i] = end >= 0 ? end : -1;
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s->mfd)) {
+		log_err("qmp: socketpair: %s", strerror(errno));
+		qmp_server_close(s);
+		return -errno;
+	}
+	for (unsigned int i = 0; i < cfg->nr_qmp; i++) {
+		s->lfd[i] = listen_on(&cfg->qmp[i]);
+		if (s->lfd[i] < 0) {
+			int ret = s->lfd[i];
+
+			qmp_server_close(s);
+			return ret;
+		}
+	}
+	*out = s;
+	return 0;
+}
+
+int qmp_server_wait_clients(struct qmp_server *s, int sig_fd)
+{
+	for (unsigned int i = 0; i < s->cfg->nr_qmp; i++) {
+		struct pollfd p[2] = {
+			{ .fd = s->lfd[i], .events = POLLIN },
+			{ .fd = sig_fd, .events = POLLIN },
+		};
+		int fd;
+
+		if (!s->cfg->qmp[i].wait)
+			continue;
+		log_notice("waiting for a QMP client on %s",
+			   s->cfg->qmp[i].path);
+		for (;;) {
+			if (poll(p, 2, -1) < 0 && errno != EINTR)
+				return -errno;
+			if (p[1].revents)
+				return -EINTR;
+			if (!p[0].revents)
+				continue;
+			fd = accept4(s->lfd[i], NULL, NULL,
+				     SOCK_NONBLOCK | SOCK_CLOEXEC);
+			if (fd >= 0)
+				break;
+		}
+		add_client(s, fd);
+	}
+	return 0;
+}
+
+int qmp_server_start(struct qmp_server *s)
+{
+	sigset_t all, old;
+	int ret;
+
+	/* Signals are the main thread's (its signalfd). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	ret = pthread_create(&s->thread, NULL, server_thread, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		log_err("qmp: cannot start the QMP thread: %s", strerror(ret));
+		return -ret;
+	}
+	s->running = true;
+	return 0;
+}
+
+static void send_main(struct qmp_server *s, int type, int a, int b)
+{
+	struct mmsg m = { type, a, b };
+
+	if (write(s->mfd[0], &m, sizeof(m)) != sizeof(m))
+		log_err("qmp: cannot reach the QMP thread: %s",
+			strerror(errno));
+}
+
+void qmp_server_child_started(struct qmp_server *s, int ctl_fd, bool paused)
+{
+	send_main(s, M_STARTED, ctl_fd, paused);
+}
+
+bool qmp_server_child_exited(struct qmp_server *s, int status, int sig_fd,
+			     bool *paused, int *exit_status)
+{
+	struct pollfd p[2] = {
+		{ .fd = s->mfd[0], .events = POLLIN },
+		{ .fd = sig_fd, .events = POLLIN },
+	};
+
+	*exit_status = status;
+	*paused = false;
+	if (!s->running)
+		return false;
+	send_main(s, M_EXITED, status, 0);
+	for (;;) {
+		struct mmsg m;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		if (p[1].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sig_fd, &si, sizeof(si)) == sizeof(si) &&
+			    si.ssi_signo != SIGCHLD) {
+				send_main(s, M_SIGNAL, (int)si.ssi_signo, 0);
+				*exit_status = RIVET_EXIT_SIGNAL +
+					       (int)si.ssi_signo;
+				return false;
+			}
+		}
+		if (p[0].revents) {
+			if (read(s->mfd[0], &m, sizeof(m)) != sizeof(m))
+				return false;	/* the thread is gone */
+			if (m.type != M_DECIDE)
+				continue;
+			if (m.a)
+				*paused = m.b;
+			else
+				*exit_status = m.b;
+			return m.a;
+		}
+	}
+}
+
+void qmp_server_close(struct qmp_server *s)
+{
+	if (!s)
+		return;
+	if (s->running) {
+		send_main(s, M_STOP, 0, 0);
+		pthread_join(s->thread, NULL);
+	}
+	for (unsigned int i = 0; i < QMP_MAX_CLIENTS; i++)
+		if (s->cl[i].fd >= 0)
+			drop_client(s, &s->cl[i]);
+	for (unsigned int i = 0; i < s->cfg->nr_qmp; i++) {
+		if (s->lfd[i] < 0)
+			continue;
+		close(s->lfd[i]);
+		unlink(s->cfg->qmp[i].path);
+	}
+	close_ctl(s);
+	if (s->mfd[0] >= 0)
+		close(s->mfd[0]);
+	if (s->mfd[1] >= 0)
+		close(s->mfd[1]);
+	free(s);
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* The QMP server (docs/qmp.md): its own thread in the monitor process, so
+ * clients stay connected across guest reboots (each boot is a new VM
+ * process); it drives each VM process over a private channel (ctl.h) and
+ * tells the monitor what to do when one ends.  Confined by the "qmp"
+ * seccomp role. */
+#ifndef RIVET_QMP_SERVER_H
+#define RIVET_QMP_SERVER_H
+
+#include <stdbool.h>
+
+#include "core/config.h"
+
+struct qmp_server;
+
+/* Create and bind every --qmp socket (owner-only, refusing to replace
+ * anything but a stale socket) and, for those without wait=off, wait for a
+ * first client.  Main thread, before any VM process.  0 or -errno
+ * (logged). */
+int qmp_server_open(struct qmp_server **out, const struct vm_config *cfg);
+
+/* For each socket without wait=off: wait for a first client (logged), or
+ * a signal on @sig_fd (-EINTR). */
+int qmp_server_wait_clients(struct qmp_server *s, int sig_fd);
+
+/* Start the serving thread.  0 or -errno (logged). */
+int qmp_server_start(struct qmp_server *s);
+
+/* A VM process was forked; @ctl_fd (owned by the server from now) is the
+ * monitor's end of its channel; it starts paused if @paused. */
+void qmp_server_child_started(struct qmp_server *s, int ctl_fd,
+			      bool paused);
+
+/* The VM process ended with @status (core/exit.h).  Decide: returns true
+ * to boot again (paused if *@paused), or false with the monitor's exit
+ * status in *@exit_status.  May wait for a QMP client (--no-shutdown),
+ * and for a stop signal read from @sig_fd meanwhile. */
+bool qmp_server_child_exited(struct qmp_server *s, int status, int sig_fd,
+			     bool *paused, int *exit_status);
+
+/* Send what is queued (for a moment at most), stop the thread, close
+ * and remove the sockets, free @s.  NULL is fine. */
+void qmp_server_close(struct qmp_server *s);
+
+#endif
