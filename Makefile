@@ -60,7 +60,7 @@ help:
 	@sed -n '3,/^$$/{/^$$/d;p}' Makefile
 
 x86: $(X86)/librivet.a $(addprefix $(X86)/tests/,$(UNIT_TESTS)) \
-	$(X86)/sysinject $(X86)/sysinject-target
+	$(X86)/sysinject $(X86)/sysinject-target $(X86)/qmp-shape
 
 $(X86)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
@@ -113,6 +113,11 @@ $(X86)/sysinject: tests/sysinject/sysinject.c
 $(X86)/sysinject-target: $(X86)/obj/tests/sysinject/target.o $(X86)/librivet.a
 	$(Q)$(CC) $(X86_CFLAGS) -o $@ $^ -lseccomp -lpthread
 
+# The QMP e2e test's comparison of rivet's replies with QEMU's.
+$(X86)/qmp-shape: tests/qmp/shape.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(X86_CFLAGS) -o $@ $< -ljansson
+
 sysinject-check: $(X86)/sysinject $(X86)/sysinject-target
 	@tests/sysinject/check.sh $(X86)
 
@@ -138,7 +143,7 @@ riscv64: check-setup
 	@scripts/in-chroot.sh make --no-print-directory cross
 
 .PHONY: cross
-cross: $(RV)/rivet $(RV)/benchrun $(RV)/sysinject
+cross: $(RV)/rivet $(RV)/benchrun $(RV)/sysinject $(RV)/sbifail.Image
 
 $(RV)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
@@ -159,6 +164,13 @@ $(RV)/benchrun: tests/bench/benchrun.c
 $(RV)/sysinject: tests/sysinject/sysinject.c
 	@$(if $(Q),echo '  CC-RV   $<',true)
 	$(Q)$(RV_CC) $(BASE_CFLAGS) -O2 -static -o $@ $<
+
+# The QMP e2e test's guest that reports a failure (tests/guest/sbifail).
+$(RV)/sbifail.Image: tests/guest/sbifail/sbifail.S
+	@$(if $(Q),echo '  AS-RV   $<',true)
+	$(Q)$(RV_CC) -nostdlib -static -Wl,-Ttext=0 -Wl,--build-id=none \
+		-o $(RV)/sbifail.elf $<
+	$(Q)riscv64-linux-gnu-objcopy -O binary $(RV)/sbifail.elf $@
 
 # ---- set-up, end-to-end tests, demo ------------------------------------------
 setup:

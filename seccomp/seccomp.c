@@ -303,6 +303,12 @@ static const struct rule virt_split_vcpu_rules[] = {
 	VIRT_IRQFD_RULES,
 };
 
+static const struct rule virt_aia_main_rules[] = {
+	IOCTL(FD_VM, KVM_SIGNAL_MSI,
+	      "virt: QMP system_powerdown: the power button's (virtio-input) "
+	      "MSI-X message"),
+};
+
 static const struct rule virt_aia_io_rules[] = {
 	IOCTL(FD_VM, KVM_SIGNAL_MSI,
 	      "virt: virtio-pci MSI-X for a completed request"),
@@ -349,6 +355,7 @@ static const struct extra extras[] = {
 	EXTRA(NULL, "aia", RIVET_SECCOMP_VCPU, aia_rules),
 	EXTRA(NULL, "aia", RIVET_SECCOMP_MAIN, aia_rules),
 	EXTRA("virt", "aia", RIVET_SECCOMP_IO, virt_aia_io_rules),
+	EXTRA("virt", "aia", RIVET_SECCOMP_MAIN, virt_aia_main_rules),
 	EXTRA(NULL, "aia", RIVET_SECCOMP_IO, aia_rules),
 	EXTRA(NULL, "split", RIVET_SECCOMP_IO, split_rules),
 	EXTRA(NULL, "plic", RIVET_SECCOMP_IO, plic_rules),

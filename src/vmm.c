@@ -111,6 +111,13 @@ static bool ctl_request(struct kvm_vm *vm, struct vmm_session *st)
 	case CTL_POWERDOWN:
 		ack.arg = vm->m->power_button ? vm->m->power_button(vm->m)
 					      : -EOPNOTSUPP;
+		/* Like a real button (and QEMU): pressed, whether or not
+		 * anyone listens yet. */
+		if (ack.arg == -ENODEV) {
+			log_notice("power button pressed, but the guest has no "
+				   "driver for it (yet)");
+			ack.arg = 0;
+		}
 		break;
 	case CTL_RESET:
 		st->ctl_reason = CTL_REASON_HOST_QMP_RESET;

@@ -134,8 +134,8 @@ static int control_start(const struct vm_config *cfg, int sig_fd,
 		if (qmp_server_open(qs, cfg))
 			return RIVET_EXIT_ERROR;
 		ret = qmp_server_wait_clients(*qs, sig_fd);
-		if (ret == -EINTR)
-			return RIVET_EXIT_SIGNAL + SIGINT;
+		if (ret > 0)
+			return RIVET_EXIT_SIGNAL + ret;
 		if (ret || qmp_server_start(*qs))
 			return RIVET_EXIT_ERROR;
 	}

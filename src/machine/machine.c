@@ -12,6 +12,7 @@
 #include "devices/uart16550.h"
 #include "devices/virtio.h"
 #include "devices/virtio_blk.h"
+#include "devices/virtio_input.h"
 #include "devices/virtio_net.h"
 #include "devices/virtio_rng.h"
 
@@ -163,6 +164,8 @@ void machine_destroy_devices(struct machine *m)
 	m->console = NULL;
 	m->nr_pollers = 0;
 	m->nr_virtio = 0;
+	m->power_dev = NULL;	/* its transport destroyed it */
+	m->power_button = NULL;
 }
 
 int machine_add_virtio(struct machine *m, struct virtio_backend *be,
@@ -204,6 +207,35 @@ void machine_stop_io(struct machine *m)
 		virtio_backend_stop(m->virtio[i]);
 }
 
+/* QMP system_powerdown, on the VM's main thread. */
+static int machine_press_power(struct machine *m)
+{
+	return vinput_press_power(m->power_dev);
+}
+
+/* The power button comes after the devices the configuration asked for,
+ * so it is the one that gives way when they take every slot
+ * (MACHINE_MAX_VIRTIO): system_powerdown is then refused. */
+static int add_power_button(struct machine *m)
+{
+	struct virtio_backend *be;
+	int ret;
+
+	if (m->nr_virtio >= MACHINE_MAX_VIRTIO) {
+		log_notice("%s: no room for the power button after %u virtio devices",
+			   m->board->name, m->nr_virtio);
+		return 0;
+	}
+	ret = vinput_create(&be);
+	if (!ret)
+		ret = machine_add_virtio(m, be, -1);
+	if (ret < 0)
+		return ret;
+	m->power_dev = be;
+	m->power_button = machine_press_power;
+	return 0;
+}
+
 int machine_add_virtio_devices(struct machine *m)
 {
 	const struct vm_config *cfg = m->cfg;
@@ -240,6 +272,8 @@ int machine_add_virtio_devices(struct machine *m)
 		if (!ret)
 			ret = machine_add_virtio(m, be, -1);
 	}
+	if (ret >= 0)
+		ret = add_power_button(m);
 	return ret < 0 ? ret : 0;
 }
 

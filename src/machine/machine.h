@@ -19,7 +19,8 @@
 #define MACHINE_MAX_EXTS 96
 #define MACHINE_FDT_MAX (64 * 1024)
 /* virtio devices a configuration can ask for: disks, NICs, the RNG. */
-#define MACHINE_MAX_VIRTIO (CONFIG_MAX_DISKS + CONFIG_MAX_NETS + 1)
+/* Disks, NICs, rng and the power button (virtio-input). */
+#define MACHINE_MAX_VIRTIO (CONFIG_MAX_DISKS + CONFIG_MAX_NETS + 2)
 
 /* What each hart offers the guest, as KVM reports it (all harts alike). */
 struct cpu_info {
@@ -98,6 +99,7 @@ struct machine {
 	/* QMP system_powerdown: the board's power button device presses it
 	 * (NULL: the board has none yet).  0 or -errno. */
 	int (*power_button)(struct machine *m);
+	struct virtio_backend *power_dev;	/* its virtio-input device */
 };
 
 /* @m for @cfg on @board with interrupt controller @mode (not AUTO),
@@ -135,8 +137,9 @@ int machine_start_io(struct machine *m, const struct io_confine *conf);
 /* Stop and join them: before the VM they inject interrupts into goes. */
 void machine_stop_io(struct machine *m);
 /* Every virtio device m->cfg asks for, in a fixed order (disks in --disk
- * order, NICs, the RNG), through machine_add_virtio(): the one list a new
- * virtio device joins.  0 or -errno. */
+ * order, NICs, the RNG), then the power button (m->power_button) if
+ * MACHINE_MAX_VIRTIO leaves room for it, through machine_add_virtio(): the
+ * one list a new virtio device joins.  0 or -errno. */
 int machine_add_virtio_devices(struct machine *m);
 /* Destroy all devices (reverse order). */
 void machine_destroy_devices(struct machine *m);

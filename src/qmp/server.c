@@ -46,6 +46,7 @@ struct mmsg {
 
 struct client {
 	int fd;		/* -1: free slot */
+	bool wgone;	/* it reads no more: what it sent still counts */
 	unsigned int gen;
 	struct qmp_conn conn;
 };
@@ -490,6 +491,7 @@ static void add_client(struct qmp_server *s, int fd)
 			break;
 		}
 		cl->fd = fd;
+		cl->wgone = false;
 		cl->gen = ++s->gen;
 		return;
 	}
@@ -523,19 +525,22 @@ static void client_read(struct qmp_server *s, struct client *cl)
  * it was dropped. */
 static bool client_write(struct qmp_server *s, struct client *cl)
 {
-	while (cl->conn.out_len) {
+	while (cl->conn.out_len && !cl->wgone) {
 		ssize_t n = write(cl->fd, cl->conn.out, cl->conn.out_len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			break;
-		if (n <= 0) {
-			drop_client(s, cl);
-			return false;
-		}
-		qmp_conn_sent(&cl->conn, (size_t)n);
+		/* It closed (EPIPE): the commands it sent before are still
+		 * read and run, and it is dropped at their end (EOF). */
+		if (n <= 0)
+			cl->wgone = true;
+		else
+			qmp_conn_sent(&cl->conn, (size_t)n);
 	}
+	if (cl->wgone)
+		qmp_conn_sent(&cl->conn, cl->conn.out_len);
 	if (cl->conn.dead) {
 		drop_client(s, cl);	/* flooding, or never reading */
 		return false;
@@ -567,7 +572,7 @@ static void serve(struct qmp_server *s)
 				 * its next command waits in the socket. */
 				if (!cl->conn.busy)
 					ev |= POLLIN;
-				if (cl->conn.out_len)
+				if (cl->conn.out_len && !cl->wgone)
 					ev |= POLLOUT;
 			}
 			p[n++] = (struct pollfd){ .fd = ev ? cl->fd : -1,
@@ -756,8 +761,14 @@ int qmp_server_wait_clients(struct qmp_server *s, int sig_fd)
 		for (;;) {
 			if (poll(p, 2, -1) < 0 && errno != EINTR)
 				return -errno;
-			if (p[1].revents)
-				return -EINTR;
+			if (p[1].revents) {
+				struct signalfd_siginfo si;
+
+				if (read(sig_fd, &si, sizeof(si)) ==
+				    sizeof(si) && si.ssi_signo != SIGCHLD)
+					return (int)si.ssi_signo;
+				continue;
+			}
 			if (!p[0].revents)
 				continue;
 			fd = accept4(s->lfd[i], NULL, NULL,

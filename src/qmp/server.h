@@ -19,8 +19,8 @@ struct qmp_server;
  * (logged). */
 int qmp_server_open(struct qmp_server **out, const struct vm_config *cfg);
 
-/* For each socket without wait=off: wait for a first client (logged), or
- * a signal on @sig_fd (-EINTR). */
+/* For each socket without wait=off: wait for a first client (logged).
+ * 0, a stop signal's number read from @sig_fd, or -errno. */
 int qmp_server_wait_clients(struct qmp_server *s, int sig_fd);
 
 /* Start the serving thread.  0 or -errno (logged). */

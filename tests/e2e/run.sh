@@ -222,6 +222,17 @@ check_dtb() {
 	grep -q 'riscv,isa-extensions' "$RESULTS/e2e-guest.dts" || { echo "no riscv,isa-extensions"; return 1; }
 }
 
+# check_qmp_shapes LOG: rivet's QMP replies (QMP-SHAPE lines of
+# tests/e2e/host/qmp.sh) have the keys and JSON types of Debian's QEMU's
+# own replies to the same requests, recorded here and now.
+check_qmp_shapes() {
+	local q="$RESULTS/e2e-qmp-qemu-replies.txt" r
+	r="$RESULTS/e2e-qmp-rivet-replies.$$.txt"
+	sed -n 's/^QMP-SHAPE //p' "$1" | tr -d '\r' >"$r"
+	tests/qmp/qemu-replies.sh "$q" 2>&1 || { echo "cannot record QEMU's replies"; return 1; }
+	build/x86_64/qmp-shape "$q" "$r"
+}
+
 # check_reboots LOG: the guest came up exactly twice (reboot, then pass).
 check_reboots() {
 	local n
@@ -361,7 +372,8 @@ define_cases() {
 		--drive "$(disk_path mq)" \
 		--modules tun \
 		--add tests/e2e/host:/root/e2e-host \
-		--add build/riscv64/sysinject:/usr/bin/sysinject
+		--add build/riscv64/sysinject:/usr/bin/sysinject \
+		--add build/riscv64/sbifail.Image:/root/sbifail.Image
 	testcase host-kvm-aia5 30 'ls -l /dev/kvm && dmesg | grep -i aia' \
 		rc=0 grep='/dev/kvm' grep='kvm.*: AIA available with 5 guest external interrupts'
 	testcase bad-inputs 120 'sh /root/e2e-host/bad-inputs.sh' \
@@ -436,6 +448,11 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 		grep='^SECCOMP-OK unfiltered monitor control' nogrep='^SECCOMP-FAIL'
 	testcase microvm-jail 300 'sh /root/e2e-host/jail.sh' \
 		rc=0 grep='^JAIL-OK the data is in' nogrep='^JAIL-FAIL'
+	# QMP, driven by socat: tests/e2e/host/qmp.sh, qmp-panic.sh.
+	testcase microvm-qmp 420 'sh /root/e2e-host/qmp.sh microvm' \
+		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL' fn=check_qmp_shapes
+	testcase microvm-qmp-panic 420 'sh /root/e2e-host/qmp-panic.sh microvm' \
+		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
 	testcase microvm-poweroff 180 "$(guest_test poweroff '')" \
 		rc=0 grep='^RIVET-TEST poweroff PASS'
 	# The whole-VM attack (tests/guest/adversary/adversary.c) on /dev/vdf.
@@ -476,9 +493,14 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 		--drive "$(disk_path virt-uefi)" --modules tun,vhost_net \
 		--add tests/e2e/host:/root/e2e-host \
 		--add build/guest/efi/probe-disk.img:/root/probe.img \
+		--add build/riscv64/sbifail.Image:/root/sbifail.Image \
 		--add "$RIVET_EDK2_CODE:/fw/RISCV_VIRT_CODE.fd"
 	testcase virt-direct-pci-disk 240 "$(virt_test diskwrite rivet.disk=/dev/vda --disk /dev/vda --cpus 2)" \
 		rc=0 grep='^RIVET-TEST diskwrite PASS' fn=check_virt_direct
+	testcase virt-qmp 420 'sh /root/e2e-host/qmp.sh virt' \
+		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL' fn=check_qmp_shapes
+	testcase virt-qmp-panic 420 'sh /root/e2e-host/qmp-panic.sh virt' \
+		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
 	testcase virt-net-ping 240 'sh /root/e2e-host/net.sh virt' \
 		rc=0 grep='^RIVET-TEST net PASS' grep='3 packets transmitted, 3 packets received'
 	testcase microvm-net-ping 240 'sh /root/e2e-host/net.sh microvm' \

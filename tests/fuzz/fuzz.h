@@ -367,6 +367,20 @@ enum fz_aplic_op {
 	FZ_APLIC_NR_OPS
 };
 
+/* fuzz_qmp: [u8 cfg][ops...]; cfg bits 0-1: what the VM answers an
+ * action: done, pending, refused; bit 2: start negotiated; bits 3-5: the
+ * run state. */
+#define FZ_QMP_CFG_NEGOTIATED	0x04
+enum fz_qmp_op {
+	FZ_QMP_INPUT,	/* [u16 len][len bytes] from the client */
+	FZ_QMP_DONE,	/* the waiting command succeeded */
+	FZ_QMP_FAIL,	/* the waiting command failed */
+	FZ_QMP_EVENT,	/* [u8 which] an event to the client */
+	FZ_QMP_STATE,	/* [u8 state] */
+	FZ_QMP_DRAIN,	/* [u16 n] the client read n bytes */
+	FZ_QMP_NR_OPS
+};
+
 /* ---- input reader ------------------------------------------------------- */
 
 /* Little-endian reads past the end of the input give zeros. */

@@ -19,7 +19,7 @@ FUZZ_NAMES := $(sort $(patsubst $(FUZZ_SRC)/fuzz_%.c,%,\
 	$(wildcard $(FUZZ_SRC)/fuzz_*.c)))
 FUZZ_TARGETS ?= $(FUZZ_NAMES)
 FUZZ_SECONDS ?= 60
-FUZZ_LIBS := -lfdt -lpthread
+FUZZ_LIBS := -lfdt -ljansson -lpthread
 FUZZ := $(BUILD)/fuzz
 
 .PHONY: fuzz fuzz-replay fuzz-seeds fuzz-merge fuzz-check
@@ -56,7 +56,7 @@ $(FUZZ)/obj/%.o: %.c Makefile
 
 # Only what the targets link: the guest-facing code and what it uses.
 FUZZ_LIB_SRCS := $(filter src/core/% src/devices/% src/boot/% src/fwcfg/% \
-	src/acpi/aml.c,$(PORTABLE_SRCS))
+	src/acpi/aml.c src/qmp/qmp.c,$(PORTABLE_SRCS))
 
 $(FUZZ)/librivet.a: $(FUZZ_LIB_SRCS:%.c=$(FUZZ)/obj/%.o)
 	@rm -f $@

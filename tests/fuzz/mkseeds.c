@@ -2242,6 +2242,80 @@ static void seeds_aplic(void)
 	emit("aplic", "max", &s);
 }
 
+/* ---- QMP ------------------------------------------------------------------ */
+
+static void qmp_in(struct sb *s, const char *text)
+{
+	size_t len = strlen(text);
+
+	put(s, FZ_QMP_INPUT, 1);
+	put(s, len, 2);
+	put_bytes(s, text, len);
+}
+
+static void seeds_qmp(void)
+{
+	static const char *const cmds[] = {
+		"query-status", "query-version", "query-commands",
+		"query-name", "query-uuid", "query-target", "query-kvm",
+		"query-cpus-fast", "query-block", "stop", "cont",
+		"system_reset", "system_powerdown", "quit",
+	};
+	struct sb s = { 0 };
+	char line[128];
+
+	/* Negotiation by the client, then every command. */
+	put(&s, 0, 1);
+	qmp_in(&s, "{\"execute\": \"qmp_capabilities\", \"id\": 1}\r\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(*cmds); i++) {
+		snprintf(line, sizeof(line),
+			 "{\"execute\": \"%s\", \"id\": \"c%zu\"}\n", cmds[i],
+			 i);
+		qmp_in(&s, line);
+	}
+	emit("qmp", "all-commands", &s);
+
+	/* Actions that wait for the VM, answered both ways. */
+	s.n = 0;
+	put(&s, 1 | FZ_QMP_CFG_NEGOTIATED, 1);
+	qmp_in(&s, "{\"execute\": \"stop\"}{\"execute\": \"query-status\"}");
+	put(&s, FZ_QMP_EVENT, 1);
+	put(&s, 0, 1);
+	put(&s, FZ_QMP_DONE, 1);
+	qmp_in(&s, "{\"execute\": \"system_powerdown\", \"id\": [1, {}]}");
+	put(&s, FZ_QMP_FAIL, 1);
+	put(&s, FZ_QMP_DRAIN, 1);
+	put(&s, 10, 2);
+	emit("qmp", "pending", &s);
+
+	/* Bad requests of every kind. */
+	s.n = 0;
+	put(&s, FZ_QMP_CFG_NEGOTIATED | (3 << 3), 1);
+	qmp_in(&s, "[1]\n42\n{\"execute\": 1}\n{\"id\": 2}\n"
+		   "{\"execute\": \"stop\", \"arguments\": {\"x\": 1}}\n"
+		   "{\"execute\": \"nope\"}{\"exec-oob\": \"stop\"}\n"
+		   "garbage}\n{\"id\": 1e999}\n{\"a\": 1, \"a\": 2}\n"
+		   "{\"execute\": \"qmp_capabilities\", \"arguments\": "
+		   "{\"enable\": [\"oob\"]}}\n");
+	emit("qmp", "bad-requests", &s);
+
+	/* Before negotiation, and a command split across inputs. */
+	s.n = 0;
+	put(&s, 2, 1);
+	qmp_in(&s, "{\"execute\": \"stop\"}\n{\"execute\": \"qmp_cap");
+	qmp_in(&s, "abilities\"}\n{\"execute\": \"cont\"}");
+	emit("qmp", "negotiation", &s);
+
+	/* Deep nesting. */
+	s.n = 0;
+	put(&s, FZ_QMP_CFG_NEGOTIATED, 1);
+	put(&s, FZ_QMP_INPUT, 1);
+	put(&s, 3000, 2);
+	for (int i = 0; i < 3000; i++)
+		put(&s, '[', 1);
+	emit("qmp", "deep", &s);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -2262,5 +2336,6 @@ int main(int argc, char **argv)
 	seeds_aml();
 	seeds_plic();
 	seeds_aplic();
+	seeds_qmp();
 	return 0;
 }

@@ -19,7 +19,7 @@ repo=$(cd "$here/../.." && pwd)
 out=$1
 load_paths
 [ -x "$RIVET_BUSYBOX" ] || die "no riscv64 busybox at $RIVET_BUSYBOX; run 'make setup'"
-modules=${RIVET_GUEST_MODULES:-virtio_mmio virtio_blk virtio_rng virtio_net efivarfs}
+modules=${RIVET_GUEST_MODULES:-virtio_mmio virtio_blk virtio_rng virtio_net virtio_input evdev efivarfs}
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/rivet-guest-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT INT TERM

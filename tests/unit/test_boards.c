@@ -23,6 +23,7 @@
 #include "devices/aplic.h"
 #include "devices/plic.h"
 #include "devices/virtio.h"
+#include "devices/virtio_input.h"
 #include "devices/virtio_mmio.h"
 #include "devices/virtio_pci.h"
 #include "machine/machine.h"
@@ -166,11 +167,13 @@ static void test_names(void **state)
 }
 
 /* microvm: the console, then one virtio-mmio window per device in slot
- * order (disks, then the RNG), each with its own APLIC source. */
+ * order (disks, the RNG, the power button), each with its own APLIC
+ * source. */
 static void test_microvm(void **state)
 {
 	static const uint32_t ids[] = { VIRTIO_ID_BLOCK, VIRTIO_ID_BLOCK,
-					VIRTIO_ID_RNG };
+					VIRTIO_ID_RNG, VIRTIO_ID_INPUT };
+	const unsigned int n = sizeof(ids) / sizeof(ids[0]);
 	struct tboard *b = calloc(1, sizeof(*b));
 	struct machine *m;
 	static uint8_t fdt[MACHINE_FDT_MAX];
@@ -183,12 +186,14 @@ static void test_microvm(void **state)
 	assert_string_equal(m->compatible, "rivet,microvm");
 	assert_int_equal(m->ram.base, MICROVM_RAM_BASE);
 	assert_int_equal(m->aia.aplic_base, MICROVM_APLIC_BASE);
-	assert_int_equal(m->nr_virtio, 3);
+	assert_int_equal(m->nr_virtio, n);
 	assert_int_equal(m->nr_pollers, 0);	/* no NIC */
+	assert_ptr_equal(m->power_dev, m->virtio[n - 1]);
+	assert_int_equal(m->power_button(m), -ENODEV);	/* no driver yet */
 	assert_non_null(m->console);
 	assert_int_equal(m->console->base, MICROVM_UART_BASE);
 	assert_int_equal(m->console->irq.irq, MICROVM_UART_IRQ);
-	for (unsigned int i = 0; i < 3; i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		uint64_t base = MICROVM_VIRTIO_BASE + i * MICROVM_VIRTIO_SIZE;
 		struct rivet_dev *d = bus_find(&m->bus, base, 4);
 
@@ -202,10 +207,10 @@ static void test_microvm(void **state)
 	}
 	/* Nothing past the last slot. */
 	assert_null(bus_find(&m->bus, MICROVM_VIRTIO_BASE +
-				      3 * MICROVM_VIRTIO_SIZE, 4));
+				      n * MICROVM_VIRTIO_SIZE, 4));
 	/* The device tree names every one of them. */
 	assert_int_equal(machine_build_fdt(m, fdt, sizeof(fdt)), 0);
-	for (unsigned int i = 0; i < 3; i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		char path[64];
 
 		snprintf(path, sizeof(path), "/soc/virtio_mmio@%llx",
@@ -227,11 +232,13 @@ static uint64_t ecam(unsigned int slot, unsigned int reg)
 }
 
 /* virt: the console, fw_cfg, the PCIe host with the virtio functions in
- * slots 1.. (disks, then the RNG), the device tree and ACPI tables. */
+ * slots 1.. (disks, the RNG, the power button), the device tree and ACPI
+ * tables. */
 static void test_virt(void **state)
 {
 	static const uint16_t ids[] = { VIRTIO_ID_BLOCK, VIRTIO_ID_BLOCK,
-					VIRTIO_ID_RNG };
+					VIRTIO_ID_RNG, VIRTIO_ID_INPUT };
+	const unsigned int n = sizeof(ids) / sizeof(ids[0]);
 	struct tboard *b = calloc(1, sizeof(*b));
 	struct machine *m;
 	struct acpi_platform p;
@@ -244,7 +251,9 @@ static void test_virt(void **state)
 	m = &b->m;
 	assert_string_equal(m->compatible, "riscv-virtio");
 	assert_int_equal(m->ram.base, VIRT_RAM_BASE);
-	assert_int_equal(m->nr_virtio, 3);
+	assert_int_equal(m->nr_virtio, n);
+	assert_ptr_equal(m->power_dev, m->virtio[n - 1]);
+	assert_int_equal(m->power_button(m), -ENODEV);
 	assert_int_equal(m->console->base, VIRT_UART_BASE);
 	assert_int_equal(m->console->irq.irq, VIRT_UART_IRQ);
 	assert_non_null(bus_find(&m->bus, VIRT_FWCFG_BASE, 1));
@@ -252,16 +261,18 @@ static void test_virt(void **state)
 	assert_null(bus_find(&m->bus, VIRT_FLASH_BASE, 4));
 	/* The host bridge at 00:00.0, then the functions. */
 	assert_int_equal(rd(m, ecam(0, 0), 4), 0x00081b36);
-	for (unsigned int i = 0; i < 3; i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		uint32_t id = (uint32_t)rd(m, ecam(i + 1, 0), 4);
 
 		assert_int_equal(id & 0xffff, VIRTIO_PCI_VENDOR);
 		assert_int_equal(id >> 16, VIRTIO_PCI_DEVICE_BASE + ids[i]);
-		/* Disks are mass storage, the rest "other". */
+		/* Disks are mass storage, the power button an input
+		 * device, the rest "other". */
 		assert_int_equal(rd(m, ecam(i + 1, 0x0b), 1),
-				 ids[i] == VIRTIO_ID_BLOCK ? 0x01 : 0xff);
+				 ids[i] == VIRTIO_ID_BLOCK ? 0x01 :
+				 ids[i] == VIRTIO_ID_INPUT ? 0x09 : 0xff);
 	}
-	assert_int_equal(rd(m, ecam(4, 0), 4), 0xffffffff);	/* empty */
+	assert_int_equal(rd(m, ecam(n + 1, 0), 4), 0xffffffff);	/* empty */
 	assert_int_equal(machine_build_fdt(m, fdt, sizeof(fdt)), 0);
 	assert_true(fdt_path_offset(fdt, "/soc/pcie@30000000") >= 0);
 	assert_true(fdt_path_offset(fdt, "/soc/serial@10000000") >= 0);

@@ -770,6 +770,20 @@ static void server_life(void)
 	close(b);
 	say(a, "{\"execute\": \"query-status\"}\n");
 	EXPECT(a, "\"running\"");
+	/* A client that sends and leaves before it is even accepted: its
+	 * command still runs (writing its greeting fails first). */
+	b = connect_to(sock_path);
+	CHECK(b >= 0);
+	say(b, "{\"execute\": \"qmp_capabilities\"}\r\n"
+	       "{\"execute\": \"stop\"}\r\n");
+	close(b);
+	vm_read(ctl[1], CTL_STOP);
+	vm_say(ctl[1], CTL_ACK, 0);
+	EXPECT(a, "\"STOP\"");
+	say(a, "{\"execute\": \"cont\"}\n");
+	vm_read(ctl[1], CTL_CONT);
+	vm_say(ctl[1], CTL_ACK, 0);
+	EXPECT(a, "\"RESUME\"");
 	/* The board has no button: the VM says so. */
 	say(a, "{\"execute\": \"system_powerdown\"}\n");
 	vm_read(ctl[1], CTL_POWERDOWN);

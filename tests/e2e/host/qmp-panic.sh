@@ -1,0 +1,106 @@
+#!/bin/sh
+# QMP and how a guest ends: a guest that reports a failure (SBI system
+# reset, reason "system failure": /root/sbifail.Image) is GUEST_PANICKED;
+# --qmp without wait=off starts the guest only once a client is there;
+# --no-shutdown keeps rivet after a panic or a power-off, system_reset
+# boots again, quit ends; system_powerdown presses the power button the
+# guest waits for (tests/guest/tests/powerbutton).  QMP-OK/QMP-FAIL lines; exit 0 when all passed.
+# Usage: qmp-panic.sh BOARD
+board=$1
+Q=/tmp/qmpp-$board.sock
+OUT=/tmp/qmpp-$board.out
+# shellcheck source=tests/e2e/host/qmplib.sh
+. "$(dirname "$0")/qmplib.sh"
+mem=
+[ "$board" = virt ] && mem="--memory 1G"
+
+# ---- wait for a client, then a panic that ends rivet ----
+rm -f "$Q"
+# shellcheck disable=SC2086
+rivet run --board "$board" $mem --kernel /root/sbifail.Image \
+	--qmp "unix:$Q,server" >"$OUT" 2>&1 &
+pid=$!
+wait_sock "$Q"
+sleep 3
+if kill -0 $pid 2>/dev/null && grep -q 'waiting for a QMP client on' "$OUT"; then
+	ok "waits for a client (wait=on)"
+else
+	bad "waits for a client (wait=on)"
+	cat "$OUT"
+fi
+r=$({ printf '{"execute": "qmp_capabilities"}\r\n'; sleep 20; } |
+	socat -t 3 - "UNIX-CONNECT:$Q" 2>&1)
+wait $pid
+rc=$?
+check "GUEST_PANICKED" "$r" '"event": "GUEST_PANICKED", "data": \{"action": "poweroff"\}'
+check "SHUTDOWN guest-panic" "$r" '"event": "SHUTDOWN", "data": \{"guest": true, "reason": "guest-panic"\}'
+check "exit status 1 after a panic" "$rc" '^1$'
+
+# ---- --no-shutdown: a panic pauses; cont refused; quit ----
+rm -f "$Q"
+# shellcheck disable=SC2086
+rivet run --board "$board" $mem --kernel /root/sbifail.Image \
+	--qmp "unix:$Q,server,wait=off" --no-shutdown --paused >"$OUT" 2>&1 &
+pid=$!
+wait_sock "$Q"
+r=$(qmp "$Q" '{"execute": "cont"}' '{"execute": "query-status"}' \
+	'{"execute": "cont"}')
+check "GUEST_PANICKED, paused" "$r" '"event": "GUEST_PANICKED", "data": \{"action": "pause"\}'
+check "status guest-panicked" "$r" '"status": "guest-panicked", "running": false'
+check "cont needs a reset" "$r" 'Resetting the Virtual Machine is required'
+r=$(qmp "$Q" '{"execute": "quit"}')
+wait $pid
+check "quit from guest-panicked" "$?" '^0$'
+
+# ---- --no-shutdown: the guest powers off; system_reset boots it again ----
+rm -f "$Q"
+# shellcheck disable=SC2086
+rivet run --board "$board" $mem --kernel /guest/Image \
+	--initrd /guest/initramfs.cpio.gz \
+	--cmdline 'console=ttyS0 quiet rivet.test=poweroff' \
+	--qmp "unix:$Q,server,wait=off" --no-shutdown >"$OUT" 2>&1 &
+pid=$!
+wait_sock "$Q"
+{
+	printf '{"execute": "qmp_capabilities"}\r\n'
+	while [ ! -e /tmp/qmpp-$board.stop ]; do sleep 1; done
+} | socat -t 3 - "UNIX-CONNECT:$Q" >/tmp/qmpp-$board.events 2>&1 &
+lpid=$!
+rm -f /tmp/qmpp-$board.stop
+i=0
+while ! grep -q '"guest-shutdown"' /tmp/qmpp-$board.events && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
+r=$(qmp "$Q" '{"execute": "query-status"}' '{"execute": "system_reset"}')
+check "status shutdown" "$r" '"status": "shutdown", "running": false'
+check "reset from shutdown" "$r" '"event": "RESET"'
+i=0
+while [ "$(grep -c '"guest-shutdown"' /tmp/qmpp-$board.events)" -lt 2 ] && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
+check "booted again and powered off again" "$(grep -c 'RIVET-TEST poweroff PASS' "$OUT")" '^2$'
+r=$(qmp "$Q" '{"execute": "quit"}')
+wait $pid
+check "quit after power-off" "$?" '^0$'
+touch /tmp/qmpp-$board.stop
+wait $lpid
+check "one client across both boots" "$(grep -c '"guest-shutdown"' /tmp/qmpp-$board.events)" '^2$'
+# ---- system_powerdown: the power button, seen by the guest ----
+rm -f "$Q"
+# shellcheck disable=SC2086
+rivet run --board "$board" $mem --kernel /guest/Image \
+	--initrd /guest/initramfs.cpio.gz \
+	--cmdline 'console=ttyS0 quiet rivet.test=powerbutton' \
+	--qmp "unix:$Q,server,wait=off" >"$OUT" 2>&1 &
+pid=$!
+wait_sock "$Q"
+i=0
+while ! grep -q 'RIVET-POWERBUTTON-READY' "$OUT" && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
+r=$({ printf '{"execute": "qmp_capabilities"}\r\n{"execute": "system_powerdown", "id": "pd"}\r\n'; sleep 20; } |
+	socat -t 3 - "UNIX-CONNECT:$Q" 2>&1)
+wait $pid
+rc=$?
+check "POWERDOWN event" "$r" '"event": "POWERDOWN"'
+check "system_powerdown answered" "$r" '"return": \{\}, "id": "pd"'
+check "the guest saw the button" "$(cat "$OUT")" 'RIVET-POWER-BUTTON pressed'
+check "the guest powered off" "$r" '"event": "SHUTDOWN", "data": \{"guest": true, "reason": "guest-shutdown"\}'
+check "exit status 0 after the power-off" "$rc" '^0$'
+
+[ $fails -eq 0 ] && echo "QMP-ALL-OK" && exit 0
+exit 1
