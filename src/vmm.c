@@ -435,6 +435,19 @@ static void send_ready(struct kvm_vm *vm, struct vmm_session *st)
 	ctl_send(st, &m);
 }
 
+/* --daemonize: the VM is set up; the waiting caller can go, and nothing
+ * is written to its terminal any more. */
+static void detached(struct vmm_session *st)
+{
+	if (write(st->ready_fd, "R", 1) != 1)
+		log_warn("cannot tell the caller the VM is up: %s",
+			 strerror(errno));
+	fflush(NULL);
+	dup2(st->null_fd, STDERR_FILENO);
+	close(st->ready_fd);
+	st->ready_fd = -1;
+}
+
 /* Tell the monitor why this boot ends (QMP SHUTDOWN, RESET, ...). */
 static void send_exiting(struct vmm_session *st, enum vm_exit why)
 {
@@ -516,6 +529,10 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 		 * any) and before the guest's first instruction. */
 		struct rivet_seccomp_ctx sctx = seccomp_ctx(&vm);
 
+		/* Set up: what remains is this thread's filter (after which
+		 * it could not redirect its output). */
+		if (st->ready_fd >= 0)
+			detached(st);
 		if (cfg->seccomp &&
 		    rivet_seccomp_install(RIVET_SECCOMP_MAIN, &sctx) != 0) {
 			log_err("cannot install the seccomp filter");

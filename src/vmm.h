@@ -22,6 +22,9 @@ struct vmm_session {
 	int ctl_fd;
 	bool start_paused;	/* wait for CTL_CONT before the first run */
 	int ctl_reason;		/* enum ctl_reason the monitor asked, or -1 */
+	/* --daemonize: where to say "set up" (then stdout and stderr go to
+	 * null_fd), or -1. */
+	int ready_fd, null_fd;
 	/* Host input read but not yet taken by the guest's UART. */
 	uint8_t pend[128];
 	size_t pend_len, pend_off;

@@ -35,13 +35,37 @@ static void stop_signals(sigset_t *set)
 	sigaddset(set, SIGHUP);
 }
 
+/* Close every descriptor from 3 up but @a and @b (-1: none). */
+static void close_other_fds(int a, int b)
+{
+	unsigned int lo = 3;
+
+	if (a > b) {
+		int t = a;
+
+		a = b;
+		b = t;
+	}
+	for (int keep = 0; keep < 2; keep++) {
+		int fd = keep ? b : a;
+
+		if (fd < 0)
+			continue;
+		if ((unsigned int)fd > lo)
+			close_range(lo, (unsigned int)fd - 1, 0);
+		lo = (unsigned int)fd + 1;
+	}
+	close_range(lo, ~0U, 0);
+}
+
 /* The VM process: run one boot and leave with its status.  _exit, not
  * exit: the terminal belongs to the monitor. */
 static void vm_child(const struct vm_config *cfg, pid_t monitor, int ctl_fd,
-		     bool paused)
+		     bool paused, int ready_fd)
 {
 	struct vmm_session st = { .stdin_open = true, .ctl_fd = ctl_fd,
-				  .start_paused = paused, .ctl_reason = -1 };
+				  .start_paused = paused, .ctl_reason = -1,
+				  .ready_fd = ready_fd, .null_fd = -1 };
 	sigset_t set;
 	int status;
 
@@ -51,10 +75,17 @@ static void vm_child(const struct vm_config *cfg, pid_t monitor, int ctl_fd,
 		_exit(RIVET_EXIT_ERROR);
 	/* The monitor's QMP sockets and clients are not the VM's business:
 	 * keep the standard streams and the channel only. */
-	if (ctl_fd >= 0) {
-		if (ctl_fd > 3)
-			close_range(3, (unsigned int)ctl_fd - 1, 0);
-		close_range((unsigned int)ctl_fd + 1, ~0U, 0);
+	if (ctl_fd >= 0 || ready_fd >= 0)
+		close_other_fds(ctl_fd, ready_fd);
+	/* Detached: no console (input at its end, output discarded). */
+	if (ready_fd >= 0) {
+		st.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (st.null_fd < 0) {
+			log_err("/dev/null: %s", strerror(errno));
+			_exit(RIVET_EXIT_ERROR);
+		}
+		dup2(st.null_fd, STDIN_FILENO);
+		dup2(st.null_fd, STDOUT_FILENO);
 	}
 	stop_signals(&set);
 	st.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -147,7 +178,61 @@ static int control_start(const struct vm_config *cfg, int sig_fd,
 	return -1;
 }
 
-static int run_monitor(const struct vm_config *cfg)
+/* --daemonize: the caller waits on a pipe while a new session does the
+ * work: "R" when a VM is set up (exit 0), else "S" and the daemon's exit
+ * status.  Returns -1 in the daemon (*@ready_fd: the pipe), or the exit
+ * status in the caller. */
+static int daemonize(int *ready_fd)
+{
+	unsigned char buf[2];
+	int p[2];
+	pid_t pid;
+	ssize_t n;
+
+	fflush(NULL);
+	if (pipe2(p, O_CLOEXEC)) {
+		log_err("pipe: %s", strerror(errno));
+		return RIVET_EXIT_ERROR;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_err("fork: %s", strerror(errno));
+		return RIVET_EXIT_ERROR;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		if (setsid() < 0)
+			log_warn("setsid: %s", strerror(errno));
+		*ready_fd = p[1];
+		return -1;
+	}
+	close(p[1]);
+	do
+		n = read(p[0], buf, sizeof(buf));
+	while (n < 0 && errno == EINTR);
+	close(p[0]);
+	if (n >= 1 && buf[0] == 'R')
+		return RIVET_EXIT_OK;
+	if (n == 2 && buf[0] == 'S')
+		return buf[1];
+	log_err("--daemonize: the daemon ended without a word");
+	return RIVET_EXIT_ERROR;
+}
+
+static void detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	fflush(NULL);
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
+static int run_monitor(const struct vm_config *cfg, int ready_fd)
 {
 	pid_t self = getpid();
 	struct qmp_server *qs = NULL;
@@ -169,7 +254,7 @@ static int run_monitor(const struct vm_config *cfg)
 	status = control_start(cfg, sig_fd, &qs);
 	if (status >= 0)
 		goto out;
-	if (console_raw_begin())
+	if (ready_fd < 0 && console_raw_begin())
 		log_warn("cannot put the terminal in raw mode");
 	for (;;) {
 		int ctl[2] = { -1, -1 };
@@ -192,8 +277,12 @@ static int run_monitor(const struct vm_config *cfg)
 			close(sig_fd);
 			if (ctl[0] >= 0)
 				close(ctl[0]);
-			vm_child(cfg, self, ctl[1], paused);
+			vm_child(cfg, self, ctl[1], paused, ready_fd);
 		}
+		/* Detached: only the first VM process may say it is up, and
+		 * nothing more reaches the caller's terminal from here. */
+		if (ready_fd >= 0)
+			detach_stdio();
 		if (qs) {
 			close(ctl[1]);
 			qmp_server_child_started(qs, ctl[0], paused);
@@ -261,7 +350,7 @@ int cmd_run(int argc, char *argv[])
 {
 	struct vm_config cfg;
 	char err[256];
-	int ret;
+	int ret, ready_fd = -1;
 
 	ret = config_parse(&cfg, argc, argv, err, sizeof(err));
 	if (ret < 0) {
@@ -278,6 +367,13 @@ int cmd_run(int argc, char *argv[])
 	}
 	log_set_level(cfg.verbosity >= 2 ? LOG_DEBUG
 		      : cfg.verbosity == 1 ? LOG_INFO : LOG_NOTICE);
+	if (cfg.daemonize) {
+		ret = daemonize(&ready_fd);
+		if (ret >= 0) {
+			config_free(&cfg);
+			return ret;	/* the caller */
+		}
+	}
 	if (cfg.jail_dir) {
 		ret = enter_jail(&cfg);
 		if (ret >= 0) {
@@ -285,7 +381,16 @@ int cmd_run(int argc, char *argv[])
 			return ret;	/* the PID namespace's outside */
 		}
 	}
-	ret = run_monitor(&cfg);
+	ret = run_monitor(&cfg, ready_fd);
+	if (ready_fd >= 0) {
+		/* Heard only if no VM process was set up: the caller's
+		 * exit status. */
+		unsigned char msg[2] = { 'S', (unsigned char)ret };
+
+		if (write(ready_fd, msg, 2) < 0)
+			log_debug("--daemonize: the caller is gone");
+		close(ready_fd);
+	}
 	config_free(&cfg);
 	return ret;
 }

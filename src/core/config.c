@@ -37,7 +37,7 @@ enum {
 	OPT_NEW_PIDNS, OPT_NEW_NETNS, OPT_SECCOMP, OPT_FIRMWARE,
 	OPT_FIRMWARE_VARS, OPT_NET, OPT_BOOT_TIMEOUT, OPT_BOOT_TIMER, OPT_STATS,
 	OPT_HUGEPAGES, OPT_QMP, OPT_NAME, OPT_UUID, OPT_PIDFILE, OPT_PAUSED,
-	OPT_NO_SHUTDOWN,
+	OPT_NO_SHUTDOWN, OPT_DAEMONIZE,
 };
 
 static const struct option long_opts[] = {
@@ -73,6 +73,7 @@ static const struct option long_opts[] = {
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 	{ "paused", no_argument, NULL, OPT_PAUSED },
 	{ "no-shutdown", no_argument, NULL, OPT_NO_SHUTDOWN },
+	{ "daemonize", no_argument, NULL, OPT_DAEMONIZE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -173,6 +174,11 @@ void config_usage(FILE *out)
 	      "keep rivet and\n"
 	      "                         its QMP sockets (system_reset boots "
 	      "again, quit ends)\n"
+	      "  --daemonize            run in the background: detach once "
+	      "the VM is set up\n"
+	      "                         (setup errors still give the exit "
+	      "status); the guest\n"
+	      "                         console is discarded\n"
 	      "  --stats                at the end, print vCPU exits by reason "
 	      "and MMIO accesses\n"
 	      "                         by device, with the time spent on "
@@ -530,6 +536,9 @@ static int parse_one(void *ctx, int opt, const char *arg, char *err,
 		return 0;
 	case OPT_NO_SHUTDOWN:
 		cfg->no_shutdown = true;
+		return 0;
+	case OPT_DAEMONIZE:
+		cfg->daemonize = true;
 		return 0;
 	case OPT_NO_RNG:
 		cfg->rng = false;

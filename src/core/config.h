@@ -109,6 +109,7 @@ struct vm_config {
 	const char *pidfile;		/* --pidfile, or NULL */
 	bool paused;			/* --paused: wait for QMP cont */
 	bool no_shutdown;		/* --no-shutdown: stay after power-off */
+	bool daemonize;			/* --daemonize: detach once set up */
 	/* Storage for strings split out of option values: one per --disk
 	 * (at most CONFIG_MAX_DISKS), one per --cpu-features (each adds at
 	 * least one entry, so at most CONFIG_MAX_FEATURES), and the one

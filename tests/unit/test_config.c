@@ -40,6 +40,59 @@ static void test_defaults(void **state)
 	config_free(&cfg);
 }
 
+/* The control plane's options (docs/qmp.md). */
+static void test_control_plane(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--qmp",
+			       "unix:/a,server,wait=off", "--qmp",
+			       "unix:/b,server", "-S", "--no-shutdown",
+			       "--daemonize", "--name", "vm", "--uuid",
+			       "0123ABCD-0000-1111-2222-333344445555",
+			       "--pidfile", "/run/p"), CONFIG_RUN);
+	assert_int_equal(cfg.nr_qmp, 2);
+	assert_false(cfg.qmp[0].wait);
+	assert_true(cfg.qmp[1].wait);
+	assert_true(cfg.paused && cfg.no_shutdown && cfg.daemonize);
+	assert_string_equal(cfg.name, "vm");
+	assert_string_equal(cfg.uuid, "0123abcd-0000-1111-2222-333344445555");
+	assert_string_equal(cfg.pidfile, "/run/p");
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K"), CONFIG_RUN);
+	assert_string_equal(cfg.uuid, "00000000-0000-0000-0000-000000000000");
+	assert_int_equal(cfg.nr_qmp, 0);
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--paused"),
+			 -EINVAL);
+	assert_non_null(strstr(err, "--paused: needs --qmp"));
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--no-shutdown"),
+			 -EINVAL);
+	assert_non_null(strstr(err, "--no-shutdown: needs --qmp"));
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--qmp",
+			       "unix:/a,server", "--qmp", "unix:/a,server"),
+			 -EINVAL);
+	assert_non_null(strstr(err, "given twice"));
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--uuid", "nope"),
+			 -EINVAL);
+	assert_non_null(strstr(err, "--uuid: 'nope' is not a UUID"));
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--qmp",
+			       "unix:/a"), -EINVAL);
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K", "--qmp", "unix:/1,server",
+			       "--qmp", "unix:/2,server", "--qmp", "unix:/3,server",
+			       "--qmp", "unix:/4,server", "--qmp", "unix:/5,server"),
+			 -EINVAL);
+	assert_non_null(strstr(err, "at most 4"));
+	config_free(&cfg);
+}
+
 /* --irqchip: each mode, names both ways; --aia-mode belongs to KVM's
  * in-kernel AIA only. */
 static void test_irqchip(void **state)
@@ -525,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_reparse),
+		cmocka_unit_test(test_control_plane),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,7 @@
 # --qmp without wait=off starts the guest only once a client is there;
 # --no-shutdown keeps rivet after a panic or a power-off, system_reset
 # boots again, quit ends; system_powerdown presses the power button the
-# guest waits for (tests/guest/tests/powerbutton).  QMP-OK/QMP-FAIL lines; exit 0 when all passed.
+# guest waits for (tests/guest/tests/powerbutton); --daemonize.  QMP-OK/QMP-FAIL lines; exit 0 when all passed.
 # Usage: qmp-panic.sh BOARD
 board=$1
 Q=/tmp/qmpp-$board.sock
@@ -101,6 +101,29 @@ check "system_powerdown answered" "$r" '"return": \{\}, "id": "pd"'
 check "the guest saw the button" "$(cat "$OUT")" 'RIVET-POWER-BUTTON pressed'
 check "the guest powered off" "$r" '"event": "SHUTDOWN", "data": \{"guest": true, "reason": "guest-shutdown"\}'
 check "exit status 0 after the power-off" "$rc" '^0$'
+
+# ---- --daemonize: back once the VM is set up; setup errors still count ----
+rm -f "$Q" /tmp/qmpp-$board.pid
+# shellcheck disable=SC2086
+rivet run --board "$board" $mem --daemonize --kernel /guest/Image \
+	--disk /nonexistent.img --qmp "unix:$Q,server,wait=off" 2>"$OUT"
+check "--daemonize: a missing disk is exit status 2" "$?" '^2$'
+check "--daemonize: ... with its message" "$(cat "$OUT")" "nonexistent.img"
+# shellcheck disable=SC2086
+rivet run --board "$board" $mem --daemonize --kernel /guest/Image \
+	--initrd /guest/initramfs.cpio.gz \
+	--cmdline 'console=ttyS0 quiet rivet.test=ticker' \
+	--qmp "unix:$Q,server,wait=off" --pidfile /tmp/qmpp-$board.pid
+check "--daemonize: exit status 0 once set up" "$?" '^0$'
+dpid=$(cat /tmp/qmpp-$board.pid 2>/dev/null)
+check "--daemonize: detached (parent init, no terminal)" \
+	"$(sed -n 's/^PPid:[[:space:]]*//p' "/proc/$dpid/status" 2>/dev/null) $(readlink "/proc/$dpid/fd/1")" \
+	'^1 /dev/null$'
+r=$(qmp "$Q" '{"execute": "query-status"}' '{"execute": "quit"}')
+check "--daemonize: QMP drives it" "$r" '"status": "running"'
+i=0
+while [ -e "/proc/$dpid" ] && [ $i -lt 20 ]; do sleep 1; i=$((i + 1)); done
+[ -e "/proc/$dpid" ] && bad "--daemonize: quit ends it" || ok "--daemonize: quit ends it"
 
 [ $fails -eq 0 ] && echo "QMP-ALL-OK" && exit 0
 exit 1
