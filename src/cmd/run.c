@@ -279,8 +279,9 @@ static int run_monitor(const struct vm_config *cfg, int ready_fd)
 				close(ctl[0]);
 			vm_child(cfg, self, ctl[1], paused, ready_fd);
 		}
-		/* Detached: only the first VM process may say it is up, and
-		 * nothing more reaches the caller's terminal from here. */
+		/* Detached: nothing more reaches the caller's terminal from
+		 * here (a later VM process's "up" goes to a pipe nobody reads
+		 * any more: the caller left at the first). */
 		if (ready_fd >= 0)
 			detach_stdio();
 		if (qs) {
