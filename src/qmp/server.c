@@ -712,18 +712,10 @@ int qmp_server_open(struct qmp_server **out, const struct vm_config *cfg)
 	for (unsigned int i = 0; i < CONFIG_MAX_QMP; i++)
 		s->lfd[i] = -1;
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
-		struct stat st;
 		int fd = open(cfg->disks[i].path, O_RDONLY | O_CLOEXEC);
 
-		s->disk_size[i] = -1;
-		if (fd >= 0 && fstat(fd, &st) == 0) {
-			s->disk_size[i] = st.st_size;
-			if (S_ISBLK(st.st_mode)) {
-				off_t end = lseek(fd, 0, SEEK_END);
-
-				s->disk_size[i] = end >= 0 ? end : -1;
-			}
-		}
+		/* As virtio-blk sizes it: lseek sizes block devices too. */
+		s->disk_size[i] = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
 		if (fd >= 0)
 			close(fd);
 	}

@@ -335,10 +335,20 @@ void vm_open_gate(struct kvm_vm *vm)
 	pthread_mutex_unlock(&vm->gate_lock);
 }
 
-void vm_pause(struct kvm_vm *vm)
+/* Wait under gate_lock until *@count reaches the number of started vCPU
+ * threads (or the VM ends). */
+static void wait_for_vcpus(struct kvm_vm *vm, const unsigned int *count)
 {
 	unsigned int started = 0;
 
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		started += vm->vcpus[i].started;
+	while (*count < started && !ending(vm))
+		pthread_cond_wait(&vm->gate_cond, &vm->gate_lock);
+}
+
+void vm_pause(struct kvm_vm *vm)
+{
 	pthread_mutex_lock(&vm->gate_lock);
 	atomic_store(&vm->gate_open, false);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
@@ -346,24 +356,17 @@ void vm_pause(struct kvm_vm *vm)
 
 		if (!v->started)
 			continue;
-		started++;
 		v->run->immediate_exit = 1;
 		pthread_kill(v->thread, SIGUSR1);
 	}
-	while (vm->nr_parked < started && !ending(vm))
-		pthread_cond_wait(&vm->gate_cond, &vm->gate_lock);
+	wait_for_vcpus(vm, &vm->nr_parked);
 	pthread_mutex_unlock(&vm->gate_lock);
 }
 
 void vm_wait_vcpus(struct kvm_vm *vm)
 {
-	unsigned int started = 0;
-
-	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
-		started += vm->vcpus[i].started;
 	pthread_mutex_lock(&vm->gate_lock);
-	while (vm->nr_arrived < started && !ending(vm))
-		pthread_cond_wait(&vm->gate_cond, &vm->gate_lock);
+	wait_for_vcpus(vm, &vm->nr_arrived);
 	pthread_mutex_unlock(&vm->gate_lock);
 }
 

@@ -28,8 +28,7 @@ else
 	bad "waits for a client (wait=on)"
 	cat "$OUT"
 fi
-r=$({ printf '{"execute": "qmp_capabilities"}\r\n'; sleep 20; } |
-	socat -t 3 - "UNIX-CONNECT:$Q" 2>&1)
+r=$(qmp_stay "$Q" 20)
 wait $pid
 rc=$?
 check "GUEST_PANICKED" "$r" '"event": "GUEST_PANICKED", "data": \{"action": "poweroff"\}'
@@ -61,14 +60,8 @@ rivet run --board "$board" $mem --kernel /guest/Image \
 	--qmp "unix:$Q,server,wait=off" --no-shutdown >"$OUT" 2>&1 &
 pid=$!
 wait_sock "$Q"
-{
-	printf '{"execute": "qmp_capabilities"}\r\n'
-	while [ ! -e /tmp/qmpp-$board.stop ]; do sleep 1; done
-} | socat -t 3 - "UNIX-CONNECT:$Q" >/tmp/qmpp-$board.events 2>&1 &
-lpid=$!
-rm -f /tmp/qmpp-$board.stop
-i=0
-while ! grep -q '"guest-shutdown"' /tmp/qmpp-$board.events && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
+listen "$Q" /tmp/qmpp-$board.events /tmp/qmpp-$board.stop
+wait_for '"guest-shutdown"' /tmp/qmpp-$board.events 120
 r=$(qmp "$Q" '{"execute": "query-status"}' '{"execute": "system_reset"}')
 check "status shutdown" "$r" '"status": "shutdown", "running": false'
 check "reset from shutdown" "$r" '"event": "RESET"'
@@ -90,10 +83,8 @@ rivet run --board "$board" $mem --kernel /guest/Image \
 	--qmp "unix:$Q,server,wait=off" >"$OUT" 2>&1 &
 pid=$!
 wait_sock "$Q"
-i=0
-while ! grep -q 'RIVET-POWERBUTTON-READY' "$OUT" && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
-r=$({ printf '{"execute": "qmp_capabilities"}\r\n{"execute": "system_powerdown", "id": "pd"}\r\n'; sleep 20; } |
-	socat -t 3 - "UNIX-CONNECT:$Q" 2>&1)
+wait_for 'RIVET-POWERBUTTON-READY' "$OUT" 120
+r=$(qmp_stay "$Q" 20 '{"execute": "system_powerdown", "id": "pd"}')
 wait $pid
 rc=$?
 check "POWERDOWN event" "$r" '"event": "POWERDOWN"'

@@ -14,15 +14,6 @@ EV=/tmp/qmp-$board.events
 PIDF=/tmp/rivet-$board.pid
 # shellcheck source=tests/e2e/host/qmplib.sh
 . "$(dirname "$0")/qmplib.sh"
-# wait_for PATTERN FILE SECS
-wait_for() {
-	_i=0
-	while ! grep -Eq -- "$1" "$2" 2>/dev/null; do
-		[ $_i -ge "$3" ] && return 1
-		sleep 1
-		_i=$((_i + 1))
-	done
-}
 ticks() { grep -c '^RIVET-TICK' "$OUT"; }
 # uptime printed with tick N
 tick_up() { sed -n "s/^RIVET-TICK $1 up=//p" "$OUT" | head -n1; }
@@ -96,12 +87,7 @@ check "query-cpus-fast thread ids" "$n" '^2$'
 
 # A second client on the other socket stays connected to the end and
 # collects every event.
-{
-	printf '{"execute": "qmp_capabilities"}\r\n'
-	while [ ! -e /tmp/qmp-$board.stop ]; do sleep 1; done
-} | socat -t 5 - "UNIX-CONNECT:$Q2" >"$EV" 2>&1 &
-lpid=$!
-rm -f /tmp/qmp-$board.stop
+listen "$Q2" "$EV" /tmp/qmp-$board.stop
 sleep 2
 
 r=$(qmp "$Q" '{"execute": "cont", "id": "go"}' '{"execute": "query-status"}')
@@ -149,7 +135,6 @@ check "alive after the floods" "$r" '"status": "running"'
 # ---- system_reset: a real reset; the listener stays connected ----
 r=$(qmp "$Q" '{"execute": "system_reset"}')
 check "system_reset" "$r" '"event": "RESET", "data": \{"guest": false, "reason": "host-qmp-system-reset"\}'
-wait_for 'RIVET-GUEST-UP.*' "$OUT" 5 >/dev/null
 i=0
 while [ "$(grep -c RIVET-GUEST-UP "$OUT")" -lt 2 ] && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
 check "guest booted again" "$(grep -c RIVET-GUEST-UP "$OUT")" '^2$'

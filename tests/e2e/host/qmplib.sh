@@ -22,6 +22,37 @@ qmp() {
 		done
 	} | socat -t 3 - "UNIX-CONNECT:$_s" 2>&1
 }
+# qmp_stay SOCKET SECS [LINE]...: negotiate, send the lines at once, stay
+# connected SECS seconds (events keep coming); print all that came back.
+qmp_stay() {
+	_s=$1 _t=$2
+	shift 2
+	{
+		printf '{"execute": "qmp_capabilities"}\r\n'
+		for _l in "$@"; do printf '%s\r\n' "$_l"; done
+		sleep "$_t"
+	} | socat -t 3 - "UNIX-CONNECT:$_s" 2>&1
+}
+# listen SOCKET OUT STOPFILE: a negotiated client in the background that
+# stays connected, every event into OUT, until STOPFILE exists; $lpid.
+listen() {
+	rm -f "$3"
+	{
+		printf '{"execute": "qmp_capabilities"}\r\n'
+		while [ ! -e "$3" ]; do sleep 1; done
+	} | socat -t 5 - "UNIX-CONNECT:$1" >"$2" 2>&1 &
+	lpid=$!
+}
+# wait_for PATTERN FILE SECS: until FILE has a line matching the extended
+# regex PATTERN; 1 after SECS seconds without.
+wait_for() {
+	_i=0
+	while ! grep -Eq -- "$1" "$2" 2>/dev/null; do
+		[ $_i -ge "$3" ] && return 1
+		sleep 1
+		_i=$((_i + 1))
+	done
+}
 # wait_sock PATH: until PATH is a socket (60 s at most).
 wait_sock() {
 	_i=0
