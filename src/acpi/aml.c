@@ -22,6 +22,8 @@
 #define AML_DUAL_NAME_PREFIX	0x2e
 #define AML_MULTI_NAME_PREFIX	0x2f
 #define AML_EXT_OP_PREFIX	0x5b
+#define AML_OPREGION_OP		0x80	/* after AML_EXT_OP_PREFIX */
+#define AML_FIELD_OP		0x81	/* after AML_EXT_OP_PREFIX */
 #define AML_DEVICE_OP		0x82	/* after AML_EXT_OP_PREFIX */
 #define AML_ROOT_CHAR		0x5c
 #define AML_PARENT_PREFIX	0x5e
@@ -30,6 +32,7 @@
 #define AML_STORE_OP		0x70
 #define AML_AND_OP		0x7b
 #define AML_OR_OP		0x7d
+#define AML_NOTIFY_OP		0x86
 #define AML_CREATE_DWORD_FIELD_OP 0x8a
 #define AML_LNOT_OP		0x92
 #define AML_LEQUAL_OP		0x93
@@ -520,27 +523,47 @@ void aml_resource_template_begin(struct aml_buf *b)
 	push(b, AML_BLK_RESTEMPLATE);
 }
 
-/* 20.2.4 PkgLength for a package of @total bytes (the PkgLength itself
- * included); its length, or 0 if too long. */
+/* 20.2.4 PkgLength: @v in @n bytes (1-4; the caller checked it fits). */
+static void pkg_bytes(size_t v, unsigned int n, uint8_t out[4])
+{
+	if (n == 1) {
+		out[0] = (uint8_t)v;
+		return;
+	}
+	out[0] = (uint8_t)(((n - 1) << 6) | (v & 0x0f));
+	for (unsigned int i = 1; i < n; i++)
+		out[i] = (uint8_t)(v >> (4 + 8 * (i - 1)));
+}
+
+static const size_t pkg_lim[4] = { 0x3f, 0xfff, 0xfffff, PKGLEN_MAX };
+
+/* PkgLength for a package of @body bytes after it (the PkgLength itself
+ * counts too); its length, or 0 if too long. */
 static unsigned int enc_pkglen(size_t body, uint8_t out[4])
 {
-	static const size_t lim[4] = { 0x3f, 0xfff, 0xfffff, PKGLEN_MAX };
 	unsigned int n;
-	size_t total;
 
 	for (n = 1; n <= 4; n++)
-		if (body <= lim[n - 1] - n)
+		if (body <= pkg_lim[n - 1] - n)
 			break;
 	if (n > 4)
 		return 0;
-	total = body + n;
-	if (n == 1) {
-		out[0] = (uint8_t)total;
-		return 1;
-	}
-	out[0] = (uint8_t)(((n - 1) << 6) | (total & 0x0f));
-	for (unsigned int i = 1; i < n; i++)
-		out[i] = (uint8_t)(total >> (4 + 8 * (i - 1)));
+	pkg_bytes(body + n, n, out);
+	return n;
+}
+
+/* A plain value in PkgLength's encoding (a NamedField's bit count,
+ * 20.2.5.2); its length, or 0 if too big. */
+static unsigned int enc_pkgval(size_t v, uint8_t out[4])
+{
+	unsigned int n;
+
+	for (n = 1; n <= 4; n++)
+		if (v <= pkg_lim[n - 1])
+			break;
+	if (n > 4)
+		return 0;
+	pkg_bytes(v, n, out);
 	return n;
 }
 
@@ -680,6 +703,11 @@ void aml_lequal(struct aml_buf *b, struct aml_opnd x, struct aml_opnd y)
 	aml_opnd(b, y);
 }
 
+void aml_lequal_op(struct aml_buf *b)
+{
+	aml_byte(b, AML_LEQUAL_OP);
+}
+
 void aml_lnotequal(struct aml_buf *b, struct aml_opnd x, struct aml_opnd y)
 {
 	aml_byte(b, AML_LNOT_OP);
@@ -693,6 +721,71 @@ void aml_create_dword_field(struct aml_buf *b, struct aml_opnd src,
 	aml_opnd(b, src);
 	aml_opnd(b, AML_INT(byte_index));
 	put_path(b, name);
+}
+
+void aml_notify(struct aml_buf *b, struct aml_opnd obj, struct aml_opnd value)
+{
+	/* NotifyObject is a SuperName: a name, an Arg or a Local. */
+	if (obj.kind != AML_OPND_NAME && obj.kind != AML_OPND_ARG &&
+	    obj.kind != AML_OPND_LOCAL) {
+		aml_fail(b, -EINVAL);
+		return;
+	}
+	aml_byte(b, AML_NOTIFY_OP);
+	aml_opnd(b, obj);
+	aml_opnd(b, value);
+}
+
+/* ---- operation regions and fields ---------------------------------------- */
+
+void aml_operation_region(struct aml_buf *b, const char *name,
+			  enum aml_region_space space, uint64_t offset,
+			  uint64_t len)
+{
+	if ((unsigned int)space > 0xff) {
+		aml_fail(b, -EINVAL);
+		return;
+	}
+	aml_byte(b, AML_EXT_OP_PREFIX);
+	aml_byte(b, AML_OPREGION_OP);
+	put_path(b, name);
+	aml_byte(b, (uint8_t)space);
+	put_int(b, offset);
+	put_int(b, len);
+}
+
+/* A NameSeg: one segment, no prefix (what a NamedField is called). */
+static bool name_seg(const char *s)
+{
+	size_t l = s ? strlen(s) : 0;
+
+	if (!l || l > 4)
+		return false;
+	for (size_t i = 0; i < l; i++)
+		if (!seg_char(s[i], i == 0))
+			return false;
+	return true;
+}
+
+void aml_field(struct aml_buf *b, const char *region, unsigned int flags,
+	       const char *name, uint32_t bits)
+{
+	uint8_t len[4];
+	unsigned int n = enc_pkgval(bits, len);
+
+	if (flags > 0x7f || (flags & 0x0f) > AML_FIELD_BUFFER_ACC ||
+	    (flags >> 5) > 2 || !name_seg(name) || !bits || !n) {
+		aml_fail(b, -EINVAL);
+		return;
+	}
+	aml_byte(b, AML_EXT_OP_PREFIX);
+	aml_byte(b, AML_FIELD_OP);
+	push(b, AML_BLK_FIELD);
+	put_path(b, region);
+	aml_byte(b, (uint8_t)flags);
+	put_path(b, name);	/* a NameSeg: 4 bytes, padded with '_' */
+	aml_bytes(b, len, n);
+	aml_end(b);
 }
 
 /* ---- resource descriptors ------------------------------------------------ */

@@ -50,6 +50,7 @@ enum aml_block_kind {
 	AML_BLK_PACKAGE,
 	AML_BLK_BUFFER,
 	AML_BLK_RESTEMPLATE,
+	AML_BLK_FIELD,		/* only inside aml_field() */
 };
 
 struct aml_block {
@@ -190,9 +191,56 @@ void aml_return(struct aml_buf *b, struct aml_opnd o);
 /* LEqual (x, y) and LNot (LEqual (x, y)): predicates for aml_if_begin(). */
 void aml_lequal(struct aml_buf *b, struct aml_opnd x, struct aml_opnd y);
 void aml_lnotequal(struct aml_buf *b, struct aml_opnd x, struct aml_opnd y);
+/* LEqual's opcode alone, for operands that are expressions themselves: its
+ * two operands are what the caller emits next.  If ((Local0 & 2) == 2):
+ *
+ *	aml_if_begin(b);
+ *	aml_lequal_op(b);
+ *	aml_and(b, AML_LOCAL(0), AML_INT(2), AML_NOTARGET);
+ *	aml_opnd(b, AML_INT(2));
+ */
+void aml_lequal_op(struct aml_buf *b);
 /* CreateDWordField (@src, @byte_index, @name). */
 void aml_create_dword_field(struct aml_buf *b, struct aml_opnd src,
 			    uint32_t byte_index, const char *name);
+
+/* Notify (@obj, @value): 19.6.92; @obj is a name, an Arg or a Local
+ * (a SuperName), else -EINVAL. */
+void aml_notify(struct aml_buf *b, struct aml_opnd obj, struct aml_opnd value);
+
+/* ---- operation regions and fields (19.6.100, 19.6.48) -------------------- */
+
+/* RegionSpace keywords (20.2.5.2). */
+enum aml_region_space {
+	AML_REGION_SYSTEM_MEMORY = 0,
+	AML_REGION_SYSTEM_IO = 1,
+	AML_REGION_PCI_CONFIG = 2,
+};
+/* OperationRegion (@name, @space, @offset, @len). */
+void aml_operation_region(struct aml_buf *b, const char *name,
+			  enum aml_region_space space, uint64_t offset,
+			  uint64_t len);
+
+/* FieldFlags (20.2.5.2): AccessType | LockRule | UpdateRule. */
+enum aml_field_flags {
+	AML_FIELD_ANY_ACC = 0,
+	AML_FIELD_BYTE_ACC = 1,
+	AML_FIELD_WORD_ACC = 2,
+	AML_FIELD_DWORD_ACC = 3,
+	AML_FIELD_QWORD_ACC = 4,
+	AML_FIELD_BUFFER_ACC = 5,
+	AML_FIELD_NOLOCK = 0,
+	AML_FIELD_LOCK = 1 << 4,
+	AML_FIELD_PRESERVE = 0,
+	AML_FIELD_WRITE_ONES = 1 << 5,
+	AML_FIELD_WRITE_ZEROS = 2 << 5,
+};
+/* Field (@region, @flags) { @name, @bits }: one named field of @bits bits
+ * (1 to 2^28 - 1) at the start of OperationRegion @region.  @name is a
+ * NameSeg (1-4 characters, no path); a bad name, flag or width gives
+ * -EINVAL. */
+void aml_field(struct aml_buf *b, const char *region, unsigned int flags,
+	       const char *name, uint32_t bits);
 
 /* ---- resource descriptors (6.4) ------------------------------------------ */
 

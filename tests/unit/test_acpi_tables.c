@@ -706,6 +706,30 @@ static int dump_aml(const char *dir)
 	aml_name_ref(&b, "^LNKA");
 	aml_end(&b);
 	aml_end(&b);
+
+	/* A Generic Event Device: region, fields, _EVT, Notify. */
+	aml_device_begin(&b, "GED0");
+	aml_name_str(&b, "_HID", "ACPI0013");
+	aml_operation_region(&b, "EREG", AML_REGION_SYSTEM_MEMORY,
+			     0x10300000, 8);
+	aml_field(&b, "EREG", AML_FIELD_DWORD_ACC | AML_FIELD_NOLOCK |
+			       AML_FIELD_WRITE_ZEROS, "ESEL", 32);
+	aml_operation_region(&b, "IREG", AML_REGION_SYSTEM_IO, 0x510, 1);
+	aml_field(&b, "IREG", AML_FIELD_BYTE_ACC | AML_FIELD_LOCK |
+			       AML_FIELD_PRESERVE, "IBYT", 8);
+	aml_method_begin(&b, "_EVT", 1, true);
+	aml_store(&b, AML_NAME("ESEL"), AML_LOCAL(0));
+	aml_if_begin(&b);
+	aml_lequal_op(&b);
+	aml_and(&b, AML_LOCAL(0), AML_INT(2), AML_NOTARGET);
+	aml_opnd(&b, AML_INT(2));
+	aml_notify(&b, AML_NAME("\\_SB.PWRB"), AML_INT(0x80));
+	aml_end(&b);
+	aml_end(&b);
+	aml_end(&b);
+	aml_device_begin(&b, "PWRB");
+	aml_name_str(&b, "_HID", "PNP0C0C");
+	aml_end(&b);
 	aml_end(&b);
 
 	ret = aml_finish(&b);

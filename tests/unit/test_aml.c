@@ -544,6 +544,129 @@ static void test_dsd_and_osc(void **state)
 	aml_free(&b);
 }
 
+/* OperationRegion, Field, Notify, LEqual of an expression (19.6.100,
+ * 19.6.48, 19.6.92; encodings 20.2.5.2, 20.2.5.3, 20.2.5.4): the pieces
+ * of a Generic Event Device's _EVT. */
+static void test_regions_fields_notify(void **state)
+{
+	struct aml_buf b;
+
+	(void)state;
+	aml_init(&b, 0);
+	/* OperationRegion (EREG, SystemMemory, 0x10300000, 4):
+	 * ExtOpPrefix OpRegionOp NameString RegionSpace Offset Len */
+	aml_operation_region(&b, "EREG", AML_REGION_SYSTEM_MEMORY,
+			     0x10300000, 4);
+	EXPECT(&b, 0x5b, 0x80, 'E', 'R', 'E', 'G', 0x00,
+	       0x0c, 0x00, 0x00, 0x30, 0x10, 0x0a, 0x04);
+	reset(&b);
+	aml_operation_region(&b, "\\_SB.REGN", AML_REGION_SYSTEM_IO, 0, 1);
+	EXPECT(&b, 0x5b, 0x80, 0x5c, 0x2e, '_', 'S', 'B', '_',
+	       'R', 'E', 'G', 'N', 0x01, 0x00, 0x01);
+
+	/* Field (EREG, DWordAcc, NoLock, WriteAsZeros) { ESEL, 32 }:
+	 * ExtOpPrefix FieldOp PkgLength NameString FieldFlags (3 | 2 << 5)
+	 * NamedField (NameSeg, PkgLength-encoded bit count). */
+	reset(&b);
+	aml_field(&b, "EREG", AML_FIELD_DWORD_ACC | AML_FIELD_NOLOCK |
+			       AML_FIELD_WRITE_ZEROS, "ESEL", 32);
+	EXPECT(&b, 0x5b, 0x81, 0x0b, 'E', 'R', 'E', 'G', 0x43,
+	       'E', 'S', 'E', 'L', 0x20);
+	/* ByteAcc, Lock, Preserve; a short name is padded; 64 bits need a
+	 * 2-byte length (0x40: lead 0x40 | low nibble 0, then 0x04). */
+	reset(&b);
+	aml_field(&b, "R", AML_FIELD_BYTE_ACC | AML_FIELD_LOCK |
+			    AML_FIELD_PRESERVE, "F", 64);
+	EXPECT(&b, 0x5b, 0x81, 0x0c, 'R', '_', '_', '_', 0x11,
+	       'F', '_', '_', '_', 0x40, 0x04);
+	reset(&b);
+	aml_field(&b, "R", AML_FIELD_QWORD_ACC | AML_FIELD_WRITE_ONES, "F",
+		  0x3f);
+	EXPECT(&b, 0x5b, 0x81, 0x0b, 'R', '_', '_', '_', 0x24,
+	       'F', '_', '_', '_', 0x3f);
+
+	/* Notify (\_SB.PWRB, 0x80) and Notify (Arg0, One) */
+	reset(&b);
+	aml_notify(&b, AML_NAME("\\_SB.PWRB"), AML_INT(0x80));
+	EXPECT(&b, 0x86, 0x5c, 0x2e, '_', 'S', 'B', '_', 'P', 'W', 'R', 'B',
+	       0x0a, 0x80);
+	reset(&b);
+	aml_notify(&b, AML_ARG(0), AML_INT(1));
+	EXPECT(&b, 0x86, 0x68, 0x01);
+
+	/* Method (_EVT, 1, Serialized) { Local0 = ESEL
+	 *   If (((Local0 & 2) == 2)) { Notify (PWRB, 0x80) } } */
+	reset(&b);
+	aml_method_begin(&b, "_EVT", 1, true);
+	aml_store(&b, AML_NAME("ESEL"), AML_LOCAL(0));
+	aml_if_begin(&b);
+	aml_lequal_op(&b);
+	aml_and(&b, AML_LOCAL(0), AML_INT(2), AML_NOTARGET);
+	aml_opnd(&b, AML_INT(2));
+	aml_notify(&b, AML_NAME("PWRB"), AML_INT(0x80));
+	aml_end(&b);
+	aml_end(&b);
+	assert_int_equal(aml_finish(&b), 0);
+	EXPECT(&b, 0x14, 0x1d, '_', 'E', 'V', 'T', 0x09,	/* 1 arg | 0x08 */
+	       0x70, 'E', 'S', 'E', 'L', 0x60,			/* Store */
+	       0xa0, 0x10,					/* If */
+	       0x93, 0x7b, 0x60, 0x0a, 0x02, 0x00, 0x0a, 0x02,	/* LEqual(And) */
+	       0x86, 'P', 'W', 'R', 'B', 0x0a, 0x80);		/* Notify */
+
+	/* Refused: a Notify target that is no SuperName, bad field names,
+	 * flags and widths, a bad region space or name. */
+	static const struct aml_opnd bad_obj[] = {
+		AML_INT(1), AML_STR("x"), AML_NOTARGET, AML_LOCAL(8),
+	};
+	for (size_t i = 0; i < sizeof(bad_obj) / sizeof(bad_obj[0]); i++) {
+		reset(&b);
+		aml_notify(&b, bad_obj[i], AML_INT(0x80));
+		assert_int_equal(aml_error(&b), -EINVAL);
+		if (bad_obj[i].kind != AML_OPND_LOCAL)
+			assert_int_equal(b.len, 0);
+	}
+	static const char *const bad_field[] = { "", "TOOLONG", "\\ESEL",
+						 "A.B", "1ABC", "^ESE", NULL };
+	for (size_t i = 0; i < sizeof(bad_field) / sizeof(bad_field[0]); i++) {
+		reset(&b);
+		aml_field(&b, "EREG", AML_FIELD_DWORD_ACC, bad_field[i], 32);
+		assert_int_equal(aml_error(&b), -EINVAL);
+		assert_int_equal(b.len, 0);
+	}
+	static const struct {
+		unsigned int flags;
+		uint32_t bits;
+	} bad_fw[] = {
+		{ 6, 32 },			/* no such AccessType */
+		{ 3 << 5, 32 },			/* no such UpdateRule */
+		{ 0x80, 32 },			/* reserved bit 7 */
+		{ AML_FIELD_DWORD_ACC, 0 },
+		{ AML_FIELD_DWORD_ACC, 0x10000000 },	/* past 28 bits */
+	};
+	for (size_t i = 0; i < sizeof(bad_fw) / sizeof(bad_fw[0]); i++) {
+		reset(&b);
+		aml_field(&b, "EREG", bad_fw[i].flags, "ESEL", bad_fw[i].bits);
+		assert_int_equal(aml_error(&b), -EINVAL);
+		assert_int_equal(b.len, 0);
+	}
+	reset(&b);
+	aml_field(&b, "EREG", AML_FIELD_DWORD_ACC, "ESEL", 0x0fffffff);
+	EXPECT(&b, 0x5b, 0x81, 0x0e, 'E', 'R', 'E', 'G', 0x03,
+	       'E', 'S', 'E', 'L', 0xcf, 0xff, 0xff, 0xff);
+	reset(&b);
+	aml_field(&b, "1BAD", AML_FIELD_DWORD_ACC, "ESEL", 32);
+	assert_int_equal(aml_error(&b), -EINVAL);
+	assert_int_equal(aml_finish(&b), -EINVAL);
+	reset(&b);
+	aml_operation_region(&b, "E.", AML_REGION_SYSTEM_MEMORY, 0, 4);
+	assert_int_equal(aml_error(&b), -EINVAL);
+	reset(&b);
+	aml_operation_region(&b, "EREG", (enum aml_region_space)0x100, 0, 4);
+	assert_int_equal(aml_error(&b), -EINVAL);
+	assert_int_equal(b.len, 0);
+	aml_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -557,6 +680,7 @@ int main(void)
 		cmocka_unit_test(test_uid_and_gsi),
 		cmocka_unit_test(test_device_numbered),
 		cmocka_unit_test(test_dsd_and_osc),
+		cmocka_unit_test(test_regions_fields_notify),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
