@@ -109,6 +109,10 @@ static bool ctl_request(struct kvm_vm *vm, struct vmm_session *st)
 		vm_open_gate(vm);
 		break;
 	case CTL_POWERDOWN:
+		/* Every power button the board has (virt on a firmware
+		 * boot: virtio-input and the ACPI GED; a guest binding both
+		 * gets two KEY_POWER presses, and systemd-logind ignores the
+		 * second while the power-off it started is in progress). */
 		ack.arg = vm->m->power_button ? vm->m->power_button(vm->m)
 					      : -EOPNOTSUPP;
 		/* Like a real button (and QEMU): pressed, whether or not

@@ -2,6 +2,7 @@
 #include "machine/machine.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "core/console.h"
@@ -166,6 +167,8 @@ void machine_destroy_devices(struct machine *m)
 	m->nr_virtio = 0;
 	m->power_dev = NULL;	/* its transport destroyed it */
 	m->power_button = NULL;
+	memset(m->buttons, 0, sizeof(m->buttons));
+	m->nr_buttons = 0;
 }
 
 int machine_add_virtio(struct machine *m, struct virtio_backend *be,
@@ -207,10 +210,44 @@ void machine_stop_io(struct machine *m)
 		virtio_backend_stop(m->virtio[i]);
 }
 
-/* QMP system_powerdown, on the VM's main thread. */
+/* QMP system_powerdown, on the VM's main thread: every button.  A guest
+ * normally listens to one of them only (virtio-input on an FDT boot, the
+ * GED on an ACPI boot, or both under ACPI: see machine_add_power_button()). */
 static int machine_press_power(struct machine *m)
 {
-	return vinput_press_power(m->power_dev);
+	bool pressed = false, unheard = false;
+	int first = -EOPNOTSUPP;
+
+	for (unsigned int i = 0; i < m->nr_buttons; i++) {
+		int ret = m->buttons[i].press(m->buttons[i].ctx);
+
+		pressed |= ret == 0;
+		unheard |= ret == -ENODEV;
+		if (ret && first == -EOPNOTSUPP)
+			first = ret;
+	}
+	if (pressed)
+		return 0;
+	return unheard ? -ENODEV : first;
+}
+
+int machine_add_power_button(struct machine *m, int (*press)(void *ctx),
+			     void *ctx)
+{
+	if (!press)
+		return -EINVAL;
+	if (m->nr_buttons >= MACHINE_MAX_POWER_BUTTONS)
+		return -ENOSPC;
+	m->buttons[m->nr_buttons++] = (struct machine_power_button){
+		.press = press, .ctx = ctx,
+	};
+	m->power_button = machine_press_power;
+	return 0;
+}
+
+static int press_vinput(void *ctx)
+{
+	return vinput_press_power(ctx);
 }
 
 /* The power button comes after the devices the configuration asked for,
@@ -232,8 +269,7 @@ static int add_power_button(struct machine *m)
 	if (ret < 0)
 		return ret;
 	m->power_dev = be;
-	m->power_button = machine_press_power;
-	return 0;
+	return machine_add_power_button(m, press_vinput, be);
 }
 
 int machine_add_virtio_devices(struct machine *m)

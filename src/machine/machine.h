@@ -65,6 +65,14 @@ struct acpi_platform;
 struct board;
 struct virtio_backend;
 
+/* A power button: @press(@ctx) presses and releases it; 0 or -errno
+ * (-ENODEV: nobody is listening yet).  The board's devices own @ctx. */
+#define MACHINE_MAX_POWER_BUTTONS 2
+struct machine_power_button {
+	int (*press)(void *ctx);
+	void *ctx;
+};
+
 struct machine {
 	const struct vm_config *cfg;
 	const char *compatible;		/* FDT root compatible */
@@ -96,10 +104,14 @@ struct machine {
 	struct cpu_info cpu;
 	struct aia_layout aia;
 	uint64_t initrd_start, initrd_size;	/* size 0: no initrd */
-	/* QMP system_powerdown: the board's power button device presses it
-	 * (NULL: the board has none yet).  0 or -errno. */
+	/* QMP system_powerdown, on the main thread: presses every power
+	 * button registered with machine_add_power_button() (NULL: none).
+	 * 0 if any press succeeded, else -ENODEV if any button had nobody
+	 * listening yet, else the first button's -errno. */
 	int (*power_button)(struct machine *m);
-	struct virtio_backend *power_dev;	/* its virtio-input device */
+	struct virtio_backend *power_dev;	/* the virtio-input button */
+	struct machine_power_button buttons[MACHINE_MAX_POWER_BUTTONS];
+	unsigned int nr_buttons;
 };
 
 /* @m for @cfg on @board with interrupt controller @mode (not AUTO),
@@ -137,11 +149,22 @@ int machine_start_io(struct machine *m, const struct io_confine *conf);
 /* Stop and join them: before the VM they inject interrupts into goes. */
 void machine_stop_io(struct machine *m);
 /* Every virtio device m->cfg asks for, in a fixed order (disks in --disk
- * order, NICs, the RNG), then the power button (m->power_button) if
+ * order, NICs, the RNG), then the virtio-input power button
+ * (m->power_dev, registered with machine_add_power_button()) if
  * MACHINE_MAX_VIRTIO leaves room for it, through machine_add_virtio(): the
  * one list a new virtio device joins.  0 or -errno. */
 int machine_add_virtio_devices(struct machine *m);
-/* Destroy all devices (reverse order). */
+/* Register a power button for QMP system_powerdown (sets
+ * m->power_button): a press presses every registered button, in the
+ * order they were registered.  The virt board has two on a firmware boot,
+ * the virtio-input one and the ACPI GED's: the guest may see both (Linux
+ * binds both drivers under ACPI), and systemd-logind acts on the first
+ * KEY_POWER and ignores the second while the power-off it started is in
+ * progress ("Action already in progress ..., ignoring").  0, -ENOSPC
+ * (MACHINE_MAX_POWER_BUTTONS) or -EINVAL (@press NULL). */
+int machine_add_power_button(struct machine *m, int (*press)(void *ctx),
+			     void *ctx);
+/* Destroy all devices (reverse order) and forget the power buttons. */
 void machine_destroy_devices(struct machine *m);
 /* Everything a machine holds: devices, the board's state, guest RAM.
  * Safe on a partly built or zeroed machine. */

@@ -74,6 +74,8 @@ static void test_dump_virt(void **state)
 	assert_non_null(memmem(buf, n, "PCI0", 4));
 	assert_non_null(memmem(buf, n, "FWCF", 4));
 	assert_non_null(memmem(buf, n, "COM0", 4));
+	assert_non_null(memmem(buf, n, "GED0", 4));	/* the power button */
+	assert_non_null(memmem(buf, n, "PWRB", 4));
 	assert_non_null(memmem(buf, n, "C003", 4));	/* four harts */
 	assert_null(memmem(buf, n, "C004", 4));
 	slurp(dir, "RSDP.dat", buf, sizeof(buf));

@@ -410,12 +410,27 @@ static void test_dsdt(void **state)
 	const uint8_t *madt = table(f, "APIC", NULL);
 	size_t len = le(d + 4, 4);
 	static const char *const devs[] = { "C000", "C001", "IC00", "COM0",
-					    "FWCF", "PCI0" };
+					    "GED0", "PWRB", "FWCF", "PCI0" };
+	/* The GED's selector: OperationRegion (EREG, SystemMemory,
+	 * VIRT_GED_BASE, 4). */
+	static const uint8_t ereg[] = {
+		0x5b, 0x80, 'E', 'R', 'E', 'G', 0x00, 0x0c,
+		(uint8_t)VIRT_GED_BASE, (uint8_t)(VIRT_GED_BASE >> 8),
+		(uint8_t)(VIRT_GED_BASE >> 16), (uint8_t)(VIRT_GED_BASE >> 24),
+		0x0a, 0x04,
+	};
+	const uint8_t *ged, *pwrb;
 	const uint8_t *last = d;
 
-	/* Devices in order: CPUs, APLIC, then the devices' hooks. */
+	/* Devices in order: CPUs, APLIC, then the devices' hooks.  Each
+	 * starts with its _HID (which tells a device's name from a
+	 * reference to it, such as _EVT's \_SB.PWRB). */
 	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
-		const uint8_t *p = memmem(d, len, devs[i], 4);
+		char key[10];
+		const uint8_t *p;
+
+		snprintf(key, sizeof(key), "%s\x08_HID", devs[i]);
+		p = memmem(d, len, key, 9);
 
 		assert_non_null(p);
 		assert_true(p > last);
@@ -435,6 +450,21 @@ static void test_dsdt(void **state)
 	/* The console's interrupt, GSI 10. */
 	assert_non_null(memmem(d, len, "\x89\x06\x00\x01\x01\x0a\x00\x00\x00",
 			       9));
+	/* The GED (ACPI0013) between GED0 and PWRB: its interrupt, GSI 11
+	 * (level, active high), its selector at its base, _EVT notifying
+	 * the power button (PNP0C0C). */
+	ged = memmem(d, len, "GED0\x08_HID", 9);
+	pwrb = memmem(d, len, "PWRB\x08_HID", 9);
+	assert_true(ged && pwrb && ged < pwrb);
+	assert_non_null(memmem(ged, (size_t)(pwrb - ged), "ACPI0013", 8));
+	assert_non_null(memmem(ged, (size_t)(pwrb - ged),
+			       "\x89\x06\x00\x01\x01\x0b\x00\x00\x00", 9));
+	assert_non_null(memmem(ged, (size_t)(pwrb - ged), ereg, sizeof(ereg)));
+	assert_non_null(memmem(ged, (size_t)(pwrb - ged), "_EVT\x09", 5));
+	assert_non_null(memmem(ged, (size_t)(pwrb - ged),
+			       "\x86\x5c\x2e_SB_PWRB\x0a\x80", 13));
+	assert_non_null(memmem(pwrb, len - (size_t)(pwrb - d), "PNP0C0C", 7));
+	assert_int_equal(VIRT_GED_IRQ, 11);
 }
 
 /* Before linking: checksum fields zero, pointers are offsets; the fix-ups

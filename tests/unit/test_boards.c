@@ -11,9 +11,11 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <libfdt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "acpi/acpi.h"
 #include "core/boards.h"
@@ -21,6 +23,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "devices/aplic.h"
+#include "devices/ged.h"
 #include "devices/plic.h"
 #include "devices/virtio.h"
 #include "devices/virtio_input.h"
@@ -31,6 +34,7 @@
 #include "machine/virt/virt.h"
 #include "seccomp/seccomp.h"
 #include "tests/support/board.h"
+#include "tests/support/files.h"
 #include "tests/support/irqrec.h"
 
 static uint64_t rd(struct machine *m, uint64_t addr, unsigned int len)
@@ -290,6 +294,188 @@ static void test_virt(void **state)
 	free(b);
 }
 
+/* A wired interrupt controller standing in for KVM's APLIC (aia), which
+ * the arch code installs in m->irqchip after the devices exist. */
+struct level_rec {
+	uint32_t irq;
+	bool level;
+	unsigned int calls;
+};
+
+static int rec_set_level(void *ctx, uint32_t irq, bool level)
+{
+	struct level_rec *r = ctx;
+
+	r->irq = irq;
+	r->level = level;
+	r->calls++;
+	return 0;
+}
+
+/* The GED on virt: at VIRT_GED_BASE on source VIRT_GED_IRQ of whichever
+ * interrupt controller the mode has -- rivet's PLIC (to a hart), rivet's
+ * APLIC (an MSI), KVM's APLIC (installed later by the arch code) -- and
+ * reading its selector lowers the line.  On a direct kernel boot it is no
+ * power button (the guest has no ACPI): system_powerdown presses the
+ * virtio-input one alone, as before. */
+static void test_virt_ged(void **state)
+{
+	static const enum irqchip_mode modes[] = { IRQCHIP_PLIC,
+						   IRQCHIP_SPLIT,
+						   IRQCHIP_AIA };
+	(void)state;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		struct tboard *b = calloc(1, sizeof(*b));
+		struct ts_hart_rec *harts = calloc(1, sizeof(*harts));
+		struct ts_msi_rec *msis = calloc(1, sizeof(*msis));
+		struct level_rec kvm = { 0 };
+		struct machine *m = &b->m;
+		struct rivet_dev *ged;
+		uint64_t base;
+
+		assert_true(b && harts && msis);
+		assert_int_equal(tboard_try(b, "virt", 2, 256ULL << 20, 0,
+					    modes[i]), 0);
+		ged = bus_find(&m->bus, VIRT_GED_BASE, 4);
+		assert_non_null(ged);
+		assert_string_equal(ged->ops->name, "ged");
+		assert_int_equal(ged->base, VIRT_GED_BASE);
+		assert_int_equal(ged->size, VIRT_GED_SIZE);
+		assert_int_equal(ged->irq.irq, VIRT_GED_IRQ);
+		assert_ptr_equal(ged->irq.chip, &m->irqchip);
+		assert_null(bus_find(&m->bus, VIRT_GED_BASE + VIRT_GED_SIZE,
+				     4));
+		/* Direct kernel boot: only the virtio-input button. */
+		assert_int_equal(m->nr_buttons, 1);
+		assert_int_equal(m->power_button(m), -ENODEV);
+		switch (modes[i]) {
+		case IRQCHIP_PLIC:
+			ts_hart_rec_init(harts);
+			m->harts = harts->irq;
+			base = m->plic.base;
+			wr(m, base + PLIC_PRIORITY_BASE + 4 * VIRT_GED_IRQ, 1);
+			wr(m, base + PLIC_ENABLE_BASE + PLIC_ENABLE_STRIDE,
+			   1u << VIRT_GED_IRQ);
+			assert_int_equal(ged_press_power(ged), 0);
+			assert_true(harts->level[1]);
+			assert_int_equal(rd(m, base + PLIC_CONTEXT_BASE +
+						   PLIC_CONTEXT_STRIDE +
+						   PLIC_CLAIM, 4),
+					 VIRT_GED_IRQ);
+			break;
+		case IRQCHIP_SPLIT:
+			ts_msi_rec_init(msis);
+			m->msichip = msis->chip;
+			base = m->aia.aplic_base;
+			wr(m, base + APLIC_SOURCECFG(VIRT_GED_IRQ),
+			   APLIC_SM_LEVEL1);
+			wr(m, base + APLIC_TARGET(VIRT_GED_IRQ),
+			   1u << APLIC_TARGET_HART_SHIFT | 6);
+			wr(m, base + APLIC_SETIENUM, VIRT_GED_IRQ);
+			wr(m, base + APLIC_DOMAINCFG, APLIC_DOMAINCFG_IE);
+			assert_int_equal(ged_press_power(ged), 0);
+			assert_int_equal(msis->total, 1);
+			assert_int_equal(msis->ev[0].addr,
+					 m->aia.imsic_base +
+						 m->aia.imsic_stride);
+			assert_int_equal(msis->ev[0].data, 6);
+			break;
+		default:
+			m->irqchip = (struct irq_chip){
+				.set_level = rec_set_level, .ctx = &kvm };
+			assert_int_equal(ged_press_power(ged), 0);
+			assert_int_equal(kvm.irq, VIRT_GED_IRQ);
+			assert_true(kvm.level);
+			break;
+		}
+		assert_int_equal(rd(m, VIRT_GED_BASE, 4), GED_EVT_POWER_BUTTON);
+		assert_int_equal(rd(m, VIRT_GED_BASE, 4), 0);
+		if (modes[i] == IRQCHIP_AIA) {
+			assert_false(kvm.level);
+			assert_int_equal(kvm.calls, 2);
+			m->irqchip = (struct irq_chip){ 0 };
+		}
+		tboard_destroy(b);
+		free(msis);
+		free(harts);
+		free(b);
+	}
+}
+
+/* A firmware boot (the guest gets ACPI tables): the GED is a power button
+ * too, pressed with the virtio-input one; the press counts as done
+ * although virtio-input has no driver yet, and it reaches the selector. */
+static void test_virt_firmware_power_button(void **state)
+{
+	struct vm_config cfg = {
+		.board = "virt", .cpus = 1, .mem_size = 256ULL << 20,
+		.boot_timeout = -1, .irqchip = IRQCHIP_AIA,
+	};
+	char fw[PATH_MAX];
+	struct machine *m = calloc(1, sizeof(*m));
+
+	(void)state;
+	assert_non_null(m);
+	ts_temp_file(fw, "ged-fw", 4096, NULL);
+	cfg.firmware = fw;
+	assert_int_equal(machine_create_offline(m, &cfg), 0);
+	assert_non_null(bus_find(&m->bus, VIRT_FLASH_BASE, 4));
+	assert_int_equal(m->nr_buttons, 2);
+	assert_int_equal(vinput_press_power(m->power_dev), -ENODEV);
+	assert_int_equal(rd(m, VIRT_GED_BASE, 4), 0);
+	assert_int_equal(m->power_button(m), 0);
+	assert_int_equal(rd(m, VIRT_GED_BASE, 4), GED_EVT_POWER_BUTTON);
+	/* Destroying the devices forgets the buttons. */
+	machine_destroy_devices(m);
+	assert_int_equal(m->nr_buttons, 0);
+	assert_null(m->power_button);
+	assert_null(m->power_dev);
+	machine_free(m);
+	unlink(fw);
+	free(m);
+}
+
+/* machine_press_power()'s answer from several buttons: any success wins;
+ * else "nobody listens" (-ENODEV, which QMP still acknowledges); else the
+ * first error.  Every button is pressed either way. */
+static int fake_press(void *ctx)
+{
+	int *r = ctx;
+
+	r[1]++;
+	return r[0];
+}
+
+static void test_power_buttons(void **state)
+{
+	static const int cases[][3] = {
+		/* button 1, button 2, the answer */
+		{ 0, -ENODEV, 0 }, { -ENODEV, 0, 0 }, { -EIO, 0, 0 },
+		{ -EIO, -ENODEV, -ENODEV }, { -ENODEV, -EIO, -ENODEV },
+		{ -EIO, -EINVAL, -EIO }, { -ENODEV, -ENODEV, -ENODEV },
+	};
+	struct machine m;
+	int a[2], c[2];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&m, 0, sizeof(m));
+		a[0] = cases[i][0], a[1] = 0;
+		c[0] = cases[i][1], c[1] = 0;
+		assert_null(m.power_button);
+		assert_int_equal(machine_add_power_button(&m, fake_press, a),
+				 0);
+		assert_int_equal(machine_add_power_button(&m, fake_press, c),
+				 0);
+		assert_int_equal(machine_add_power_button(&m, fake_press, c),
+				 -ENOSPC);
+		assert_int_equal(m.power_button(&m), cases[i][2]);
+		assert_int_equal(a[1], 1);
+		assert_int_equal(c[1], 1);
+	}
+	assert_int_equal(machine_add_power_button(&m, NULL, NULL), -EINVAL);
+}
+
 /* A disk that cannot be opened stops the board with the file's error, and
  * what was built so far is freed (ASan/LSan in the sanitizer build). */
 static void test_bad_disk(void **state)
@@ -324,6 +510,9 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_microvm),
 		cmocka_unit_test(test_virt),
+		cmocka_unit_test(test_virt_ged),
+		cmocka_unit_test(test_virt_firmware_power_button),
+		cmocka_unit_test(test_power_buttons),
 		cmocka_unit_test(test_bad_disk),
 		cmocka_unit_test(test_irqchip_wiring),
 	};

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* virt: a standard VM in QEMU virt's memory map, which Debian's EDK2 build
- * assumes.  RAM, the in-kernel AIA, a 16550 console, fw_cfg, two CFI flash
- * banks (with --firmware) and a PCIe host bridge whose virtio-pci devices
- * use MSI-X.  The FDT and the ACPI tables (handed to firmware through
+ * assumes.  RAM, the in-kernel AIA, a 16550 console, fw_cfg, an ACPI GED
+ * (the power button of ACPI boots), two CFI flash banks (with --firmware)
+ * and a PCIe host bridge whose virtio-pci devices use MSI-X.  The FDT and the ACPI tables (handed to firmware through
  * fw_cfg's table loader) are generated from this one device list. */
 #include "machine/virt/virt.h"
 
@@ -19,6 +19,7 @@
 #include "core/fileio.h"
 #include "core/log.h"
 #include "devices/cfi_flash.h"
+#include "devices/ged.h"
 #include "devices/pci.h"
 #include "devices/pci_host.h"
 #include "devices/uart16550.h"
@@ -193,6 +194,33 @@ static int add_pcie(struct machine *m, struct virt_state *vs)
 	return ret;
 }
 
+_Static_assert(VIRT_GED_SIZE == GED_SIZE, "virt.h: the GED is one page");
+
+static int press_ged(void *ctx)
+{
+	return ged_press_power(ctx);
+}
+
+/* The ACPI Generic Event Device with the power button (devices/ged.h).
+ * It is always there -- a page and a wired source, no FDT node -- so the
+ * memory map and the DSDT (`rivet acpi-dump`) do not depend on how the
+ * guest boots; it is a power button for system_powerdown only when the
+ * guest gets ACPI tables (--firmware).  On a direct kernel boot the guest
+ * cannot know it, and the press goes to virtio-input alone, which answers
+ * whether a driver listens (the "no driver yet" notice). */
+static int add_ged(struct machine *m)
+{
+	struct rivet_dev *dev;
+	int ret;
+
+	ret = ged_create(VIRT_GED_BASE, machine_irq(m, VIRT_GED_IRQ), &dev);
+	if (!ret)
+		ret = machine_add_device(m, dev);
+	if (!ret && m->cfg->firmware)
+		ret = machine_add_power_button(m, press_ged, dev);
+	return ret;
+}
+
 /* virtio-pci: the next free slot of the host bridge.  Disks are also
  * remembered for the firmware's boot order. */
 static int virt_add_virtio(struct machine *m, unsigned int idx,
@@ -236,6 +264,8 @@ static int virt_create_devices(struct machine *m)
 				  VIRT_UART_IRQ);
 	if (!ret)
 		ret = machine_add_boot_timer(m, VIRT_BOOT_TIMER_BASE);
+	if (!ret)
+		ret = add_ged(m);
 	if (ret)
 		return ret;
 

@@ -14,6 +14,9 @@
 #define VIRT_UART_IRQ 10
 #define VIRT_FWCFG_BASE 0x10100000ULL
 #define VIRT_BOOT_TIMER_BASE 0x10200000ULL	/* --boot-timer */
+#define VIRT_GED_BASE 0x10300000ULL	/* ACPI GED: the power button */
+#define VIRT_GED_SIZE 0x1000ULL
+#define VIRT_GED_IRQ 11
 #define VIRT_FLASH_BASE 0x20000000ULL	/* bank 0: code; bank 1: vars */
 #define VIRT_FLASH_BANK_SIZE 0x2000000ULL
 #define VIRT_IMSIC_BASE 0x28000000ULL
