@@ -93,6 +93,25 @@ check "the guest saw the button" "$(cat "$OUT")" 'RIVET-POWER-BUTTON pressed'
 check "the guest powered off" "$r" '"event": "SHUTDOWN", "data": \{"guest": true, "reason": "guest-shutdown"\}'
 check "exit status 0 after the power-off" "$rc" '^0$'
 
+# ---- virt booted by the firmware (ACPI): the GED's power button ----
+if [ "$board" = virt ]; then
+	rm -f "$Q"
+	rivet run --board virt --memory 1G --firmware /fw/RISCV_VIRT_CODE.fd \
+		--kernel /guest/Image --initrd /guest/initramfs.cpio.gz \
+		--cmdline 'console=ttyS0 quiet rivet.test=powerbutton rivet.button=acpi' \
+		--qmp "unix:$Q,server,wait=off" >"$OUT" 2>&1 &
+	pid=$!
+	wait_sock "$Q"
+	wait_for 'RIVET-POWERBUTTON-READY' "$OUT" 240
+	r=$(qmp_stay "$Q" 20 '{"execute": "system_powerdown", "id": "pd"}')
+	wait $pid
+	rc=$?
+	check "ACPI: system_powerdown answered" "$r" '"return": \{\}, "id": "pd"'
+	check "ACPI: the guest saw the GED's button" "$(cat "$OUT")" 'RIVET-POWER-BUTTON pressed'
+	check "ACPI: the guest powered off" "$r" '"event": "SHUTDOWN", "data": \{"guest": true, "reason": "guest-shutdown"\}'
+	check "ACPI: exit status 0 after the power-off" "$rc" '^0$'
+fi
+
 # ---- --daemonize: back once the VM is set up; setup errors still count ----
 rm -f "$Q" /tmp/qmpp-$board.pid
 # shellcheck disable=SC2086
