@@ -75,30 +75,17 @@ touch /tmp/qmpp-$board.stop
 wait $lpid
 check "one client across both boots" "$(grep -c '"guest-shutdown"' /tmp/qmpp-$board.events)" '^2$'
 # ---- system_powerdown: the power button, seen by the guest ----
-rm -f "$Q"
-# shellcheck disable=SC2086
-rivet run --board "$board" $mem --kernel /guest/Image \
-	--initrd /guest/initramfs.cpio.gz \
-	--cmdline 'console=ttyS0 quiet rivet.test=powerbutton' \
-	--qmp "unix:$Q,server,wait=off" >"$OUT" 2>&1 &
-pid=$!
-wait_sock "$Q"
-wait_for 'RIVET-POWERBUTTON-READY' "$OUT" 120
-r=$(qmp_stay "$Q" 20 '{"execute": "system_powerdown", "id": "pd"}')
-wait $pid
-rc=$?
-check "POWERDOWN event" "$r" '"event": "POWERDOWN"'
-check "system_powerdown answered" "$r" '"return": \{\}, "id": "pd"'
-check "the guest saw the button" "$(cat "$OUT")" 'RIVET-POWER-BUTTON pressed'
-check "the guest powered off" "$r" '"event": "SHUTDOWN", "data": \{"guest": true, "reason": "guest-shutdown"\}'
-check "exit status 0 after the power-off" "$rc" '^0$'
-
-# ---- virt booted by the firmware (ACPI): the GED's power button ----
-if [ "$board" = virt ]; then
+# powerdown LABEL BUTTON [RIVET-OPTION]...: boot the guest test powerbutton
+# waiting on BUTTON (rivet.button: virtio, or acpi: the button virt's GED
+# notifies on a firmware boot), press it through QMP, check the power-off.
+powerdown() {
+	_l=$1 _b=$2
+	shift 2
 	rm -f "$Q"
-	rivet run --board virt --memory 1G --firmware /fw/RISCV_VIRT_CODE.fd \
-		--kernel /guest/Image --initrd /guest/initramfs.cpio.gz \
-		--cmdline 'console=ttyS0 quiet rivet.test=powerbutton rivet.button=acpi' \
+	# shellcheck disable=SC2086
+	rivet run --board "$board" $mem "$@" --kernel /guest/Image \
+		--initrd /guest/initramfs.cpio.gz \
+		--cmdline "console=ttyS0 quiet rivet.test=powerbutton rivet.button=$_b" \
 		--qmp "unix:$Q,server,wait=off" >"$OUT" 2>&1 &
 	pid=$!
 	wait_sock "$Q"
@@ -106,11 +93,15 @@ if [ "$board" = virt ]; then
 	r=$(qmp_stay "$Q" 20 '{"execute": "system_powerdown", "id": "pd"}')
 	wait $pid
 	rc=$?
-	check "ACPI: system_powerdown answered" "$r" '"return": \{\}, "id": "pd"'
-	check "ACPI: the guest saw the GED's button" "$(cat "$OUT")" 'RIVET-POWER-BUTTON pressed'
-	check "ACPI: the guest powered off" "$r" '"event": "SHUTDOWN", "data": \{"guest": true, "reason": "guest-shutdown"\}'
-	check "ACPI: exit status 0 after the power-off" "$rc" '^0$'
-fi
+	check "${_l}POWERDOWN event" "$r" '"event": "POWERDOWN"'
+	check "${_l}system_powerdown answered" "$r" '"return": \{\}, "id": "pd"'
+	check "${_l}the guest saw the button" "$(cat "$OUT")" 'RIVET-POWER-BUTTON pressed'
+	check "${_l}the guest powered off" "$r" '"event": "SHUTDOWN", "data": \{"guest": true, "reason": "guest-shutdown"\}'
+	check "${_l}exit status 0 after the power-off" "$rc" '^0$'
+}
+powerdown "" virtio
+[ "$board" != virt ] ||
+	powerdown "ACPI (the GED): " acpi --firmware /fw/RISCV_VIRT_CODE.fd
 
 # ---- --daemonize: back once the VM is set up; setup errors still count ----
 rm -f "$Q" /tmp/qmpp-$board.pid
