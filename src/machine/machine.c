@@ -210,9 +210,8 @@ void machine_stop_io(struct machine *m)
 		virtio_backend_stop(m->virtio[i]);
 }
 
-/* QMP system_powerdown, on the VM's main thread: every button.  A guest
- * normally listens to one of them only (virtio-input on an FDT boot, the
- * GED on an ACPI boot, or both under ACPI: see machine_add_power_button()). */
+/* QMP system_powerdown, on the VM's main thread: every button, whichever
+ * the guest listens to (one, or both: see machine_add_power_button()). */
 static int machine_press_power(struct machine *m)
 {
 	bool pressed = false, unheard = false;

@@ -2,8 +2,9 @@
 /* virt: a standard VM in QEMU virt's memory map, which Debian's EDK2 build
  * assumes.  RAM, the in-kernel AIA, a 16550 console, fw_cfg, an ACPI GED
  * (the power button of ACPI boots), two CFI flash banks (with --firmware)
- * and a PCIe host bridge whose virtio-pci devices use MSI-X.  The FDT and the ACPI tables (handed to firmware through
- * fw_cfg's table loader) are generated from this one device list. */
+ * and a PCIe host bridge whose virtio-pci devices use MSI-X.  The FDT and
+ * the ACPI tables (handed to firmware through fw_cfg's table loader) are
+ * generated from this one device list. */
 #include "machine/virt/virt.h"
 
 #include <errno.h>
