@@ -15,13 +15,15 @@
 #   chroot         trixie amd64 chroot with the riscv64 cross toolchain
 #   refvmm         trixie's qemu-system-riscv64 for riscv64 + libraries (the
 #                  reference VMM, run inside the emulated host)
+#   qmp-go         golang-go and go-qemu (bookworm); tests/qmp/goclient built
+#                  for riscv64: a QMP client on an independent library
 # Where things are: $RIVET_CACHE/paths.sh (sourced by the other scripts).
 set -euo pipefail
 
 RIVET_CACHE=${RIVET_CACHE:-/var/cache/rivet}
 export RIVET_CACHE
 MIRROR=${RIVET_MIRROR:-http://deb.debian.org/debian}
-STAGES="host-packages trixie-apt trixie-pieces chroot chroot-libs refvmm qmp-clients debian-image"
+STAGES="host-packages trixie-apt trixie-pieces chroot chroot-libs refvmm qmp-clients debian-image qmp-go"
 C=$RIVET_CACHE
 STAMPS=$C/stamps
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,6 +47,8 @@ stage_key() {
 	# A rebuilt chroot (a new stamp) needs its libraries again.
 	chroot-libs) inputs="$CHROOT_LIBS $MIRROR $(cat "$STAMPS/chroot" 2>/dev/null)" ;;
 	debian-image) inputs="$MIRROR $(sha256sum <"$REPO/scripts/mkdebian.sh")" ;;
+	# The Go client is built from the tree: a changed source rebuilds it.
+	qmp-go) inputs="$GOQMP_PKGS $(cat "$REPO"/tests/qmp/goclient/* | sha256sum)" ;;
 	*) inputs=$MIRROR ;;
 	esac
 	{ declare -f "stage_${1//-/_}"; echo "$inputs"; } | sha256sum | cut -c1-16
@@ -231,6 +235,35 @@ EOF2
 	mv "$tmp" "$d"
 }
 
+# ---- qmp-go ---------------------------------------------------------------------
+# A QMP client built on an independent QMP library, DigitalOcean's go-qemu as
+# Debian packages it (source in /usr/share/gocode): tests/qmp/goclient/
+# cross-built by bookworm's Go for riscv64, static (CGO_ENABLED=0), in GOPATH
+# mode (Debian's Go libraries have no module proxy behind them; nothing is
+# fetched but the two packages).  The e2e cases microvm-qmp-go and
+# virt-qmp-go run it in the emulated host (tests/e2e/host/qmp-go.sh).
+GOQMP_PKGS="golang-go golang-github-digitalocean-go-qemu-dev"
+stage_qmp_go() {
+	local d=$C/goqmp tmp=$C/goqmp.new src
+	retry 3 apt-get update -q
+	# shellcheck disable=SC2086
+	retry 3 apt-get install -y -q --no-install-recommends $GOQMP_PKGS
+	rm -rf "$tmp"
+	src=$tmp/gopath/src/rivet/qmp-go
+	mkdir -p "$src"
+	cp "$REPO"/tests/qmp/goclient/*.go "$src/"
+	(cd "$src" && env GO111MODULE=off GOPATH="$tmp/gopath:/usr/share/gocode" \
+		GOCACHE="$tmp/cache" GOENV=off GOFLAGS= GOPROXY=off \
+		CGO_ENABLED=0 GOOS=linux GOARCH=riscv64 \
+		go build -trimpath -ldflags='-s -w' -o "$tmp/qmp-go" .) >"$tmp/build.log" 2>&1 ||
+		die "cannot build the go-qemu QMP client (see $tmp/build.log)"
+	# ELF e_machine 243 (EM_RISCV), little-endian.
+	[ "$(od -An -tx1 -j18 -N2 "$tmp/qmp-go" | tr -d ' ')" = f300 ] ||
+		die "$tmp/qmp-go is not a RISC-V binary"
+	rm -rf "$tmp/gopath" "$tmp/cache" "$tmp/build.log" "$d"
+	mv "$tmp" "$d"
+}
+
 # ---- refvmm ---------------------------------------------------------------------
 # The standard Debian trixie riscv64 disk image (GPT, ESP with GRUB, ext4
 # root, systemd) that the virt board's UEFI tests boot; mkdebian.sh keeps
@@ -289,6 +322,7 @@ RIVET_EDK2_VARS=$C/edk2/root/usr/share/qemu-efi-riscv64/RISCV_VIRT_VARS.fd
 RIVET_CHROOT=$C/chroot
 RIVET_REFVMM=$C/refvmm
 RIVET_QMPCLIENTS=$C/qmpclients
+RIVET_GOQMP=$C/goqmp/qmp-go
 RIVET_QEMU=/usr/bin/qemu-system-riscv64
 RIVET_OPENSBI=/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin
 EOF

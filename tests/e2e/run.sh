@@ -453,6 +453,10 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL' fn=check_qmp_shapes
 	testcase microvm-qmp-panic 420 'sh /root/e2e-host/qmp-panic.sh microvm' \
 		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
+	# QMP driven by an independent library, Debian's go-qemu
+	# (tests/qmp/goclient, tests/e2e/host/qmp-go.sh).
+	testcase microvm-qmp-go 360 'sh /root/e2e-host/qmp-go.sh microvm' \
+		rc=0 grep='^QMP-ALL-OK' grep='^GOQMP-ALL-OK' nogrep='^(GO)?QMP-FAIL'
 	testcase microvm-poweroff 180 "$(guest_test poweroff '')" \
 		rc=0 grep='^RIVET-TEST poweroff PASS'
 	# The whole-VM attack (tests/guest/adversary/adversary.c) on /dev/vdf.
@@ -501,6 +505,8 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL' fn=check_qmp_shapes
 	testcase virt-qmp-panic 420 'sh /root/e2e-host/qmp-panic.sh virt' \
 		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
+	testcase virt-qmp-go 360 'sh /root/e2e-host/qmp-go.sh virt' \
+		rc=0 grep='^QMP-ALL-OK' grep='^GOQMP-ALL-OK' nogrep='^(GO)?QMP-FAIL'
 	testcase virt-net-ping 240 'sh /root/e2e-host/net.sh virt' \
 		rc=0 grep='^RIVET-TEST net PASS' grep='3 packets transmitted, 3 packets received'
 	testcase microvm-net-ping 240 'sh /root/e2e-host/net.sh microvm' \
