@@ -83,6 +83,34 @@
  *
  * Exit status: 0 if CMD exited 0 without a timeout, 1 otherwise, 2 for bad
  * usage.
+ *
+ * The QMP client (a VMM already running with a QMP socket; written from
+ * QEMU's qmp-spec, not from rivet's server, so it measures QEMU the same
+ * way):
+ *
+ *   benchrun qmp [-n RTTS] [-c CYCLES] [-i GAP_MS] [-t TIMEOUT_S] [-q] SOCKET
+ *
+ * connects to the UNIX socket SOCKET (retrying for up to TIMEOUT_S while it
+ * does not exist or refuses), reads the greeting, sends qmp_capabilities,
+ * then:
+ *  - RTTS (default 200) round trips of query-status, one at a time: each is
+ *    CLOCK_MONOTONIC from just before write() of the command to the read()
+ *    that completes its reply line;
+ *  - CYCLES (default 10) pause/resume cycles, GAP_MS (default 100) apart so
+ *    the guest runs in between: a cycle is from just before write() of
+ *    "stop" to the read() completing the reply to "cont", which is written
+ *    as soon as the reply to "stop" is in; so stop's and cont's round trips
+ *    back to back (the STOP and RESUME events are counted, not waited for:
+ *    both QEMU and rivet send them before the reply);
+ *  - with -q, "quit" (the VMM then exits).
+ * Event lines ({"event": ...}) met while waiting for a reply are skipped;
+ * an "error" reply, EOF or TIMEOUT_S (default 60) without progress fail.
+ * Output, one line:
+ *   BENCHQMP rtts=N rtt_p50_us=%.1f rtt_p99_us=%.1f rtt_max_us=%.1f
+ *     cycles=M pause_resume_ms=%.3f stop_ms=%.3f cont_ms=%.3f
+ *     stop_events=K resume_events=K
+ * (medians; p99 is the nearest-rank 99th percentile.)  Exit status 0, or 1
+ * on a failure (after "benchrun: qmp: ..." on stderr), 2 for bad usage.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -94,12 +122,15 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -235,7 +266,9 @@ static bool parse_stamp(const char *s, int64_t *ns, const char **endp)
 static void usage(void)
 {
 	fprintf(stderr, "usage: benchrun [-t TIMEOUT_S] [-g GUEST_RAM_MIB] "
-		"[-d SAMPLE_DELAY_MS] [-m MARKER] [-q] -- CMD [ARG...]\n");
+		"[-d SAMPLE_DELAY_MS] [-m MARKER] [-q] -- CMD [ARG...]\n"
+		"       benchrun qmp [-n RTTS] [-c CYCLES] [-i GAP_MS] "
+		"[-t TIMEOUT_S] [-q] SOCKET\n");
 	exit(2);
 }
 
@@ -1003,12 +1036,275 @@ static int report(const struct run *r)
 	return r->rc == 0 && !r->timed_out ? 0 : 1;
 }
 
+/* ---- the QMP client (benchrun qmp) --------------------------------------- */
+
+#define QMP_BUF		65536
+
+struct qmp {
+	int fd;
+	char buf[QMP_BUF];	/* received; the first @used bytes consumed */
+	size_t len, used;
+	int64_t t_read;		/* monotonic, when the last read() returned */
+	int64_t timeout_ns;
+	int stops, resumes;	/* events seen */
+};
+
+__attribute__((format(printf, 1, 2)))
+static int qmp_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("benchrun: qmp: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
+}
+
+/*
+ * Whether the JSON object @line has the top-level key @key.  Loose but
+ * enough for QMP's replies: depth counted on brackets outside strings, a
+ * string at depth 1 followed by ':' is a key.
+ */
+static bool qmp_has_key(const char *line, const char *key)
+{
+	size_t klen = strlen(key);
+	int depth = 0;
+
+	for (const char *p = line; *p; p++) {
+		const char *s;
+
+		if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			depth--;
+		} else if (*p == '"') {
+			for (s = ++p; *p && *p != '"'; p++)
+				if (*p == '\\' && p[1])
+					p++;
+			if (!*p)
+				return false;
+			if (depth == 1 && (size_t)(p - s) == klen &&
+			    !strncmp(s, key, klen) &&
+			    p[1 + strspn(p + 1, " \t")] == ':')
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The next complete line (NUL-terminated, without CR LF; valid until the
+ * next call) and when the read() that completed it returned: lines are
+ * taken out before anything more is read, so a buffered complete line
+ * was completed by the last read().
+ */
+static int qmp_line(struct qmp *q, char **line, int64_t *t)
+{
+	int64_t deadline = now_ns(CLOCK_MONOTONIC) + q->timeout_ns;
+	char *nl;
+
+	if (q->used) {
+		memmove(q->buf, q->buf + q->used, q->len - q->used);
+		q->len -= q->used;
+		q->used = 0;
+	}
+	while (!(nl = memchr(q->buf, '\n', q->len))) {
+		struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+		int64_t left = deadline - now_ns(CLOCK_MONOTONIC);
+		ssize_t n;
+
+		if (q->len == sizeof(q->buf))
+			return qmp_fail("a line longer than %d bytes", QMP_BUF);
+		if (left <= 0)
+			return qmp_fail("nothing from the VMM for %g s",
+					(double)q->timeout_ns / NS);
+		n = poll(&pfd, 1, (int)((left + 999999) / 1000000));
+		if (n < 0 && errno != EINTR)
+			return qmp_fail("poll: %s", strerror(errno));
+		if (n <= 0)
+			continue;
+		n = read(q->fd, q->buf + q->len, sizeof(q->buf) - q->len);
+		q->t_read = now_ns(CLOCK_MONOTONIC);
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			return qmp_fail("read: %s", strerror(errno));
+		if (n == 0)
+			return qmp_fail("the VMM closed the connection");
+		if (n > 0)
+			q->len += (size_t)n;
+	}
+	q->used = (size_t)(nl + 1 - q->buf);
+	*nl = '\0';
+	if (nl > q->buf && nl[-1] == '\r')
+		nl[-1] = '\0';
+	*line = q->buf;
+	*t = q->t_read;
+	return 0;
+}
+
+/* Waits for the reply to the command in flight, skipping events. */
+static int qmp_reply(struct qmp *q, const char *cmd, int64_t *t)
+{
+	char *line;
+
+	for (;;) {
+		if (qmp_line(q, &line, t))
+			return -1;
+		if (qmp_has_key(line, "event")) {
+			q->stops += strstr(line, "\"STOP\"") != NULL;
+			q->resumes += strstr(line, "\"RESUME\"") != NULL;
+			continue;
+		}
+		if (qmp_has_key(line, "return"))
+			return 0;
+		return qmp_fail("%s: %s", cmd, line);
+	}
+}
+
+/* Sends @cmd (no arguments); its round trip in ns, or -1. */
+static int64_t qmp_cmd(struct qmp *q, const char *cmd)
+{
+	char req[128];
+	int len = snprintf(req, sizeof(req), "{\"execute\": \"%s\"}\n", cmd);
+	int64_t t0, t1;
+
+	t0 = now_ns(CLOCK_MONOTONIC);
+	for (int off = 0; off < len;) {
+		ssize_t n = write(q->fd, req + off, (size_t)(len - off));
+
+		if (n < 0 && errno != EINTR)
+			return qmp_fail("%s: write: %s", cmd, strerror(errno));
+		if (n > 0)
+			off += (int)n;
+	}
+	if (qmp_reply(q, cmd, &t1))
+		return -1;
+	return t1 - t0;
+}
+
+/* Connects, retrying while the socket is not there yet or not listening. */
+static int qmp_connect(struct qmp *q, const char *path)
+{
+	int64_t deadline = now_ns(CLOCK_MONOTONIC) + q->timeout_ns;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return qmp_fail("%s: path too long", path);
+	strcpy(sa.sun_path, path);
+	for (;;) {
+		q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (q->fd < 0)
+			return qmp_fail("socket: %s", strerror(errno));
+		if (!connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)))
+			return 0;
+		if ((errno != ENOENT && errno != ECONNREFUSED) ||
+		    now_ns(CLOCK_MONOTONIC) >= deadline)
+			return qmp_fail("%s: %s", path, strerror(errno));
+		close(q->fd);
+		usleep(50000);
+	}
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sorts @v; the median. */
+static double median(int64_t *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_i64);
+	return n % 2 ? (double)v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+static void qmp_usage(void)
+{
+	fprintf(stderr, "usage: benchrun qmp [-n RTTS] [-c CYCLES] [-i GAP_MS] "
+		"[-t TIMEOUT_S] [-q] SOCKET\n");
+	exit(2);
+}
+
+static int qmp_main(int argc, char **argv)
+{
+	static struct qmp q;
+	long rtts = 200, cycles = 10, gap_ms = 100;
+	int64_t *rtt, *cyc, *stop, *cont, t;
+	double tmo = 60, p50;
+	bool quit = false;
+	char *line;
+	int c;
+
+	while ((c = getopt(argc, argv, "n:c:i:t:q")) != -1) {
+		switch (c) {
+		case 'n': rtts = parse_long(optarg, "round trip count", 1); break;
+		case 'c': cycles = parse_long(optarg, "cycle count", 1); break;
+		case 'i': gap_ms = parse_long(optarg, "gap", 0); break;
+		case 't': tmo = parse_secs(optarg); break;
+		case 'q': quit = true; break;
+		default: qmp_usage();
+		}
+	}
+	if (optind != argc - 1 || tmo <= 0 || tmo > 3600)
+		qmp_usage();
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		perror("benchrun: signal");
+		return 1;
+	}
+	q.timeout_ns = (int64_t)(tmo * 1e9);
+	rtt = xrealloc(NULL, (size_t)rtts * sizeof(*rtt));
+	cyc = xrealloc(NULL, (size_t)cycles * 3 * sizeof(*cyc));
+	stop = cyc + cycles;
+	cont = stop + cycles;
+	if (qmp_connect(&q, argv[optind]) || qmp_line(&q, &line, &t))
+		return 1;
+	if (!qmp_has_key(line, "QMP")) {
+		qmp_fail("not a QMP greeting: %s", line);
+		return 1;
+	}
+	if (qmp_cmd(&q, "qmp_capabilities") < 0)
+		return 1;
+	for (long i = 0; i < rtts; i++)
+		if ((rtt[i] = qmp_cmd(&q, "query-status")) < 0)
+			return 1;
+	for (long i = 0; i < cycles; i++) {
+		usleep((useconds_t)gap_ms * 1000);
+		if ((stop[i] = qmp_cmd(&q, "stop")) < 0 ||
+		    (cont[i] = qmp_cmd(&q, "cont")) < 0)
+			return 1;
+		cyc[i] = stop[i] + cont[i];
+	}
+	p50 = median(rtt, (int)rtts);	/* sorts: p99 and max after it */
+	/* p99 by nearest rank: the ceil(0.99 n)-th smallest. */
+	printf("BENCHQMP rtts=%ld rtt_p50_us=%.1f rtt_p99_us=%.1f "
+	       "rtt_max_us=%.1f cycles=%ld pause_resume_ms=%.3f stop_ms=%.3f "
+	       "cont_ms=%.3f stop_events=%d resume_events=%d\n",
+	       rtts, p50 / 1e3, (double)rtt[(rtts * 99 + 99) / 100 - 1] / 1e3,
+	       (double)rtt[rtts - 1] / 1e3, cycles,
+	       median(cyc, (int)cycles) / 1e6, median(stop, (int)cycles) / 1e6,
+	       median(cont, (int)cycles) / 1e6, q.stops, q.resumes);
+	if (fflush(stdout) != 0) {
+		perror("benchrun: stdout");
+		return 1;
+	}
+	/* The VMM may close before its reply to quit reaches us. */
+	if (quit && qmp_cmd(&q, "quit") < 0)
+		fprintf(stderr, "benchrun: qmp: no reply to quit\n");
+	free(rtt);
+	free(cyc);
+	return close(q.fd) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct run r;
 	struct opts o;
 	int sig_rd;
 
+	if (argc > 1 && !strcmp(argv[1], "qmp"))
+		return qmp_main(argc - 1, argv + 1);
 	parse_opts(argc, argv, &o);
 	opt = &o;
 	if (setvbuf(stdout, NULL, _IOLBF, 0) != 0) {

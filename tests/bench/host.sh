@@ -2,11 +2,12 @@
 # rivet's benchmark, the part that runs inside the emulated RISC-V host
 # (tools/bench boots it with tools/rvhost --refvmm and reads the output).
 #
-#   sh host.sh [RUNS] [DISK_RUNS] [aia|plic] [full|smoke|disk]
+#   sh host.sh [RUNS] [DISK_RUNS] [aia|plic] [full|smoke|disk|qmp]
 #
 # smoke (make test's bench-smoke): every kind of case once, short: no
 # growth cases, the deep-queue disk case for 1 s per mode and without
-# QEMU's io_uring variant.  disk: the disk cases only, as in full.
+# QEMU's io_uring variant, fewer QMP round trips.  disk: the disk cases
+# only, as in full.  qmp: the QMP cases only (DISK_RUNS rounds).
 #
 # plic: the host is a PLIC host (tools/rvhost --host plic-nosstc): QEMU runs
 # -M virt,aia=none (its own PLIC, in user space, as rivet's), rivet picks its
@@ -53,8 +54,18 @@
 #                  (every byte checked) and times 1000 one-byte round
 #                  trips; QEMU with its default TAP backend (vmm=qemu) and
 #                  with vhost=on (vmm=qemu_vhost), same MAC
+#   qmp_idle       virt boards, 1 vCPU, the disk case's disk, a QMP socket
+#                  (rivet --qmp unix:...,server,wait=off, QEMU -qmp
+#                  unix:...,server=on,wait=off); once the guest is up and
+#                  idle (guest test load), `benchrun qmp` times QMP_RTTS
+#                  query-status round trips and QMP_CYCLES stop+cont
+#                  cycles, then quits the VMM
+#   qmp_io         the same while the guest reads its disk throughout (4 KiB
+#                  O_DIRECT random reads, one in flight: load=disk); the
+#                  guest's IOPS during the measurement is load_iops
 # Each run prints one line:
 #   BENCH case=CASE vmm=rivet|qemu run=N <benchrun's figures> [blkbench's]
+# (the QMP cases: benchrun qmp's figures, BENCHQMP in benchrun.c)
 # and a failed run prints BENCH-FAIL with the tail of its output.  At the end:
 #   BENCH-BINARY vmm=... bytes=N    BENCH-DONE
 set -u
@@ -62,7 +73,7 @@ RUNS=${1:-5}
 DISK_RUNS=${2:-3}
 KIND=${3:-aia}
 SCOPE=${4:-full}
-case $SCOPE in full|smoke|disk) ;; *) echo "BENCH-FAIL unknown scope '$SCOPE'"; exit 1 ;; esac
+case $SCOPE in full|smoke|disk|qmp) ;; *) echo "BENCH-FAIL unknown scope '$SCOPE'"; exit 1 ;; esac
 case $KIND in
 aia) AIA=aplic-imsic SUFFIX= ;;
 plic) AIA=none SUFFIX=_plic ;;
@@ -78,6 +89,9 @@ DISK_CMDLINE="console=ttyS0 quiet rivet.test=blkbench rivet.secs=3 rivet.mib=64"
 DISKQ_MODES=randread,randread:j4,randread:qd32,randread:qd32:j4,seqread:qd8,seqwrite:qd8
 HUGE=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 NET_MAC=52:54:00:12:34:56
+QMP_SOCK=/tmp/bench-qmp.sock
+QMP_RTTS=1000 QMP_CYCLES=20
+[ "$SCOPE" != smoke ] || QMP_RTTS=200 QMP_CYCLES=5
 NET_CMDLINE="console=ttyS0 quiet rivet.test=netbench rivet.addr=169.254.80.2/24 rivet.peer=169.254.80.1 rivet.secs=3 rivet.rr=1000"
 # QEMU's and rivet's options but the vCPU count and memory size.
 QEMU_BASE="-accel kvm -cpu host -bios none -nodefaults -nographic -serial stdio -no-reboot -kernel $K -initrd $I"
@@ -89,16 +103,20 @@ RIVET_COMMON="$RIVET_BASE --memory ${MEM}M --cpus 1"
 # for benchrun to find its mapping).  The first round also prints each
 # case's command line (BENCH-CMD), for the report.
 GMIB=$MEM
+# print_cmd CASE VMM N CMD...: BENCH-CMD, in the first round.
+print_cmd() {
+	[ "$3" = 1 ] || return 0
+	_c=$1 _v=$2 _d=
+	shift 3
+	for a in "$@"; do
+		case $a in *" "*) _d="$_d '$a'" ;; *) _d="$_d $a" ;; esac
+	done
+	echo "BENCH-CMD case=$_c vmm=$_v$_d"
+}
 run() {
 	c=$1 v=$2 n=$3
+	print_cmd "$@"
 	shift 3
-	if [ "$n" = 1 ]; then
-		d=
-		for a in "$@"; do
-			case $a in *" "*) d="$d '$a'" ;; *) d="$d $a" ;; esac
-		done
-		echo "BENCH-CMD case=$c vmm=$v$d"
-	fi
 	benchrun -t 240 -g "$GMIB" -d 1000 -- "$@" >/tmp/bench-run.log 2>&1
 	rc=$?
 	res=$(grep '^BENCHRUN ' /tmp/bench-run.log | tail -n 1)
@@ -234,6 +252,70 @@ net_setup() {
 	/guest/netbench server -p 5201 >/tmp/netbench-server.log 2>&1 &
 }
 
+# qmp_run CASE VMM N CMD...: CMD (a VMM with a QMP socket at $QMP_SOCK) in
+# the background under benchrun; once its guest printed RIVET-LOAD-START,
+# benchrun qmp measures and quits it.
+qmp_run() {
+	c=$1 v=$2 n=$3
+	print_cmd "$@"
+	shift 3
+	rm -f $QMP_SOCK
+	benchrun -t 240 -g "$GMIB" -d 1000 -- "$@" >/tmp/bench-run.log 2>&1 &
+	bp=$!
+	i=0
+	while ! grep -q '^RIVET-LOAD-START' /tmp/bench-run.log && kill -0 $bp 2>/dev/null &&
+		[ $i -lt 1800 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	# Let the load get going (blkbench's first requests).
+	sleep 1
+	n0=$(grep -c '^BLKBENCH mode=' /tmp/bench-run.log)
+	benchrun qmp -n $QMP_RTTS -c $QMP_CYCLES -q $QMP_SOCK >/tmp/bench-qmp.log 2>&1
+	qrc=$?
+	# What the guest read meanwhile: the median of the BLKBENCH lines
+	# (1 s each) that ended during the measurement.
+	liops=$(sed -n 's/^BLKBENCH mode=randread .* iops=\([0-9]*\).*/\1/p' /tmp/bench-run.log |
+		tail -n +$((n0 + 1)) | sort -n | awk '{ a[NR] = $1 } END { if (NR) printf "load_iops=%d", a[int((NR + 1) / 2)] }')
+	# benchrun passes a SIGTERM on as a SIGKILL to the VMM.
+	[ $qrc = 0 ] || kill $bp 2>/dev/null
+	wait $bp
+	rc=$?
+	res=$(grep '^BENCHQMP ' /tmp/bench-qmp.log | tail -n 1)
+	[ $qrc = 0 ] || rc="qmp-client-failed"
+	if grep -q '^RIVET-TEST .* FAIL' /tmp/bench-run.log; then
+		rc="guest-test-failed"
+	fi
+	if [ "$rc" != 0 ] || [ -z "$res" ]; then
+		echo "BENCH-FAIL case=$c vmm=$v run=$n status=$rc"
+		tail -n 30 /tmp/bench-run.log /tmp/bench-qmp.log | sed 's/^/  | /'
+		return
+	fi
+	echo "BENCH case=$c vmm=$v run=$n ${res#BENCHQMP } $liops"
+}
+
+# qmp N ORDER: QMP against a running guest, idle and reading its disk.
+qmp_cases() {
+	n=$1 order=$2
+	for load in idle disk; do
+		c=qmp_idle
+		[ $load = idle ] || c=qmp_io
+		cl="console=ttyS0 quiet rivet.test=load rivet.load=$load"
+		for v in $order; do
+			if [ "$v" = rivet ]; then
+				# shellcheck disable=SC2086
+				qmp_run $c rivet "$n" rivet run --board virt $RIVET_COMMON --cmdline "$cl" --disk $DISK \
+					--qmp unix:$QMP_SOCK,server,wait=off
+			else
+				# shellcheck disable=SC2086
+				qmp_run $c qemu "$n" $Q $QEMU_COMMON -append "$cl" \
+					-drive file=$DISK,format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0 \
+					-qmp unix:$QMP_SOCK,server=on,wait=off
+			fi
+		done
+	done
+}
+
 boot_case() {	# CASE BOARD N ORDER
 	c=$1 b=$2 n=$3 order=$4
 	for v in $order; do
@@ -269,27 +351,32 @@ echo "BENCH-QEMU-VERSION $($Q --version | sed -n '1s/.*version //p')"
 dd if=/dev/zero of=$DISK bs=1M count=256 status=none || echo "BENCH-FAIL cannot make $DISK"
 [ "$SCOPE" != smoke ] || NET_CMDLINE=$(echo "$NET_CMDLINE" | sed 's/rivet.secs=3 rivet.rr=1000/rivet.secs=1 rivet.rr=200/')
 NET=0
-if [ "$KIND" = aia ] && net_setup; then
+if [ "$KIND" = aia ] && [ "$SCOPE" != qmp ] && net_setup; then
 	NET=1
 fi
 n=1
 while [ $n -le "$RUNS" ]; do
 	if [ $((n % 2)) -eq 1 ]; then order="rivet qemu"; else order="qemu rivet"; fi
-	[ "$SCOPE" = disk ] || boot_case boot_microvm$SUFFIX microvm $n "$order"
-	if [ "$KIND" = aia ] && [ "$SCOPE" != disk ]; then
+	boots=1
+	[ "$SCOPE" != disk ] && [ "$SCOPE" != qmp ] || boots=0
+	[ $boots = 0 ] || boot_case boot_microvm$SUFFIX microvm $n "$order"
+	if [ "$KIND" = aia ] && [ $boots = 1 ]; then
 		boot_case boot_virt virt $n "$order"
 		# shellcheck disable=SC2086
 		run startup_qemu qemu $n $Q $QEMU_COMMON -append "$BOOT_CMDLINE" -msg timestamp=on -trace kvm_vcpu_ioctl
 		[ "$SCOPE" = smoke ] || growth_cases $n "$order"
 		hugepage_cases $n "$order"
 	fi
-	if [ $n -le "$DISK_RUNS" ]; then
+	if [ $n -le "$DISK_RUNS" ] && [ "$SCOPE" = qmp ]; then
+		qmp_cases $n "$order"
+	elif [ $n -le "$DISK_RUNS" ]; then
 		disk_case $n "$order"
 		if [ "$KIND" = aia ]; then
 			pair disk_sync "$n" "$order" "$DISK_CMDLINE" --board virt $RIVET_COMMON --stats --disk $DISK,io=sync -- \
 				$QEMU_COMMON -drive file=$DISK,format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0
 			diskq_case $n "$order"
 			[ "$NET" = 0 ] || [ "$SCOPE" = disk ] || net_case $n "$order"
+			[ "$SCOPE" = disk ] || qmp_cases $n "$order"
 		fi
 	fi
 	n=$((n + 1))
