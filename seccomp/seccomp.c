@@ -268,6 +268,24 @@ static const struct rule qmp_rules[] = {
 	THREAD_MEMORY_RULES("QMP"),
 };
 
+/* The monitor's --serial relay thread (src/core/serial_relay.c): bytes
+ * between the VM processes' console socketpair and a pty master or a UNIX
+ * socket client, all opened before its filter.  It opens, creates and
+ * parses nothing.  14 syscalls. */
+static const struct rule console_rules[] = {
+	ANY("ppoll", "wait for guest output, the endpoint and the stop event"),
+	ANY("accept4", "the next client on the --serial socket (bound before "
+		       "the filter)"),
+	ANY("read", "guest output, the endpoint's input, the stop event"),
+	ANY("write", "guest output to the endpoint, input to the VM, log "
+		     "lines to stderr"),
+	ANY("close", "a client that left"),
+	ANY("futex", "the log mutex, glibc locks"),
+	ANY("clock_gettime", "log timestamps (when the vDSO falls back to "
+			     "the syscall)"),
+	THREAD_MEMORY_RULES("console"),
+};
+
 #define NRULES(t) (sizeof(t) / sizeof((t)[0]))
 
 /* The virt board's additions (its devices are microvm's plus CFI flash,
@@ -402,6 +420,8 @@ static const struct role_def {
 	[RIVET_SECCOMP_VCPU] = { "vcpu", vcpu_rules, NRULES(vcpu_rules) },
 	[RIVET_SECCOMP_IO] = { "io", io_rules, NRULES(io_rules) },
 	[RIVET_SECCOMP_QMP] = { "qmp", qmp_rules, NRULES(qmp_rules) },
+	[RIVET_SECCOMP_CONSOLE] = { "console", console_rules,
+				    NRULES(console_rules) },
 };
 
 /* Boards with an audited allowlist (the same for every role's device set

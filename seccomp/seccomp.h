@@ -21,8 +21,9 @@ enum rivet_seccomp_role {
 	RIVET_SECCOMP_VCPU,	/* a vCPU thread */
 	RIVET_SECCOMP_IO,	/* an I/O thread (virtio queues, pool) */
 	RIVET_SECCOMP_QMP,	/* the monitor's QMP server thread */
+	RIVET_SECCOMP_CONSOLE,	/* the monitor's --serial relay thread */
 };
-#define RIVET_SECCOMP_NR_ROLES 5
+#define RIVET_SECCOMP_NR_ROLES 6
 
 /* What argument rules pin to file descriptors.  Any fd < 0 (or a NULL
  * context) leaves that rule unpinned: the request number is still exact. */
@@ -62,7 +63,7 @@ void rivet_seccomp_prog_free(struct rivet_seccomp_prog *p);
 int rivet_seccomp_print(FILE *out, const char *board, const char *irqchip,
 			enum rivet_seccomp_role role);
 
-/* "monitor", "main", "vcpu", "io", "qmp" -> role; 0 or -EINVAL. */
+/* "monitor", "main", "vcpu", "io", "qmp", "console" -> role; 0 or -EINVAL. */
 int rivet_seccomp_role_parse(const char *name, enum rivet_seccomp_role *out);
 /* The role's name, or NULL for a bad value. */
 const char *rivet_seccomp_role_name(enum rivet_seccomp_role role);

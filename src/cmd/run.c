@@ -19,6 +19,7 @@
 #include "cmd/cmd.h"
 #include "core/config.h"
 #include "core/console.h"
+#include "core/serial_relay.h"
 #include "core/log.h"
 #include "jail/jail.h"
 #include "qmp/server.h"
@@ -61,7 +62,7 @@ static void close_other_fds(int a, int b)
 /* The VM process: run one boot and leave with its status.  _exit, not
  * exit: the terminal belongs to the monitor. */
 static void vm_child(const struct vm_config *cfg, pid_t monitor, int ctl_fd,
-		     bool paused, int ready_fd)
+		     bool paused, int ready_fd, int console_fd)
 {
 	struct vmm_session st = { .stdin_open = true, .ctl_fd = ctl_fd,
 				  .start_paused = paused, .ctl_reason = -1,
@@ -73,19 +74,29 @@ static void vm_child(const struct vm_config *cfg, pid_t monitor, int ctl_fd,
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != monitor)
 		_exit(RIVET_EXIT_ERROR);
-	/* The monitor's QMP sockets and clients are not the VM's business:
-	 * keep the standard streams and the channel only. */
-	if (ctl_fd >= 0 || ready_fd >= 0)
+	/* --serial pty|unix: the console is the monitor's relay. */
+	if (console_fd >= 0 && (dup2(console_fd, STDIN_FILENO) < 0 ||
+				dup2(console_fd, STDOUT_FILENO) < 0)) {
+		log_err("console: %s", strerror(errno));
+		_exit(RIVET_EXIT_ERROR);
+	}
+	/* The monitor's QMP sockets and clients, and its console relay, are
+	 * not the VM's business: keep the standard streams and the channel
+	 * only. */
+	if (ctl_fd >= 0 || ready_fd >= 0 || console_fd >= 0)
 		close_other_fds(ctl_fd, ready_fd);
-	/* Detached: no console (input at its end, output discarded). */
-	if (ready_fd >= 0) {
+	/* Detached or --serial null: no console (input at its end, output
+	 * discarded), unless the relay is the console. */
+	if (ready_fd >= 0 || cfg->serial.kind == SERIAL_NULL) {
 		st.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (st.null_fd < 0) {
 			log_err("/dev/null: %s", strerror(errno));
 			_exit(RIVET_EXIT_ERROR);
 		}
-		dup2(st.null_fd, STDIN_FILENO);
-		dup2(st.null_fd, STDOUT_FILENO);
+		if (console_fd < 0) {
+			dup2(st.null_fd, STDIN_FILENO);
+			dup2(st.null_fd, STDOUT_FILENO);
+		}
 	}
 	stop_signals(&set);
 	st.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -151,23 +162,32 @@ static int write_pidfile(const char *path)
 	return ret;
 }
 
-/* The control plane before the first boot: the QMP sockets (and their
- * first clients, unless wait=off), then the pid file.  Exit status or -1
- * to go on. */
+/* The control plane before the first boot: the QMP sockets and the
+ * console's endpoint, their first clients (unless wait=off), then the pid
+ * file.  Exit status or -1 to go on. */
 static bool pidfile_written;
 
 static int control_start(const struct vm_config *cfg, int sig_fd,
-			 struct qmp_server **qs)
+			 struct qmp_server **qs, struct serial_relay **sr)
 {
 	int ret;
 
-	if (cfg->nr_qmp) {
-		if (qmp_server_open(qs, cfg))
-			return RIVET_EXIT_ERROR;
+	if (cfg->nr_qmp && qmp_server_open(qs, cfg))
+		return RIVET_EXIT_ERROR;
+	if (serial_relay_open(cfg, sr))
+		return RIVET_EXIT_ERROR;
+	if (*qs) {
 		ret = qmp_server_wait_clients(*qs, sig_fd);
 		if (ret > 0)
 			return RIVET_EXIT_SIGNAL + ret;
 		if (ret || qmp_server_start(*qs))
+			return RIVET_EXIT_ERROR;
+	}
+	if (*sr) {
+		ret = serial_relay_wait_client(*sr, sig_fd);
+		if (ret > 0)
+			return RIVET_EXIT_SIGNAL + ret;
+		if (ret || serial_relay_start(*sr))
 			return RIVET_EXIT_ERROR;
 	}
 	if (cfg->pidfile) {
@@ -236,6 +256,7 @@ static int run_monitor(const struct vm_config *cfg, int ready_fd)
 {
 	pid_t self = getpid();
 	struct qmp_server *qs = NULL;
+	struct serial_relay *sr = NULL;
 	bool paused = cfg->paused;
 	sigset_t set;
 	int sig_fd, status;
@@ -251,10 +272,12 @@ static int run_monitor(const struct vm_config *cfg, int ready_fd)
 	if (!cfg->seccomp)
 		log_warn("--seccomp=off: running WITHOUT syscall filters "
 			 "(debugging only)");
-	status = control_start(cfg, sig_fd, &qs);
+	status = control_start(cfg, sig_fd, &qs, &sr);
 	if (status >= 0)
 		goto out;
-	if (ready_fd < 0 && console_raw_begin())
+	/* The terminal is the guest's console only with --serial stdio. */
+	if (ready_fd < 0 && cfg->serial.kind == SERIAL_STDIO &&
+	    console_raw_begin())
 		log_warn("cannot put the terminal in raw mode");
 	for (;;) {
 		int ctl[2] = { -1, -1 };
@@ -277,7 +300,8 @@ static int run_monitor(const struct vm_config *cfg, int ready_fd)
 			close(sig_fd);
 			if (ctl[0] >= 0)
 				close(ctl[0]);
-			vm_child(cfg, self, ctl[1], paused, ready_fd);
+			vm_child(cfg, self, ctl[1], paused, ready_fd,
+				 serial_relay_vm_fd(sr));
 		}
 		/* Detached: nothing more reaches the caller's terminal from
 		 * here (a later VM process's "up" goes to a pipe nobody reads
@@ -290,8 +314,9 @@ static int run_monitor(const struct vm_config *cfg, int ready_fd)
 		}
 		/* A filter is inherited by every later fork, so the monitor
 		 * can only take its own once it will not fork again (with
-		 * QMP, system_reset may always boot again). */
-		if (cfg->seccomp && cfg->no_reboot && !qs &&
+		 * QMP, system_reset may always boot again).  Its list has
+		 * nothing for the console relay's teardown either. */
+		if (cfg->seccomp && cfg->no_reboot && !qs && !sr &&
 		    rivet_seccomp_install(RIVET_SECCOMP_MONITOR, NULL)) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
@@ -315,6 +340,7 @@ static int run_monitor(const struct vm_config *cfg, int ready_fd)
 	console_raw_end();
 out:
 	qmp_server_close(qs);
+	serial_relay_close(sr);
 	if (pidfile_written)
 		unlink(cfg->pidfile);
 	close(sig_fd);

@@ -19,7 +19,8 @@ static void usage(FILE *out)
 		"\n"
 		"  --board NAME   machine type (%s); default %s\n"
 		"  --irqchip MODE interrupt controller: aia (default), split, plic\n"
-		"  --role ROLE    monitor, main, vcpu, io or qmp; default: all five\n"
+		"  --role ROLE    monitor, main, vcpu, io, qmp or console; default: all "
+		"six\n"
 		"  -h, --help     this text\n"
 		"\n"
 		"See docs/seccomp.md for the reasoning behind every rule.\n",
@@ -72,7 +73,8 @@ int cmd_seccomp(int argc, char *argv[])
 	if (a.role && rivet_seccomp_role_parse(a.role, &role))
 		return cmd_usage_error("seccomp", true,
 				       "--role: unknown role '%s' (monitor, "
-				       "main, vcpu, io or qmp)", a.role);
+				       "main, vcpu, io, qmp or console)",
+				       a.role);
 	for (int r = 0; r < RIVET_SECCOMP_NR_ROLES; r++) {
 		if (a.role && r != (int)role)
 			continue;

@@ -37,7 +37,7 @@ enum {
 	OPT_NEW_PIDNS, OPT_NEW_NETNS, OPT_SECCOMP, OPT_FIRMWARE,
 	OPT_FIRMWARE_VARS, OPT_NET, OPT_BOOT_TIMEOUT, OPT_BOOT_TIMER, OPT_STATS,
 	OPT_HUGEPAGES, OPT_QMP, OPT_NAME, OPT_UUID, OPT_PIDFILE, OPT_PAUSED,
-	OPT_NO_SHUTDOWN, OPT_DAEMONIZE,
+	OPT_NO_SHUTDOWN, OPT_DAEMONIZE, OPT_SERIAL,
 };
 
 static const struct option long_opts[] = {
@@ -74,6 +74,7 @@ static const struct option long_opts[] = {
 	{ "paused", no_argument, NULL, OPT_PAUSED },
 	{ "no-shutdown", no_argument, NULL, OPT_NO_SHUTDOWN },
 	{ "daemonize", no_argument, NULL, OPT_DAEMONIZE },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -178,7 +179,17 @@ void config_usage(FILE *out)
 	      "the VM is set up\n"
 	      "                         (setup errors still give the exit "
 	      "status); the guest\n"
-	      "                         console is discarded\n"
+	      "                         console is discarded unless --serial "
+	      "says where\n"
+	      "  --serial stdio|pty|null|unix:PATH,server[,wait=off]\n"
+	      "                         the guest console: rivet's terminal "
+	      "(default), a new\n"
+	      "                         pseudo-terminal (its name is "
+	      "printed), nowhere, or a\n"
+	      "                         UNIX socket (0600, one client at a "
+	      "time; without\n"
+	      "                         wait=off the guest starts once a "
+	      "client connected)\n"
 	      "  --stats                at the end, print vCPU exits by reason "
 	      "and MMIO accesses\n"
 	      "                         by device, with the time spent on "
@@ -540,6 +551,8 @@ static int parse_one(void *ctx, int opt, const char *arg, char *err,
 	case OPT_DAEMONIZE:
 		cfg->daemonize = true;
 		return 0;
+	case OPT_SERIAL:
+		return config_parse_serial(arg, &cfg->serial, err, errlen);
 	case OPT_NO_RNG:
 		cfg->rng = false;
 		return 0;
@@ -727,6 +740,17 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 		return config_fail(err, errlen,
 				   "--uid, --gid, --new-pidns and --new-netns need "
 				   "--jail");
+	if (cfg->jail_dir && cfg->serial.kind == SERIAL_PTY)
+		return config_fail(err, errlen,
+				   "--serial pty: not available with --jail "
+				   "(the jail's /dev has no /dev/ptmx); use "
+				   "--serial unix:PATH,server");
+	for (unsigned int i = 0; cfg->serial.kind == SERIAL_UNIX &&
+				 i < cfg->nr_qmp; i++)
+		if (!strcmp(cfg->qmp[i].path, cfg->serial.path))
+			return config_fail(err, errlen,
+					   "--serial: %s is also a --qmp socket",
+					   cfg->serial.path);
 	if (cfg->paused && !cfg->nr_qmp)
 		return config_fail(err, errlen,
 				   "--paused: needs --qmp (nothing could "

@@ -65,6 +65,20 @@ struct qmp_config {
 	bool wait;		/* start the guest once a client connected */
 };
 
+/* --serial: where the guest console (the UART) goes (docs/user-guide.md). */
+enum serial_kind {
+	SERIAL_STDIO,	/* rivet's stdin/stdout (default; discarded when
+			 * --daemonize) */
+	SERIAL_PTY,	/* a new pseudo-terminal, its name logged */
+	SERIAL_UNIX,	/* a listening UNIX socket, one client at a time */
+	SERIAL_NULL,	/* output discarded, no input */
+};
+struct serial_config {
+	enum serial_kind kind;
+	char path[CONFIG_SUN_PATH];	/* SERIAL_UNIX */
+	bool wait;	/* SERIAL_UNIX: start the guest once a client came */
+};
+
 #define CONFIG_UUID_LEN 36	/* 8-4-4-4-12 hex digits */
 #define CONFIG_MAX_NAME 255
 
@@ -107,6 +121,7 @@ struct vm_config {
 	const char *name;		/* --name, or NULL */
 	char uuid[CONFIG_UUID_LEN + 1];	/* --uuid, lower case; all zero */
 	const char *pidfile;		/* --pidfile, or NULL */
+	struct serial_config serial;	/* --serial */
 	bool paused;			/* --paused: wait for QMP cont */
 	bool no_shutdown;		/* --no-shutdown: stay after power-off */
 	bool daemonize;			/* --daemonize: detach once set up */
@@ -170,6 +185,10 @@ void config_default_mac(const char *tap, uint8_t mac[6]);
  * -EINVAL with a one-line message in @err. */
 int config_parse_qmp(const char *arg, struct qmp_config *q, char *err,
 		     size_t errlen);
+/* `stdio`, `pty`, `null` or `unix:PATH,server[,wait=on|off]` into @s.  0
+ * or -EINVAL with a one-line message in @err. */
+int config_parse_serial(const char *arg, struct serial_config *s, char *err,
+			size_t errlen);
 /* 8-4-4-4-12 hex digits into @out, lower case; 0 or -EINVAL. */
 int config_parse_uuid(const char *arg, char out[CONFIG_UUID_LEN + 1]);
 /* 1 to CONFIG_MAX_NAME bytes, no control characters; 0 or -EINVAL. */

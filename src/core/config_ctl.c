@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The control plane's options (--qmp, --name, --uuid): their rules are
- * checked here, so the QMP server (src/qmp/) only sees valid values. */
+/* The control plane's options (--qmp, --serial, --name, --uuid): their
+ * rules are checked here, so the monitor's servers only see valid values. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -41,31 +41,33 @@ static int on_off(const char *val, size_t vlen, bool *out)
 	return -EINVAL;
 }
 
-int config_parse_qmp(const char *arg, struct qmp_config *q, char *err,
-		     size_t errlen)
+/* `unix:PATH,server[,wait=on|off]` (also server=on, nowait) of option
+ * @opt: the path into @path (CONFIG_SUN_PATH bytes), the wait flag (QEMU's
+ * default: on) into @wait. */
+static int parse_unix_server(const char *opt, const char *arg, char *path,
+			     bool *wait, char *err, size_t errlen)
 {
 	const char *p, *comma;
 	bool server = false, server_set = false, wait_set = false;
 	size_t len;
 
-	memset(q, 0, sizeof(*q));
-	q->wait = true;		/* QEMU's default for a server socket */
+	*wait = true;
 	if (strncmp(arg, "unix:", 5))
 		return config_fail(err, errlen,
-				   "--qmp: '%s' is not unix:PATH,server"
-				   "[,wait=off] (only UNIX sockets)", arg);
+				   "%s: '%s' is not unix:PATH,server"
+				   "[,wait=off] (only UNIX sockets)", opt, arg);
 	p = arg + 5;
 	comma = strchr(p, ',');
 	len = comma ? (size_t)(comma - p) : strlen(p);
 	if (!len)
-		return config_fail(err, errlen, "--qmp: empty socket path");
-	if (len >= sizeof(q->path))
+		return config_fail(err, errlen, "%s: empty socket path", opt);
+	if (len >= CONFIG_SUN_PATH)
 		return config_fail(err, errlen,
-				   "--qmp: socket path of %zu bytes; a UNIX "
-				   "socket path has at most %zu", len,
-				   sizeof(q->path) - 1);
-	memcpy(q->path, p, len);
-	q->path[len] = '\0';
+				   "%s: socket path of %zu bytes; a UNIX "
+				   "socket path has at most %d", opt, len,
+				   CONFIG_SUN_PATH - 1);
+	memcpy(path, p, len);
+	path[len] = '\0';
 	while (comma) {
 		const char *item = comma + 1, *val;
 		size_t ilen, vlen;
@@ -82,29 +84,61 @@ int config_parse_qmp(const char *arg, struct qmp_config *q, char *err,
 			   !wait_set) {
 			if (on_off(val, vlen, &b))
 				goto bad;
-			q->wait = b;
+			*wait = b;
 			wait_set = true;
 		} else if (ilen == 6 && !memcmp(item, "nowait", 6) &&
 			   !wait_set) {
-			q->wait = false;
+			*wait = false;
 			wait_set = true;
 		} else {
 			return config_fail(err, errlen,
-					   "--qmp: unknown or repeated key "
-					   "'%.*s' (server, wait=on|off)",
+					   "%s: unknown or repeated key "
+					   "'%.*s' (server, wait=on|off)", opt,
 					   (int)ilen, item);
 		}
 		continue;
 bad:
 		return config_fail(err, errlen,
-				   "--qmp: '%.*s': the value is not on or off",
-				   (int)ilen, item);
+				   "%s: '%.*s': the value is not on or off",
+				   opt, (int)ilen, item);
 	}
 	if (!server)
 		return config_fail(err, errlen,
-				   "--qmp %s: rivet listens (add ',server'); it "
-				   "does not connect to a socket", arg);
+				   "%s %s: rivet listens (add ',server'); it "
+				   "does not connect to a socket", opt, arg);
 	return 0;
+}
+
+int config_parse_qmp(const char *arg, struct qmp_config *q, char *err,
+		     size_t errlen)
+{
+	memset(q, 0, sizeof(*q));
+	return parse_unix_server("--qmp", arg, q->path, &q->wait, err, errlen);
+}
+
+int config_parse_serial(const char *arg, struct serial_config *s, char *err,
+			size_t errlen)
+{
+	memset(s, 0, sizeof(*s));
+	if (!strcmp(arg, "stdio")) {
+		s->kind = SERIAL_STDIO;
+		return 0;
+	}
+	if (!strcmp(arg, "pty")) {
+		s->kind = SERIAL_PTY;
+		return 0;
+	}
+	if (!strcmp(arg, "null") || !strcmp(arg, "none")) {
+		s->kind = SERIAL_NULL;
+		return 0;
+	}
+	if (strncmp(arg, "unix:", 5))
+		return config_fail(err, errlen,
+				   "--serial: '%s' is not stdio, pty, null or "
+				   "unix:PATH,server[,wait=off]", arg);
+	s->kind = SERIAL_UNIX;
+	return parse_unix_server("--serial", arg, s->path, &s->wait, err,
+				 errlen);
 }
 
 int config_parse_uuid(const char *arg, char out[CONFIG_UUID_LEN + 1])

@@ -23,6 +23,8 @@
 
 #include "core/exit.h"
 #include "core/log.h"
+#include "core/thread.h"
+#include "core/usock.h"
 #include "qmp/ctl.h"
 #include "qmp/qmp.h"
 #include "seccomp/seccomp.h"
@@ -643,51 +645,6 @@ static void *server_thread(void *arg)
 
 /* ---- set-up and teardown (main thread) ------------------------------------------ */
 
-static int listen_on(const struct qmp_config *q)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	mode_t old;
-	int fd, ret;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", q->path);
-	if (lstat(q->path, &st) == 0) {
-		int probe;
-
-		if (!S_ISSOCK(st.st_mode)) {
-			log_err("--qmp %s: the file exists and is not a "
-				"socket; not replacing it", q->path);
-			return -EEXIST;
-		}
-		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (probe >= 0 &&
-		    connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(probe);
-			log_err("--qmp %s: another process listens there",
-				q->path);
-			return -EADDRINUSE;
-		}
-		if (probe >= 0)
-			close(probe);
-		unlink(q->path);	/* a stale socket of an ended run */
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		log_err("--qmp %s: socket: %s", q->path, strerror(errno));
-		return -errno;
-	}
-	old = umask(0177);	/* owner-only from the start: 0600 */
-	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (ret || listen(fd, 8)) {
-		ret = -errno;
-		log_err("--qmp %s: %s", q->path, strerror(errno));
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
-
 int qmp_server_open(struct qmp_server **out, const struct vm_config *cfg)
 {
 	struct qmp_server *s = calloc(1, sizeof(*s));
@@ -725,7 +682,7 @@ int qmp_server_open(struct qmp_server **out, const struct vm_config *cfg)
 		return -errno;
 	}
 	for (unsigned int i = 0; i < cfg->nr_qmp; i++) {
-		s->lfd[i] = listen_on(&cfg->qmp[i]);
+		s->lfd[i] = usock_listen("--qmp", cfg->qmp[i].path);
 		if (s->lfd[i] < 0) {
 			int ret = s->lfd[i];
 
@@ -740,34 +697,15 @@ int qmp_server_open(struct qmp_server **out, const struct vm_config *cfg)
 int qmp_server_wait_clients(struct qmp_server *s, int sig_fd)
 {
 	for (unsigned int i = 0; i < s->cfg->nr_qmp; i++) {
-		struct pollfd p[2] = {
-			{ .fd = s->lfd[i], .events = POLLIN },
-			{ .fd = sig_fd, .events = POLLIN },
-		};
-		int fd;
+		int fd, ret;
 
 		if (!s->cfg->qmp[i].wait)
 			continue;
 		log_notice("waiting for a QMP client on %s",
 			   s->cfg->qmp[i].path);
-		for (;;) {
-			if (poll(p, 2, -1) < 0 && errno != EINTR)
-				return -errno;
-			if (p[1].revents) {
-				struct signalfd_siginfo si;
-
-				if (read(sig_fd, &si, sizeof(si)) ==
-				    sizeof(si) && si.ssi_signo != SIGCHLD)
-					return (int)si.ssi_signo;
-				continue;
-			}
-			if (!p[0].revents)
-				continue;
-			fd = accept4(s->lfd[i], NULL, NULL,
-				     SOCK_NONBLOCK | SOCK_CLOEXEC);
-			if (fd >= 0)
-				break;
-		}
+		ret = usock_wait_client(s->lfd[i], sig_fd, &fd);
+		if (ret)
+			return ret;
 		add_client(s, fd);
 	}
 	return 0;
@@ -775,17 +713,11 @@ int qmp_server_wait_clients(struct qmp_server *s, int sig_fd)
 
 int qmp_server_start(struct qmp_server *s)
 {
-	sigset_t all, old;
-	int ret;
+	int ret = rivet_thread_start_masked(&s->thread, server_thread, s);
 
-	/* Signals are the main thread's (its signalfd). */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	ret = pthread_create(&s->thread, NULL, server_thread, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {
-		log_err("qmp: cannot start the QMP thread: %s", strerror(ret));
-		return -ret;
+		log_err("qmp: cannot start the QMP thread: %s", strerror(-ret));
+		return ret;
 	}
 	s->running = true;
 	return 0;

@@ -457,6 +457,9 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 	# (tests/qmp/goclient, tests/e2e/host/qmp-go.sh).
 	testcase microvm-qmp-go 360 'sh /root/e2e-host/qmp-go.sh microvm' \
 		rc=0 grep='^QMP-ALL-OK' grep='^GOQMP-ALL-OK' nogrep='^(GO)?QMP-FAIL'
+	# --serial unix and pty with --daemonize (tests/e2e/host/serial.sh).
+	testcase microvm-serial 420 'sh /root/e2e-host/serial.sh microvm' \
+		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
 	testcase microvm-poweroff 180 "$(guest_test poweroff '')" \
 		rc=0 grep='^RIVET-TEST poweroff PASS'
 	# The whole-VM attack (tests/guest/adversary/adversary.c) on /dev/vdf.

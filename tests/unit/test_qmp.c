@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/support/child.h"
 #include "core/config.h"
 #include "core/exit.h"
 #include "qmp/ctl.h"
@@ -591,20 +592,6 @@ static void test_config(void **state)
 
 /* ---- the server, confined, on real sockets ------------------------------------- */
 
-static int connect_to(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* The next line from @fd (5 s at most), NUL-terminated, no CRLF; false
  * on EOF or timeout.  Byte by byte: the rest stays in the socket. */
 static bool read_line(int fd, char *buf, size_t size)
@@ -658,7 +645,7 @@ static void say(int fd, const char *s)
 
 static int client(const char *path)
 {
-	int fd = connect_to(path);
+	int fd = ts_unix_connect(path);
 
 	CHECK(fd >= 0);
 	EXPECT(fd, "\"QMP\"");
@@ -772,7 +759,7 @@ static void server_life(void)
 	EXPECT(a, "\"running\"");
 	/* A client that sends and leaves before it is even accepted: its
 	 * command still runs (writing its greeting fails first). */
-	b = connect_to(sock_path);
+	b = ts_unix_connect(sock_path);
 	CHECK(b >= 0);
 	say(b, "{\"execute\": \"qmp_capabilities\"}\r\n"
 	       "{\"execute\": \"stop\"}\r\n");
@@ -864,19 +851,10 @@ static void server_no_shutdown(void)
 
 static void run_in_child(void (*fn)(void))
 {
-	int status;
-	pid_t pid;
+	const char *failure = ts_child_failure(fn);
 
-	fflush(NULL);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		fn();
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		fail_msg("server child: %s %d", WIFEXITED(status) ? "exit"
-			 : "signal", WIFEXITED(status) ? WEXITSTATUS(status)
-			 : WTERMSIG(status));
+	if (failure)
+		fail_msg("%s: %s", "server child", failure);
 }
 
 static void test_server_life(void **state)

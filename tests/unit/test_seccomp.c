@@ -474,8 +474,14 @@ static void test_cli(void **state)
 	CLI(o, "--role", "disk", NULL);
 	expect_exit(o, 2);
 	assert_non_null(strstr(o->out, "--role: unknown role 'disk' (monitor, "
-					"main, vcpu, io or qmp)"));
+					"main, vcpu, io, qmp or console)"));
 	assert_non_null(strstr(o->out, "Try 'rivet seccomp --help'."));
+
+	CLI(o, "--role", "console", NULL);
+	expect_exit(o, 0);
+	assert_non_null(strstr(o->out, "role console"));
+	assert_non_null(strstr(o->out, "accept4"));
+	assert_null(strstr(o->out, "KVM_RUN"));
 
 	CLI(o, "--role", NULL);
 	expect_exit(o, 2);
@@ -934,6 +940,11 @@ static const char *const exercised[ROLES][24] = {
 	[RIVET_SECCOMP_QMP] = {
 		"ppoll", "accept4", "read", "write", "close", "futex",
 		"clock_gettime", "brk", "rt_sigprocmask", "mmap", "mprotect",
+		"munmap", "madvise", "exit", "exit_group", NULL },
+	/* Exercised for real by test_serial_relay's confined relay. */
+	[RIVET_SECCOMP_CONSOLE] = {
+		"ppoll", "accept4", "read", "write", "close", "futex",
+		"clock_gettime", "rt_sigprocmask", "mmap", "mprotect",
 		"munmap", "madvise", "exit", "exit_group", NULL },
 };
 
