@@ -600,13 +600,23 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 	if [ "$list" -eq 0 ]; then
 		mkdir -p "$DISKS"
 		scripts/mkdebian.sh --test-copy "$(disk_path debian)" >/dev/null
+		# The image as built, no flag file: it stays up until told.
+		cp --sparse=always "$RIVET_CACHE/debian/trixie-riscv64.img" \
+			"$(disk_path debian-pd)"
 	fi
 	group debian --aia-guests 5 --mem 3G --drive "$(disk_path debian)" \
+		--drive "$(disk_path debian-pd)" \
+		--add tests/e2e/host:/root/e2e-host \
 		--add "$RIVET_EDK2_CODE:/fw/RISCV_VIRT_CODE.fd"
 	testcase virt-debian-uefi-systemd 900 \
 		"rivet run --board virt --firmware /fw/RISCV_VIRT_CODE.fd --firmware-vars /root/vars.fd --disk /dev/vda --cpus 2 --memory 1536M" \
 		rc=0 grep='Loading Linux 6' grep='ACPI: RHCT ' grep='ACPI: PCI Root Bridge' grep='multi-user' \
 		grep='RIVET-DEBIAN-UP running .* acpi=yes efi=yes'
+	# QMP system_powerdown of the same image, left up: the ACPI power
+	# button (GED) reaches systemd's clean power-off.
+	testcase virt-debian-powerdown 1200 'sh /root/e2e-host/debian-powerdown.sh /dev/vdb' \
+		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL' grep='ACPI: button: Power Button' \
+		grep='reboot: Power down'
 	# The same image on a P550-like host: rivet's PLIC, described in ACPI.
 	group debian-plic --host plic-nosstc --mem 3G --drive "$(disk_path debian)" \
 		--add "$RIVET_EDK2_CODE:/fw/RISCV_VIRT_CODE.fd"
