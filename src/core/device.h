@@ -20,6 +20,8 @@
 struct aml_buf;
 struct fdt_ctx;
 struct rivet_dev;
+struct snap_r;
+struct snap_w;
 
 struct dev_ops {
 	const char *name;
@@ -36,6 +38,18 @@ struct dev_ops {
 	int (*acpi_dsdt)(struct rivet_dev *dev, struct aml_buf *dsdt);
 	/* Free everything the device owns, including @dev. Optional. */
 	void (*destroy)(struct rivet_dev *dev);
+	/* Snapshots (docs/snapshot.md), with every vCPU paused and the I/O
+	 * threads drained, on the main thread.  save appends the device's
+	 * guest-visible state to @w (src/snapshot/snap.h); load reads it
+	 * back into a device made from the same configuration and not yet
+	 * run, checking every value (the file is untrusted), and redoes
+	 * what that state means on the host side (memory slots,
+	 * ioeventfds) but raises no interrupt: line levels are the
+	 * interrupt controller's state.  0 or -errno (load: -EBADMSG for a
+	 * bad record).  Both NULL: the device cannot be saved yet, and a
+	 * snapshot of a VM that has it is refused. */
+	int (*save)(struct rivet_dev *dev, struct snap_w *w);
+	int (*load)(struct rivet_dev *dev, struct snap_r *r);
 };
 
 struct rivet_dev {

@@ -89,6 +89,8 @@
 
 struct pci_dev;
 struct pci_host;
+struct snap_r;
+struct snap_w;
 
 struct pci_dev_ops {
 	const char *name;
@@ -111,6 +113,12 @@ struct pci_dev_ops {
 	 * MSI-X vector goes (table, enable, function mask, bus mastering);
 	 * pci_msix_message() tells. */
 	void (*msix_changed)(struct pci_dev *pd);
+	/* Snapshots: the function's own state beyond what the PCI core
+	 * saves (config space, BARs, MSI-X table and PBA, INTx level), with
+	 * pd->lock held; as struct dev_ops describes.  Both NULL: the
+	 * function cannot be saved yet. */
+	int (*save)(struct pci_dev *pd, struct snap_w *w);
+	int (*load)(struct pci_dev *pd, struct snap_r *r);
 	/* Free the device, including @pd (after pci_dev_fini()). */
 	void (*destroy)(struct pci_dev *pd);
 };

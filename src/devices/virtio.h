@@ -20,6 +20,8 @@
 #include <stdint.h>
 
 struct io_confine;
+struct snap_r;
+struct snap_w;
 struct virtio_core;
 struct virtq;
 
@@ -99,6 +101,16 @@ struct virtio_backend_ops {
 	 * transport may also bind it to the interrupt inside KVM (irqfd),
 	 * and then most writes never wake that thread. */
 	int (*call_fd)(struct virtio_backend *be, unsigned int qidx);
+	/* Snapshots (docs/snapshot.md).  drain, optional: with every vCPU
+	 * paused, finish every request in flight (used ring written,
+	 * interrupt raised) and return with the I/O threads idle; without
+	 * the device lock.  save/load: the backend's own state beyond the
+	 * transport's (which has the features, status and queues), under
+	 * the device lock, as struct dev_ops describes; both NULL: the
+	 * backend cannot be saved yet. */
+	void (*drain)(struct virtio_backend *be);
+	int (*save)(struct virtio_backend *be, struct snap_w *w);
+	int (*load)(struct virtio_backend *be, struct snap_r *r);
 };
 
 struct virtio_backend {
