@@ -21,7 +21,8 @@ BUILD := build
 # V=1 shows full compiler command lines.
 Q := $(if $(V),,@)
 SRCS_ALL := $(shell find src seccomp -name '*.c' | sort)
-ARCH_SRCS := $(filter src/arch/%,$(SRCS_ALL)) src/vmm.c src/cmd/main.c \
+ARCH_SRCS := $(filter src/arch/%,$(SRCS_ALL)) src/vmm.c src/vmm_snapshot.c \
+	src/cmd/main.c \
 	src/cmd/run.c
 PORTABLE_SRCS := $(filter-out $(ARCH_SRCS),$(SRCS_ALL))
 UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/test_*.c)))

@@ -213,6 +213,20 @@ static const struct rule main_rules[] = {
 	ANY("brk", "malloc in the main arena"),
 	ANY("exit_group", "_exit at the end of the VM process; the SIGSYS "
 			  "handler"),
+	ANY("recvmsg", "the monitor's requests on the control channel, with "
+		       "a snapshot's two files (SCM_RIGHTS)"),
+	ANY("pwritev", "snapshot: the state, and guest RAM's pages that "
+		       "hold data at their offsets in the memory file"),
+	ANY("ftruncate", "snapshot: the memory file sized to guest RAM "
+			 "(holes where RAM is zero)"),
+	ANY("fdatasync", "snapshot: both files on the disk before the "
+			 "monitor puts them in place"),
+	IOCTL(FD_VCPUS, KVM_GET_REG_LIST,
+	      "snapshot: the registers each vCPU has; vCPU fds only"),
+	IOCTL(FD_VCPUS, KVM_GET_ONE_REG,
+	      "snapshot: each register of a parked vCPU; vCPU fds only"),
+	IOCTL(FD_VCPUS, KVM_GET_MP_STATE,
+	      "snapshot: whether a vCPU is stopped (SBI HSM); vCPU fds only"),
 	OP("io_uring_register", IORING_UNREGISTER_FILES,
 	   "io=uring at the VM's end: drop the ring's hold on the disk file "
 	   "now, so its lock is free for the next boot (the only register "
@@ -260,7 +274,11 @@ static const struct rule qmp_rules[] = {
 	ANY("write", "replies and events, requests to the VM process, "
 		     "decisions to the monitor, log lines to stderr"),
 	ANY("close", "a client that left or was dropped; a VM process's "
-		     "channel after its end"),
+		     "channel after its end; its copies of a snapshot's files "
+		     "once sent"),
+	ANY("sendmsg", "migrate: hand the VM process the snapshot's two "
+		       "files (SCM_RIGHTS), which the monitor's main thread "
+		       "created"),
 	ANY("futex", "the log mutex, glibc locks"),
 	ANY("clock_gettime", "event timestamps (when the vDSO falls back to "
 			     "the syscall)"),
@@ -340,11 +358,28 @@ static const struct rule aia_rules[] = {
 	IOCTL(FD_VM, KVM_IRQ_LINE,
 	      "aia: a device's wired interrupt into KVM's APLIC"),
 };
+/* The main thread saving the in-kernel AIA (aia and split): the only
+ * device descriptor the VM process has is the AIA's. */
+#define AIA_SAVE_RULE                                                       \
+	IOCTL(FD_ANY, KVM_GET_DEVICE_ATTR,                                   \
+	      "snapshot: the in-kernel AIA's state (APLIC registers, each "  \
+	      "IMSIC file); the AIA device's is the only device fd")
+static const struct rule aia_main_rules[] = {
+	IOCTL(FD_VM, KVM_IRQ_LINE,
+	      "aia: a device's wired interrupt into KVM's APLIC"),
+	AIA_SAVE_RULE,
+};
 
 static const struct rule split_rules[] = {
 	IOCTL(FD_VM, KVM_SIGNAL_MSI,
 	      "split: rivet's APLIC sends a device's interrupt as an MSI to "
 	      "KVM's IMSIC"),
+};
+static const struct rule split_main_rules[] = {
+	IOCTL(FD_VM, KVM_SIGNAL_MSI,
+	      "split: rivet's APLIC sends a device's interrupt as an MSI to "
+	      "KVM's IMSIC"),
+	AIA_SAVE_RULE,
 };
 
 static const struct rule plic_rules[] = {
@@ -371,14 +406,14 @@ static const struct extra extras[] = {
 	EXTRA("virt", "aia", RIVET_SECCOMP_VCPU, virt_aia_vcpu_rules),
 	EXTRA("virt", "split", RIVET_SECCOMP_VCPU, virt_split_vcpu_rules),
 	EXTRA(NULL, "aia", RIVET_SECCOMP_VCPU, aia_rules),
-	EXTRA(NULL, "aia", RIVET_SECCOMP_MAIN, aia_rules),
+	EXTRA(NULL, "aia", RIVET_SECCOMP_MAIN, aia_main_rules),
 	EXTRA("virt", "aia", RIVET_SECCOMP_IO, virt_aia_io_rules),
 	EXTRA("virt", "aia", RIVET_SECCOMP_MAIN, virt_aia_main_rules),
 	EXTRA(NULL, "aia", RIVET_SECCOMP_IO, aia_rules),
 	EXTRA(NULL, "split", RIVET_SECCOMP_IO, split_rules),
 	EXTRA(NULL, "plic", RIVET_SECCOMP_IO, plic_rules),
 	EXTRA(NULL, "split", RIVET_SECCOMP_VCPU, split_rules),
-	EXTRA(NULL, "split", RIVET_SECCOMP_MAIN, split_rules),
+	EXTRA(NULL, "split", RIVET_SECCOMP_MAIN, split_main_rules),
 	EXTRA(NULL, "plic", RIVET_SECCOMP_VCPU, plic_rules),
 	EXTRA(NULL, "plic", RIVET_SECCOMP_MAIN, plic_rules),
 };

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "arch/riscv64/vm.h"
@@ -25,6 +26,7 @@
 #include "machine/machine.h"
 #include "qmp/ctl.h"
 #include "seccomp/seccomp.h"
+#include "vmm_snapshot.h"
 
 #define CTRL_A 0x01
 
@@ -87,11 +89,46 @@ static void ctl_send(struct vmm_session *st, const struct ctl_msg *m)
 		log_warn("cannot answer the monitor: %s", strerror(errno));
 }
 
+/* A message from the monitor and the descriptors it carries (@fds, up
+ * to 2, -1 where none). */
+static ssize_t ctl_recv(int fd, struct ctl_msg *m, int fds[2])
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} u;
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+
+	fds[0] = fds[1] = -1;
+	for (struct cmsghdr *c = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; c;
+	     c = CMSG_NXTHDR(&mh, c)) {
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < k; i++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(f));
+			if (i < 2 && fds[i] < 0)
+				fds[i] = f;
+			else
+				close(f);
+		}
+	}
+	return n;
+}
+
 /* One request from the monitor (QMP).  False when the VM ends. */
 static bool ctl_request(struct kvm_vm *vm, struct vmm_session *st)
 {
 	struct ctl_msg m, ack = { .type = CTL_ACK };
-	ssize_t n = read(st->ctl_fd, &m, sizeof(m));
+	int fds[2];
+	ssize_t n = ctl_recv(st->ctl_fd, &m, fds);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return true;
@@ -131,10 +168,18 @@ static bool ctl_request(struct kvm_vm *vm, struct vmm_session *st)
 		st->ctl_reason = CTL_REASON_HOST_QMP_QUIT;
 		vm_request_exit(vm, VM_EXIT_STOP);
 		return false;
+	case CTL_MIGRATE:
+		ack.arg = fds[0] >= 0 && fds[1] >= 0
+			? vmm_snapshot_take(vm, fds[0], fds[1], ack.size)
+			: -EBADF;
+		break;
 	default:
 		ack.arg = -EINVAL;
 		break;
 	}
+	for (unsigned int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	ctl_send(st, &ack);
 	return true;
 }
@@ -240,7 +285,8 @@ static void firmware_layout(const struct machine *m, const struct board *b,
 /* Everything that comes from the user's files, before KVM is touched:
  * errors here are the user's (exit 2). */
 static int assemble(struct machine *m, const struct board *board,
-		    struct boot_layout *boot, int *dump_fd)
+		    struct boot_layout *boot, int *dump_fd,
+		    struct vmm_restore *rs)
 {
 	const struct vm_config *cfg = m->cfg;
 	int ret;
@@ -278,7 +324,12 @@ static int assemble(struct machine *m, const struct board *board,
 		return ret;
 	}
 	startup_phase("guest RAM mapped");
-	if (cfg->firmware) {
+	if (rs) {
+		/* The guest's RAM as it was: nothing to load, no FDT. */
+		ret = vmm_restore_ram(rs, m);
+		if (ret)
+			return ret;
+	} else if (cfg->firmware) {
 		firmware_layout(m, board, boot);
 	} else {
 		ret = loader_load(&m->ram, cfg->kernel, cfg->initrd,
@@ -488,18 +539,33 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 	struct boot_layout boot;
 	struct kvm_vm vm;
 	struct rivet_seccomp_prog *vprogs[CONFIG_MAX_CPUS] = { NULL };
+	struct vmm_restore restore, *rs = NULL;
 	enum vm_exit why = VM_EXIT_ERROR;
 	enum irqchip_mode mode;
 	int status = RIVET_EXIT_USAGE, dump_fd = -1;
 
 	memset(&m, 0, sizeof(m));
+	memset(&restore, 0, sizeof(restore));
+	restore.state_fd = restore.mem_fd = -1;
 	startup_phase("VM process");
+	if (st->incoming) {
+		/* Checked before anything is made of it. */
+		if (vmm_restore_open(&restore, st->incoming)) {
+			status = RIVET_EXIT_ERROR;
+			goto out;
+		}
+		rs = &restore;
+	}
 	if (vm_open(&vm) || pick_irqchip(cfg, &vm, &mode)) {
 		status = RIVET_EXIT_ERROR;
 		goto out;
 	}
 	machine_init(&m, cfg, board, mode);
-	if (assemble(&m, board, &boot, &dump_fd))
+	if (rs && vmm_restore_check(rs, &m, false)) {
+		status = RIVET_EXIT_ERROR;
+		goto out;
+	}
+	if (assemble(&m, board, &boot, &dump_fd, rs))
 		goto out;
 	startup_phase("devices");
 	bus_seal(&m.bus);
@@ -508,15 +574,26 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 	    vm_create_irqchip(&vm, cfg->aia_mode))
 		goto out;
 	startup_phase("KVM VM, vCPUs, irqchip");
+	if (rs && vmm_restore_check(rs, &m, true))
+		goto out;
 	if (board->finalize && board->finalize(&m))
 		goto out;
+	/* Before the I/O threads start (the devices' queues as they were)
+	 * and before any vCPU runs. */
+	if (rs) {
+		if (vmm_restore_state(rs, &vm))
+			goto out;
+		startup_phase("snapshot restored");
+		vmm_restore_close(rs);
+	}
 	if (start_io(&vm))
 		goto out;
 	startup_phase("I/O threads");
-	if (install_fdt(&m, &boot, dump_fd) ||
-	    vm_setup_boot(&vm, boot.kernel_addr, boot.fdt_addr))
+	if (!rs && (install_fdt(&m, &boot, dump_fd) ||
+		    vm_setup_boot(&vm, boot.kernel_addr, boot.fdt_addr)))
 		goto out;
-	startup_phase("FDT, boot registers");
+	if (!rs)
+		startup_phase("FDT, boot registers");
 	if (dump_fd >= 0) {
 		close(dump_fd);
 		dump_fd = -1;
@@ -577,6 +654,7 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 	if (st->ctl_fd >= 0)
 		send_exiting(st, why);
 out:
+	vmm_restore_close(&restore);
 	if (dump_fd >= 0)
 		close(dump_fd);
 	machine_stop_io(&m);	/* they inject into the VM */

@@ -25,6 +25,9 @@ struct vmm_session {
 	/* --daemonize: where to say "set up" (then stdout and stderr go to
 	 * null_fd), or -1. */
 	int ready_fd, null_fd;
+	/* --incoming file:DIR on the first boot: the snapshot to restore
+	 * (NULL: boot afresh). */
+	const char *incoming;
 	/* Host input read but not yet taken by the guest's UART. */
 	uint8_t pend[128];
 	size_t pend_len, pend_off;

@@ -6,6 +6,7 @@
  * guest runs.  Where `run`'s exit status is decided. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,11 +63,13 @@ static void close_other_fds(int a, int b)
 /* The VM process: run one boot and leave with its status.  _exit, not
  * exit: the terminal belongs to the monitor. */
 static void vm_child(const struct vm_config *cfg, pid_t monitor, int ctl_fd,
-		     bool paused, int ready_fd, int console_fd)
+		     bool paused, int ready_fd, int console_fd,
+		     const char *incoming)
 {
 	struct vmm_session st = { .stdin_open = true, .ctl_fd = ctl_fd,
 				  .start_paused = paused, .ctl_reason = -1,
-				  .ready_fd = ready_fd, .null_fd = -1 };
+				  .ready_fd = ready_fd, .null_fd = -1,
+				  .incoming = incoming };
 	sigset_t set;
 	int status;
 
@@ -111,14 +114,19 @@ static void vm_child(const struct vm_config *cfg, pid_t monitor, int ctl_fd,
 	_exit(status);
 }
 
-/* Wait for the VM process, forwarding stop signals; its exit status, or
- * 128 + N if signal N killed it. */
-static int wait_child(pid_t pid, int sig_fd)
+/* Wait for the VM process, forwarding stop signals and serving the QMP
+ * thread's requests (@qs may be NULL); its exit status, or 128 + N if
+ * signal N killed it. */
+static int wait_child(pid_t pid, int sig_fd, struct qmp_server *qs)
 {
 	struct signalfd_siginfo si;
 	int wstatus;
 
 	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = sig_fd, .events = POLLIN },
+			{ .fd = qmp_server_main_fd(qs), .events = POLLIN },
+		};
 		pid_t r = waitpid(pid, &wstatus, WNOHANG);
 
 		if (r == pid)
@@ -127,8 +135,12 @@ static int wait_child(pid_t pid, int sig_fd)
 			log_err("waitpid: %s", strerror(errno));
 			return RIVET_EXIT_ERROR;
 		}
-		if (r == 0 && read(sig_fd, &si, sizeof(si)) == sizeof(si) &&
-		    si.ssi_signo != SIGCHLD)
+		if (r != 0 || poll(p, 2, -1) < 0)
+			continue;
+		if (p[1].revents)
+			qmp_server_main_serve(qs);
+		if (p[0].revents && read(sig_fd, &si, sizeof(si)) ==
+				    sizeof(si) && si.ssi_signo != SIGCHLD)
 			kill(pid, (int)si.ssi_signo);
 	}
 	if (WIFEXITED(wstatus))
@@ -258,6 +270,8 @@ static int run_monitor(const struct vm_config *cfg, int ready_fd)
 	struct qmp_server *qs = NULL;
 	struct serial_relay *sr = NULL;
 	bool paused = cfg->paused;
+	/* The first boot restores --incoming; a reboot boots afresh. */
+	const char *incoming = cfg->incoming;
 	sigset_t set;
 	int sig_fd, status;
 
@@ -301,8 +315,9 @@ static int run_monitor(const struct vm_config *cfg, int ready_fd)
 			if (ctl[0] >= 0)
 				close(ctl[0]);
 			vm_child(cfg, self, ctl[1], paused, ready_fd,
-				 serial_relay_vm_fd(sr));
+				 serial_relay_vm_fd(sr), incoming);
 		}
+		incoming = NULL;
 		/* Detached: nothing more reaches the caller's terminal from
 		 * here (a later VM process's "up" goes to a pipe nobody reads
 		 * any more: the caller left at the first). */
@@ -323,7 +338,7 @@ static int run_monitor(const struct vm_config *cfg, int ready_fd)
 			status = RIVET_EXIT_ERROR;
 			break;
 		}
-		status = wait_child(pid, sig_fd);
+		status = wait_child(pid, sig_fd, qs);
 		if (qs) {
 			int st;
 

@@ -37,7 +37,7 @@ enum {
 	OPT_NEW_PIDNS, OPT_NEW_NETNS, OPT_SECCOMP, OPT_FIRMWARE,
 	OPT_FIRMWARE_VARS, OPT_NET, OPT_BOOT_TIMEOUT, OPT_BOOT_TIMER, OPT_STATS,
 	OPT_HUGEPAGES, OPT_QMP, OPT_NAME, OPT_UUID, OPT_PIDFILE, OPT_PAUSED,
-	OPT_NO_SHUTDOWN, OPT_DAEMONIZE, OPT_SERIAL,
+	OPT_NO_SHUTDOWN, OPT_DAEMONIZE, OPT_SERIAL, OPT_INCOMING,
 };
 
 static const struct option long_opts[] = {
@@ -75,6 +75,7 @@ static const struct option long_opts[] = {
 	{ "no-shutdown", no_argument, NULL, OPT_NO_SHUTDOWN },
 	{ "daemonize", no_argument, NULL, OPT_DAEMONIZE },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "incoming", required_argument, NULL, OPT_INCOMING },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -190,6 +191,13 @@ void config_usage(FILE *out)
 	      "time; without\n"
 	      "                         wait=off the guest starts once a "
 	      "client connected)\n"
+	      "  --incoming file:DIR    restore the snapshot in DIR (QMP "
+	      "'migrate' wrote it;\n"
+	      "                         give the options it was taken with; "
+	      "--kernel is\n"
+	      "                         not needed) and run it, or wait with "
+	      "--paused\n"
+	      "                         (docs/snapshot.md)\n"
 	      "  --stats                at the end, print vCPU exits by reason "
 	      "and MMIO accesses\n"
 	      "                         by device, with the time spent on "
@@ -553,6 +561,17 @@ static int parse_one(void *ctx, int opt, const char *arg, char *err,
 		return 0;
 	case OPT_SERIAL:
 		return config_parse_serial(arg, &cfg->serial, err, errlen);
+	case OPT_INCOMING:
+		if (strncmp(arg, "file:", 5))
+			return config_fail(err, errlen,
+					   "--incoming: '%s': only file:DIR (a "
+					   "snapshot QMP 'migrate' wrote) is "
+					   "supported", arg);
+		if (!arg[5])
+			return config_fail(err, errlen,
+					   "--incoming: file: needs a directory");
+		cfg->incoming = arg + 5;
+		return 0;
 	case OPT_NO_RNG:
 		cfg->rng = false;
 		return 0;
@@ -701,7 +720,7 @@ int config_parse(struct vm_config *cfg, int argc, char *const argv[],
 	if (first < argc)
 		return config_fail(err, errlen, "unexpected argument '%s'",
 				   argv[first]);
-	if (!cfg->kernel && !cfg->firmware)
+	if (!cfg->kernel && !cfg->firmware && !cfg->incoming)
 		return config_fail(err, errlen,
 				   "--kernel: a kernel Image is required (or, on "
 				   "--board virt, --firmware)");

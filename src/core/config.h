@@ -123,6 +123,8 @@ struct vm_config {
 	const char *pidfile;		/* --pidfile, or NULL */
 	struct serial_config serial;	/* --serial */
 	bool paused;			/* --paused: wait for QMP cont */
+	/* --incoming file:DIR: the snapshot directory to restore, or NULL. */
+	const char *incoming;
 	bool no_shutdown;		/* --no-shutdown: stay after power-off */
 	bool daemonize;			/* --daemonize: detach once set up */
 	/* Storage for strings split out of option values: one per --disk

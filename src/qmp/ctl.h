@@ -17,6 +17,11 @@ enum ctl_type {
 	CTL_RESET,		/* end this boot: reboot (no ACK: EXITING) */
 	CTL_POWERDOWN,		/* press the power button; ACK */
 	CTL_QUIT,		/* end this boot and rivet (EXITING) */
+	/* Take a snapshot into the two files whose descriptors come with
+	 * the message (SCM_RIGHTS: state, memory), which the monitor made;
+	 * the VM is paused first and stays paused.  ACK: arg 0 or -errno,
+	 * size[0] state bytes, size[1] RAM bytes written (data pages). */
+	CTL_MIGRATE,
 	/* VM -> monitor */
 	CTL_READY = 16,		/* vCPUs exist: nr, tids; arg: 1 if paused */
 	CTL_ACK,		/* arg: 0 or -errno for the oldest request */
@@ -40,6 +45,7 @@ struct ctl_msg {
 	int32_t arg;
 	uint32_t nr;
 	int32_t tids[CONFIG_MAX_CPUS];
+	uint64_t size[2];
 };
 
 #endif

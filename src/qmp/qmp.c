@@ -21,6 +21,7 @@ static const char *const state_names[] = {
 	[QMP_STATE_SHUTDOWN] = "shutdown",
 	[QMP_STATE_GUEST_PANICKED] = "guest-panicked",
 	[QMP_STATE_INTERNAL_ERROR] = "internal-error",
+	[QMP_STATE_POSTMIGRATE] = "postmigrate",
 };
 
 const char *qmp_runstate_name(enum qmp_runstate s)
@@ -363,6 +364,54 @@ static void do_action(struct qmp_conn *c, json_t *args, struct result *r,
 		fail(r, "GenericError", "%s", err[0] ? err : strerror(-ret));
 }
 
+/* migrate: {"uri": "file:DIR"} (docs/snapshot.md).  QEMU's detach is
+ * accepted and, as in QEMU, means nothing: migrate never waits. */
+static void do_migrate(struct qmp_conn *c, json_t *args, struct result *r,
+		       unsigned int act)
+{
+	json_t *uri = json_object_get(args, "uri");
+	const char *u;
+	char err[sizeof(r->desc)] = "";
+	int ret;
+
+	if (json_is_true(json_object_get(args, "resume"))) {
+		fail(r, "GenericError", "migrate: 'resume' is for postcopy, "
+		     "which rivet does not do");
+		return;
+	}
+	if (!uri) {
+		fail(r, "GenericError", "Parameter 'uri' is missing");
+		return;
+	}
+	u = json_string_value(uri);
+	if (strncmp(u, "file:", 5)) {
+		fail(r, "GenericError", "migrate: URI '%.64s' is not "
+		     "supported yet; rivet takes snapshots to file:DIR", u);
+		return;
+	}
+	if (!u[5] || strlen(u + 5) >= 2048) {
+		fail(r, "GenericError", "migrate: file: needs a directory "
+		     "(at most 2047 bytes)");
+		return;
+	}
+	ret = c->host->migrate(c->host->opaque, u + 5, err, sizeof(err));
+	if (ret)
+		fail(r, "GenericError", "%s", err[0] ? err : strerror(-ret));
+}
+
+static void do_query_migrate(struct qmp_conn *c, json_t *args,
+			     struct result *r, unsigned int act)
+{
+	r->ret = c->host->migrate_info(c->host->opaque);
+}
+
+static const struct qmp_arg migrate_args[] = {
+	{ "uri", JSON_STRING, "string" },
+	{ "detach", JSON_TRUE, "boolean" },
+	{ "resume", JSON_TRUE, "boolean" },
+	{ NULL, 0, NULL },
+};
+
 static const struct qmp_arg caps_args[] = {
 	{ "enable", JSON_ARRAY, "array" },
 	{ NULL, 0, NULL },
@@ -384,6 +433,8 @@ static const struct qmp_cmd commands[] = {
 	{ "system_reset", do_action, NULL, QMP_ACT_RESET },
 	{ "system_powerdown", do_action, NULL, QMP_ACT_POWERDOWN },
 	{ "quit", do_action, NULL, QMP_ACT_QUIT },
+	{ "migrate", do_migrate, migrate_args, 0 },
+	{ "query-migrate", do_query_migrate, NULL, 0 },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -416,7 +467,9 @@ static bool check_args(const struct qmp_cmd *cmd, json_t *args,
 			     "unexpected", key);
 			return false;
 		}
-		if (json_typeof(v) != a->type) {
+		/* JSON_TRUE stands for a boolean: true or false. */
+		if (a->type == JSON_TRUE ? !json_is_boolean(v)
+					 : json_typeof(v) != a->type) {
 			fail(r, "GenericError", "Invalid parameter type for "
 			     "'%s', expected: %s", a->name, a->type_name);
 			return false;

@@ -33,6 +33,7 @@ enum qmp_runstate {
 	QMP_STATE_SHUTDOWN,	/* powered off, --no-shutdown */
 	QMP_STATE_GUEST_PANICKED,
 	QMP_STATE_INTERNAL_ERROR,
+	QMP_STATE_POSTMIGRATE,	/* a snapshot was taken (migrate): paused */
 };
 const char *qmp_runstate_name(enum qmp_runstate s);
 
@@ -64,6 +65,13 @@ struct qmp_host {
 	 * message for the client in @err. */
 	int (*action)(void *opaque, struct qmp_conn *c, enum qmp_action act,
 		      char *err, size_t errlen);
+	/* migrate to file:@dir: start a snapshot (it goes on after the
+	 * reply; migrate_info tells how it went).  0, or -errno with a
+	 * message in @err. */
+	int (*migrate)(void *opaque, const char *dir, char *err,
+		       size_t errlen);
+	/* query-migrate's reply: a new reference. */
+	json_t *(*migrate_info)(void *opaque);
 };
 
 struct qmp_conn {

@@ -28,6 +28,7 @@
 #include "qmp/ctl.h"
 #include "qmp/qmp.h"
 #include "seccomp/seccomp.h"
+#include "snapshot/image.h"
 
 #define QMP_MAX_CLIENTS 16
 #define QMP_MAX_PENDING 32
@@ -40,6 +41,28 @@ enum mtype {
 	M_SIGNAL,	/* a: signal number (main no longer waits) */
 	M_STOP,
 	M_DECIDE,	/* thread -> main; a: 1 boot, 0 exit; b: paused/status */
+	/* migrate file:DIR: the thread cannot create files (its seccomp
+	 * role), the monitor's main thread makes them for it. */
+	M_MIG_OPEN,	/* thread -> main: make the files in mig.dir */
+	M_MIG_FDS,	/* main -> thread; a: state fd or -errno, b: memory */
+	M_MIG_COMMIT,	/* thread -> main: written, put them in place */
+	M_MIG_ABORT,	/* thread -> main: failed, remove them */
+	M_MIG_DONE,	/* main -> thread; a: 0 or -errno */
+};
+
+/* A snapshot (migrate file:DIR), as query-migrate reports it. */
+enum mig_status { MIG_NONE, MIG_SETUP, MIG_ACTIVE, MIG_COMPLETED,
+		  MIG_FAILED };
+
+struct mig {
+	enum mig_status status;
+	char dir[2048];		/* set by the thread before M_MIG_OPEN */
+	int dfd;		/* main thread's: the directory, or -1 */
+	bool was_running;
+	char error[192];
+	uint64_t state_bytes, ram_bytes, ram_total;
+	struct timespec start;
+	uint64_t total_ms;
 };
 
 struct mmsg {
@@ -80,7 +103,12 @@ struct qmp_server {
 	bool waiting;		/* main waits for M_DECIDE */
 	bool quit;		/* quit asked */
 	bool stop;
+	struct mig mig;
 };
+
+/* A pending request no client waits for (the snapshot, the resume after
+ * a failed one). */
+#define NO_CLIENT QMP_MAX_CLIENTS
 
 /* poll() for the server thread: ppoll on every architecture (x86_64's
  * glibc poll() is the poll syscall, which the thread's filter lacks). */
@@ -161,9 +189,9 @@ static int ask_vm(struct qmp_server *s, struct qmp_conn *c, uint32_t type,
 		  char *err, size_t errlen)
 {
 	struct ctl_msg m = { .type = type };
-	struct client *cl = client_of(s, c);
+	struct client *cl = c ? client_of(s, c) : NULL;
 
-	if (!cl || s->npend >= QMP_MAX_PENDING) {
+	if ((c && !cl) || s->npend >= QMP_MAX_PENDING) {
 		snprintf(err, errlen, "too many commands in flight");
 		return -EBUSY;
 	}
@@ -172,8 +200,9 @@ static int ask_vm(struct qmp_server *s, struct qmp_conn *c, uint32_t type,
 			 strerror(errno));
 		return -EIO;
 	}
-	s->pend[s->npend++] = (struct pend){ (unsigned int)(cl - s->cl),
-					     cl->gen, type };
+	s->pend[s->npend++] = (struct pend){
+		cl ? (unsigned int)(cl - s->cl) : NO_CLIENT,
+		cl ? cl->gen : 0, type };
 	return QMP_PENDING;
 }
 
@@ -184,6 +213,203 @@ static void decide(struct qmp_server *s, bool boot, int b)
 	s->waiting = false;
 	if (write(s->mfd[1], &m, sizeof(m)) != sizeof(m))
 		log_err("qmp: cannot reach the monitor: %s", strerror(errno));
+}
+
+/* ---- snapshots (migrate file:DIR) ------------------------------------------ */
+
+static void to_main(struct qmp_server *s, int type)
+{
+	struct mmsg m = { type, 0, 0 };
+
+	if (write(s->mfd[1], &m, sizeof(m)) != sizeof(m))
+		log_err("qmp: cannot reach the monitor: %s", strerror(errno));
+}
+
+static uint64_t ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)(t.tv_sec - t0->tv_sec) * 1000 +
+	       (uint64_t)((t.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+static void mig_end(struct qmp_server *s, const char *error)
+{
+	struct mig *g = &s->mig;
+
+	g->total_ms = ms_since(&g->start);
+	if (!error) {
+		g->status = MIG_COMPLETED;
+		log_info("qmp: snapshot in %s complete (%llu ms)", g->dir,
+			 (unsigned long long)g->total_ms);
+		return;
+	}
+	g->status = MIG_FAILED;
+	snprintf(g->error, sizeof(g->error), "%s", error);
+	log_err("qmp: snapshot to %s failed: %s", g->dir, error);
+}
+
+static int host_migrate(void *opaque, const char *dir, char *err,
+			size_t errlen)
+{
+	struct qmp_server *s = opaque;
+	struct mig *g = &s->mig;
+
+	if (g->status == MIG_SETUP || g->status == MIG_ACTIVE) {
+		snprintf(err, errlen, "There's a migration process in "
+			 "progress");
+		return -EBUSY;
+	}
+	if (s->ctl < 0 || s->state == QMP_STATE_SHUTDOWN ||
+	    s->state == QMP_STATE_GUEST_PANICKED ||
+	    s->state == QMP_STATE_INTERNAL_ERROR) {
+		snprintf(err, errlen, "no guest to take a snapshot of (it "
+			 "powered off, failed or is restarting)");
+		return -EAGAIN;
+	}
+	memset(g->error, 0, sizeof(g->error));
+	snprintf(g->dir, sizeof(g->dir), "%s", dir);
+	g->status = MIG_SETUP;
+	g->state_bytes = g->ram_bytes = 0;
+	g->ram_total = s->cfg->mem_size;
+	g->total_ms = 0;
+	g->was_running = s->state == QMP_STATE_RUNNING;
+	clock_gettime(CLOCK_MONOTONIC, &g->start);
+	to_main(s, M_MIG_OPEN);
+	return 0;
+}
+
+/* query-migrate: QEMU's MigrationInfo, the members a snapshot has. */
+static json_t *host_migrate_info(void *opaque)
+{
+	static const char *const names[] = {
+		[MIG_SETUP] = "setup", [MIG_ACTIVE] = "active",
+		[MIG_COMPLETED] = "completed", [MIG_FAILED] = "failed",
+	};
+	struct qmp_server *s = opaque;
+	const struct mig *g = &s->mig;
+	json_t *o;
+
+	if (g->status == MIG_NONE)
+		return json_object();
+	o = json_pack("{s:s}", "status", names[g->status]);
+	json_object_set_new(o, "total-time", json_integer((json_int_t)(
+		g->status >= MIG_COMPLETED ? g->total_ms : ms_since(&g->start))));
+	if (g->status == MIG_COMPLETED)
+		json_object_set_new(o, "ram", json_pack(
+			"{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"transferred", (json_int_t)(g->state_bytes +
+						    g->ram_bytes),
+			"total", (json_int_t)g->ram_total,
+			"remaining", (json_int_t)0,
+			"normal", (json_int_t)(g->ram_bytes / 4096),
+			"normal-bytes", (json_int_t)g->ram_bytes,
+			"duplicate", (json_int_t)((g->ram_total -
+						   g->ram_bytes) / 4096),
+			"page-size", (json_int_t)4096));
+	if (g->status == MIG_FAILED)
+		json_object_set_new(o, "error-desc",
+				    json_string(g->error));
+	return o;
+}
+
+/* Ask the VM process for the snapshot, the two files' descriptors with
+ * the request. */
+static int send_migrate(struct qmp_server *s, int sfd, int mfd)
+{
+	struct ctl_msg m = { .type = CTL_MIGRATE };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} u;
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	int fds[2] = { sfd, mfd };
+
+	if (s->npend >= QMP_MAX_PENDING)
+		return -EBUSY;
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	if (sendmsg(s->ctl, &mh, MSG_NOSIGNAL) != sizeof(m))
+		return -errno;
+	s->pend[s->npend++] = (struct pend){ NO_CLIENT, 0, CTL_MIGRATE };
+	return 0;
+}
+
+/* The monitor made the files (or could not). */
+static void on_mig_fds(struct qmp_server *s, int sfd, int mfd)
+{
+	char err[160];
+	int ret;
+
+	if (s->mig.status != MIG_SETUP) {
+		if (sfd >= 0)
+			close(sfd);
+		if (mfd >= 0)
+			close(mfd);
+		return;
+	}
+	if (sfd < 0) {
+		snprintf(err, sizeof(err), "cannot create the snapshot files "
+			 "in %.96s: %s", s->mig.dir, strerror(-sfd));
+		mig_end(s, err);
+		return;
+	}
+	ret = s->ctl < 0 ? -ESRCH : send_migrate(s, sfd, mfd);
+	close(sfd);
+	close(mfd);
+	if (ret) {
+		snprintf(err, sizeof(err), "cannot ask the VM process: %s",
+			 strerror(-ret));
+		to_main(s, M_MIG_ABORT);
+		mig_end(s, err);
+		return;
+	}
+	s->mig.status = MIG_ACTIVE;
+}
+
+/* The VM process wrote the snapshot (@arg 0) or failed; it is paused
+ * either way. */
+static void on_mig_ack(struct qmp_server *s, const struct ctl_msg *m)
+{
+	char err[160];
+
+	set_state(s, m->arg ? QMP_STATE_PAUSED : QMP_STATE_POSTMIGRATE);
+	if (m->arg) {
+		snprintf(err, sizeof(err), "the VM could not save its state: "
+			 "%s", strerror(-m->arg));
+		to_main(s, M_MIG_ABORT);
+		mig_end(s, err);
+		/* As QEMU after a failed migration: the guest goes on. */
+		if (s->mig.was_running &&
+		    ask_vm(s, NULL, CTL_CONT, err, sizeof(err)) != QMP_PENDING)
+			log_warn("qmp: cannot resume the VM: %s", err);
+		return;
+	}
+	s->mig.state_bytes = m->size[0];
+	s->mig.ram_bytes = m->size[1];
+	to_main(s, M_MIG_COMMIT);
+}
+
+static void on_mig_done(struct qmp_server *s, int ret)
+{
+	char err[160];
+
+	if (s->mig.status != MIG_ACTIVE)
+		return;
+	if (!ret) {
+		mig_end(s, NULL);
+		return;
+	}
+	snprintf(err, sizeof(err), "cannot put the snapshot files in "
+		 "place in %.96s: %s", s->mig.dir, strerror(-ret));
+	mig_end(s, err);
 }
 
 static int host_action(void *opaque, struct qmp_conn *c, enum qmp_action act,
@@ -247,10 +473,10 @@ static int host_action(void *opaque, struct qmp_conn *c, enum qmp_action act,
 static void complete(struct qmp_server *s, const struct pend *p,
 		     const char *error)
 {
-	struct client *cl = &s->cl[p->slot];
+	struct client *cl = p->slot < NO_CLIENT ? &s->cl[p->slot] : NULL;
 
 	/* The client may have gone meanwhile: the action still happened. */
-	if (cl->fd >= 0 && cl->gen == p->gen)
+	if (cl && cl->fd >= 0 && cl->gen == p->gen)
 		qmp_conn_done(&cl->conn, error);
 }
 
@@ -262,8 +488,9 @@ static struct pend pop(struct qmp_server *s)
 	return p;
 }
 
-static void on_ack(struct qmp_server *s, int arg)
+static void on_ack(struct qmp_server *s, const struct ctl_msg *m)
 {
+	int arg = m->arg;
 	struct pend p;
 	char err[128];
 
@@ -272,6 +499,10 @@ static void on_ack(struct qmp_server *s, int arg)
 		return;
 	}
 	p = pop(s);
+	if (p.type == CTL_MIGRATE) {
+		on_mig_ack(s, m);
+		return;
+	}
 	if (arg) {
 		snprintf(err, sizeof(err), "%s", p.type == CTL_POWERDOWN &&
 			 arg == -EOPNOTSUPP ? "this board has no power button"
@@ -346,6 +577,12 @@ static void on_exiting(struct qmp_server *s, int reason)
 	while (s->npend) {
 		struct pend p = pop(s);
 
+		if (p.type == CTL_MIGRATE) {
+			to_main(s, M_MIG_ABORT);
+			mig_end(s, "the VM ended before the snapshot was "
+				   "written");
+			continue;
+		}
 		complete(s, &p, p.type == CTL_RESET || p.type == CTL_QUIT
 				? NULL : "the VM ended before the command was "
 					 "done");
@@ -376,7 +613,7 @@ static void read_ctl(struct qmp_server *s)
 		memcpy(s->tids, m.tids, s->nr_tids * sizeof(int));
 		break;
 	case CTL_ACK:
-		on_ack(s, m.arg);
+		on_ack(s, &m);
 		break;
 	case CTL_EXITING:
 		on_exiting(s, m.arg);
@@ -468,6 +705,12 @@ static void read_main(struct qmp_server *s)
 		break;
 	case M_STOP:
 		s->stop = true;
+		break;
+	case M_MIG_FDS:
+		on_mig_fds(s, m.a, m.b);
+		break;
+	case M_MIG_DONE:
+		on_mig_done(s, m.a);
 		break;
 	}
 }
@@ -658,11 +901,13 @@ int qmp_server_open(struct qmp_server **out, const struct vm_config *cfg)
 	s->cfg = cfg;
 	s->ctl = -1;
 	s->mfd[0] = s->mfd[1] = -1;
+	s->mig.dfd = -1;
 	s->state = cfg->paused ? QMP_STATE_PRELAUNCH : QMP_STATE_RUNNING;
 	s->host = (struct qmp_host){
 		.cfg = cfg, .opaque = s, .state = host_state,
 		.cpu_tids = host_tids, .disk_size = host_disk_size,
-		.action = host_action,
+		.action = host_action, .migrate = host_migrate,
+		.migrate_info = host_migrate_info,
 	};
 	for (unsigned int i = 0; i < QMP_MAX_CLIENTS; i++)
 		s->cl[i].fd = -1;
@@ -732,6 +977,116 @@ static void send_main(struct qmp_server *s, int type, int a, int b)
 			strerror(errno));
 }
 
+/* ---- snapshot files (main thread) ------------------------------------------------ */
+
+#define STATE_TMP ".state.tmp"
+#define MEMORY_TMP ".memory.tmp"
+
+/* Make mig.dir (0700) if it is not there, and the two files (0600, new:
+ * a stale one from an interrupted snapshot is removed first) under
+ * temporary names, so a snapshot already in the directory stays whole
+ * until the new one is. */
+static void mig_open(struct qmp_server *s)
+{
+	struct mig *g = &s->mig;
+	int sfd = -1, mfd = -1, ret = 0;
+
+	if (g->dfd >= 0)
+		close(g->dfd);
+	if (mkdir(g->dir, 0700) && errno != EEXIST)
+		ret = -errno;
+	g->dfd = ret ? -1 : open(g->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!ret && g->dfd < 0)
+		ret = -errno;
+	if (!ret) {
+		unlinkat(g->dfd, STATE_TMP, 0);
+		unlinkat(g->dfd, MEMORY_TMP, 0);
+		sfd = openat(g->dfd, STATE_TMP, O_WRONLY | O_CREAT | O_EXCL |
+			     O_NOFOLLOW | O_CLOEXEC, 0600);
+		mfd = sfd < 0 ? -1 : openat(g->dfd, MEMORY_TMP, O_RDWR |
+					   O_CREAT | O_EXCL | O_NOFOLLOW |
+					   O_CLOEXEC, 0600);
+		if (sfd < 0 || mfd < 0)
+			ret = -errno;
+	}
+	if (ret) {
+		if (sfd >= 0)
+			close(sfd);
+		if (g->dfd >= 0) {
+			unlinkat(g->dfd, STATE_TMP, 0);
+			close(g->dfd);
+		}
+		g->dfd = -1;
+		send_main(s, M_MIG_FDS, ret, -1);
+		return;
+	}
+	send_main(s, M_MIG_FDS, sfd, mfd);
+}
+
+/* Written and synced: in place, memory first, the state (which names its
+ * memory file) last, then the directory synced. */
+static void mig_commit(struct qmp_server *s)
+{
+	struct mig *g = &s->mig;
+	int ret = 0;
+
+	if (g->dfd < 0)
+		ret = -EBADF;
+	else if (renameat(g->dfd, MEMORY_TMP, g->dfd, SNAP_MEMORY_FILE) ||
+		 renameat(g->dfd, STATE_TMP, g->dfd, SNAP_STATE_FILE) ||
+		 fsync(g->dfd))
+		ret = -errno;
+	if (g->dfd >= 0)
+		close(g->dfd);
+	g->dfd = -1;
+	send_main(s, M_MIG_DONE, ret, 0);
+}
+
+static void mig_abort(struct qmp_server *s)
+{
+	struct mig *g = &s->mig;
+
+	if (g->dfd < 0)
+		return;
+	unlinkat(g->dfd, STATE_TMP, 0);
+	unlinkat(g->dfd, MEMORY_TMP, 0);
+	close(g->dfd);
+	g->dfd = -1;
+}
+
+/* A request of the thread's the main thread serves: true if @m was one. */
+static bool main_request(struct qmp_server *s, const struct mmsg *m)
+{
+	switch (m->type) {
+	case M_MIG_OPEN:
+		mig_open(s);
+		return true;
+	case M_MIG_COMMIT:
+		mig_commit(s);
+		return true;
+	case M_MIG_ABORT:
+		mig_abort(s);
+		return true;
+	default:
+		return false;
+	}
+}
+
+int qmp_server_main_fd(const struct qmp_server *s)
+{
+	return s && s->running ? s->mfd[0] : -1;
+}
+
+void qmp_server_main_serve(struct qmp_server *s)
+{
+	struct mmsg m;
+
+	if (read(s->mfd[0], &m, sizeof(m)) == sizeof(m) &&
+	    !main_request(s, &m))
+		log_warn("qmp: unexpected message %d from the QMP thread",
+			 m.type);
+}
+
 void qmp_server_child_started(struct qmp_server *s, int ctl_fd, bool paused)
 {
 	send_main(s, M_STARTED, ctl_fd, paused);
@@ -772,7 +1127,7 @@ bool qmp_server_child_exited(struct qmp_server *s, int status, int sig_fd,
 		if (p[0].revents) {
 			if (read(s->mfd[0], &m, sizeof(m)) != sizeof(m))
 				return false;	/* the thread is gone */
-			if (m.type != M_DECIDE)
+			if (main_request(s, &m) || m.type != M_DECIDE)
 				continue;
 			if (m.a)
 				*paused = m.b;
@@ -801,6 +1156,7 @@ void qmp_server_close(struct qmp_server *s)
 		unlink(s->cfg->qmp[i].path);
 	}
 	close_ctl(s);
+	mig_abort(s);
 	if (s->mfd[0] >= 0)
 		close(s->mfd[0]);
 	if (s->mfd[1] >= 0)

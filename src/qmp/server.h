@@ -38,6 +38,13 @@ void qmp_server_child_started(struct qmp_server *s, int ctl_fd,
 bool qmp_server_child_exited(struct qmp_server *s, int status, int sig_fd,
 			     bool *paused, int *exit_status);
 
+/* While a VM process runs, the main thread also polls this descriptor
+ * (-1: none) and calls qmp_server_main_serve() when it is readable: the
+ * QMP thread's requests that need rights it does not have (creating a
+ * snapshot's files). */
+int qmp_server_main_fd(const struct qmp_server *s);
+void qmp_server_main_serve(struct qmp_server *s);
+
 /* Send what is queued (for a moment at most), stop the thread, close
  * and remove the sockets, free @s.  NULL is fine. */
 void qmp_server_close(struct qmp_server *s);

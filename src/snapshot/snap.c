@@ -38,11 +38,16 @@ static bool w_room(struct snap_w *w, size_t n)
 	cap = w->cap ? w->cap : 4096;
 	while (cap < w->len + n)
 		cap *= 2;
-	b = realloc(w->buf, cap);
+	/* Not realloc: growing a large chunk would be mremap, which the
+	 * VM process's main thread may not call (seccomp). */
+	b = malloc(cap);
 	if (!b) {
 		w->err = -ENOMEM;
 		return false;
 	}
+	if (w->len)
+		memcpy(b, w->buf, w->len);
+	free(w->buf);
 	w->buf = b;
 	w->cap = cap;
 	return true;

@@ -90,6 +90,25 @@ static void check_output(struct qmp_conn *c, size_t drain)
 	qmp_conn_sent(c, readable);
 }
 
+/* migrate file:DIR reaches here only with a non-empty directory. */
+static int fz_migrate(void *o, const char *dir, char *err, size_t errlen)
+{
+	struct qmp_fuzz *f = o;
+
+	FUZZ_CHECK(dir && dir[0]);
+	if (f->answer == 1) {
+		snprintf(err, errlen, "refused");
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static json_t *fz_migrate_info(void *o)
+{
+	(void)o;
+	return json_pack("{s:s}", "status", "completed");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct qmp_fuzz f;
@@ -109,7 +128,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.host = (struct qmp_host){ .cfg = &f.cfg, .opaque = &f,
 				    .state = fz_state, .cpu_tids = fz_tids,
 				    .disk_size = fz_size,
-				    .action = fz_action };
+				    .action = fz_action, .migrate = fz_migrate,
+				    .migrate_info = fz_migrate_info };
 	cfg = fin_u8(&in);
 	f.answer = cfg & 3;
 	f.state = (enum qmp_runstate)((cfg >> 3) % 6);

@@ -49,6 +49,8 @@ struct fake {
 	int action_ret;
 	int last_act;
 	unsigned int actions;
+	char mig_dir[64];
+	int migrate_ret;
 };
 
 static enum qmp_runstate f_state(void *o)
@@ -82,6 +84,24 @@ static int f_action(void *o, struct qmp_conn *c, enum qmp_action act,
 	return f->action_ret;
 }
 
+static int f_migrate(void *o, const char *dir, char *err, size_t errlen)
+{
+	struct fake *f = o;
+
+	snprintf(f->mig_dir, sizeof(f->mig_dir), "%s", dir);
+	if (f->migrate_ret)
+		snprintf(err, errlen, "migration refused by the fake");
+	return f->migrate_ret;
+}
+
+static json_t *f_migrate_info(void *o)
+{
+	struct fake *f = o;
+
+	return f->mig_dir[0] ? json_pack("{s:s}", "status", "active")
+			     : json_object();
+}
+
 static struct fake *fake_new(void)
 {
 	struct fake *f = calloc(1, sizeof(*f));
@@ -96,7 +116,8 @@ static struct fake *fake_new(void)
 	f->host = (struct qmp_host){ .cfg = &f->cfg, .opaque = f,
 				     .state = f_state, .cpu_tids = f_tids,
 				     .disk_size = f_size,
-				     .action = f_action };
+				     .action = f_action, .migrate = f_migrate,
+				     .migrate_info = f_migrate_info };
 	return f;
 }
 
@@ -249,7 +270,8 @@ static void test_queries(void **state)
 		"qmp_capabilities", "query-status", "query-version",
 		"query-commands", "query-name", "query-uuid", "query-target",
 		"query-kvm", "query-cpus-fast", "query-block", "stop", "cont",
-		"system_reset", "system_powerdown", "quit",
+		"system_reset", "system_powerdown", "quit", "migrate",
+		"query-migrate",
 	};
 	struct fake *f;
 	struct qmp_conn c;
@@ -401,6 +423,68 @@ static void test_bad_requests(void **state)
 	assert_false(c.dead);
 	assert_int_equal(f->actions, 0);
 	teardown_conn(f, &c);
+}
+
+/* migrate takes file:DIR only, checks its arguments before the host
+ * hears of it, and replies at once; query-migrate is the host's. */
+static void test_migrate(void **state)
+{
+	struct fake *f;
+	struct qmp_conn c;
+	json_t *r;
+
+	(void)state;
+	setup_conn(&f, &c, true);
+	in(&c, "{\"execute\": \"query-migrate\"}");
+	r = expect_return(&c);
+	assert_int_equal(json_object_size(r), 0);
+	json_decref(r);
+	in(&c, "{\"execute\": \"migrate\"}");
+	expect_error(&c, "GenericError", "Parameter 'uri' is missing");
+	in(&c, "{\"execute\": \"migrate\", \"arguments\": {\"uri\": 5}}");
+	expect_error(&c, "GenericError", "Invalid parameter type for 'uri'");
+	in(&c, "{\"execute\": \"migrate\", \"arguments\": "
+	       "{\"uri\": \"tcp:127.0.0.1:4444\"}}");
+	expect_error(&c, "GenericError", "not supported yet");
+	in(&c, "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"file:\"}}");
+	expect_error(&c, "GenericError", "needs a directory");
+	in(&c, "{\"execute\": \"migrate\", \"arguments\": "
+	       "{\"uri\": \"file:/s\", \"resume\": true}}");
+	expect_error(&c, "GenericError", "postcopy");
+	in(&c, "{\"execute\": \"migrate\", \"arguments\": "
+	       "{\"uri\": \"file:/s\", \"blk\": true}}");
+	expect_error(&c, "GenericError", "Parameter 'blk' is unexpected");
+	in(&c, "{\"execute\": \"migrate\", \"arguments\": "
+	       "{\"uri\": \"file:/s\", \"detach\": \"yes\"}}");
+	expect_error(&c, "GenericError", "expected: boolean");
+	assert_string_equal(f->mig_dir, "");
+	f->migrate_ret = -EBUSY;
+	in(&c, "{\"execute\": \"migrate\", \"arguments\": "
+	       "{\"uri\": \"file:/snap/a\"}, \"id\": 7}");
+	expect_error(&c, "GenericError", "refused by the fake");
+	f->migrate_ret = 0;
+	in(&c, "{\"execute\": \"migrate\", \"arguments\": "
+	       "{\"uri\": \"file:/snap/b\", \"detach\": false}, "
+	       "\"id\": 8}");
+	r = next_reply(&c);
+	assert_int_equal(json_integer_value(json_object_get(r, "id")), 8);
+	assert_non_null(json_object_get(r, "return"));
+	json_decref(r);
+	assert_string_equal(f->mig_dir, "/snap/b");
+	in(&c, "{\"execute\": \"query-migrate\"}");
+	r = expect_return(&c);
+	assert_string_equal(json_string_value(json_object_get(r, "status")),
+			    "active");
+	json_decref(r);
+	f->state = QMP_STATE_POSTMIGRATE;
+	in(&c, "{\"execute\": \"query-status\"}");
+	r = expect_return(&c);
+	assert_string_equal(json_string_value(json_object_get(r, "status")),
+			    "postmigrate");
+	assert_true(json_is_false(json_object_get(r, "running")));
+	json_decref(r);
+	qmp_conn_free(&c);
+	free(f);
 }
 
 static void test_streaming(void **state)
@@ -676,6 +760,109 @@ static void vm_say(int vm, uint32_t type, int arg)
 	CHECK(write(vm, &m, sizeof(m)) == sizeof(m));
 }
 
+static char sock_path[64];
+
+/* The monitor's main thread: one request of the QMP thread's. */
+static void serve_main(struct qmp_server *s)
+{
+	struct pollfd p = { .fd = qmp_server_main_fd(s), .events = POLLIN };
+
+	CHECK(poll(&p, 1, 5000) == 1);
+	qmp_server_main_serve(s);
+}
+
+/* The fake VM process takes CTL_MIGRATE and its two files. */
+static void vm_read_migrate(int vm, int fds[2])
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} u;
+	struct ctl_msg m;
+	struct iovec iov = { &m, sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct pollfd p = { .fd = vm, .events = POLLIN };
+	struct cmsghdr *c;
+
+	CHECK(poll(&p, 1, 5000) == 1);
+	CHECK(recvmsg(vm, &mh, MSG_CMSG_CLOEXEC) == sizeof(m));
+	CHECK(m.type == CTL_MIGRATE);
+	c = CMSG_FIRSTHDR(&mh);
+	CHECK(c && c->cmsg_type == SCM_RIGHTS &&
+	      c->cmsg_len == CMSG_LEN(2 * sizeof(int)));
+	memcpy(fds, CMSG_DATA(c), 2 * sizeof(int));
+}
+
+/* migrate file:DIR through the confined thread and the main thread: the
+ * files made 0600 under temporary names, handed to the VM, put in place
+ * once it says they are written; a failure removes them and resumes. */
+static void server_migrate(struct qmp_server *s, int a, int vm)
+{
+	char dir[80], path[128];
+	struct ctl_msg m = { .type = CTL_ACK };
+	struct stat st;
+	int fds[2];
+
+	snprintf(dir, sizeof(dir), "%s.snap", sock_path);
+	dprintf(a, "{\"execute\": \"migrate\", \"arguments\": "
+		"{\"uri\": \"file:%s\"}, \"id\": 9}\n", dir);
+	EXPECT(a, "\"id\": 9");
+	serve_main(s);			/* the files */
+	vm_read_migrate(vm, fds);
+	CHECK(fstat(fds[0], &st) == 0 && (st.st_mode & 0777) == 0600);
+	CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700);
+	say(a, "{\"execute\": \"query-migrate\"}\n");
+	EXPECT(a, "\"active\"");
+	CHECK(write(fds[0], "state", 5) == 5 && ftruncate(fds[1], 8192) == 0);
+	close(fds[0]);
+	close(fds[1]);
+	m.size[0] = 5;
+	m.size[1] = 4096;
+	CHECK(write(vm, &m, sizeof(m)) == sizeof(m));
+	EXPECT(a, "\"STOP\"");
+	serve_main(s);			/* in place */
+	say(a, "{\"execute\": \"query-migrate\"}\n");
+	EXPECT(a, "\"completed\"");
+	say(a, "{\"execute\": \"query-status\"}\n");
+	EXPECT(a, "\"postmigrate\"");
+	snprintf(path, sizeof(path), "%s/state", dir);
+	CHECK(stat(path, &st) == 0 && st.st_size == 5 &&
+	      (st.st_mode & 0777) == 0600);
+	snprintf(path, sizeof(path), "%s/memory", dir);
+	CHECK(stat(path, &st) == 0 && st.st_size == 8192);
+	snprintf(path, sizeof(path), "%s/.state.tmp", dir);
+	CHECK(stat(path, &st) < 0);
+	say(a, "{\"execute\": \"cont\"}\n");
+	vm_read(vm, CTL_CONT);
+	vm_say(vm, CTL_ACK, 0);
+	EXPECT(a, "\"RESUME\"");
+	/* The VM cannot save: failed, the files gone, the guest resumed;
+	 * the snapshot already there untouched. */
+	dprintf(a, "{\"execute\": \"migrate\", \"arguments\": "
+		"{\"uri\": \"file:%s\"}}\n", dir);
+	EXPECT(a, "\"return\"");
+	serve_main(s);
+	vm_read_migrate(vm, fds);
+	close(fds[0]);
+	close(fds[1]);
+	vm_say(vm, CTL_ACK, -EOPNOTSUPP);
+	serve_main(s);			/* removed */
+	vm_read(vm, CTL_CONT);
+	vm_say(vm, CTL_ACK, 0);
+	EXPECT(a, "\"RESUME\"");
+	say(a, "{\"execute\": \"query-migrate\"}\n");
+	EXPECT(a, "\"failed\"");
+	CHECK(stat(path, &st) < 0);
+	snprintf(path, sizeof(path), "%s/state", dir);
+	CHECK(stat(path, &st) == 0 && st.st_size == 5);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/memory", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 static int sigfd(void)
 {
 	sigset_t set;
@@ -685,8 +872,6 @@ static int sigfd(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
-
-static char sock_path[64];
 
 static void server_cfg(struct vm_config *cfg, bool no_shutdown)
 {
@@ -771,6 +956,7 @@ static void server_life(void)
 	vm_read(ctl[1], CTL_CONT);
 	vm_say(ctl[1], CTL_ACK, 0);
 	EXPECT(a, "\"RESUME\"");
+	server_migrate(s, a, ctl[1]);
 	/* The board has no button: the VM says so. */
 	say(a, "{\"execute\": \"system_powerdown\"}\n");
 	vm_read(ctl[1], CTL_POWERDOWN);
@@ -911,6 +1097,7 @@ int main(void)
 		cmocka_unit_test(test_negotiation),
 		cmocka_unit_test(test_queries),
 		cmocka_unit_test(test_bad_requests),
+		cmocka_unit_test(test_migrate),
 		cmocka_unit_test(test_streaming),
 		cmocka_unit_test(test_pending_action),
 		cmocka_unit_test(test_limits),

@@ -927,7 +927,8 @@ static const char *const exercised[ROLES][24] = {
 		"ppoll", "read", "write", "ioctl", "futex", "getpid",
 		"tgkill", "rt_sigprocmask", "rt_sigreturn", "clock_gettime",
 		"close", "munmap", "mmap", "madvise", "brk", "exit_group",
-		"io_uring_register", NULL },
+		"io_uring_register", "recvmsg", "pwritev", "ftruncate",
+		"fdatasync", NULL },
 	[RIVET_SECCOMP_MONITOR] = {
 		"wait4", "read", "rt_sigtimedwait", "rt_sigprocmask", "kill",
 		"ioctl", "write", "close", "brk", "mmap", "munmap",
@@ -940,7 +941,7 @@ static const char *const exercised[ROLES][24] = {
 	[RIVET_SECCOMP_QMP] = {
 		"ppoll", "accept4", "read", "write", "close", "futex",
 		"clock_gettime", "brk", "rt_sigprocmask", "mmap", "mprotect",
-		"munmap", "madvise", "exit", "exit_group", NULL },
+		"munmap", "madvise", "exit", "exit_group", "sendmsg", NULL },
 	/* Exercised for real by test_serial_relay's confined relay. */
 	[RIVET_SECCOMP_CONSOLE] = {
 		"ppoll", "accept4", "read", "write", "close", "futex",
@@ -1055,6 +1056,51 @@ static void *vcpu_sim_thread(void *arg)
 
 /* A VM process: a vCPU thread under its filter, the main thread under its
  * own, kicking, waiting for and joining the vCPU, tearing down, _exit. */
+/* A descriptor over a UNIX socket, as the monitor hands a VM process a
+ * snapshot's files. */
+static int send_fd(int sock, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	char b = 'm';
+	struct iovec iov = { &b, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+	return sendmsg(sock, &mh, 0) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	char b;
+	struct iovec iov = { &b, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c;
+	int fd;
+
+	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	c = CMSG_FIRSTHDR(&mh);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	return fd;
+}
+
 static void vm_sim_child(void *arg)
 {
 	struct sigaction sa = { .sa_handler = kick_handler,
@@ -1069,7 +1115,8 @@ static void vm_sim_child(void *arg)
 	pthread_t t;
 	char c;
 	void *mem;
-	FILE *disk = tmpfile();
+	FILE *disk = tmpfile(), *snap;
+	int ctl[2];
 
 	(void)arg;
 	sigemptyset(&sa.sa_mask);
@@ -1089,8 +1136,28 @@ static void vm_sim_child(void *arg)
 	CHECK(pthread_create(&t, NULL, vcpu_sim_thread, &vm) == 0);
 	while (!atomic_load(&vm.vcpu_ready))
 		sched_yield();
-	ctx = (struct rivet_seccomp_ctx){ .vm_fd = vm.vm_fd, .vcpu_fd = -1 };
+	ctx = (struct rivet_seccomp_ctx){ .vm_fd = vm.vm_fd, .vcpu_fd = -1,
+					  .vcpu_fds = &vm.vcpu_fd,
+					  .nr_vcpu_fds = 1 };
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) == 0);
+	snap = tmpfile();
+	CHECK(snap && send_fd(ctl[0], fileno(snap)) == 0);
 	install(RIVET_SECCOMP_MAIN, &ctx);
+
+	/* A snapshot: the monitor's request with a file, a parked vCPU's
+	 * registers, the RAM written sparse and synced. */
+	{
+		struct kvm_one_reg reg = { .id = 0 };
+		int fd = recv_fd(ctl[1]);
+
+		CHECK(fd >= 0);
+		CHECK(ioctl(vm.vcpu_fd, KVM_GET_ONE_REG, &reg) < 0 &&
+		      errno == ENOTTY);
+		CHECK(ftruncate(fd, 1 << 20) == 0);
+		CHECK(pwritev(fd, &(struct iovec){ "data", 4 }, 1, 4096) ==
+		      4);
+		CHECK(fdatasync(fd) == 0 && close(fd) == 0);
+	}
 
 	/* The event loop: console input, the UART interrupt, logging. */
 	pfd = (struct pollfd){ .fd = p[0], .events = POLLIN };

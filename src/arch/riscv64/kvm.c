@@ -205,6 +205,8 @@ static int irq_set_level(void *ctx, uint32_t irq, bool level)
 			  strerror(errno));
 		return -errno;
 	}
+	if (irq < VM_MAX_APLIC_SOURCES)
+		atomic_store(&vm->line_level[irq], level);
 	return 0;
 }
 

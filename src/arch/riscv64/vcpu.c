@@ -196,10 +196,31 @@ static bool ending(struct kvm_vm *vm)
  * guest's time: vCPU 0 reads the timer's `time` before it parks and writes
  * it back before any vCPU runs again (KVM keeps one time offset per VM, so
  * one write moves every vCPU's clock), as QEMU does for a stopped VM. */
+/* An exit rivet served (MMIO, SBI, CSR) is complete only once KVM has
+ * put the result in the guest's registers and moved its pc on, at the
+ * next KVM_RUN: do that now, without entering the guest (immediate_exit),
+ * so a paused vCPU's registers are whole (a snapshot re-running the
+ * access would repeat its side effect, e.g. pop the UART's FIFO twice). */
+static void finish_exit(struct vcpu *v)
+{
+	uint32_t r = v->run->exit_reason;
+
+	if (r != KVM_EXIT_MMIO && r != KVM_EXIT_RISCV_SBI &&
+	    r != KVM_EXIT_RISCV_CSR)
+		return;
+	v->run->immediate_exit = 1;
+	if (ioctl(v->fd, KVM_RUN, 0) == 0 || errno != EINTR)
+		log_warn("vCPU %u: completing an exit before a pause: %s", v->id,
+			 strerror(errno));
+	/* Done: the next KVM_RUN has nothing to complete. */
+	v->run->exit_reason = KVM_EXIT_INTR;
+}
+
 static void park(struct vcpu *v)
 {
 	struct kvm_vm *vm = v->vm;
 
+	finish_exit(v);
 	pthread_mutex_lock(&vm->gate_lock);
 	v->run->immediate_exit = 0;
 	if (v->id == 0 && vm->ran && !vm->time_saved)

@@ -41,6 +41,7 @@ struct vcpu {
 };
 
 #define VM_MAX_ROM_SLOTS 4
+#define VM_MAX_APLIC_SOURCES 1024
 
 struct kvm_vm;
 
@@ -104,6 +105,12 @@ struct kvm_vm {
 	bool time_saved;		/* vCPU 0 froze guest_time */
 	uint64_t guest_time;		/* the timer's time at the pause */
 	struct vm_irqfd irqfd;
+	/* What rivet last drove each in-kernel APLIC source to
+	 * (KVM_IRQ_LINE): a snapshot's line levels. */
+	_Atomic uint8_t line_level[VM_MAX_APLIC_SOURCES];
+	/* Restore: which sections were loaded (snapshot.c). */
+	uint32_t loaded_vcpus, loaded_imsics;
+	bool loaded_aplic;
 };
 
 /* Open /dev/kvm and create the VM; 0 or -errno (messages logged). */
@@ -150,6 +157,22 @@ void vm_destroy(struct kvm_vm *vm);
 bool sbi_handle(struct vcpu *vcpu);
 /* Enable the extensions rivet serves (DBCN) on a vCPU; 0 or -errno. */
 int sbi_enable(struct vcpu *vcpu);
+
+struct snap_r;
+struct snap_w;
+/* Snapshots (snapshot.c), on the main thread.  Save: with every vCPU
+ * parked (vm_pause), each vCPU's registers and MP state and the
+ * in-kernel AIA's state as sections of @w; 0 or -errno (logged). */
+int vm_save_state(struct kvm_vm *vm, struct snap_w *w);
+/* Restore, once the vCPUs and the irqchip exist and before any vCPU ran:
+ * section @tag/@inst if it is one of vm_save_state()'s: 1 when loaded, 0
+ * when the section is not the arch's, -errno (logged; -EBADMSG: a bad or
+ * repeated record, -EINVAL: it does not fit this host). */
+int vm_load_section(struct kvm_vm *vm, uint32_t tag, uint32_t inst,
+		    struct snap_r *r);
+/* After the last section: every vCPU and the AIA were in it.  0 or
+ * -EBADMSG. */
+int vm_load_finish(struct kvm_vm *vm);
 
 /* One-reg helpers (kvm.c). */
 int kvm_get_reg(int fd, uint64_t id, void *val);

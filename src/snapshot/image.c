@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: MIT
+/* A snapshot of a machine: the portable half (image.h). */
+#include "snapshot/image.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/device.h"
+#include "core/fileio.h"
+#include "core/gmem.h"
+#include "core/log.h"
+#include "devices/virtio.h"
+#include "machine/machine.h"
+
+#define ISA_MAX 512
+#define NAME_MAX_LEN 64
+#define RAM_CHUNK 4096u
+
+static void isa_of(const struct machine *m, char *buf, size_t len)
+{
+	if (machine_isa_string(&m->cpu, buf, len))
+		snprintf(buf, len, "?");
+}
+
+/* "HOST": str board, str irqchip, u64 RAM base, u64 RAM size, u32 vCPUs,
+ * u32 devices, u64 timer frequency, str ISA, u64 memory file id. */
+int snap_save_host(const struct machine *m, uint64_t mem_id,
+		   struct snap_w *w)
+{
+	char isa[ISA_MAX];
+	size_t mark = snap_w_begin(w, SNAP_TAG('H', 'O', 'S', 'T'), 0);
+
+	isa_of(m, isa, sizeof(isa));
+	snap_w_str(w, m->board->name);
+	snap_w_str(w, config_irqchip_name(m->irqchip_mode));
+	snap_w_u64(w, m->ram.base);
+	snap_w_u64(w, m->ram.size);
+	snap_w_u32(w, m->cfg->cpus);
+	snap_w_u32(w, m->nr_devs);
+	snap_w_u64(w, m->cpu.timebase_freq);
+	snap_w_str(w, isa);
+	snap_w_u64(w, mem_id);
+	snap_w_end(w, mark);
+	return w->err;
+}
+
+int snap_check_host(const struct machine *m, struct snap_r *host, bool cpu,
+		    uint64_t *mem_id, char *err, size_t errlen)
+{
+	struct snap_r r = *host;
+	char board[NAME_MAX_LEN], irqchip[NAME_MAX_LEN], isa[ISA_MAX];
+	char mine[ISA_MAX];
+	uint64_t base, size, freq;
+	uint32_t cpus, devs;
+
+	snap_r_str(&r, board, sizeof(board));
+	snap_r_str(&r, irqchip, sizeof(irqchip));
+	base = snap_r_u64(&r);
+	size = snap_r_u64(&r);
+	cpus = snap_r_u32(&r);
+	devs = snap_r_u32(&r);
+	freq = snap_r_u64(&r);
+	snap_r_str(&r, isa, sizeof(isa));
+	*mem_id = snap_r_u64(&r);
+	if (snap_r_finish(&r)) {
+		snprintf(err, errlen, "its machine record is corrupt (%s)",
+			 r.what);
+		return -EBADMSG;
+	}
+	if (strcmp(board, m->board->name)) {
+		snprintf(err, errlen, "it is of a '%s' board, not --board %s",
+			 board, m->board->name);
+		return -EINVAL;
+	}
+	if (strcmp(irqchip, config_irqchip_name(m->irqchip_mode))) {
+		snprintf(err, errlen, "its interrupt controller is '%s', this "
+			 "run's is '%s' (--irqchip)", irqchip,
+			 config_irqchip_name(m->irqchip_mode));
+		return -EINVAL;
+	}
+	if (size != m->cfg->mem_size || base != m->board->ram_base) {
+		snprintf(err, errlen, "its guest has %llu MiB of RAM, this "
+			 "run's %llu MiB (--memory)",
+			 (unsigned long long)(size >> 20),
+			 (unsigned long long)(m->cfg->mem_size >> 20));
+		return -EINVAL;
+	}
+	if (cpus != m->cfg->cpus) {
+		snprintf(err, errlen, "its guest has %u vCPUs, this run's %u "
+			 "(--cpus)", cpus, m->cfg->cpus);
+		return -EINVAL;
+	}
+	if (m->nr_devs && devs != m->nr_devs) {
+		snprintf(err, errlen, "its machine has %u devices, this run's "
+			 "%u: give the same devices (--disk, --net, ...) as "
+			 "when it was taken", devs, m->nr_devs);
+		return -EINVAL;
+	}
+	if (!cpu)
+		return 0;
+	if (freq != m->cpu.timebase_freq) {
+		snprintf(err, errlen, "its timer runs at %llu Hz, this host's "
+			 "at %llu Hz", (unsigned long long)freq,
+			 (unsigned long long)m->cpu.timebase_freq);
+		return -EINVAL;
+	}
+	isa_of(m, mine, sizeof(mine));
+	if (strcmp(isa, mine)) {
+		snprintf(err, errlen, "its vCPUs were %s, this host's (with "
+			 "this run's --cpu-features) are %s", isa, mine);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Finish every virtio request in flight, so each is in the saved used
+ * rings exactly once and none is left for an I/O thread to complete
+ * after the save. */
+static void drain(struct machine *m)
+{
+	for (unsigned int i = 0; i < m->nr_virtio; i++) {
+		struct virtio_backend *be = m->virtio[i];
+
+		if (be && be->ops->drain)
+			be->ops->drain(be);
+	}
+}
+
+int snap_save_devices(struct machine *m, struct snap_w *w)
+{
+	drain(m);
+	for (unsigned int i = 0; i < m->nr_devs; i++) {
+		struct rivet_dev *d = m->devs[i];
+		size_t mark;
+		int ret;
+
+		if (!d->ops->save) {
+			log_err("snapshot: the %s at 0x%llx cannot be saved "
+				"yet", d->ops->name, (unsigned long long)d->base);
+			return -EOPNOTSUPP;
+		}
+		mark = snap_w_begin(w, SNAP_TAG('D', 'E', 'V', ' '), i);
+		snap_w_str(w, d->ops->name);
+		snap_w_u64(w, d->base);
+		ret = d->ops->save(d, w);
+		snap_w_end(w, mark);
+		if (ret) {
+			log_err("snapshot: the %s at 0x%llx: %s", d->ops->name,
+				(unsigned long long)d->base, strerror(-ret));
+			return ret;
+		}
+	}
+	return w->err;
+}
+
+int snap_load_device(struct machine *m, uint32_t inst, struct snap_r *r,
+		     char *err, size_t errlen)
+{
+	char name[NAME_MAX_LEN];
+	struct rivet_dev *d;
+	struct snap_r rest;
+	uint64_t base;
+	int ret;
+
+	snap_r_str(r, name, sizeof(name));
+	base = snap_r_u64(r);
+	if (r->err) {
+		snprintf(err, errlen, "device record %u is corrupt", inst);
+		return -EBADMSG;
+	}
+	if (inst >= m->nr_devs) {
+		snprintf(err, errlen, "it has a device %u (%s), this run's "
+			 "machine only %u", inst, name, m->nr_devs);
+		return -EINVAL;
+	}
+	d = m->devs[inst];
+	if (strcmp(name, d->ops->name) || base != d->base) {
+		snprintf(err, errlen, "its device %u is a %s at 0x%llx, this "
+			 "run's a %s at 0x%llx: give the same devices as when "
+			 "it was taken", inst, name, (unsigned long long)base,
+			 d->ops->name, (unsigned long long)d->base);
+		return -EINVAL;
+	}
+	if (!d->ops->load) {
+		snprintf(err, errlen, "the %s cannot be restored", name);
+		return -EOPNOTSUPP;
+	}
+	snap_r_init(&rest, r->p + r->off, r->len - r->off);
+	ret = d->ops->load(d, &rest);
+	if (ret)
+		snprintf(err, errlen, "the %s at 0x%llx: %s%s%s", name,
+			 (unsigned long long)base,
+			 ret == -EBADMSG ? "corrupt record" : strerror(-ret),
+			 rest.what ? ": " : "", rest.what ? rest.what : "");
+	return ret;
+}
+
+int snap_restore_sections(struct machine *m, struct snap_r *body,
+			  int (*arch)(void *ctx, uint32_t tag, uint32_t inst,
+				      struct snap_r *r),
+			  void *ctx, char *err, size_t errlen)
+{
+	bool loaded[BUS_MAX_DEVICES] = { false };
+	unsigned int nr_loaded = 0;
+	struct snap_r sub;
+	uint32_t tag, inst;
+	char name[5];
+	int ret;
+
+	while ((ret = snap_r_section(body, &tag, &inst, &sub)) == 1) {
+		snap_tag_name(tag, name);
+		ret = arch(ctx, tag, inst, &sub);
+		if (ret == 1)
+			continue;
+		if (ret < 0) {
+			snprintf(err, errlen, "its %s record %u %s", name, inst,
+				 ret == -EBADMSG ? "is corrupt or repeated"
+						 : "does not fit this host");
+			return ret;
+		}
+		if (tag != SNAP_TAG('D', 'E', 'V', ' ')) {
+			snprintf(err, errlen, "unknown record '%s'", name);
+			return -EBADMSG;
+		}
+		if (inst < BUS_MAX_DEVICES && loaded[inst]) {
+			snprintf(err, errlen, "device %u twice", inst);
+			return -EBADMSG;
+		}
+		ret = snap_load_device(m, inst, &sub, err, errlen);
+		if (ret)
+			return ret;
+		loaded[inst] = true;
+		nr_loaded++;
+	}
+	if (ret < 0 || body->err) {
+		snprintf(err, errlen, "its sections are corrupt");
+		return -EBADMSG;
+	}
+	if (nr_loaded != m->nr_devs) {
+		snprintf(err, errlen, "%u of the %u devices' records are "
+			 "missing", m->nr_devs - nr_loaded, m->nr_devs);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	const uint64_t *q = (const uint64_t *)(const void *)p;
+
+	for (size_t i = 0; i < n / 8; i++)
+		if (q[i])
+			return false;
+	return true;
+}
+
+/* The memory file's last page: magic, the snapshot's id, RAM's size. */
+#define MEM_MAGIC "RIVETMEM"
+#define MEM_TRAILER 4096u
+
+static void trailer(uint8_t *t, uint64_t mem_id, uint64_t size)
+{
+	memset(t, 0, MEM_TRAILER);
+	memcpy(t, MEM_MAGIC, 8);
+	for (unsigned int i = 0; i < 8; i++) {
+		t[8 + i] = (uint8_t)(mem_id >> (8 * i));
+		t[16 + i] = (uint8_t)(size >> (8 * i));
+	}
+}
+
+int snap_write_ram(const struct gmem *gm, int fd, uint64_t mem_id,
+		   uint64_t *written)
+{
+	static uint8_t t[MEM_TRAILER];
+	uint64_t off = 0;
+	int ret;
+
+	*written = 0;
+	if (ftruncate(fd, 0) || ftruncate(fd, (off_t)gm->size))
+		return -errno;
+	while (off < gm->size) {
+		uint64_t start, end;
+
+		/* One run of pages that hold data, one write for it. */
+		while (off < gm->size && all_zero(gm->host + off, RAM_CHUNK))
+			off += RAM_CHUNK;
+		start = off;
+		while (off < gm->size && !all_zero(gm->host + off, RAM_CHUNK))
+			off += RAM_CHUNK;
+		end = off;
+		if (end == start)
+			break;
+		ret = fio_pwrite_all(fd, gm->host + start,
+				     (size_t)(end - start), start);
+		if (ret)
+			return ret;
+		*written += end - start;
+	}
+	trailer(t, mem_id, gm->size);
+	return fio_pwrite_all(fd, t, MEM_TRAILER, gm->size);
+}
+
+int snap_map_ram(struct gmem *gm, int fd, uint64_t mem_id, bool copy,
+		 char *err, size_t errlen)
+{
+	static uint8_t want[MEM_TRAILER], have[MEM_TRAILER];
+	struct stat st;
+	int ret;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size != gm->size + MEM_TRAILER) {
+		snprintf(err, errlen, "its memory file is not the %llu MiB "
+			 "of RAM it should hold (truncated, or of another "
+			 "snapshot)", (unsigned long long)(gm->size >> 20));
+		return -EINVAL;
+	}
+	trailer(want, mem_id, gm->size);
+	ret = fio_pread_all(fd, have, MEM_TRAILER, gm->size);
+	if (ret || memcmp(want, have, MEM_TRAILER)) {
+		snprintf(err, errlen, "its memory file %s", ret
+			 ? "cannot be read" : "belongs to another snapshot");
+		return ret ? ret : -EINVAL;
+	}
+	if (copy) {
+		ret = fio_pread_all(fd, gm->host, gm->size, 0);
+		if (ret)
+			snprintf(err, errlen, "cannot read its memory file: "
+				 "%s", strerror(-ret));
+		return ret;
+	}
+	if (mmap(gm->host, gm->size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, 0) ==
+	    MAP_FAILED) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot map its memory file: %s",
+			 strerror(errno));
+		return ret;
+	}
+	madvise(gm->host, gm->size, MADV_DONTDUMP);
+	return 0;
+}
+
+int snap_read_state(int fd, uint8_t **buf, size_t *len, struct snap_r *body,
+		    char *err, size_t errlen)
+{
+	struct stat st;
+	uint8_t *b;
+	size_t n;
+	int ret;
+
+	*buf = NULL;
+	*len = 0;
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size < SNAP_HEADER_SIZE ||
+	    (uint64_t)st.st_size > SNAP_STATE_MAX + SNAP_HEADER_SIZE) {
+		snprintf(err, errlen, "its state file is %s",
+			 !S_ISREG(st.st_mode) ? "not a regular file"
+			 : st.st_size < SNAP_HEADER_SIZE ? "truncated"
+							 : "too large");
+		return -EBADMSG;
+	}
+	b = malloc((size_t)st.st_size);
+	if (!b)
+		return -ENOMEM;
+	n = (size_t)st.st_size;
+	ret = fio_pread_all(fd, b, n, 0);
+	if (ret) {
+		snprintf(err, errlen, "cannot read its state file: %s",
+			 strerror(-ret));
+		free(b);
+		return ret;
+	}
+	ret = snap_file_open(b, n, body, err, errlen);
+	if (ret) {
+		free(b);
+		return ret;
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+/* Snapshots of the VM this process runs: vmm_snapshot.h. */
+#include "vmm_snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch/riscv64/vm.h"
+#include "core/fileio.h"
+#include "core/log.h"
+#include "machine/machine.h"
+#include "snapshot/image.h"
+
+/* Pairs a state file with its memory file: not secret, only distinct. */
+static uint64_t new_mem_id(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
+	       ((uint64_t)getpid() << 48);
+}
+
+int vmm_snapshot_take(struct kvm_vm *vm, int state_fd, int mem_fd,
+		      uint64_t sizes[2])
+{
+	struct machine *m = vm->m;
+	struct snap_w body, file;
+	uint64_t id = new_mem_id();
+	int ret;
+
+	sizes[0] = sizes[1] = 0;
+	vm_pause(vm);
+	snap_w_init(&body);
+	snap_w_init(&file);
+	ret = snap_save_host(m, id, &body);
+	if (!ret)
+		ret = vm_save_state(vm, &body);
+	if (!ret)
+		ret = snap_save_devices(m, &body);
+	if (!ret)
+		ret = snap_file_build(&body, &file);
+	if (!ret) {
+		ret = fio_pwrite_all(state_fd, file.buf, file.len, 0);
+		if (ret)
+			log_err("snapshot: writing the state: %s",
+				strerror(-ret));
+	}
+	if (!ret) {
+		sizes[0] = file.len;
+		ret = snap_write_ram(&m->ram, mem_fd, id, &sizes[1]);
+		if (ret)
+			log_err("snapshot: writing guest RAM: %s",
+				strerror(-ret));
+	}
+	/* On the disk before anyone is told it is there. */
+	if (!ret && (fdatasync(state_fd) || fdatasync(mem_fd))) {
+		ret = -errno;
+		log_err("snapshot: syncing the files: %s", strerror(errno));
+	}
+	if (!ret)
+		log_info("snapshot: %llu bytes of state, %llu MiB of RAM data",
+			 (unsigned long long)sizes[0],
+			 (unsigned long long)(sizes[1] >> 20));
+	snap_w_free(&body);
+	snap_w_free(&file);
+	return ret;
+}
+
+static int open_in(const char *dir, const char *name)
+{
+	char path[4096];
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    sizeof(path)) {
+		log_err("--incoming: %s: path too long", dir);
+		return -ENAMETOOLONG;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		int ret = -errno;
+
+		log_err("--incoming: cannot open %s: %s", path,
+			strerror(errno));
+		return ret;
+	}
+	return fd;
+}
+
+int vmm_restore_open(struct vmm_restore *rs, const char *dir)
+{
+	char err[256] = "";
+	uint32_t tag, inst;
+	int ret;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->dir = dir;
+	rs->state_fd = rs->mem_fd = -1;
+	rs->state_fd = open_in(dir, SNAP_STATE_FILE);
+	if (rs->state_fd < 0)
+		return rs->state_fd;
+	rs->mem_fd = open_in(dir, SNAP_MEMORY_FILE);
+	if (rs->mem_fd < 0)
+		return rs->mem_fd;
+	ret = snap_read_state(rs->state_fd, &rs->buf, &rs->len, &rs->body,
+			      err, sizeof(err));
+	if (!ret) {
+		ret = snap_r_section(&rs->body, &tag, &inst, &rs->host);
+		if (ret == 1 && tag == SNAP_TAG('H', 'O', 'S', 'T'))
+			ret = 0;
+		else
+			snprintf(err, sizeof(err), "%s", ret < 0 ?
+				 "its sections are corrupt" :
+				 "it does not begin with the machine record");
+		if (ret)
+			ret = -EBADMSG;
+	}
+	if (ret)
+		log_err("--incoming: %s is not a snapshot rivet can restore: "
+			"%s", dir, err);
+	return ret;
+}
+
+int vmm_restore_check(struct vmm_restore *rs, const struct machine *m,
+		      bool cpu)
+{
+	char err[256] = "";
+	int ret = snap_check_host(m, &rs->host, cpu, &rs->mem_id, err,
+				  sizeof(err));
+
+	if (ret)
+		log_err("--incoming: the snapshot in %s does not fit this "
+			"run: %s", rs->dir, err);
+	return ret;
+}
+
+int vmm_restore_ram(struct vmm_restore *rs, struct machine *m)
+{
+	char err[256] = "";
+	int ret = snap_map_ram(&m->ram, rs->mem_fd, rs->mem_id,
+			       m->cfg->pages == GMEM_PAGES_HUGETLB, err,
+			       sizeof(err));
+
+	if (ret)
+		log_err("--incoming: %s: %s", rs->dir, err);
+	return ret;
+}
+
+static int arch_section(void *ctx, uint32_t tag, uint32_t inst,
+			struct snap_r *r)
+{
+	return vm_load_section(ctx, tag, inst, r);
+}
+
+int vmm_restore_state(struct vmm_restore *rs, struct kvm_vm *vm)
+{
+	char err[256] = "";
+	int ret = snap_restore_sections(vm->m, &rs->body, arch_section, vm,
+					err, sizeof(err));
+
+	if (!ret && vm_load_finish(vm)) {
+		snprintf(err, sizeof(err), "records are missing (a vCPU or "
+			 "the interrupt controller)");
+		ret = -EBADMSG;
+	}
+	if (ret)
+		log_err("--incoming: cannot restore %s: %s", rs->dir,
+			err[0] ? err : strerror(-ret));
+	return ret;
+}
+
+void vmm_restore_close(struct vmm_restore *rs)
+{
+	if (rs->state_fd >= 0)
+		close(rs->state_fd);
+	if (rs->mem_fd >= 0)
+		close(rs->mem_fd);
+	free(rs->buf);
+	rs->buf = NULL;
+	rs->state_fd = rs->mem_fd = -1;
+}
