@@ -26,6 +26,7 @@ struct machine;
 int cmd_run(int argc, char *argv[]);
 int cmd_seccomp(int argc, char *argv[]);
 int cmd_acpi_dump(int argc, char *argv[]);
+int cmd_snapshot_info(int argc, char *argv[]);
 
 /* acpi-dump's output: every table of @m (with @p), linked at m->ram.base,
  * as DIR/SIG.dat (iasl's naming: DSDT.dat, FACP.dat, APIC.dat, RHCT.dat,

@@ -15,6 +15,8 @@ static const struct {
 	{ "seccomp", cmd_seccomp, "print the seccomp allowlists" },
 	{ "acpi-dump", cmd_acpi_dump,
 	  "write a board's ACPI tables to a directory" },
+	{ "snapshot-info", cmd_snapshot_info,
+	  "check and describe a snapshot, or compare two" },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -23,7 +25,7 @@ static void usage(FILE *out)
 {
 	fputs("Usage: rivet COMMAND [options]\n\nCommands:\n", out);
 	for (size_t i = 0; i < NR_COMMANDS; i++)
-		fprintf(out, "  %-10s %s (rivet %s --help)\n", commands[i].name,
+		fprintf(out, "  %-14s %s (rivet %s --help)\n", commands[i].name,
 			commands[i].summary, commands[i].name);
 	fputs("\n  rivet --help | --version\n", out);
 }

@@ -260,6 +260,14 @@ static int load_vcpu(struct kvm_vm *vm, unsigned int id, struct snap_r *r)
 			if (s->id == TIMER_REG(state))
 				continue;	/* after compare: below */
 			ret = kvm_set_reg(v->fd, s->id, s->val);
+			/* The guest's time as it was: the first park keeps
+			 * it (not the timer's now, which ran on since this
+			 * write), so a paused restore saves the same time. */
+			if (!ret && s->id == TIMER_REG(time)) {
+				memcpy(&vm->guest_time, s->val,
+				       sizeof(vm->guest_time));
+				vm->time_saved = true;
+			}
 			if (ret) {
 				log_err("restore: vCPU %u: %s register 0x%llx: "
 					"%s", id, reg_class(s->id),

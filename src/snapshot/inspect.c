@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+/* `rivet snapshot-info`: check a snapshot directory's files and describe
+ * them, or compare two snapshots record by record (inspect.h). */
+#include "snapshot/inspect.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "snapshot/image.h"
+
+#define MEM_TRAILER 4096u
+
+struct snapfile {
+	uint8_t *buf;
+	size_t len;
+	struct snap_r body;	/* after open: every section, HOST first */
+	uint64_t ram_size, mem_size;
+	char board[64], irqchip[64];
+	uint32_t cpus, devs;
+};
+
+static int open_at(const char *dir, const char *name)
+{
+	char path[4096];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	return open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+/* Read @dir's state file and check both files' framing. */
+static int load(const char *dir, struct snapfile *f, char *err,
+		size_t errlen)
+{
+	struct snap_r body, host;
+	struct stat st;
+	uint32_t tag, inst;
+	int fd, ret;
+
+	memset(f, 0, sizeof(*f));
+	fd = open_at(dir, SNAP_STATE_FILE);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: no state file: %s", dir,
+			 strerror(errno));
+		return -errno;
+	}
+	ret = snap_read_state(fd, &f->buf, &f->len, &f->body, err, errlen);
+	close(fd);
+	if (ret)
+		return ret;
+	body = f->body;
+	if (snap_r_section(&body, &tag, &inst, &host) != 1 ||
+	    tag != SNAP_TAG('H', 'O', 'S', 'T')) {
+		snprintf(err, errlen, "no machine record first");
+		return -EBADMSG;
+	}
+	snap_r_str(&host, f->board, sizeof(f->board));
+	snap_r_str(&host, f->irqchip, sizeof(f->irqchip));
+	(void)snap_r_u64(&host);
+	f->ram_size = snap_r_u64(&host);
+	f->cpus = snap_r_u32(&host);
+	f->devs = snap_r_u32(&host);
+	if (host.err) {
+		snprintf(err, errlen, "its machine record is corrupt");
+		return -EBADMSG;
+	}
+	fd = open_at(dir, SNAP_MEMORY_FILE);
+	if (fd < 0 || fstat(fd, &st)) {
+		snprintf(err, errlen, "%s: no memory file: %s", dir,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -ENOENT;
+	}
+	close(fd);
+	f->mem_size = (uint64_t)st.st_size;
+	if (f->mem_size != f->ram_size + MEM_TRAILER) {
+		snprintf(err, errlen, "its memory file has %llu bytes, not "
+			 "RAM's %llu and a trailer",
+			 (unsigned long long)f->mem_size,
+			 (unsigned long long)f->ram_size);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static void describe(const struct snapfile *f, FILE *out)
+{
+	struct snap_r body = f->body, sub;
+	uint32_t tag, inst;
+	char name[5];
+
+	fprintf(out, "board %s, irqchip %s, %llu MiB RAM, %u vCPUs, "
+		"%u devices\n", f->board, f->irqchip,
+		(unsigned long long)(f->ram_size >> 20), f->cpus, f->devs);
+	while (snap_r_section(&body, &tag, &inst, &sub) == 1) {
+		snap_tag_name(tag, name);
+		fprintf(out, "  %s %-3u %6zu bytes", name, inst, sub.len);
+		if (tag == SNAP_TAG('D', 'E', 'V', ' ')) {
+			char dev[64];
+			uint64_t base;
+
+			snap_r_str(&sub, dev, sizeof(dev));
+			base = snap_r_u64(&sub);
+			if (!sub.err)
+				fprintf(out, "  %s at 0x%llx", dev,
+					(unsigned long long)base);
+		}
+		fputc('\n', out);
+	}
+}
+
+/* The HOST record without its last 8 bytes (the memory file's id, which
+ * differs between any two snapshots). */
+static bool same_section(uint32_t tag, const struct snap_r *a,
+			 const struct snap_r *b)
+{
+	size_t n = a->len;
+
+	if (a->len != b->len)
+		return false;
+	if (tag == SNAP_TAG('H', 'O', 'S', 'T') && n >= 8)
+		n -= 8;
+	return !memcmp(a->p, b->p, n);
+}
+
+int snap_inspect(const char *dir, const char *other, FILE *out, char *err,
+		 size_t errlen)
+{
+	struct snapfile a, b;
+	struct snap_r ra, rb, sa, sb;
+	uint32_t ta, ia, tb, ib;
+	unsigned int n = 0;
+	int ret, ka, kb;
+	char name[5];
+
+	ret = load(dir, &a, err, errlen);
+	if (ret) {
+		free(a.buf);
+		return ret;
+	}
+	if (!other) {
+		fprintf(out, "%s: rivet snapshot, format %u, %zu bytes of "
+			"state\n", dir, SNAP_VERSION, a.len);
+		describe(&a, out);
+		free(a.buf);
+		return 0;
+	}
+	ret = load(other, &b, err, errlen);
+	if (ret) {
+		free(a.buf);
+		free(b.buf);
+		return ret;
+	}
+	ra = a.body;
+	rb = b.body;
+	for (;;) {
+		ka = snap_r_section(&ra, &ta, &ia, &sa);
+		kb = snap_r_section(&rb, &tb, &ib, &sb);
+		if (ka != 1 || kb != 1)
+			break;
+		snap_tag_name(ta, name);
+		if (ta != tb || ia != ib || !same_section(ta, &sa, &sb)) {
+			fprintf(out, "differ: record %u (%s %u)\n", n, name,
+				ia);
+			ret = 1;
+		}
+		n++;
+	}
+	if (ka != kb) {
+		fprintf(out, "differ: one has more records than the other\n");
+		ret = 1;
+	}
+	if (!ret)
+		fprintf(out, "identical: %u records (memory files not "
+			"compared)\n", n);
+	free(a.buf);
+	free(b.buf);
+	return ret;
+}
