@@ -460,6 +460,13 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 	# --serial unix and pty with --daemonize (tests/e2e/host/serial.sh).
 	testcase microvm-serial 420 'sh /root/e2e-host/serial.sh microvm' \
 		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
+	# Snapshot and restore (tests/e2e/host/snapshot.sh, docs/snapshot.md):
+	# the in-kernel AIA in hwaccel mode (this host has guest files), then
+	# emul.
+	testcase microvm-snapshot 900 'sh /root/e2e-host/snapshot.sh microvm' \
+		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
+	testcase microvm-snapshot-emul 900 'sh /root/e2e-host/snapshot.sh microvm --aia-mode emul' \
+		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
 	testcase microvm-poweroff 180 "$(guest_test poweroff '')" \
 		rc=0 grep='^RIVET-TEST poweroff PASS'
 	# The whole-VM attack (tests/guest/adversary/adversary.c) on /dev/vdf.
@@ -578,6 +585,9 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 		rc=0 grep='^RIVET-TEST irqs PASS' grep='SiFive PLIC +3[2-5] +[A-Za-z]+ +virtio'
 	testcase microvm-plic-timer 180 "$(guest_test timer 'rivet.sstc=no' --cpus 2)" \
 		rc=0 grep='^RIVET-TEST timer PASS'
+	# Snapshot and restore with rivet's PLIC on a host without Sstc.
+	testcase microvm-snapshot-plic 900 'sh /root/e2e-host/snapshot.sh microvm' \
+		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
 	# make bench's PLIC part, one run of each case (QEMU with its PLIC).
 	testcase bench-smoke-plic 300 'sh /root/bench-host.sh 1 1 plic' \
 		rc=0 grep='^BENCH-DONE' nogrep='^BENCH-FAIL' \

@@ -156,7 +156,8 @@ static void test_file_header(void **state)
 						    sizeof(err)), 0);
 	copy = malloc(file.len + 1);
 	assert_non_null(copy);
-	/* Every single flipped bit anywhere is refused. */
+	/* Every single flipped bit anywhere is refused (one in the version
+	 * as another version). */
 	for (size_t i = 0; i < file.len * 8; i++) {
 		memcpy(copy, file.buf, file.len);
 		copy[i / 8] ^= (uint8_t)(1u << (i % 8));

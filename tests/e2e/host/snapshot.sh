@@ -1,0 +1,161 @@
+#!/bin/sh
+# Snapshot and restore end to end on the emulated host (docs/snapshot.md),
+# driven by socat: a guest (tests/guest/tests/snapshot) writing synced
+# blocks to its disk and checking its clocks is snapshotted mid-run (QMP
+# migrate to file:DIR: paused, postmigrate, files 0600 in a 0700 DIR),
+# restored paused into a fresh process and snapshotted again (the two
+# identical record by record, RAM byte for byte), then resumed: it goes on
+# where it was (no new boot), its clocks never went back, every
+# acknowledged block is on the disk.  A corrupt, cut, other-version,
+# mismatched-memory or wrong-machine snapshot is refused with a message and
+# a non-zero exit before the guest runs.  QMP-OK/QMP-FAIL lines.
+# Usage: snapshot.sh BOARD [RIVET-OPTION]...
+board=$1
+shift
+T=/tmp/snap-$board
+Q=$T.sock
+DISK=$T.img
+ROUNDS=30
+# shellcheck source=tests/e2e/host/qmplib.sh
+. "$(dirname "$0")/qmplib.sh"
+
+mem=256M
+[ "$board" = virt ] && mem=512M
+rm -rf "$T".* "$T"-*
+truncate -s 1M "$DISK"
+# run OUT [RIVET-OPTION]...: this case's VM in the background; $pid.
+run() {
+	_out=$1
+	shift
+	rm -f "$Q"
+	rivet run --board "$board" --memory "$mem" --kernel /guest/Image \
+		--initrd /guest/initramfs.cpio.gz --cpus 2 --disk "$DISK" \
+		--cmdline "console=ttyS0 quiet rivet.test=snapshot rivet.snap_rounds=$ROUNDS" \
+		--qmp "unix:$Q,server,wait=off" "$@" >"$_out" 2>&1 &
+	pid=$!
+	wait_sock "$Q"
+}
+# snap DIR: migrate to file:DIR and wait until it completed (120 s).
+snap() {
+	r=$(qmp "$Q" "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"file:$1\"}}")
+	check "migrate to $1 accepted" "$r" '"return": \{\}'
+	_i=0
+	while [ $_i -lt 120 ]; do
+		r=$(qmp "$Q" '{"execute": "query-migrate"}')
+		printf '%s\n' "$r" | grep -Eq '"status": "(completed|failed)"' && break
+		sleep 1
+		_i=$((_i + 1))
+	done
+	check "snapshot $1 completed" "$r" '"status": "completed"'
+	check "query-migrate sizes" "$r" '"normal-bytes": [1-9][0-9]*'
+}
+rounds() { grep -c '^RIVET-SNAP [0-9]' "$1"; }
+last_round() { sed -n 's/^RIVET-SNAP \([0-9]*\) .*/\1/p' "$1" | tail -n1; }
+
+# ---- 1. snapshot a running guest mid-I/O ----
+run "$T.out1" "$@"
+if wait_for '^RIVET-SNAP 5 ' "$T.out1" 400; then ok "guest running"; else
+	bad "the guest did not reach round 5"; cat "$T.out1"; fi
+listen "$Q" "$T.ev1" "$T.stop1"
+snap "$T-1"
+r=$(qmp "$Q" '{"execute": "query-status"}')
+check "paused after the snapshot (postmigrate)" "$r" '"status": "postmigrate", "running": false'
+n1=$(rounds "$T.out1")
+sleep 3
+check "no round while paused" "$(rounds "$T.out1")" "^$n1\$"
+check "state file 0600" "$(stat -c %a "$T-1/state")" '^600$'
+check "memory file 0600" "$(stat -c %a "$T-1/memory")" '^600$'
+check "directory 0700" "$(stat -c %a "$T-1")" '^700$'
+check "memory file sparse" "$(du -k "$T-1/memory" | cut -f1)" '^[0-9]{1,6}$'
+info=$(rivet snapshot-info "$T-1" 2>&1)
+check "snapshot-info" "$info" "board $board, .* 2 vCPUs"
+check "snapshot-info lists the vCPUs" "$info" 'VCPU 1 '
+check "snapshot-info lists the console" "$info" 'DEV  .*uart'
+qmp "$Q" '{"execute": "quit"}' >/dev/null
+wait $pid
+touch "$T.stop1"
+wait $lpid 2>/dev/null
+check "STOP event at the snapshot" "$(cat "$T.ev1")" '"event": "STOP"'
+last1=$(last_round "$T.out1")
+
+# ---- 2. refused snapshots: nothing runs ----
+# refuse NAME PATTERN [RIVET-OPTION]...: --incoming file:$T-bad fails.
+refuse() {
+	_n=$1 _p=$2
+	shift 2
+	rivet run --board "$board" --memory "$mem" --cpus 2 --disk "$DISK" \
+		--incoming "file:$T-bad" "$@" >"$T.bad" 2>&1
+	_rc=$?
+	check "$_n: refused (status $_rc)" "$_rc" '^[1-9][0-9]*$'
+	check "$_n: says why" "$(cat "$T.bad")" "$_p"
+	check "$_n: the guest never ran" "$(grep -c RIVET-SNAP "$T.bad")" '^0$'
+}
+fresh_bad() { rm -rf "$T-bad"; cp -a --sparse=always "$T-1" "$T-bad"; }
+fresh_bad
+printf 'X' | dd of="$T-bad/state" bs=1 seek=200 conv=notrunc 2>/dev/null
+refuse corrupt 'checksum mismatch: corrupt'
+fresh_bad
+truncate -s 100 "$T-bad/state"
+refuse truncated 'truncated'
+fresh_bad
+printf '\002' | dd of="$T-bad/state" bs=1 seek=8 conv=notrunc 2>/dev/null
+refuse "another version" 'format version 2; this rivet reads version 1'
+fresh_bad
+truncate -s -4096 "$T-bad/memory"
+refuse "memory file cut" 'memory file is not'
+fresh_bad
+refuse "other RAM size" 'does not fit this run: .*--memory' --memory 128M
+fresh_bad
+refuse "other vCPU count" 'does not fit this run: .*--cpus' --cpus 1
+fresh_bad
+refuse "other devices" 'does not fit this run: .*same devices' --no-rng
+rm -rf "$T-bad"
+refuse "no snapshot" 'cannot open'
+
+# ---- 3. restore paused, snapshot again: identical ----
+run "$T.out2" "$@" --incoming "file:$T-1" --paused
+r=$(qmp "$Q" '{"execute": "query-status"}')
+check "restored, waiting" "$r" '"running": false'
+snap "$T-2"
+cmpout=$(rivet snapshot-info "$T-1" "$T-2" 2>&1)
+check "saved again: identical records" "$cmpout" '^identical'
+ram=$(( $(stat -c %s "$T-1/memory") - 4096 ))
+if cmp -n "$ram" "$T-1/memory" "$T-2/memory" >/dev/null; then
+	ok "saved again: identical RAM"
+else
+	bad "saved again: RAM differs"
+fi
+
+# ---- 4. resume: the guest goes on where it was ----
+listen "$Q" "$T.ev2" "$T.stop2"
+qmp "$Q" '{"execute": "cont"}' >/dev/null
+if wait_for '^RIVET-TEST snapshot (PASS|FAIL)' "$T.out2" 600; then
+	ok "the restored guest finished"; else bad "the restored guest did not finish"; fi
+wait $pid
+rc=$?
+touch "$T.stop2"
+wait $lpid 2>/dev/null
+out2=$(cat "$T.out2")
+check "restored guest: test passed" "$out2" '^RIVET-TEST snapshot PASS'
+check "restored guest: all blocks verified" "$out2" "^RIVET-SNAP-VERIFIED $ROUNDS blocks"
+check "restored guest: not a new boot" "$(grep -c RIVET-GUEST-UP "$T.out2")" '^0$'
+first2=$(sed -n 's/^RIVET-SNAP \([0-9]*\) .*/\1/p' "$T.out2" | head -n1)
+check "restored guest: went on after round $last1" "$first2" "^$((last1 + 1))\$"
+check "rivet ends with status 0" "$rc" '^0$'
+check "RESUME event" "$(cat "$T.ev2")" '"event": "RESUME"'
+# Every acknowledged block is on the image, from both runs.
+i=0
+miss=0
+while [ $i -lt $ROUNDS ]; do
+	got=$(dd if="$DISK" bs=4096 skip=$i count=1 2>/dev/null | head -n1)
+	[ "$got" = "$(printf 'RIVET-SNAP-BLOCK %05d' $i)" ] || miss=$((miss + 1))
+	i=$((i + 1))
+done
+check "every block on the disk image" "$miss" '^0$'
+echo "---- first run ----"
+cat "$T.out1"
+echo "---- restored run ----"
+cat "$T.out2"
+echo "---- end ----"
+[ $fails -eq 0 ] && echo "QMP-ALL-OK" || echo "QMP-FAILS $fails"
+[ $fails -eq 0 ]
