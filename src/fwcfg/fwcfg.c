@@ -388,7 +388,7 @@ static int load_record(struct fwcfg *f, struct snap_r *r, bool commit)
 	uint64_t dma_addr = snap_r_u64(r);
 	struct fwcfg_item *cur = selected ? find_key(f, key) : NULL;
 
-	snap_r_check(r, !selected || (!(key & FWCFG_WRITE_CHANNEL) && cur),
+	snap_r_check(r, selected ? !(key & FWCFG_WRITE_CHANNEL) && cur : !key,
 		     "fw_cfg: no such item selected");
 	snap_r_check(r, cur ? offset <= cur->len : !offset,
 		     "fw_cfg: offset past the item");
