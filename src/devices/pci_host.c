@@ -621,8 +621,13 @@ static int load_fn(struct pci_dev *pd, struct snap_r *r)
 	ret = pd->ops->load(pd, &sub);
 	if (!ret)
 		ret = snap_r_finish(&sub);
-	if (!ret)
+	if (!ret) {
+		/* Where the vectors go changed, as after a config write:
+		 * the function redoes its host side (e.g. irqfd routes). */
+		if (pd->msix.nvec && pd->ops->msix_changed)
+			pd->ops->msix_changed(pd);
 		return 0;
+	}
 fail:
 	log_err("snapshot: PCI function 00:%02x.0 (%s): %s", pd->slot,
 		pd->ops->name ? pd->ops->name : "?",

@@ -102,6 +102,11 @@ static void fn_bar_write(struct pci_dev *pd, unsigned int bar, uint64_t off,
 		pci_msix_notify(pd, v);
 }
 
+static void fn_msix_changed(struct pci_dev *pd)
+{
+	to_fn(pd)->msix_changes++;
+}
+
 /* Record: reg (u32). */
 static int fn_save(struct pci_dev *pd, struct snap_w *w)
 {
@@ -130,6 +135,7 @@ static const struct pci_dev_ops fn_ops = {
 	.name = "snap-fake",
 	.bar_read = fn_bar_read,
 	.bar_write = fn_bar_write,
+	.msix_changed = fn_msix_changed,
 	.save = fn_save,
 	.load = fn_load,
 	.destroy = fn_destroy,

@@ -53,6 +53,7 @@ enum ts_sd_kind {
 struct ts_sd_fn {
 	struct pci_dev pd;
 	uint32_t reg;
+	unsigned int msix_changes;	/* msix_changed calls */
 };
 
 /* A fake function, with its save/load hooks or (!@hooks) without. */

@@ -379,6 +379,19 @@ static void test_pci_intx_count(void **state)
 	pair_down(&p);
 }
 
+/* Each loaded function hears that its MSI-X routing changed (its irqfds
+ * follow the table), once, with nothing sent. */
+static void test_pci_msix_changed(void **state)
+{
+	struct pair p;
+
+	pair_up(&p, TS_SD_PCI, true);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(p.y->fn[i]->msix_changes, 1);
+	assert_int_equal(p.y->pci.msi.sent, 0);
+	pair_down(&p);
+}
+
 /* A function without save/load hooks: the host refuses to save and says
  * which function it is. */
 static void test_pci_unsaved_function(void **state)
@@ -437,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_pci_bad_values),
 		cmocka_unit_test(test_pci_intx_count),
+		cmocka_unit_test(test_pci_msix_changed),
 		cmocka_unit_test(test_pci_unsaved_function),
 		cmocka_unit_test(test_pci_windows),
 	};
