@@ -321,12 +321,11 @@ static size_t section(const struct snap_w *w, uint32_t tag, uint32_t slot)
 #define PCIC	SNAP_TAG('P', 'C', 'I', 'C')
 #define PCIF	SNAP_TAG('P', 'C', 'I', 'F')
 
-static void test_pci_bad_values(void **state)
+/* Out-of-range values in @p's PCI host record, found through its
+ * sections. */
+static void pci_bad_values(struct pair *p)
 {
-	struct pair p;
-	struct snap_w *w = &p.w;
-
-	pair_up(&p, TS_SD_PCI, false);
+	const struct snap_w *w = &p->w;
 	size_t br = section(w, PCIC, 0), c1 = section(w, PCIC, 1);
 	size_t tab = c1 + PCI_CFG_SIZE + 3, pba = tab + 16 * TS_SD_FN_VECS;
 	size_t fn1 = section(w, PCIF, 1);
@@ -359,8 +358,16 @@ static void test_pci_bad_values(void **state)
 	assert_int_equal(w->buf[tab + 12 + 16], 1);	/* vector 1 masked */
 	assert_int_equal(w->buf[pba], 2);		/* and pending */
 	for (size_t i = 0; i < sizeof(pbads) / sizeof(pbads[0]); i++)
-		try_bad(w, &p.fresh, TS_SD_PCI, pbads[i].off, pbads[i].width,
+		try_bad(w, &p->fresh, TS_SD_PCI, pbads[i].off, pbads[i].width,
 			pbads[i].v, pbads[i].what);
+}
+
+static void test_pci_bad_values(void **state)
+{
+	struct pair p;
+
+	pair_up(&p, TS_SD_PCI, false);
+	pci_bad_values(&p);
 	pair_down(&p);
 }
 
