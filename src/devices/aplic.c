@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "snapshot/snap.h"
 
 #define NR_WORDS	32	/* setip[0..31] etc. */
 #define SOURCECFG_END	0x1000
@@ -404,11 +405,97 @@ static void aplic_destroy(struct rivet_dev *dev)
 	free(a);
 }
 
+/* ---- snapshots ---------------------------------------------------------- */
+
+/* Record: nr_sources (u32, must match the device's), domaincfg.IE (bool),
+ * genmsi (u32); per source 1..nr_sources: sm (u8), target (u32), input,
+ * pending, enabled (bool each).  MSIs already sent are the IMSIC's. */
+static int aplic_save(struct rivet_dev *dev, struct snap_w *w)
+{
+	struct aplic *a = to_aplic(dev);
+
+	pthread_mutex_lock(&a->lock);
+	snap_w_u32(w, a->nr_sources);
+	snap_w_bool(w, a->ie);
+	snap_w_u32(w, a->genmsi);
+	for (uint32_t i = 1; i <= a->nr_sources; i++) {
+		const struct aplic_src *s = &a->src[i];
+
+		snap_w_u8(w, s->sm);
+		snap_w_u32(w, s->target);
+		snap_w_bool(w, s->input);
+		snap_w_bool(w, s->pending);
+		snap_w_bool(w, s->enabled);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return w->err;
+}
+
+/* One source's state, as write_sourcecfg(), write_target(), set_level()
+ * and deliver() leave it. */
+static void load_src(struct snap_r *r, struct aplic_src *s, bool ie)
+{
+	s->sm = snap_r_u8(r);
+	s->target = snap_r_u32(r);
+	s->input = snap_r_bool(r);
+	s->pending = snap_r_bool(r);
+	s->enabled = snap_r_bool(r);
+	snap_r_check(r, s->sm <= SM_MASK && s->sm != 2 && s->sm != 3,
+		     "aplic: reserved source mode");
+	snap_r_check(r, !(s->target & ~TARGET_WRITABLE),
+		     "aplic: target reserved bits");
+	snap_r_check(r, s->sm != APLIC_SM_INACTIVE ||
+			 (!s->target && !s->pending && !s->enabled),
+		     "aplic: inactive source with state");
+	snap_r_check(r, !is_level(s->sm) || rectified(s) || !s->pending,
+		     "aplic: level source pending with its input low");
+	/* Such a source's MSI would have gone out already: loading it
+	 * would make up an interrupt. */
+	snap_r_check(r, !(ie && s->pending && s->enabled),
+		     "aplic: source due for delivery");
+}
+
+/* The record is checked into a copy first: a bad one changes nothing.
+ * Nothing is delivered: a source due for delivery is refused. */
+static int aplic_load(struct rivet_dev *dev, struct snap_r *r)
+{
+	struct aplic *a = to_aplic(dev);
+	struct aplic_src *src;
+	uint32_t genmsi;
+	bool ie;
+
+	if (!snap_r_check(r, snap_r_u32(r) == a->nr_sources,
+			  "aplic: another number of sources"))
+		return snap_r_finish(r);
+	ie = snap_r_bool(r);
+	genmsi = snap_r_u32(r);
+	snap_r_check(r, !(genmsi & ~TARGET_WRITABLE),
+		     "aplic: genmsi reserved bits");
+	src = calloc(a->nr_sources + 1, sizeof(*src));
+	if (!src)
+		return -ENOMEM;
+	for (uint32_t i = 1; i <= a->nr_sources; i++)
+		load_src(r, &src[i], ie);
+	if (snap_r_finish(r)) {
+		free(src);
+		return -EBADMSG;
+	}
+	pthread_mutex_lock(&a->lock);
+	a->ie = ie;
+	a->genmsi = genmsi;
+	memcpy(&a->src[1], &src[1], a->nr_sources * sizeof(*src));
+	pthread_mutex_unlock(&a->lock);
+	free(src);
+	return 0;
+}
+
 static const struct dev_ops aplic_ops = {
 	.name = "aplic",
 	.mmio_read = aplic_mmio_read,
 	.mmio_write = aplic_mmio_write,
 	.destroy = aplic_destroy,
+	.save = aplic_save,
+	.load = aplic_load,
 };
 
 static bool cfg_ok(const struct aplic_cfg *cfg)

@@ -14,6 +14,7 @@
 #include "core/fdt_util.h"
 #include "core/log.h"
 #include "core/startup.h"
+#include "snapshot/snap.h"
 
 struct boot_timer {
 	struct rivet_dev dev;
@@ -65,12 +66,35 @@ static void bt_destroy(struct rivet_dev *dev)
 	free(dev);
 }
 
+/* Record: fired (bool), so a restored guest that already reported its
+ * boot does not print the line again. */
+static int bt_save(struct rivet_dev *dev, struct snap_w *w)
+{
+	struct boot_timer *bt = (struct boot_timer *)dev;
+
+	snap_w_bool(w, atomic_load(&bt->fired));
+	return w->err;
+}
+
+static int bt_load(struct rivet_dev *dev, struct snap_r *r)
+{
+	struct boot_timer *bt = (struct boot_timer *)dev;
+	bool fired = snap_r_bool(r);
+
+	if (snap_r_finish(r))
+		return -EBADMSG;
+	atomic_store(&bt->fired, fired);
+	return 0;
+}
+
 static const struct dev_ops boot_timer_ops = {
 	.name = "boot-timer",
 	.mmio_read = bt_read,
 	.mmio_write = bt_write,
 	.fdt_node = bt_fdt_node,
 	.destroy = bt_destroy,
+	.save = bt_save,
+	.load = bt_load,
 };
 
 int boot_timer_create(uint64_t base, struct rivet_dev **out)

@@ -21,6 +21,7 @@
 #include "core/fdt_util.h"
 #include "core/fileio.h"
 #include "core/log.h"
+#include "snapshot/snap.h"
 
 /* Commands (Intel/Sharp extended command set). */
 #define CMD_READ_ARRAY		0xff
@@ -562,12 +563,111 @@ static void flash_destroy(struct rivet_dev *dev)
 	flash_free(f);
 }
 
+/* ---- snapshots ----------------------------------------------------------- */
+
+/* Record: bank size (u64, must match), state (u8, enum cfi_state), status
+ * (u8), cmd_off (u64), buf_words, buf_seen (u8 each), buf_base (u64),
+ * buf_bad (bool), buf[CFI_FLASH_BUFFER_SIZE], buf_set[...] (0/1 bytes).
+ * The bank's contents are not in it: they are the file's. */
+static int flash_snap_save(struct rivet_dev *dev, struct snap_w *w)
+{
+	struct cfi_flash *f = to_flash(dev);
+
+	pthread_mutex_lock(&f->lock);
+	snap_w_u64(w, f->dev.size);
+	snap_w_u8(w, (uint8_t)f->state);
+	snap_w_u8(w, f->status);
+	snap_w_u64(w, f->cmd_off);
+	snap_w_u8(w, (uint8_t)f->buf_words);
+	snap_w_u8(w, (uint8_t)f->buf_seen);
+	snap_w_u64(w, f->buf_base);
+	snap_w_bool(w, f->buf_bad);
+	snap_w_bytes(w, f->buf, sizeof(f->buf));
+	snap_w_bytes(w, f->buf_set, sizeof(f->buf_set));
+	pthread_mutex_unlock(&f->lock);
+	return w->err;
+}
+
+/* What buffer_count() and buffer_data() can leave behind; in the two
+ * buffered-program states the buffer must be in use (the confirm programs
+ * at buf_base). */
+static bool buf_ok(const struct cfi_flash *f, const struct cfi_flash *n)
+{
+	bool based = n->buf_base != UINT64_MAX;
+
+	if (n->buf_words > CFI_FLASH_BUFFER_WORDS ||
+	    n->buf_seen > n->buf_words ||
+	    (based && (n->buf_base % CFI_FLASH_BUFFER_SIZE ||
+		       n->buf_base >= f->dev.size)))
+		return false;
+	for (size_t i = 0; i < sizeof(n->buf_set); i++)
+		if (n->buf_set[i] > 1)
+			return false;
+	if (n->state == ST_BUF_DATA)
+		return n->buf_seen < n->buf_words && based == !!n->buf_seen;
+	if (n->state == ST_BUF_CONFIRM)
+		return n->buf_seen == n->buf_words && n->buf_words && based;
+	return true;
+}
+
+static int flash_snap_load(struct rivet_dev *dev, struct snap_r *r)
+{
+	struct cfi_flash *f = to_flash(dev), *n;
+	uint8_t state;
+
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	snap_r_check(r, snap_r_u64(r) == f->dev.size,
+		     "cfi-flash: another bank size");
+	state = snap_r_u8(r);
+	n->state = state <= ST_LOCK ? (enum cfi_state)state : ST_ARRAY;
+	n->status = snap_r_u8(r);
+	n->cmd_off = snap_r_u64(r);
+	n->buf_words = snap_r_u8(r);
+	n->buf_seen = snap_r_u8(r);
+	n->buf_base = snap_r_u64(r);
+	n->buf_bad = snap_r_bool(r);
+	snap_r_bytes(r, n->buf, sizeof(n->buf));
+	snap_r_bytes(r, n->buf_set, sizeof(n->buf_set));
+	snap_r_check(r, state <= ST_LOCK, "cfi-flash: unknown state");
+	/* Ready is always set; the rest are the error bits finish() sets. */
+	snap_r_check(r, n->status & CFI_SR_READY &&
+			 !(n->status & ~(CFI_SR_READY | CFI_SR_SEQ_ERR |
+					 CFI_SR_LOCKED)),
+		     "cfi-flash: status register");
+	snap_r_check(r, n->cmd_off < f->dev.size,
+		     "cfi-flash: command address outside the bank");
+	snap_r_check(r, buf_ok(f, n), "cfi-flash: write buffer");
+	if (snap_r_finish(r)) {
+		free(n);
+		return -EBADMSG;
+	}
+	pthread_mutex_lock(&f->lock);
+	f->status = n->status;
+	f->cmd_off = n->cmd_off;
+	f->buf_words = n->buf_words;
+	f->buf_seen = n->buf_seen;
+	f->buf_base = n->buf_base;
+	f->buf_bad = n->buf_bad;
+	memcpy(f->buf, n->buf, sizeof(f->buf));
+	memcpy(f->buf_set, n->buf_set, sizeof(f->buf_set));
+	/* Out of read-array mode the board takes the ROM slot away
+	 * (mode_fn); set_state() tells it, as a command would. */
+	set_state(f, n->state);
+	pthread_mutex_unlock(&f->lock);
+	free(n);
+	return 0;
+}
+
 static const struct dev_ops cfi_flash_ops = {
 	.name = "cfi-flash",
 	.mmio_read = flash_mmio_read,
 	.mmio_write = flash_mmio_write,
 	.fdt_node = flash_fdt_node,
 	.destroy = flash_destroy,
+	.save = flash_snap_save,
+	.load = flash_snap_load,
 };
 
 /* ---- creation ------------------------------------------------------------ */

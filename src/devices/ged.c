@@ -16,6 +16,7 @@
 #include "acpi/aml.h"
 #include "core/device.h"
 #include "core/log.h"
+#include "snapshot/snap.h"
 
 struct ged {
 	struct rivet_dev dev;
@@ -148,12 +149,42 @@ static void ged_destroy(struct rivet_dev *dev)
 	free(g);
 }
 
+/* Record: the pending event bits (u32).  The line's level follows them. */
+static int ged_save(struct rivet_dev *dev, struct snap_w *w)
+{
+	struct ged *g = to_ged(dev);
+
+	pthread_mutex_lock(&g->lock);
+	snap_w_u32(w, g->pending);
+	pthread_mutex_unlock(&g->lock);
+	return w->err;
+}
+
+static int ged_load(struct rivet_dev *dev, struct snap_r *r)
+{
+	struct ged *g = to_ged(dev);
+	uint32_t pending = snap_r_u32(r);
+
+	snap_r_check(r, !(pending & ~GED_EVT_POWER_BUTTON),
+		     "ged: unknown event bits");
+	if (snap_r_finish(r))
+		return -EBADMSG;
+	pthread_mutex_lock(&g->lock);
+	g->pending = pending;
+	/* The line itself is the interrupt controller's state. */
+	g->irq_level = pending != 0;
+	pthread_mutex_unlock(&g->lock);
+	return 0;
+}
+
 static const struct dev_ops ged_ops = {
 	.name = "ged",
 	.mmio_read = ged_mmio_read,
 	.mmio_write = ged_mmio_write,
 	.acpi_dsdt = ged_acpi_dsdt,
 	.destroy = ged_destroy,
+	.save = ged_save,
+	.load = ged_load,
 };
 
 int ged_create(uint64_t base, struct irq_line irq, struct rivet_dev **out)

@@ -8,6 +8,7 @@
 
 #include "core/device.h"
 #include "core/log.h"
+#include "snapshot/snap.h"
 
 static const char *pd_name(const struct pci_dev *pd)
 {
@@ -162,11 +163,18 @@ uint64_t pci_bar_addr(const struct pci_dev *pd, unsigned int bar)
 
 /* ---- INTx ---------------------------------------------------------------- */
 
-static void intx_update(struct pci_dev *pd)
+/* What the INTx line should be at. */
+static bool intx_wanted(const struct pci_dev *pd)
 {
 	uint16_t cmd = (uint16_t)pci_cfg_get(pd, PCI_COMMAND, 2);
-	bool line = pd->intx_level && !(cmd & PCI_COMMAND_INTX_DISABLE) &&
-		    !pci_msix_enabled(pd);
+
+	return pd->intx_level && !(cmd & PCI_COMMAND_INTX_DISABLE) &&
+	       !pci_msix_enabled(pd);
+}
+
+static void intx_update(struct pci_dev *pd)
+{
+	bool line = intx_wanted(pd);
 
 	if (pd->intx_level)
 		pd->cfg[PCI_STATUS] |= PCI_STATUS_INTERRUPT;
@@ -261,14 +269,22 @@ static void msix_set_pending(struct pci_msix *x, unsigned int v, bool on)
 		x->pba[v / 64] &= ~(1ULL << (v % 64));
 }
 
+/* Could vector @v's message go out, with MSI-X control @ctrl, command
+ * register @cmd and @table? */
+static bool msix_sendable(uint16_t ctrl, uint16_t cmd, const uint32_t *table,
+			  unsigned int v)
+{
+	return (ctrl & PCI_MSIX_FLAGS_ENABLE) &&
+	       !(ctrl & PCI_MSIX_FLAGS_MASKALL) && (cmd & PCI_COMMAND_MASTER) &&
+	       !(table[4 * v + 3] & PCI_MSIX_ENTRY_CTRL_MASKBIT);
+}
+
 /* May vector @v's message go out now? */
 static bool msix_can_send(const struct pci_dev *pd, unsigned int v)
 {
-	uint16_t ctrl = msix_ctrl(pd);
-
-	return (ctrl & PCI_MSIX_FLAGS_ENABLE) &&
-	       !(ctrl & PCI_MSIX_FLAGS_MASKALL) && pci_bus_master(pd) &&
-	       !(pd->msix.table[4 * v + 3] & PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	return msix_sendable(msix_ctrl(pd),
+			     (uint16_t)pci_cfg_get(pd, PCI_COMMAND, 2),
+			     pd->msix.table, v);
 }
 
 static void msix_send(struct pci_dev *pd, unsigned int v)
@@ -429,6 +445,113 @@ void pci_bar_access(struct pci_dev *pd, unsigned int bar, uint64_t off,
 			pd->ops->bar_read(pd, bar, off, data, len);
 	}
 	pthread_mutex_unlock(&pd->lock);
+}
+
+/* ---- snapshots ------------------------------------------------------------ */
+
+static size_t pba_words(unsigned int nvec)
+{
+	return ((size_t)nvec + 63) / 64;
+}
+
+/* Record: config space (PCI_CFG_SIZE bytes), intx_level (bool), MSI-X
+ * vectors (u16), then nvec x 4 table dwords (u32) and the PBA's words
+ * (u64). */
+int pci_core_save(struct pci_dev *pd, struct snap_w *w)
+{
+	const struct pci_msix *x = &pd->msix;
+
+	snap_w_bytes(w, pd->cfg, PCI_CFG_SIZE);
+	snap_w_bool(w, pd->intx_level);
+	snap_w_u16(w, (uint16_t)x->nvec);
+	for (size_t i = 0; i < 4 * (size_t)x->nvec; i++)
+		snap_w_u32(w, x->table[i]);
+	for (size_t i = 0; i < pba_words(x->nvec); i++)
+		snap_w_u64(w, x->pba[i]);
+	return w->err;
+}
+
+/* Only what a guest write can change may differ from @pd's own config
+ * space; the INTx status bit is the INTx level's. */
+static bool cfg_ok(const struct pci_dev *pd, const uint8_t *cfg, bool level)
+{
+	for (unsigned int i = 0; i < PCI_CFG_SIZE; i++) {
+		uint8_t fixed = (uint8_t)~(pd->wmask[i] | pd->w1cmask[i]);
+
+		if (i == PCI_STATUS)
+			fixed &= (uint8_t)~PCI_STATUS_INTERRUPT;
+		if ((cfg[i] ^ pd->cfg[i]) & fixed)
+			return false;
+	}
+	return !(cfg[PCI_STATUS] & PCI_STATUS_INTERRUPT) == !level;
+}
+
+/* Entries as msix_access() stores them; a pending vector that could be
+ * sent would have been (msix_flush()): loading it would make one up. */
+static bool msix_ok(const struct pci_dev *pd, const uint8_t *cfg,
+		    const uint32_t *table, const uint64_t *pba)
+{
+	unsigned int nvec = pd->msix.nvec;
+	uint16_t ctrl = (uint16_t)(cfg[pd->msix.cap + PCI_MSIX_FLAGS] |
+				   cfg[pd->msix.cap + PCI_MSIX_FLAGS + 1] << 8);
+	uint16_t cmd = (uint16_t)(cfg[PCI_COMMAND] | cfg[PCI_COMMAND + 1] << 8);
+
+	for (unsigned int v = 0; v < nvec; v++) {
+		if (table[4 * v] & 3 ||
+		    table[4 * v + 3] & ~(uint32_t)PCI_MSIX_ENTRY_CTRL_MASKBIT)
+			return false;
+		if (pba[v / 64] >> (v % 64) & 1 &&
+		    msix_sendable(ctrl, cmd, table, v))
+			return false;
+	}
+	/* No pending bits past the last vector. */
+	return !(nvec % 64) || !(pba[nvec / 64] >> (nvec % 64));
+}
+
+int pci_core_load(struct pci_dev *pd, struct snap_r *r)
+{
+	struct pci_msix *x = &pd->msix;
+	size_t tlen = 4 * (size_t)x->nvec, plen = pba_words(x->nvec);
+	uint8_t cfg[PCI_CFG_SIZE];
+	uint32_t *table = NULL;
+	uint64_t *pba = NULL;
+	bool level;
+
+	snap_r_bytes(r, cfg, sizeof(cfg));
+	level = snap_r_bool(r);
+	if (!snap_r_check(r, snap_r_u16(r) == x->nvec,
+			  "pci: another number of MSI-X vectors") ||
+	    !snap_r_check(r, cfg_ok(pd, cfg, level),
+			  "pci: read-only config bits differ"))
+		return snap_r_finish(r);
+	if (x->nvec) {
+		table = calloc(tlen, sizeof(*table));
+		pba = calloc(plen, sizeof(*pba));
+		if (!table || !pba) {
+			free(table);
+			free(pba);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < tlen; i++)
+			table[i] = snap_r_u32(r);
+		for (size_t i = 0; i < plen; i++)
+			pba[i] = snap_r_u64(r);
+		snap_r_check(r, msix_ok(pd, cfg, table, pba),
+			     "pci: MSI-X table or PBA");
+	}
+	if (!snap_r_finish(r)) {
+		memcpy(pd->cfg, cfg, sizeof(cfg));
+		if (x->nvec) {
+			memcpy(x->table, table, tlen * sizeof(*table));
+			memcpy(x->pba, pba, plen * sizeof(*pba));
+		}
+		/* As intx_update() would leave it, without driving it. */
+		pd->intx_level = level;
+		pd->intx_line = intx_wanted(pd);
+	}
+	free(table);
+	free(pba);
+	return r->err ? -EBADMSG : 0;
 }
 
 void pci_dev_destroy(struct pci_dev *pd)

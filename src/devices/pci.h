@@ -231,4 +231,16 @@ void pci_bar_access(struct pci_dev *pd, unsigned int bar, uint64_t off,
 		    uint8_t *data, unsigned int len, bool is_write);
 void pci_dev_destroy(struct pci_dev *pd);
 
+/* ---- snapshots: for the host bridge, with pd->lock held ---- */
+
+/* Append what the core keeps of @pd: config space (BAR addresses
+ * included), the INTx level, the MSI-X table and PBA.  0 or -errno. */
+int pci_core_save(struct pci_dev *pd, struct snap_w *w);
+/* Read that back into @pd, made from the same configuration and not yet
+ * run, checking it (read-only config bits must be @pd's, the MSI-X size
+ * the same, no vector pending that could be sent).  Drives nothing: the
+ * INTx line's level is remembered, the host counts it.  A bad record
+ * changes nothing.  0, -EBADMSG or -ENOMEM. */
+int pci_core_load(struct pci_dev *pd, struct snap_r *r);
+
 #endif

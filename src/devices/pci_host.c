@@ -15,6 +15,7 @@
 #include "core/fdt_util.h"
 #include "core/log.h"
 #include "devices/pci.h"
+#include "snapshot/snap.h"
 
 #define ECAM_BUS_SIZE	(1ULL << 20)
 #define ECAM_MAX_SIZE	(256 * ECAM_BUS_SIZE)
@@ -193,16 +194,32 @@ static void pio_write(struct rivet_dev *dev, uint64_t off,
 		  len, off);
 }
 
+/* The windows keep no state (the ECAM device saves the host's): empty
+ * records, so a VM with them can be saved. */
+static int window_save(struct rivet_dev *dev, struct snap_w *w)
+{
+	return w->err;
+}
+
+static int window_load(struct rivet_dev *dev, struct snap_r *r)
+{
+	return snap_r_finish(r);
+}
+
 static const struct dev_ops window_ops = {
 	.name = "pci-mmio-window",
 	.mmio_read = window_read,
 	.mmio_write = window_write,
+	.save = window_save,
+	.load = window_load,
 };
 
 static const struct dev_ops pio_ops = {
 	.name = "pci-io-window",
 	.mmio_read = pio_read,
 	.mmio_write = pio_write,
+	.save = window_save,
+	.load = window_load,
 };
 
 /* ---- ECAM ------------------------------------------------------------------ */
@@ -504,6 +521,163 @@ static void ecam_destroy(struct rivet_dev *dev)
 	pci_host_destroy(dev->priv);
 }
 
+/* ---- snapshots ------------------------------------------------------------- */
+
+#define SNAP_PCI_CORE	SNAP_TAG('P', 'C', 'I', 'C')
+#define SNAP_PCI_FN	SNAP_TAG('P', 'C', 'I', 'F')
+
+static uint32_t slot_mask(const struct pci_host *h)
+{
+	uint32_t m = 0;
+
+	for (unsigned int s = 0; s < PCI_HOST_MAX_SLOTS; s++)
+		if (h->slots[s])
+			m |= 1u << s;
+	return m;
+}
+
+/* Lock held: can every function be saved?  Says which cannot. */
+static int check_savable(const struct pci_host *h)
+{
+	int ret = 0;
+
+	for (unsigned int s = 0; s < PCI_HOST_MAX_SLOTS; s++) {
+		const struct pci_dev *pd = h->slots[s];
+
+		if (!pd || (pd->ops->save && pd->ops->load))
+			continue;
+		log_err("snapshot: PCI function 00:%02x.0 (%s) cannot be "
+			"saved yet", s, pd->ops->name ? pd->ops->name : "?");
+		ret = -EOPNOTSUPP;
+	}
+	return ret;
+}
+
+/* One function, pd->lock held: its core's record in a section PCIC, its
+ * own in a section PCIF, both numbered by the slot. */
+static int save_fn(struct pci_dev *pd, struct snap_w *w)
+{
+	size_t mark = snap_w_begin(w, SNAP_PCI_CORE, pd->slot);
+	int ret = pci_core_save(pd, w);
+
+	snap_w_end(w, mark);
+	if (ret)
+		return ret;
+	mark = snap_w_begin(w, SNAP_PCI_FN, pd->slot);
+	ret = pd->ops->save(pd, w);
+	snap_w_end(w, mark);
+	return ret ? ret : w->err;
+}
+
+/* Record: the occupied slots (u32 bitmap, must match), then each
+ * function's sections (save_fn()) in slot order.  The INTx counts and
+ * the BAR routing table follow from the functions' state. */
+static int ecam_save(struct rivet_dev *dev, struct snap_w *w)
+{
+	struct pci_host *h = dev->priv;
+	int ret;
+
+	pthread_rwlock_wrlock(&h->lock);
+	ret = check_savable(h);
+	if (!ret)
+		snap_w_u32(w, slot_mask(h));
+	for (unsigned int s = 0; !ret && s < PCI_HOST_MAX_SLOTS; s++) {
+		struct pci_dev *pd = h->slots[s];
+
+		if (!pd)
+			continue;
+		pthread_mutex_lock(&pd->lock);
+		ret = save_fn(pd, w);
+		pthread_mutex_unlock(&pd->lock);
+	}
+	pthread_rwlock_unlock(&h->lock);
+	return ret ? ret : w->err;
+}
+
+/* The next section of @r, which must be @tag for @slot, in @sub. */
+static bool next_section(struct snap_r *r, uint32_t tag, unsigned int slot,
+			 struct snap_r *sub)
+{
+	uint32_t t = 0, inst = 0;
+	int n = snap_r_section(r, &t, &inst, sub);
+
+	return snap_r_check(r, n == 1 && t == tag && inst == slot,
+			    "pci: function sections out of order");
+}
+
+/* One function's sections, pd->lock held; each must be read whole. */
+static int load_fn(struct pci_dev *pd, struct snap_r *r)
+{
+	struct snap_r sub;
+	int ret;
+
+	if (!next_section(r, SNAP_PCI_CORE, pd->slot, &sub))
+		return -EBADMSG;
+	ret = pci_core_load(pd, &sub);
+	if (ret)
+		goto fail;
+	if (!next_section(r, SNAP_PCI_FN, pd->slot, &sub))
+		return -EBADMSG;
+	ret = pd->ops->load(pd, &sub);
+	if (!ret)
+		ret = snap_r_finish(&sub);
+	if (!ret) {
+		/* Where the vectors go changed, as after a config write:
+		 * the function redoes its host side (e.g. irqfd routes). */
+		if (pd->msix.nvec && pd->ops->msix_changed)
+			pd->ops->msix_changed(pd);
+		return 0;
+	}
+fail:
+	log_err("snapshot: PCI function 00:%02x.0 (%s): %s", pd->slot,
+		pd->ops->name ? pd->ops->name : "?",
+		sub.what ? sub.what : strerror(-ret));
+	snap_r_check(r, ret != -EBADMSG, "pci: a function's record");
+	return ret;
+}
+
+/* Lock held: the INTx counts as the functions' lines now are. */
+static void recount_intx(struct pci_host *h)
+{
+	pthread_mutex_lock(&h->intx_lock);
+	memset(h->intx_count, 0, sizeof(h->intx_count));
+	for (unsigned int s = 0; s < PCI_HOST_MAX_SLOTS; s++) {
+		const struct pci_dev *pd = h->slots[s];
+
+		if (pd && pd->intx.chip && pd->intx_line)
+			h->intx_count[pd->intx.irq - h->cfg.intx_base]++;
+	}
+	pthread_mutex_unlock(&h->intx_lock);
+}
+
+/* A function's record that fails leaves the functions before it loaded:
+ * the host is consistent with whatever they hold, and safe to destroy. */
+static int ecam_load(struct rivet_dev *dev, struct snap_r *r)
+{
+	struct pci_host *h = dev->priv;
+	int ret = 0;
+
+	pthread_rwlock_wrlock(&h->lock);
+	if (!snap_r_check(r, snap_r_u32(r) == slot_mask(h),
+			  "pci: other slots occupied"))
+		ret = -EBADMSG;
+	for (unsigned int s = 0; !ret && s < PCI_HOST_MAX_SLOTS; s++) {
+		struct pci_dev *pd = h->slots[s];
+
+		if (!pd)
+			continue;
+		pthread_mutex_lock(&pd->lock);
+		ret = load_fn(pd, r);
+		pthread_mutex_unlock(&pd->lock);
+	}
+	if (!ret)
+		ret = snap_r_finish(r);
+	recount_intx(h);
+	rebuild_map(h);
+	pthread_rwlock_unlock(&h->lock);
+	return ret;
+}
+
 static const struct dev_ops ecam_ops = {
 	.name = "pci-ecam",
 	.mmio_read = ecam_read,
@@ -511,12 +685,27 @@ static const struct dev_ops ecam_ops = {
 	.fdt_node = ecam_fdt_node,
 	.acpi_dsdt = ecam_acpi_dsdt,
 	.destroy = ecam_destroy,
+	.save = ecam_save,
+	.load = ecam_load,
 };
 
 /* ---- set-up ------------------------------------------------------------------ */
 
+/* The host bridge function has nothing beyond the core's state. */
+static int bridge_save(struct pci_dev *pd, struct snap_w *w)
+{
+	return w->err;
+}
+
+static int bridge_load(struct pci_dev *pd, struct snap_r *r)
+{
+	return snap_r_finish(r);
+}
+
 static const struct pci_dev_ops bridge_ops = {
 	.name = "host-bridge",
+	.save = bridge_save,
+	.load = bridge_load,
 };
 
 static bool window_ok(uint64_t base, uint64_t size)

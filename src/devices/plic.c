@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "snapshot/snap.h"
 
 #define NR_WORDS	((PLIC_MAX_SOURCES + 1 + 31) / 32)
 #define PENDING_END	(PLIC_PENDING_BASE + 4 * NR_WORDS)
@@ -278,11 +279,111 @@ static void plic_destroy(struct rivet_dev *dev)
 	free(p);
 }
 
+/* ---- snapshots ---------------------------------------------------------- */
+
+/* Record: nr_sources, nr_contexts (u32 each, must match the device's);
+ * per bitmap word w < nr_words: input, pending, claimed (u32 each); the
+ * priorities of sources 1..nr_sources (u8 each); per context: threshold
+ * (u8), then its nr_words enable words (u32 each).  The outputs follow
+ * from the rest. */
+static int plic_save(struct rivet_dev *dev, struct snap_w *w)
+{
+	struct plic *p = to_plic(dev);
+
+	pthread_mutex_lock(&p->lock);
+	snap_w_u32(w, p->nr_sources);
+	snap_w_u32(w, p->nr_contexts);
+	for (unsigned int i = 0; i < p->nr_words; i++) {
+		snap_w_u32(w, p->input[i]);
+		snap_w_u32(w, p->pending[i]);
+		snap_w_u32(w, p->claimed[i]);
+	}
+	snap_w_bytes(w, &p->priority[1], p->nr_sources);
+	for (unsigned int c = 0; c < p->nr_contexts; c++) {
+		snap_w_u8(w, p->ctx[c].threshold);
+		for (unsigned int i = 0; i < p->nr_words; i++)
+			snap_w_u32(w, p->ctx[c].enable[i]);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return w->err;
+}
+
+/* Read a bitmap word of sources; only sources that exist may be set. */
+static uint32_t load_word(struct snap_r *r, const struct plic *p,
+			  unsigned int i, const char *what)
+{
+	uint32_t v = snap_r_u32(r);
+
+	snap_r_check(r, !(v & ~p->exists[i]), what);
+	return v;
+}
+
+/* The record is checked into a copy first: a bad one changes nothing. */
+static int plic_load(struct rivet_dev *dev, struct snap_r *r)
+{
+	struct plic *p = to_plic(dev), *n;
+	int ret = -EBADMSG;
+
+	n = malloc(sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	pthread_mutex_lock(&p->lock);
+	memcpy(n, p, sizeof(*n));
+	snap_r_check(r, snap_r_u32(r) == p->nr_sources,
+		     "plic: another number of sources");
+	snap_r_check(r, snap_r_u32(r) == p->nr_contexts,
+		     "plic: another number of contexts");
+	for (unsigned int i = 0; i < p->nr_words; i++) {
+		n->input[i] = load_word(r, p, i, "plic: input of no source");
+		n->pending[i] = load_word(r, p, i, "plic: pending no source");
+		n->claimed[i] = load_word(r, p, i, "plic: claimed no source");
+		/* The gateway: a claimed source is not pending, an
+		 * unclaimed one is pending exactly while its input is high
+		 * (plic.h). */
+		snap_r_check(r, n->pending[i] ==
+				 (n->input[i] & ~n->claimed[i]),
+			     "plic: pending bits disagree with the inputs");
+	}
+	snap_r_bytes(r, &n->priority[1], p->nr_sources);
+	for (uint32_t s = 1; s <= p->nr_sources; s++)
+		snap_r_check(r, n->priority[s] <= PLIC_MAX_PRIORITY,
+			     "plic: priority out of range");
+	for (unsigned int c = 0; c < p->nr_contexts; c++) {
+		n->ctx[c].threshold = snap_r_u8(r);
+		snap_r_check(r, n->ctx[c].threshold <= PLIC_MAX_PRIORITY,
+			     "plic: threshold out of range");
+		for (unsigned int i = 0; i < p->nr_words; i++)
+			n->ctx[c].enable[i] =
+				load_word(r, p, i, "plic: enable of no source");
+	}
+	if (!snap_r_finish(r)) {
+		memcpy(p->input, n->input, sizeof(p->input));
+		memcpy(p->pending, n->pending, sizeof(p->pending));
+		memcpy(p->claimed, n->claimed, sizeof(p->claimed));
+		memcpy(p->priority, n->priority, sizeof(p->priority));
+		for (unsigned int c = 0; c < p->nr_contexts; c++) {
+			memcpy(p->ctx[c].enable, n->ctx[c].enable,
+			       sizeof(p->ctx[c].enable));
+			p->ctx[c].threshold = n->ctx[c].threshold;
+		}
+		/* The harts' lines are this device's outputs: drive them
+		 * to what the state says (only where that differs from
+		 * what they were last told). */
+		update_outputs(p);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&p->lock);
+	free(n);
+	return ret;
+}
+
 static const struct dev_ops plic_ops = {
 	.name = "plic",
 	.mmio_read = plic_mmio_read,
 	.mmio_write = plic_mmio_write,
 	.destroy = plic_destroy,
+	.save = plic_save,
+	.load = plic_load,
 };
 
 int plic_create(const struct plic_cfg *cfg, struct rivet_dev **out)

@@ -16,6 +16,7 @@
 #include "acpi/aml.h"
 #include "core/fdt_util.h"
 #include "core/log.h"
+#include "snapshot/snap.h"
 
 enum uart_reg {
 	REG_RBR_THR = 0,	/* DLL with LCR.DLAB */
@@ -439,6 +440,89 @@ static void uart_destroy(struct rivet_dev *dev)
 	free(u);
 }
 
+/* ---- snapshots ---------------------------------------------------------- */
+
+/* Record: ier, fcr, lcr, mcr, scr, dll, dlm, lsr_err, msr (u8 each),
+ * thr_pending (bool), rx_count (u8), then the rx_count received bytes,
+ * oldest first.  There is no transmit FIFO to save: a byte leaves the
+ * moment the guest writes it.  The IRQ level follows from the rest. */
+static int uart_save(struct rivet_dev *dev, struct snap_w *w)
+{
+	struct uart *u = to_uart(dev);
+
+	pthread_mutex_lock(&u->lock);
+	snap_w_u8(w, u->ier);
+	snap_w_u8(w, u->fcr);
+	snap_w_u8(w, u->lcr);
+	snap_w_u8(w, u->mcr);
+	snap_w_u8(w, u->scr);
+	snap_w_u8(w, u->dll);
+	snap_w_u8(w, u->dlm);
+	snap_w_u8(w, u->lsr_err);
+	snap_w_u8(w, u->msr);
+	snap_w_bool(w, u->thr_pending);
+	snap_w_u8(w, (uint8_t)u->rx_count);
+	for (unsigned int i = 0; i < u->rx_count; i++)
+		snap_w_u8(w, u->rx[(u->rx_head + i) % UART16550_FIFO_SIZE]);
+	pthread_mutex_unlock(&u->lock);
+	return w->err;
+}
+
+/* Everything is read and checked into @n first: a bad record leaves the
+ * device as it was. */
+static int uart_load(struct rivet_dev *dev, struct snap_r *r)
+{
+	struct uart *u = to_uart(dev), n;
+
+	memset(&n, 0, sizeof(n));
+	n.ier = snap_r_u8(r);
+	n.fcr = snap_r_u8(r);
+	n.lcr = snap_r_u8(r);
+	n.mcr = snap_r_u8(r);
+	n.scr = snap_r_u8(r);
+	n.dll = snap_r_u8(r);
+	n.dlm = snap_r_u8(r);
+	n.lsr_err = snap_r_u8(r);
+	n.msr = snap_r_u8(r);
+	n.thr_pending = snap_r_bool(r);
+	n.rx_count = snap_r_u8(r);
+	snap_r_check(r, !(n.ier & ~IER_MASK), "uart: IER reserved bits");
+	/* FCR keeps its bits only with the FIFO on (write_fcr()). */
+	snap_r_check(r, !(n.fcr & ~FCR_KEEP) && (!n.fcr || fifo_on(&n)),
+		     "uart: FCR");
+	snap_r_check(r, !(n.mcr & ~MCR_MASK), "uart: MCR reserved bits");
+	snap_r_check(r, !(n.lsr_err & ~LSR_OE), "uart: LSR error bits");
+	/* The modem inputs are not state: they follow MCR. */
+	snap_r_check(r, (n.msr & ~MSR_DELTAS) == modem_inputs(&n),
+		     "uart: MSR disagrees with MCR");
+	if (!snap_r_check(r, n.rx_count <= rx_capacity(&n),
+			  "uart: receive FIFO count"))
+		return snap_r_finish(r);
+	snap_r_bytes(r, n.rx, n.rx_count);
+	if (snap_r_finish(r))
+		return -EBADMSG;
+
+	pthread_mutex_lock(&u->lock);
+	memcpy(u->rx, n.rx, sizeof(u->rx));
+	u->rx_head = 0;
+	u->rx_count = n.rx_count;
+	u->ier = n.ier;
+	u->fcr = n.fcr;
+	u->lcr = n.lcr;
+	u->mcr = n.mcr;
+	u->scr = n.scr;
+	u->dll = n.dll;
+	u->dlm = n.dlm;
+	u->lsr_err = n.lsr_err;
+	u->msr = n.msr;
+	u->thr_pending = n.thr_pending;
+	/* The line's level is the interrupt controller's state, restored
+	 * there: only remember what it is. */
+	u->irq_level = iir_id(u) != IIR_NO_INT;
+	pthread_mutex_unlock(&u->lock);
+	return 0;
+}
+
 static const struct dev_ops uart_ops = {
 	.name = "uart16550",
 	.mmio_read = uart_mmio_read,
@@ -446,6 +530,8 @@ static const struct dev_ops uart_ops = {
 	.fdt_node = uart_fdt_node,
 	.acpi_dsdt = uart_acpi_dsdt,
 	.destroy = uart_destroy,
+	.save = uart_save,
+	.load = uart_load,
 };
 
 int uart16550_create(uint64_t base, uint64_t size, struct irq_line irq,

@@ -17,6 +17,7 @@
 #include "core/fdt_util.h"
 #include "core/gmem.h"
 #include "core/log.h"
+#include "snapshot/snap.h"
 
 static uint32_t get_be32(const uint8_t *p)
 {
@@ -338,6 +339,105 @@ static void fwcfg_destroy(struct rivet_dev *dev)
 	free(f);
 }
 
+/* ---- snapshots ---------------------------------------------------------- */
+
+static unsigned int nr_writable(const struct fwcfg *f)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < f->nr_files; i++)
+		n += f->files[i].writable;
+	return n;
+}
+
+/* Record: an item selected (bool), its key (u16), the offset into it
+ * (u32), dma_addr (u64: a latched high half), the number of writable
+ * files (u8), then for each, in key order: key (u16), length (u32), the
+ * contents (the guest's DMA writes).  Every other item is configuration,
+ * made anew with the device. */
+static int fwcfg_save(struct rivet_dev *dev, struct snap_w *w)
+{
+	struct fwcfg *f = to_fwcfg(dev);
+
+	pthread_mutex_lock(&f->lock);
+	snap_w_bool(w, f->cur);
+	snap_w_u16(w, f->cur ? f->cur->key : 0);
+	snap_w_u32(w, f->offset);
+	snap_w_u64(w, f->dma_addr);
+	snap_w_u8(w, (uint8_t)nr_writable(f));
+	for (unsigned int i = 0; i < f->nr_files; i++) {
+		const struct fwcfg_item *it = &f->files[i];
+
+		if (!it->writable)
+			continue;
+		snap_w_u16(w, it->key);
+		snap_w_u32(w, it->len);
+		snap_w_bytes(w, it->data, it->len);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return w->err;
+}
+
+/* Read the record; with @commit, into the device (only once a dry run
+ * found it good, so a bad record changes nothing).  Lock held. */
+static int load_record(struct fwcfg *f, struct snap_r *r, bool commit)
+{
+	bool selected = snap_r_bool(r);
+	uint16_t key = snap_r_u16(r);
+	uint32_t offset = snap_r_u32(r);
+	uint64_t dma_addr = snap_r_u64(r);
+	struct fwcfg_item *cur = selected ? find_key(f, key) : NULL;
+
+	snap_r_check(r, selected ? !(key & FWCFG_WRITE_CHANNEL) && cur : !key,
+		     "fw_cfg: no such item selected");
+	snap_r_check(r, cur ? offset <= cur->len : !offset,
+		     "fw_cfg: offset past the item");
+	/* Only the high half is ever latched (fwcfg.h). */
+	snap_r_check(r, !(uint32_t)dma_addr, "fw_cfg: DMA address low half");
+	snap_r_check(r, snap_r_u8(r) == nr_writable(f),
+		     "fw_cfg: another number of writable files");
+	for (unsigned int i = 0; i < f->nr_files && !r->err; i++) {
+		struct fwcfg_item *it = &f->files[i];
+
+		if (!it->writable)
+			continue;
+		snap_r_check(r, snap_r_u16(r) == it->key &&
+				 snap_r_u32(r) == it->len,
+			     "fw_cfg: writable file of another key or size");
+		if (commit) {
+			snap_r_bytes(r, it->data, it->len);
+			continue;
+		}
+		/* Not yet: such files are a few bytes (pointers). */
+		for (uint32_t k = 0; k < it->len && !r->err; k++)
+			snap_r_u8(r);
+	}
+	if (snap_r_finish(r))
+		return -EBADMSG;
+	if (commit) {
+		f->cur = cur;
+		f->offset = offset;
+		f->dma_addr = dma_addr;
+	}
+	return 0;
+}
+
+static int fwcfg_load(struct rivet_dev *dev, struct snap_r *r)
+{
+	struct fwcfg *f = to_fwcfg(dev);
+	struct snap_r dry = *r;
+	int ret;
+
+	pthread_mutex_lock(&f->lock);
+	ret = load_record(f, &dry, false);
+	if (!ret)
+		ret = load_record(f, r, true);
+	else
+		snap_r_check(r, false, dry.what);	/* the caller's reader */
+	pthread_mutex_unlock(&f->lock);
+	return ret;
+}
+
 static const struct dev_ops fwcfg_ops = {
 	.name = "fw_cfg",
 	.mmio_read = fwcfg_mmio_read,
@@ -345,6 +445,8 @@ static const struct dev_ops fwcfg_ops = {
 	.fdt_node = fwcfg_fdt_node,
 	.acpi_dsdt = fwcfg_acpi_dsdt,
 	.destroy = fwcfg_destroy,
+	.save = fwcfg_save,
+	.load = fwcfg_load,
 };
 
 /* ---- set-up ------------------------------------------------------------- */

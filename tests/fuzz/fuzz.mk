@@ -7,7 +7,8 @@
 #   make fuzz-replay    build the targets with gcc + ASan/UBSan and a replay
 #                       main(), run the committed corpus and regression inputs
 #                       (part of `make unit` and `make test`)
-#   make fuzz-seeds     regenerate tests/fuzz/corpus/*/seed-* (mkseeds.c)
+#   make fuzz-seeds     regenerate tests/fuzz/corpus/*/seed-* (mkseeds.c,
+#                       and mkseeds_snap.c for snap_dev)
 #   make fuzz-merge     add the inputs of build/fuzz/corpus that reach new
 #                       coverage to the committed corpus (libFuzzer -merge=1)
 #
@@ -56,7 +57,7 @@ $(FUZZ)/obj/%.o: %.c Makefile
 
 # Only what the targets link: the guest-facing code and what it uses.
 FUZZ_LIB_SRCS := $(filter src/core/% src/devices/% src/boot/% src/fwcfg/% \
-	src/acpi/aml.c src/qmp/qmp.c,$(PORTABLE_SRCS))
+	src/snapshot/% src/acpi/aml.c src/qmp/qmp.c,$(PORTABLE_SRCS))
 
 $(FUZZ)/librivet.a: $(FUZZ_LIB_SRCS:%.c=$(FUZZ)/obj/%.o)
 	@rm -f $@
@@ -103,5 +104,14 @@ $(BUILD)/fuzz/mkseeds: $(FUZZ_SRC)/mkseeds.c Makefile
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(X86_CFLAGS) $(DEPFLAGS) -o $@ $<
 
-fuzz-seeds: $(BUILD)/fuzz/mkseeds
+# snap_dev's seeds are records the real devices save: a generator that
+# links rivet and the test support.
+$(X86)/mkseeds_snap: $(X86)/obj/$(FUZZ_SRC)/mkseeds_snap.o \
+		$(X86)/libsupport.a $(X86)/librivet.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(X86_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
+fuzz-seeds: $(BUILD)/fuzz/mkseeds $(X86)/mkseeds_snap
 	@$(BUILD)/fuzz/mkseeds $(FUZZ_SRC)/corpus
+	@mkdir -p $(FUZZ_SRC)/corpus/snap_dev
+	@$(X86)/mkseeds_snap $(FUZZ_SRC)/corpus
