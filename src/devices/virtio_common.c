@@ -575,7 +575,8 @@ int virtio_backend_load(struct virtio_backend *be, struct snap_r *r)
 			be->ops->name);
 		return -EOPNOTSUPP;
 	}
-	if (snap_r_section(r, &tag, &inst, &sub) != 1 ||
+	if (!snap_r_check(r, snap_r_section(r, &tag, &inst, &sub) == 1,
+			  "virtio: no backend record") ||
 	    !snap_r_check(r, tag == BACKEND_TAG &&
 			  inst == be->ops->device_id,
 			  "virtio: not this backend's record"))
