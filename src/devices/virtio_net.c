@@ -1026,7 +1026,12 @@ static int vnet_load(struct virtio_backend *be, struct snap_r *r)
 	if (!neg)
 		return 0;
 	set_offloads(vn);
-	return set_pairs(vn, c.pairs);
+	err = set_pairs(vn, c.pairs);
+	/* Look at the rings and the TAP once the VM runs (vnet_start()
+	 * does the same for the I/O threads). */
+	for (unsigned int i = 0; !err && i < c.pairs; i++)
+		pair_kick(&vn->pairs[i]);
+	return err;
 }
 
 static const struct virtio_backend_ops vnet_ops = {
