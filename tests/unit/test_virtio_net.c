@@ -27,6 +27,7 @@
 #include "devices/virtio_net.h"
 #include "devices/virtio_pci.h"
 #include "snapshot/snap.h"
+#include "tests/support/snap_dev.h"
 
 #define DEV_BASE	0x10003000ULL
 #define QSIZE		16
@@ -1181,6 +1182,21 @@ static void expect_used(struct t *t, const uint8_t *dst, unsigned int seed,
 	assert_int_equal(used, want);
 }
 
+/* MAC_TABLE_SET with one unicast (@uni) and one multicast (@multi)
+ * address, built in @table (20 bytes). */
+static void set_tables(struct t *t, uint8_t *table, const uint8_t *uni,
+		       const uint8_t *multi)
+{
+	memset(table, 0, 20);
+	table[0] = 1;
+	memcpy(table + 4, uni, 6);
+	table[10] = 1;
+	memcpy(table + 14, multi, 6);
+	assert_int_equal(ctrl_cmd(t, VIRTIO_NET_CTRL_MAC,
+				  VIRTIO_NET_CTRL_MAC_TABLE_SET, table, 20),
+			 VIRTIO_NET_OK);
+}
+
 static void test_ctrl_filter(void **state)
 {
 	struct t *t = *state;
@@ -1207,14 +1223,7 @@ static void test_ctrl_filter(void **state)
 	expect_used(t, BCAST, 3, 3);
 	expect_used(t, mc1, 4, 3);
 	/* The tables: one unicast, one multicast. */
-	memset(table, 0, sizeof(table));
-	table[0] = 1;
-	memcpy(table + 4, other, 6);
-	table[10] = 1;
-	memcpy(table + 14, mc1, 6);
-	assert_int_equal(ctrl_cmd(t, VIRTIO_NET_CTRL_MAC,
-				  VIRTIO_NET_CTRL_MAC_TABLE_SET, table,
-				  sizeof(table)), VIRTIO_NET_OK);
+	set_tables(t, table, other, mc1);
 	expect_used(t, mc1, 4, 4);
 	expect_used(t, other, 5, 5);
 	expect_used(t, mc2, 6, 5);
@@ -1973,21 +1982,6 @@ static void test_tap_open(void **state)
 
 /* ---- snapshots ------------------------------------------------------------------ */
 
-static void snap_save(struct t *t, struct snap_w *w)
-{
-	snap_w_init(w);
-	assert_int_equal(t->dev->ops->save(t->dev, w), 0);
-	assert_int_equal(w->err, 0);
-}
-
-static int snap_load(struct t *t, const uint8_t *p, size_t n)
-{
-	struct snap_r r;
-
-	snap_r_init(&r, p, n);
-	return t->dev->ops->load(t->dev, &r);
-}
-
 /* A second device on the same RAM, the driver's rings as @t has them. */
 static struct t *twin(struct t *t)
 {
@@ -2040,14 +2034,7 @@ static void test_snapshot(void **state)
 	assert_int_equal(ctrl_cmd(t, VIRTIO_NET_CTRL_RX,
 				  VIRTIO_NET_CTRL_RX_PROMISC, &off, 1),
 			 VIRTIO_NET_OK);
-	memset(table, 0, sizeof(table));
-	table[0] = 1;
-	memcpy(table + 4, other, 6);
-	table[10] = 1;
-	memcpy(table + 14, mc1, 6);
-	assert_int_equal(ctrl_cmd(t, VIRTIO_NET_CTRL_MAC,
-				  VIRTIO_NET_CTRL_MAC_TABLE_SET, table,
-				  sizeof(table)), VIRTIO_NET_OK);
+	set_tables(t, table, other, mc1);
 	assert_int_equal(ctrl_cmd(t, VIRTIO_NET_CTRL_VLAN,
 				  VIRTIO_NET_CTRL_VLAN_ADD, &vid, 2),
 			 VIRTIO_NET_OK);
@@ -2069,12 +2056,12 @@ static void test_snapshot(void **state)
 	assert_int_equal(q_used_idx(t, &t->tx), 1);
 	assert_int_equal(peer_recv(t, got, sizeof(got)), (ssize_t)sizeof(f));
 	assert_memory_equal(got, f, sizeof(f));
-	snap_save(t, &w);
+	ts_snap_save(t->dev, &w);
 
 	t2 = twin(t);
 	assert_int_equal(last_offload, 0xdead);
-	assert_int_equal(snap_load(t2, w.buf, w.len), 0);
-	snap_save(t2, &w2);
+	assert_int_equal(ts_snap_load(t2->dev, w.buf, w.len), 0);
+	ts_snap_save(t2->dev, &w2);
 	assert_int_equal(w2.len, w.len);
 	assert_memory_equal(w2.buf, w.buf, w.len);
 	snap_w_free(&w2);
@@ -2117,7 +2104,7 @@ static void test_snapshot(void **state)
 				p[base + bad[i].off + k] =
 					(uint8_t)(bad[i].v >> (8 * k));
 			t2 = twin(t);
-			assert_int_equal(snap_load(t2, p, w.len), -EBADMSG);
+			assert_int_equal(ts_snap_load(t2->dev, p, w.len), -EBADMSG);
 			assert_int_equal(mr32(t2->dev, VIRTIO_MMIO_STATUS), 0);
 			twin_free(t2);
 			memcpy(p + base + bad[i].off, save, bad[i].n);
@@ -2126,7 +2113,7 @@ static void test_snapshot(void **state)
 	/* Truncated anywhere. */
 	for (size_t n = 0; n < w.len; n += 7) {
 		t2 = twin(t);
-		assert_int_equal(snap_load(t2, w.buf, n), -EBADMSG);
+		assert_int_equal(ts_snap_load(t2->dev, w.buf, n), -EBADMSG);
 		twin_free(t2);
 	}
 	snap_w_free(&w);

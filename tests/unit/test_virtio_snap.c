@@ -21,6 +21,7 @@
 #include "devices/virtio_rng.h"
 #include "snapshot/snap.h"
 #include "tests/support/files.h"
+#include "tests/support/snap_dev.h"
 
 #define DEV_BASE	0x10004000ULL
 #define QSIZE		16
@@ -124,17 +125,12 @@ static int teardown(void **state)
 
 static void save(struct dev *d, struct snap_w *w)
 {
-	snap_w_init(w);
-	assert_int_equal(d->dev->ops->save(d->dev, w), 0);
-	assert_int_equal(w->err, 0);
+	ts_snap_save(d->dev, w);
 }
 
 static int load(struct dev *d, const uint8_t *p, size_t n)
 {
-	struct snap_r r;
-
-	snap_r_init(&r, p, n);
-	return d->dev->ops->load(d->dev, &r);
+	return ts_snap_load(d->dev, p, n);
 }
 
 /* @d loads @w without touching its interrupt line and saves it again
