@@ -56,6 +56,7 @@ $(FUZZ)/obj/%.o: %.c Makefile
 
 # Only what the targets link: the guest-facing code and what it uses.
 FUZZ_LIB_SRCS := $(filter src/core/% src/devices/% src/boot/% src/fwcfg/% \
+	src/snapshot/% \
 	src/acpi/aml.c src/qmp/qmp.c,$(PORTABLE_SRCS))
 
 $(FUZZ)/librivet.a: $(FUZZ_LIB_SRCS:%.c=$(FUZZ)/obj/%.o)
@@ -103,5 +104,13 @@ $(BUILD)/fuzz/mkseeds: $(FUZZ_SRC)/mkseeds.c Makefile
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(X86_CFLAGS) $(DEPFLAGS) -o $@ $<
 
-fuzz-seeds: $(BUILD)/fuzz/mkseeds
+# The snapshot seeds are records saved by the devices themselves: their
+# generator is linked with rivet.
+$(BUILD)/fuzz/mkseeds_snap: $(X86)/obj/$(FUZZ_SRC)/mkseeds_snap.o \
+		$(X86)/libsupport.a $(X86)/librivet.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(X86_CFLAGS) -o $@ $^ $(FUZZ_LIBS)
+
+fuzz-seeds: $(BUILD)/fuzz/mkseeds $(BUILD)/fuzz/mkseeds_snap
 	@$(BUILD)/fuzz/mkseeds $(FUZZ_SRC)/corpus
+	@$(BUILD)/fuzz/mkseeds_snap $(FUZZ_SRC)/corpus
