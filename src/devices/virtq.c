@@ -473,9 +473,9 @@ int virtq_load(struct virtq *vq, struct snap_r *r, bool may_enable,
 		snap_r_check(r, (uint16_t)(last_avail - used_idx) <= size,
 			     "virtq: more in flight than the ring holds");
 	}
+	virtq_reset(vq);
 	if (r->err)
 		return -EBADMSG;
-	virtq_reset(vq);
 	vq->size = size;
 	memcpy(vq->gpa, gpa, sizeof(gpa));
 	vq->indirect = indirect;
