@@ -45,7 +45,7 @@
 #define O_ISR		(O_Q0 + 36)
 #define O_BACKEND	(O_ISR + 4)
 
-enum kind { RNG, BLK, BLK_THREADS, INPUT };
+enum kind { RNG, BLK, BLK_THREADS, BLK_URING, INPUT };
 
 struct dev {
 	struct fake_irq irq;
@@ -68,7 +68,8 @@ static uint8_t pattern(uint64_t off)
 
 static void mk(struct t *t, struct dev *d, enum kind k)
 {
-	const struct vblk_opts o = { .queues = 1, .io = VBLK_IO_THREADS };
+	const struct vblk_opts o = { .queues = 1, .io = k == BLK_URING ?
+				     VBLK_IO_URING : VBLK_IO_THREADS };
 
 	memset(d, 0, sizeof(*d));
 	switch (k) {
@@ -79,6 +80,7 @@ static void mk(struct t *t, struct dev *d, enum kind k)
 		assert_int_equal(vblk_create(t->path, false, &d->be), 0);
 		break;
 	case BLK_THREADS:
+	case BLK_URING:
 		assert_int_equal(vblk_open(t->path, &o, &d->be), 0);
 		assert_int_equal(virtio_backend_start(d->be, NULL, NULL), 0);
 		break;
@@ -391,16 +393,15 @@ static void test_blk_roundtrip(void **state)
 	snap_w_free(&w);
 }
 
-/* Requests in flight on the I/O threads, and others made available but
- * never notified (as if the thread had consumed the kick): drain returns
- * with every one of them done, exactly once. */
-static void test_blk_drain(void **state)
+/* Requests in flight on the I/O threads (or the io_uring), and others
+ * made available but never notified (as if the thread had consumed the
+ * kick): drain returns with every one of them done, exactly once. */
+static void blk_drain(struct t *t, enum kind k)
 {
-	struct t *t = *state;
 	const unsigned int n = 40;
 	struct snap_w w, w2;
 
-	mk(t, &t->a, BLK_THREADS);
+	mk(t, &t->a, k);
 	fdrv_mmio_init(t->a.dev, &t->d, &t->gm, VIRTIO_BLK_QUEUE_SIZE);
 	for (unsigned int round = 0; round < 4; round++) {
 		uint16_t base = fdrv_used_idx(&t->d);
@@ -435,6 +436,16 @@ static void test_blk_drain(void **state)
 		usleep(100);
 	}
 	expect_read(t, 0, 9, 1);
+}
+
+static void test_blk_drain(void **state)
+{
+	blk_drain(*state, BLK_THREADS);
+}
+
+static void test_blk_drain_uring(void **state)
+{
+	blk_drain(*state, BLK_URING);
 }
 
 /* ---- virtio-input --------------------------------------------------------------- */
@@ -509,6 +520,7 @@ int main(void)
 		T(test_hostile_truncated),
 		T(test_blk_roundtrip),
 		T(test_blk_drain),
+		T(test_blk_drain_uring),
 		T(test_input_roundtrip),
 	};
 
