@@ -154,6 +154,8 @@ int virtio_backend_start(struct virtio_backend *be,
 			 const struct virtio_ioeventfd *iev);
 /* ops->stop, if any. */
 void virtio_backend_stop(struct virtio_backend *be);
+/* ops->drain, if any: before a snapshot's save, vCPUs paused, no lock. */
+void virtio_backend_drain(struct virtio_backend *be);
 
 /* How many queues @be has. */
 unsigned int virtio_backend_nr_queues(const struct virtio_backend *be);

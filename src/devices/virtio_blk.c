@@ -22,6 +22,7 @@
 #include "core/uring.h"
 #include "devices/virtio.h"
 #include "devices/virtq.h"
+#include "snapshot/snap.h"
 
 #define VBLK_HDR_SIZE	16	/* struct virtio_blk_outhdr */
 
@@ -555,6 +556,79 @@ static void vblk_reset(struct virtio_backend *be)
 		vb->qs[i].starved = false;
 }
 
+/* Snapshot drain (no lock held, vCPUs paused): with the queue threads
+ * kept from taking anything, wait for every request in flight to be
+ * returned, then serve what the driver made available and nobody took
+ * yet here, so that no notify the threads consumed is lost with the
+ * snapshot; the threads find nothing left when a kick wakes them. */
+static void vblk_drain(struct virtio_backend *be)
+{
+	struct vblk *vb = to_vblk(be);
+
+	if (!be->core)
+		return;
+	virtio_backend_lock(be);
+	vb->draining = true;
+	while (vb->inflight)
+		virtio_backend_wait(be, &vb->idle);
+	for (unsigned int i = 0; i < virtio_backend_nr_queues(be); i++) {
+		struct virtq *vq = virtio_backend_queue(be, i);
+		int err;
+
+		if (!vq)
+			continue;
+		/* The host I/O under the lock: nothing else runs now.  A
+		 * thread stopped by draining may have left notifications
+		 * off: the driver must notify again after the snapshot. */
+		do {
+			err = virtq_serve(vq, vblk_serve, vb);
+			virtq_set_notify(vq, true);
+		} while (!err && virtq_has_avail(vq));
+		virtio_backend_queue_done(be, i, err);
+	}
+	for (unsigned int i = 0; vb->qs && i < be->nr_queues; i++)
+		vb->qs[i].starved = false;
+	vb->draining = false;
+	virtio_backend_unlock(be);
+}
+
+/* virtio-blk's record: u64 capacity in sectors, bool read-only, u32
+ * queues: the disk the guest saw, checked against this one.  Requests are
+ * all returned (drain), and the rest is the transport's. */
+static int vblk_save(struct virtio_backend *be, struct snap_w *w)
+{
+	struct vblk *vb = to_vblk(be);
+
+	if (vb->inflight) {
+		log_err("virtio-blk %s: requests in flight: not drained",
+			vb->name);
+		return -EBUSY;
+	}
+	snap_w_u64(w, vb->capacity);
+	snap_w_bool(w, vb->readonly);
+	snap_w_u32(w, virtio_backend_nr_queues(be));
+	return 0;
+}
+
+static int vblk_load(struct virtio_backend *be, struct snap_r *r)
+{
+	struct vblk *vb = to_vblk(be);
+	uint64_t cap = snap_r_u64(r);
+	bool ro = snap_r_bool(r);
+	uint32_t nq = snap_r_u32(r);
+
+	if (!r->err && (cap != vb->capacity || ro != vb->readonly ||
+			nq != virtio_backend_nr_queues(be)))
+		log_err("virtio-blk %s: the snapshot's disk had %" PRIu64 " sectors%s and %u queue(s), this one %" PRIu64 "%s and %u",
+			vb->name, cap, ro ? " (read-only)" : "", nq,
+			vb->capacity, vb->readonly ? " (read-only)" : "",
+			virtio_backend_nr_queues(be));
+	snap_r_check(r, cap == vb->capacity && ro == vb->readonly &&
+		     nq == virtio_backend_nr_queues(be),
+		     "virtio-blk: another disk");
+	return snap_r_finish(r);
+}
+
 static void vblk_stop(struct virtio_backend *be)
 {
 	struct vblk *vb = to_vblk(be);
@@ -686,6 +760,8 @@ static const struct virtio_backend_ops vblk_ops = {
 	.config_read = vblk_config_read,
 	.handle_queue = vblk_handle_queue,
 	.destroy = vblk_destroy,
+	.save = vblk_save,
+	.load = vblk_load,
 };
 
 static const struct virtio_backend_ops vblk_thread_ops = {
@@ -701,6 +777,9 @@ static const struct virtio_backend_ops vblk_thread_ops = {
 	.kick_fd = vblk_kick_fd,
 	.reset = vblk_reset,
 	.destroy = vblk_destroy,
+	.drain = vblk_drain,
+	.save = vblk_save,
+	.load = vblk_load,
 };
 
 static void put_le32(uint8_t *p, uint32_t v)

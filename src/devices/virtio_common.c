@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/log.h"
 #include "devices/virtio.h"
 #include "devices/virtq.h"
+#include "snapshot/snap.h"
 
 #define STATUS_DRIVER_BITS (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | \
 			    VIRTIO_STATUS_DRIVER_OK |			   \
@@ -65,6 +67,12 @@ int virtio_core_queue_ioeventfds(struct virtio_core *vc,
 			err = e;
 	}
 	return err;
+}
+
+void virtio_backend_drain(struct virtio_backend *be)
+{
+	if (be->ops->drain)
+		be->ops->drain(be);
 }
 
 unsigned int virtio_backend_nr_queues(const struct virtio_backend *be)
@@ -439,4 +447,144 @@ bool virtio_core_config_write(struct virtio_core *vc, uint64_t off,
 	}
 	vc->be->ops->config_write(vc->be, (uint32_t)off, data, len);
 	return true;
+}
+
+/* ---- snapshots ------------------------------------------------------------ */
+
+/* The core's record: u64 features offered (the configuration's: checked),
+ * u32 queues (likewise), u32 status, u32 device and driver feature
+ * selects, u64 driver features as written, bool bits above 63 written,
+ * u32 queue select, then each queue's record (virtq_save()).  The
+ * accepted features are the written ones once FEATURES_OK stands. */
+void virtio_core_save(const struct virtio_core *vc, struct snap_w *w)
+{
+	snap_w_u64(w, vc->be->features);
+	snap_w_u32(w, vc->nr_queues);
+	snap_w_u32(w, vc->status);
+	snap_w_u32(w, vc->dev_feat_sel);
+	snap_w_u32(w, vc->drv_feat_sel);
+	snap_w_u64(w, vc->drv_features);
+	snap_w_bool(w, vc->drv_features_bad);
+	snap_w_u32(w, vc->queue_sel);
+	for (unsigned int i = 0; i < vc->nr_queues; i++)
+		virtq_save(&vc->vqs[i], w);
+}
+
+/* What virtio_core_write_status() lets a driver reach. */
+static bool status_ok(const struct virtio_core *vc, uint32_t st, uint64_t f,
+		      bool bad)
+{
+	if (st & ~(STATUS_DRIVER_BITS | VIRTIO_STATUS_NEEDS_RESET))
+		return false;
+	if ((st & VIRTIO_STATUS_DRIVER_OK) && !(st & VIRTIO_STATUS_FEATURES_OK))
+		return false;
+	/* Only a device with queues configured (FEATURES_OK) errs. */
+	if ((st & VIRTIO_STATUS_NEEDS_RESET) &&
+	    !(st & VIRTIO_STATUS_FEATURES_OK))
+		return false;
+	if (!(st & VIRTIO_STATUS_FEATURES_OK))
+		return true;
+	return !bad && !(f & ~vc->be->features) &&
+	       (f & VIRTIO_BIT(VIRTIO_F_VERSION_1));
+}
+
+int virtio_core_load(struct virtio_core *vc, struct snap_r *r)
+{
+	uint64_t offered = snap_r_u64(r);
+	uint32_t nq = snap_r_u32(r);
+	uint32_t status = snap_r_u32(r);
+	uint32_t dsel = snap_r_u32(r), gsel = snap_r_u32(r);
+	uint64_t f = snap_r_u64(r);
+	bool bad = snap_r_bool(r);
+	uint32_t qsel = snap_r_u32(r);
+	bool fok;
+
+	snap_r_check(r, offered == vc->be->features,
+		     "virtio: features offered differ (another configuration)");
+	snap_r_check(r, nq == vc->nr_queues, "virtio: another number of queues");
+	snap_r_check(r, status_ok(vc, status, f, bad), "virtio: bad status");
+	if (r->err)
+		return -EBADMSG;
+	fok = status & VIRTIO_STATUS_FEATURES_OK;
+	vc->status = status;
+	vc->dev_feat_sel = dsel;
+	vc->drv_feat_sel = gsel;
+	vc->drv_features = f;
+	vc->drv_features_bad = bad;
+	vc->queue_sel = qsel;
+	vc->be->driver_features = fok ? f : 0;
+	for (unsigned int i = 0; i < vc->nr_queues; i++)
+		if (virtq_load(&vc->vqs[i], r, fok,
+			       fok && (f & VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC))))
+			return -EBADMSG;
+	return 0;
+}
+
+int virtio_core_load_rest(struct virtio_core *vc, struct snap_r *r,
+			  uint32_t isr, uint32_t isr_bits)
+{
+	int err;
+
+	/* Interrupts are only ever raised for a driver past DRIVER_OK. */
+	if (!snap_r_check(r, !(isr & ~isr_bits) &&
+			  (!isr || (vc->status & VIRTIO_STATUS_DRIVER_OK)),
+			  "virtio: bad interrupt status"))
+		return -EBADMSG;
+	err = virtio_backend_load(vc->be, r);
+	return err ? err : snap_r_finish(r);
+}
+
+void virtio_core_load_failed(struct virtio_core *vc, const struct snap_r *r,
+			     int err)
+{
+	log_err("%s %s: cannot restore: %s", vc->tname, virtio_core_name(vc),
+		r->what ? r->what : strerror(-err));
+	for (unsigned int i = 0; i < vc->nr_queues; i++)
+		virtq_reset(&vc->vqs[i]);
+	clear_state(vc);
+}
+
+#define BACKEND_TAG SNAP_TAG('V', 'B', 'E', 'D')
+
+/* The backend's record in a section tagged VBED, instance its device ID,
+ * so that it is bounded and checked whole. */
+int virtio_backend_save(struct virtio_backend *be, struct snap_w *w)
+{
+	size_t mark;
+	int err;
+
+	if (!be->ops->save) {
+		log_err("virtio %s: this device cannot be saved yet",
+			be->ops->name);
+		return -EOPNOTSUPP;
+	}
+	mark = snap_w_begin(w, BACKEND_TAG, be->ops->device_id);
+	err = be->ops->save(be, w);
+	snap_w_end(w, mark);
+	return err ? err : w->err;
+}
+
+int virtio_backend_load(struct virtio_backend *be, struct snap_r *r)
+{
+	struct snap_r sub;
+	uint32_t tag = 0, inst = 0;
+	int err;
+
+	if (!be->ops->load) {
+		log_err("virtio %s: this device cannot be restored yet",
+			be->ops->name);
+		return -EOPNOTSUPP;
+	}
+	if (!snap_r_check(r, snap_r_section(r, &tag, &inst, &sub) == 1,
+			  "virtio: no backend record") ||
+	    !snap_r_check(r, tag == BACKEND_TAG &&
+			  inst == be->ops->device_id,
+			  "virtio: not this backend's record"))
+		return -EBADMSG;
+	err = be->ops->load(be, &sub);
+	if (!err)
+		err = snap_r_finish(&sub);
+	if (err == -EBADMSG && sub.err)
+		snap_r_check(r, false, sub.what ? sub.what : "virtio backend");
+	return err;
 }

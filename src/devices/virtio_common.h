@@ -31,6 +31,8 @@
 #include "devices/virtq.h"
 
 struct gmem;
+struct snap_r;
+struct snap_w;
 struct virtio_backend;
 struct virtio_core;
 struct virtio_ioeventfd;
@@ -126,5 +128,27 @@ bool virtio_core_config_read(struct virtio_core *vc, uint64_t off,
 			     uint8_t *data, unsigned int len);
 bool virtio_core_config_write(struct virtio_core *vc, uint64_t off,
 			      const uint8_t *data, unsigned int len);
+
+/* Snapshots (docs/snapshot.md), under the device lock: the transport's
+ * record holds the core's (status, negotiation, selectors, queues).  Load
+ * checks every value as the register path would (status bits and their
+ * order, accepted features among those offered, queue sizes and rings)
+ * and raises no interrupt: 0 or -EBADMSG. */
+void virtio_core_save(const struct virtio_core *vc, struct snap_w *w);
+int virtio_core_load(struct virtio_core *vc, struct snap_r *r);
+/* The end of a transport's record: its interrupt status @isr (checked:
+ * bits within @isr_bits, only past DRIVER_OK), then the backend's
+ * section, then nothing.  0 or -errno; the transport applies @isr. */
+int virtio_core_load_rest(struct virtio_core *vc, struct snap_r *r,
+			  uint32_t isr, uint32_t isr_bits);
+/* Any load failure (-@err): logged, and the core back at its power-on
+ * state, safe to destroy or to run. */
+void virtio_core_load_failed(struct virtio_core *vc, const struct snap_r *r,
+			     int err);
+/* The backend's record, as a section of its own in the transport's: 0, or
+ * -EOPNOTSUPP (logged) if the backend cannot be saved; load: 0 or
+ * -EBADMSG, or -EOPNOTSUPP likewise. */
+int virtio_backend_save(struct virtio_backend *be, struct snap_w *w);
+int virtio_backend_load(struct virtio_backend *be, struct snap_r *r);
 
 #endif

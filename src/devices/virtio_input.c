@@ -10,6 +10,7 @@
 #include "devices/virtio.h"
 #include "devices/virtio_common.h"
 #include "devices/virtq.h"
+#include "snapshot/snap.h"
 
 #define VINPUT_PCI_CLASS	0x098000	/* input device, other */
 
@@ -47,6 +48,14 @@ static struct vinput_event *pending_at(struct vinput *vi, unsigned int i)
 {
 	return &vi->pending[(vi->head + i) % VINPUT_PENDING_MAX];
 }
+
+/* A press: what queue_press() queues, and all a pending event can be. */
+static const struct vinput_event press_events[VINPUT_PRESS_EVENTS] = {
+	{ VINPUT_EV_KEY, VINPUT_KEY_POWER, 1 },
+	{ VINPUT_EV_SYN, VINPUT_SYN_REPORT, 0 },
+	{ VINPUT_EV_KEY, VINPUT_KEY_POWER, 0 },
+	{ VINPUT_EV_SYN, VINPUT_SYN_REPORT, 0 },
+};
 
 /* ---- config space -------------------------------------------------------- */
 
@@ -143,19 +152,12 @@ static void drop_press(struct vinput *vi)
 
 static void queue_press(struct vinput *vi)
 {
-	static const struct vinput_event press[VINPUT_PRESS_EVENTS] = {
-		{ VINPUT_EV_KEY, VINPUT_KEY_POWER, 1 },
-		{ VINPUT_EV_SYN, VINPUT_SYN_REPORT, 0 },
-		{ VINPUT_EV_KEY, VINPUT_KEY_POWER, 0 },
-		{ VINPUT_EV_SYN, VINPUT_SYN_REPORT, 0 },
-	};
-
 	if (vi->count + VINPUT_PRESS_EVENTS > VINPUT_PENDING_MAX) {
 		log_guest("virtio-input: the driver takes no events: oldest power button press dropped");
 		drop_press(vi);
 	}
 	for (unsigned int i = 0; i < VINPUT_PRESS_EVENTS; i++)
-		*pending_at(vi, vi->count++) = press[i];
+		*pending_at(vi, vi->count++) = press_events[i];
 }
 
 /* Lock held: move pending events into the driver's eventq buffers, one
@@ -253,6 +255,74 @@ static void vinput_destroy(struct virtio_backend *be)
 	free(to_vinput(be));
 }
 
+/* ---- snapshots ----------------------------------------------------------- */
+
+/* virtio-input's record: u8 select, u8 subsel (the answer is computed
+ * from them), u32 head and u32 count of the pending ring, then each
+ * pending event from the head: u16 type, u16 code, u32 value. */
+static int vinput_save(struct virtio_backend *be, struct snap_w *w)
+{
+	struct vinput *vi = to_vinput(be);
+
+	snap_w_u8(w, vi->cfg[VIRTIO_INPUT_CFG_SELECT]);
+	snap_w_u8(w, vi->cfg[VIRTIO_INPUT_CFG_SUBSEL]);
+	snap_w_u32(w, vi->head);
+	snap_w_u32(w, vi->count);
+	for (unsigned int i = 0; i < vi->count; i++) {
+		const struct vinput_event *ev = pending_at(vi, i);
+
+		snap_w_u16(w, ev->type);
+		snap_w_u16(w, ev->code);
+		snap_w_u32(w, ev->value);
+	}
+	return 0;
+}
+
+static int vinput_load(struct virtio_backend *be, struct snap_r *r)
+{
+	struct vinput *vi = to_vinput(be);
+	struct vinput_event ev[VINPUT_PENDING_MAX];
+	uint8_t sel = snap_r_u8(r), sub = snap_r_u8(r);
+	uint32_t head = snap_r_u32(r), count = snap_r_u32(r);
+	uint32_t skip;
+	int err;
+
+	/* Events are queued only for a driver past DRIVER_OK. */
+	if (!snap_r_check(r, head < VINPUT_PENDING_MAX &&
+			  count <= VINPUT_PENDING_MAX &&
+			  (!count || (be->core->status &
+				      VIRTIO_STATUS_DRIVER_OK)),
+			  "virtio-input: bad pending events"))
+		return -EBADMSG;
+	/* What is left of a started press, then whole presses. */
+	skip = (VINPUT_PRESS_EVENTS - count % VINPUT_PRESS_EVENTS) %
+	       VINPUT_PRESS_EVENTS;
+	for (uint32_t i = 0; i < count; i++) {
+		const struct vinput_event *want =
+			&press_events[(i + skip) % VINPUT_PRESS_EVENTS];
+
+		ev[i].type = snap_r_u16(r);
+		ev[i].code = snap_r_u16(r);
+		ev[i].value = snap_r_u32(r);
+		if (!snap_r_check(r, ev[i].type == want->type &&
+				  ev[i].code == want->code &&
+				  ev[i].value == want->value,
+				  "virtio-input: not a power button event"))
+			return -EBADMSG;
+	}
+	err = snap_r_finish(r);
+	if (err)
+		return err;
+	vi->cfg[VIRTIO_INPUT_CFG_SELECT] = sel;
+	vi->cfg[VIRTIO_INPUT_CFG_SUBSEL] = sub;
+	vinput_answer(vi);
+	vi->head = head;
+	vi->count = count;
+	for (uint32_t i = 0; i < count; i++)
+		*pending_at(vi, i) = ev[i];
+	return 0;
+}
+
 static const struct virtio_backend_ops vinput_ops = {
 	.name = "input",
 	.device_id = VIRTIO_ID_INPUT,
@@ -264,6 +334,8 @@ static const struct virtio_backend_ops vinput_ops = {
 	.handle_queue = vinput_handle_queue,
 	.reset = vinput_reset,
 	.destroy = vinput_destroy,
+	.save = vinput_save,
+	.load = vinput_load,
 };
 
 int vinput_create(struct virtio_backend **out)

@@ -18,6 +18,7 @@
 #include "devices/virtio.h"
 #include "devices/virtio_common.h"
 #include "devices/virtq.h"
+#include "snapshot/snap.h"
 
 #define VIRTIO_MMIO_MAX_QUEUES 64
 
@@ -311,6 +312,45 @@ static void vmmio_destroy(struct rivet_dev *dev)
 	vmmio_free(m);
 }
 
+/* virtio-mmio's record: the core's (virtio_core_save()), u32
+ * InterruptStatus, then the backend's section. */
+static int vmmio_save(struct rivet_dev *dev, struct snap_w *w)
+{
+	struct vmmio *m = dev->priv;
+	int err;
+
+	pthread_mutex_lock(&m->lock);
+	virtio_core_save(&m->vc, w);
+	snap_w_u32(w, m->int_status);
+	err = virtio_backend_save(m->vc.be, w);
+	pthread_mutex_unlock(&m->lock);
+	return err ? err : w->err;
+}
+
+static int vmmio_load(struct rivet_dev *dev, struct snap_r *r)
+{
+	struct vmmio *m = dev->priv;
+	uint32_t isr;
+	int err;
+
+	pthread_mutex_lock(&m->lock);
+	err = virtio_core_load(&m->vc, r);
+	isr = snap_r_u32(r);
+	if (!err)
+		err = virtio_core_load_rest(&m->vc, r, isr,
+					    VIRTIO_MMIO_INT_VRING |
+					    VIRTIO_MMIO_INT_CONFIG);
+	if (err) {
+		virtio_core_load_failed(&m->vc, r, err);
+	} else {
+		/* The line's level is the interrupt controller's. */
+		m->int_status = isr;
+		m->irq_level = isr != 0;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return err;
+}
+
 static const struct dev_ops vmmio_ops = {
 	.name = "virtio-mmio",
 	.mmio_read = vmmio_read,
@@ -318,6 +358,8 @@ static const struct dev_ops vmmio_ops = {
 	.fdt_node = vmmio_fdt_node,
 	.acpi_dsdt = vmmio_acpi_dsdt,
 	.destroy = vmmio_destroy,
+	.save = vmmio_save,
+	.load = vmmio_load,
 };
 
 int virtio_mmio_create(const struct gmem *gm, uint64_t base, uint64_t size,

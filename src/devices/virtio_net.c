@@ -17,6 +17,7 @@
 #include "devices/virtio_common.h"
 #include "devices/vhost_net.h"
 #include "devices/virtq.h"
+#include "snapshot/snap.h"
 
 #define HAS(feat, bit) (((feat) >> (bit)) & 1)
 #define RXBUF_SIZE (VNET_HDR_SIZE + VIRTIO_NET_MAX_FRAME + 1)
@@ -123,9 +124,9 @@ static void pair_kick(struct vnet_pair *p)
 
 /* ---- transmit ------------------------------------------------------------- */
 
-/* Lock held: copy chain @c (header, frame) into txbuf, checked; the bytes
- * to write to the TAP, or 0 (dropped, logged). */
-static uint32_t tx_take(struct vnet *vn, struct vnet_pair *p,
+/* Lock held: copy chain @c (header, frame) into @buf (TXBUF_SIZE bytes),
+ * checked; the bytes to write to the TAP, or 0 (dropped, logged). */
+static uint32_t tx_take(struct vnet *vn, uint8_t *buf,
 			const struct virtq_chain *c)
 {
 	struct vnet_hdr h;
@@ -148,26 +149,27 @@ static uint32_t tx_take(struct vnet *vn, struct vnet_pair *p,
 		goto bad;
 	}
 	/* One copy, then only the copy is looked at. */
-	virtq_chain_read(c, 0, p->txbuf, VNET_HDR_SIZE + len);
-	vnet_hdr_get(p->txbuf, &h);
+	virtq_chain_read(c, 0, buf, VNET_HDR_SIZE + len);
+	vnet_hdr_get(buf, &h);
 	why = vnet_tx_hdr_check(&h, len, vn->ctrl.features);
 	if (why) {
 		log_guest("virtio-net: transmit frame dropped: %s", why);
 		goto bad;
 	}
-	vnet_hdr_put(&h, p->txbuf);
+	vnet_hdr_put(&h, buf);
 	return VNET_HDR_SIZE + len;
 bad:
 	STAT_ADD(vn, tx_bad, 1);
 	return 0;
 }
 
-static void tx_write(struct vnet *vn, struct vnet_pair *p, uint32_t n)
+static void tx_write(struct vnet *vn, struct vnet_pair *p, const uint8_t *buf,
+		     uint32_t n)
 {
 	ssize_t w;
 
 	do {
-		w = write(p->fd, p->txbuf, n);
+		w = write(p->fd, buf, n);
 	} while (w < 0 && errno == EINTR);
 	if (w != (ssize_t)n) {
 		log_guest("virtio-net: host dropped a %u-byte frame: %s",
@@ -179,8 +181,10 @@ static void tx_write(struct vnet *vn, struct vnet_pair *p, uint32_t n)
 	STAT_ADD(vn, tx_bytes, n - VNET_HDR_SIZE);
 }
 
-/* Send what the guest queued, up to the budget; true if it was spent. */
-static bool pair_tx(struct vnet_pair *p)
+/* Send what the guest queued, up to the budget; true if it was spent.
+ * @drain (a snapshot's, the pair's thread possibly running): everything,
+ * through @buf and with the lock held throughout. */
+static bool pair_tx_with(struct vnet_pair *p, uint8_t *buf, bool drain)
 {
 	struct vnet *vn = p->vn;
 	unsigned int q = 2 * p->idx + 1, n = 0;
@@ -196,7 +200,7 @@ static bool pair_tx(struct vnet_pair *p)
 
 		if (!vq)
 			break;
-		if (n == VIRTIO_NET_BUDGET) {
+		if (n == VIRTIO_NET_BUDGET && !drain) {
 			more = true;
 			break;
 		}
@@ -213,19 +217,28 @@ static bool pair_tx(struct vnet_pair *p)
 				continue;
 			break;
 		}
-		len = tx_take(vn, p, &c);
+		len = tx_take(vn, buf, &c);
 		virtq_push(vq, &c, 0);
 		n++;
 		if (!len)
 			continue;
+		if (drain) {
+			tx_write(vn, p, buf, len);
+			continue;
+		}
 		virtio_backend_unlock(&vn->be);
-		tx_write(vn, p, len);
+		tx_write(vn, p, buf, len);
 		virtio_backend_lock(&vn->be);
 	}
 	if (n || err)
 		virtio_backend_queue_done(&vn->be, q, err);
 	virtio_backend_unlock(&vn->be);
 	return more;
+}
+
+static bool pair_tx(struct vnet_pair *p)
+{
+	return pair_tx_with(p, p->txbuf, false);
 }
 
 /* ---- receive -------------------------------------------------------------- */
@@ -865,6 +878,162 @@ static void vnet_destroy(struct virtio_backend *be)
 	vnet_free(to_vnet(be));
 }
 
+/* ---- snapshots -------------------------------------------------------------- */
+
+/* Snapshot drain (vCPUs paused): send everything the guest queued for
+ * transmit, so that no frame is sent again by a VM restored from the
+ * snapshot.  The pair threads may be running: this uses a buffer of its
+ * own and holds the lock throughout.  Receive needs nothing: a frame is
+ * taken and returned under one hold of the lock; one read from the TAP
+ * and not delivered yet is lost to the snapshot, as on a wire. */
+static void vnet_drain(struct virtio_backend *be)
+{
+	struct vnet *vn = to_vnet(be);
+	uint8_t *buf;
+
+	if (vn->vhost || !be->core)
+		return;
+	buf = malloc(TXBUF_SIZE);
+	if (!buf) {
+		log_err("virtio-net: no memory to drain transmit: frames queued may be sent again after a restore");
+		return;
+	}
+	for (unsigned int i = 0; i < vn->nr_pairs; i++)
+		pair_tx_with(&vn->pairs[i], buf, true);
+	free(buf);
+}
+
+/* virtio-net's record: u32 queue pairs (the configuration's: checked),
+ * bool features applied, u64 features applied, u64 guest offloads, u32
+ * pairs in use, the filter: bool promisc, allmulti, unicast and multicast
+ * overflow, VLAN filtering, 6 bytes MAC, u32 unicast and multicast
+ * entries, their addresses (6 bytes each), 128 u32 VLAN bitmap words. */
+static int vnet_save(struct virtio_backend *be, struct snap_w *w)
+{
+	struct vnet *vn = to_vnet(be);
+	const struct vnet_filter *f = &vn->ctrl.filter;
+
+	if (vn->vhost) {
+		log_err("virtio-net: cannot save a device served by vhost-net (not supported yet): use vhost=off");
+		return -EOPNOTSUPP;
+	}
+	snap_w_u32(w, vn->nr_pairs);
+	snap_w_bool(w, vn->negotiated);
+	snap_w_u64(w, vn->ctrl.features);
+	snap_w_u64(w, vn->ctrl.guest_offloads);
+	snap_w_u32(w, vn->ctrl.pairs);
+	snap_w_bool(w, f->promisc);
+	snap_w_bool(w, f->allmulti);
+	snap_w_bool(w, f->uni_overflow);
+	snap_w_bool(w, f->multi_overflow);
+	snap_w_bool(w, f->vlan_filter);
+	snap_w_bytes(w, f->mac, 6);
+	snap_w_u32(w, f->nr_uni);
+	snap_w_u32(w, f->nr_multi);
+	snap_w_bytes(w, f->uni, (size_t)f->nr_uni * 6);
+	snap_w_bytes(w, f->multi, (size_t)f->nr_multi * 6);
+	for (unsigned int i = 0; i < VNET_MAX_VID / 32; i++)
+		snap_w_u32(w, f->vlans[i]);
+	return 0;
+}
+
+static bool vlans_empty(const struct vnet_filter *f)
+{
+	for (unsigned int i = 0; i < VNET_MAX_VID / 32; i++)
+		if (f->vlans[i])
+			return false;
+	return true;
+}
+
+/* What the control queue lets a driver that negotiated @c->features
+ * reach (vnet_ctrl_exec()); before negotiation, only the reset state. */
+static bool ctrl_ok(const struct vnet *vn, bool neg, const struct vnet_ctrl *c)
+{
+	const struct vnet_filter *f = &c->filter;
+	const uint64_t ft = c->features;
+
+	if (f->nr_uni > VNET_MAC_TABLE || f->nr_multi > VNET_MAC_TABLE ||
+	    (f->uni_overflow && f->nr_uni) ||
+	    (f->multi_overflow && f->nr_multi) || (f->mac[0] & 1))
+		return false;
+	if (!neg)
+		return !ft && !c->guest_offloads && c->pairs == 1 &&
+		       f->promisc && !f->allmulti && !f->uni_overflow &&
+		       !f->multi_overflow && !f->vlan_filter && !f->nr_uni &&
+		       !f->nr_multi && !memcmp(f->mac, vn->mac, 6) &&
+		       vlans_empty(f);
+	if (!vn->be.core ||
+	    !(vn->be.core->status & VIRTIO_STATUS_DRIVER_OK) ||
+	    ft != vn->be.driver_features ||
+	    (c->guest_offloads & ~(ft & VNET_GUEST_OFFLOADS)) ||
+	    c->pairs < 1 || c->pairs > vn->nr_pairs ||
+	    (c->pairs > 1 && !HAS(ft, VIRTIO_NET_F_MQ)) ||
+	    f->vlan_filter != HAS(ft, VIRTIO_NET_F_CTRL_VLAN))
+		return false;
+	if (!HAS(ft, VIRTIO_NET_F_CTRL_RX) &&
+	    (!f->promisc || f->allmulti || f->uni_overflow ||
+	     f->multi_overflow || f->nr_uni || f->nr_multi))
+		return false;
+	if (!HAS(ft, VIRTIO_NET_F_CTRL_MAC_ADDR) && memcmp(f->mac, vn->mac, 6))
+		return false;
+	return HAS(ft, VIRTIO_NET_F_CTRL_VLAN) || vlans_empty(f);
+}
+
+static int vnet_load(struct virtio_backend *be, struct snap_r *r)
+{
+	struct vnet *vn = to_vnet(be);
+	struct vnet_ctrl c = { .max_pairs = vn->nr_pairs };
+	struct vnet_filter *f = &c.filter;
+	uint32_t pairs;
+	bool neg;
+	int err;
+
+	if (vn->vhost) {
+		log_err("virtio-net: cannot restore into a device served by vhost-net (not supported yet): use vhost=off");
+		return -EOPNOTSUPP;
+	}
+	pairs = snap_r_u32(r);
+	neg = snap_r_bool(r);
+	c.features = snap_r_u64(r);
+	c.guest_offloads = snap_r_u64(r);
+	c.pairs = snap_r_u32(r);
+	f->promisc = snap_r_bool(r);
+	f->allmulti = snap_r_bool(r);
+	f->uni_overflow = snap_r_bool(r);
+	f->multi_overflow = snap_r_bool(r);
+	f->vlan_filter = snap_r_bool(r);
+	snap_r_bytes(r, f->mac, 6);
+	f->nr_uni = snap_r_u32(r);
+	f->nr_multi = snap_r_u32(r);
+	if (!snap_r_check(r, pairs == vn->nr_pairs,
+			  "virtio-net: another number of queue pairs") ||
+	    !snap_r_check(r, ctrl_ok(vn, neg, &c), "virtio-net: bad state"))
+		return -EBADMSG;
+	snap_r_bytes(r, f->uni, (size_t)f->nr_uni * 6);
+	snap_r_bytes(r, f->multi, (size_t)f->nr_multi * 6);
+	for (unsigned int i = 0; i < VNET_MAX_VID / 32; i++)
+		f->vlans[i] = snap_r_u32(r);
+	if (!snap_r_check(r, ctrl_ok(vn, neg, &c), "virtio-net: bad VLANs"))
+		return -EBADMSG;
+	err = snap_r_finish(r);
+	if (err)
+		return err;
+	/* What the state means on the host: the TAP's offloads and queues
+	 * and the config space's MAC. */
+	vn->negotiated = neg;
+	vn->ctrl = c;
+	update_config_mac(vn);
+	if (!neg)
+		return 0;
+	set_offloads(vn);
+	err = set_pairs(vn, c.pairs);
+	/* Look at the rings and the TAP once the VM runs (vnet_start()
+	 * does the same for the I/O threads). */
+	for (unsigned int i = 0; !err && i < c.pairs; i++)
+		pair_kick(&vn->pairs[i]);
+	return err;
+}
+
 static const struct virtio_backend_ops vnet_ops = {
 	.name = "net",
 	.device_id = VIRTIO_ID_NET,
@@ -880,6 +1049,9 @@ static const struct virtio_backend_ops vnet_ops = {
 	.call_fd = vnet_call_fd,
 	.poll_fds = vnet_poll_fds,
 	.poll_ready = vnet_poll_ready,
+	.drain = vnet_drain,
+	.save = vnet_save,
+	.load = vnet_load,
 };
 
 void vnet_get_stats(struct virtio_backend *be, struct vnet_stats *st)

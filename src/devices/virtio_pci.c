@@ -13,6 +13,7 @@
 #include "devices/virtio.h"
 #include "devices/virtio_common.h"
 #include "devices/virtq.h"
+#include "snapshot/snap.h"
 
 #define PCI_CLASS_OTHERS	0xff0000
 
@@ -537,6 +538,69 @@ static void vpci_destroy(struct pci_dev *pd)
 	vpci_free(v);
 }
 
+/* ---- snapshots ------------------------------------------------------------- */
+
+/* virtio-pci's record (the PCI core saves config space, BARs and MSI-X):
+ * the core's (virtio_core_save()), u8 ISR, u16 config vector, u16 vector
+ * of each queue, then the backend's section. */
+static int vpci_save(struct pci_dev *pd, struct snap_w *w)
+{
+	struct vpci *v = to_vpci(pd);
+	int err;
+
+	virtio_core_save(&v->vc, w);
+	snap_w_u8(w, v->isr);
+	snap_w_u16(w, v->config_vec);
+	for (unsigned int q = 0; q < v->vc.nr_queues; q++)
+		snap_w_u16(w, v->queue_vec[q]);
+	err = virtio_backend_save(v->vc.be, w);
+	return err ? err : w->err;
+}
+
+/* A vector the driver could have set (check_vector()). */
+static bool vector_ok(const struct vpci *v, uint16_t vec)
+{
+	return vec == VIRTIO_MSI_NO_VECTOR || vec < v->nvec;
+}
+
+static int vpci_load(struct pci_dev *pd, struct snap_r *r)
+{
+	struct vpci *v = to_vpci(pd);
+	uint16_t qvec[VIRTIO_PCI_MAX_QUEUES];
+	uint16_t cvec;
+	uint8_t isr;
+	bool ok;
+	int err;
+
+	err = virtio_core_load(&v->vc, r);
+	isr = snap_r_u8(r);
+	cvec = snap_r_u16(r);
+	ok = vector_ok(v, cvec);
+	for (unsigned int q = 0; q < v->vc.nr_queues; q++) {
+		qvec[q] = snap_r_u16(r);
+		ok = ok && vector_ok(v, qvec[q]);
+	}
+	if (!err && !snap_r_check(r, ok, "virtio-pci: MSI-X vector beyond the table"))
+		err = -EBADMSG;
+	if (!err)
+		err = virtio_core_load_rest(&v->vc, r, isr,
+					    VIRTIO_PCI_ISR_QUEUE |
+					    VIRTIO_PCI_ISR_CONFIG);
+	if (err) {
+		virtio_core_load_failed(&v->vc, r, err);
+		return err;
+	}
+	/* INTx's level is the PCI core's (pci_set_irq() is not called). */
+	v->isr = isr;
+	v->config_vec = cvec;
+	memcpy(v->queue_vec, qvec, v->vc.nr_queues * sizeof(qvec[0]));
+	/* The notify ioeventfds follow BAR 4 where the PCI core's record
+	 * put it (loaded first); the call eventfds their vectors. */
+	vpci_iev_follow(v);
+	sync_irqfds(v);
+	return 0;
+}
+
 static const struct pci_dev_ops vpci_ops = {
 	.name = "virtio-pci",
 	.bar_read = vpci_bar_read,
@@ -544,6 +608,8 @@ static const struct pci_dev_ops vpci_ops = {
 	.config_read = vpci_config_read,
 	.config_write = vpci_config_write,
 	.msix_changed = vpci_msix_changed,
+	.save = vpci_save,
+	.load = vpci_load,
 	.destroy = vpci_destroy,
 };
 

@@ -9,6 +9,7 @@
 
 #include "core/gmem.h"
 #include "core/log.h"
+#include "snapshot/snap.h"
 
 /* Split ring layout (virtio 1.2 §2.7). */
 #define DESC_SIZE	16
@@ -108,7 +109,10 @@ static uint8_t *area_ptr(const struct virtq *vq, enum virtq_area area,
 	return p;
 }
 
-int virtq_enable(struct virtq *vq, bool indirect)
+/* Check the ring addresses and start the queue with the given state: what
+ * the driver's enable and a snapshot's load both do.  0 or -EFAULT. */
+static int start(struct virtq *vq, bool indirect, uint16_t last_avail,
+		 uint16_t used_idx)
 {
 	uint64_t n = vq->size;
 	uint8_t *desc, *avail, *used;
@@ -122,13 +126,18 @@ int virtq_enable(struct virtq *vq, bool indirect)
 	vq->avail = avail;
 	vq->used = used;
 	vq->indirect = indirect;
-	vq->last_avail = 0;
-	vq->used_idx = 0;
+	vq->last_avail = last_avail;
+	vq->used_idx = used_idx;
 	vq->broken = false;
 	vq->need_irq = false;
 	vq->gen++;
 	vq->ready = true;
 	return 0;
+}
+
+int virtq_enable(struct virtq *vq, bool indirect)
+{
+	return start(vq, indirect, 0, 0);
 }
 
 static int vq_fail(struct virtq *vq, int err, const char *why)
@@ -412,4 +421,74 @@ int virtq_chain_write(const struct virtq_chain *c, uint32_t off,
 	if ((uint64_t)off + len > c->in_len)
 		return -EINVAL;
 	return chain_copy(c, c->nr_out, c->nr_segs, off, NULL, src, len);
+}
+
+/* The queue's record: u16 max_size, u16 size, u64 desc, avail and used
+ * ring addresses, bool ready, indirect, broken, need_irq, u16 last_avail,
+ * used_idx.  The host pointers and the generation are the host's. */
+void virtq_save(const struct virtq *vq, struct snap_w *w)
+{
+	snap_w_u16(w, vq->max_size);
+	snap_w_u16(w, vq->size);
+	for (unsigned int i = 0; i <= VIRTQ_USED; i++)
+		snap_w_u64(w, vq->gpa[i]);
+	snap_w_bool(w, vq->ready);
+	snap_w_bool(w, vq->indirect);
+	snap_w_bool(w, vq->broken);
+	snap_w_bool(w, vq->need_irq);
+	snap_w_u16(w, vq->last_avail);
+	snap_w_u16(w, vq->used_idx);
+}
+
+int virtq_load(struct virtq *vq, struct snap_r *r, bool may_enable,
+	       bool indirect_ok)
+{
+	uint16_t max_size = snap_r_u16(r), size = snap_r_u16(r);
+	uint64_t gpa[3];
+	bool ready, indirect, broken, need_irq;
+	uint16_t last_avail, used_idx;
+
+	for (unsigned int i = 0; i <= VIRTQ_USED; i++)
+		gpa[i] = snap_r_u64(r);
+	ready = snap_r_bool(r);
+	indirect = snap_r_bool(r);
+	broken = snap_r_bool(r);
+	need_irq = snap_r_bool(r);
+	last_avail = snap_r_u16(r);
+	used_idx = snap_r_u16(r);
+	/* The rules virtq_set_size() and the transport's enable follow. */
+	snap_r_check(r, max_size == vq->max_size, "virtq: another max size");
+	snap_r_check(r, is_pow2(size) && size <= vq->max_size,
+		     "virtq: bad size");
+	snap_r_check(r, !indirect || indirect_ok,
+		     "virtq: indirect descriptors not negotiated");
+	snap_r_check(r, ready || (!broken && !need_irq),
+		     "virtq: state of a queue not ready");
+	if (ready) {
+		snap_r_check(r, may_enable, "virtq: ready before FEATURES_OK");
+		snap_r_check(r, indirect == indirect_ok,
+			     "virtq: indirect differs from the features");
+		/* Chains taken and not returned: none after a drain, and
+		 * never more than the ring holds. */
+		snap_r_check(r, (uint16_t)(last_avail - used_idx) <= size,
+			     "virtq: more in flight than the ring holds");
+	}
+	virtq_reset(vq);
+	if (r->err)
+		return -EBADMSG;
+	vq->size = size;
+	memcpy(vq->gpa, gpa, sizeof(gpa));
+	vq->indirect = indirect;
+	vq->last_avail = last_avail;
+	vq->used_idx = used_idx;
+	if (!ready)
+		return 0;
+	if (start(vq, indirect, last_avail, used_idx)) {
+		snap_r_check(r, false, "virtq: rings outside RAM or misaligned");
+		virtq_reset(vq);
+		return -EBADMSG;
+	}
+	vq->broken = broken;
+	vq->need_irq = need_irq;
+	return 0;
 }

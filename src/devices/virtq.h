@@ -25,6 +25,8 @@
 #include <stdint.h>
 
 struct gmem;
+struct snap_r;
+struct snap_w;
 
 #define VIRTQ_MAX_SIZE 32768	/* the split ring's limit */
 
@@ -128,6 +130,16 @@ bool virtq_has_avail(struct virtq *vq);
 /* True if chains were pushed since the last call and the driver did not
  * suppress interrupts (VRING_AVAIL_F_NO_INTERRUPT). */
 bool virtq_need_irq(struct virtq *vq);
+
+/* Snapshots: append the queue's state to @w; read it back into a queue
+ * made with the same max size (not ready), checked as the driver's
+ * configuration is: size, ring addresses (in RAM, aligned, as
+ * virtq_enable()), ready only if @may_enable (FEATURES_OK), indirect
+ * exactly as negotiated (@indirect_ok) when ready.  0 or -EBADMSG (the
+ * queue is then reset). */
+void virtq_save(const struct virtq *vq, struct snap_w *w);
+int virtq_load(struct virtq *vq, struct snap_r *r, bool may_enable,
+	       bool indirect_ok);
 
 /* Gather @len bytes at offset @off of the chain's readable part into @dst;
  * 0 or -EINVAL if the readable part is too short. */

@@ -104,14 +104,21 @@ $(BUILD)/fuzz/mkseeds: $(FUZZ_SRC)/mkseeds.c Makefile
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(X86_CFLAGS) $(DEPFLAGS) -o $@ $<
 
-# snap_dev's seeds are records the real devices save: a generator that
-# links rivet and the test support.
+# The snapshot seeds are records the real devices save: generators that
+# link rivet and the test support (snap_dev; snap_virtio, which builds on
+# its fuzz target's set-up).
 $(X86)/mkseeds_snap: $(X86)/obj/$(FUZZ_SRC)/mkseeds_snap.o \
 		$(X86)/libsupport.a $(X86)/librivet.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(X86_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
-fuzz-seeds: $(BUILD)/fuzz/mkseeds $(X86)/mkseeds_snap
+$(X86)/mkseeds_snap_virtio: $(X86)/obj/$(FUZZ_SRC)/mkseeds_snap_virtio.o \
+		$(X86)/libsupport.a $(X86)/librivet.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(X86_CFLAGS) -o $@ $^ $(FUZZ_LIBS)
+
+fuzz-seeds: $(BUILD)/fuzz/mkseeds $(X86)/mkseeds_snap $(X86)/mkseeds_snap_virtio
 	@$(BUILD)/fuzz/mkseeds $(FUZZ_SRC)/corpus
 	@mkdir -p $(FUZZ_SRC)/corpus/snap_dev
 	@$(X86)/mkseeds_snap $(FUZZ_SRC)/corpus
+	@$(X86)/mkseeds_snap_virtio $(FUZZ_SRC)/corpus

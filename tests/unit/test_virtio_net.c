@@ -26,6 +26,8 @@
 #include "devices/pci.h"
 #include "devices/virtio_net.h"
 #include "devices/virtio_pci.h"
+#include "snapshot/snap.h"
+#include "tests/support/snap_dev.h"
 
 #define DEV_BASE	0x10003000ULL
 #define QSIZE		16
@@ -77,6 +79,8 @@ static unsigned int last_offload = 0xdead;
 static unsigned int nr_offload_calls;
 static int queue_state[MAX_PEERS * 2];	/* by fd: 1 attached, 0 detached */
 static int fake_queue_err;
+static int last_queue_fd = -1;
+static bool last_queue_on;
 
 static int rec_offload(int fd, unsigned int flags)
 {
@@ -90,6 +94,8 @@ static int rec_queue(int fd, bool on)
 {
 	if (fake_queue_err)
 		return fake_queue_err;
+	last_queue_fd = fd;
+	last_queue_on = on;
 	if (fd >= 0 && fd < (int)(sizeof(queue_state) / sizeof(queue_state[0])))
 		queue_state[fd] = on;
 	return 0;
@@ -1176,6 +1182,21 @@ static void expect_used(struct t *t, const uint8_t *dst, unsigned int seed,
 	assert_int_equal(used, want);
 }
 
+/* MAC_TABLE_SET with one unicast (@uni) and one multicast (@multi)
+ * address, built in @table (20 bytes). */
+static void set_tables(struct t *t, uint8_t *table, const uint8_t *uni,
+		       const uint8_t *multi)
+{
+	memset(table, 0, 20);
+	table[0] = 1;
+	memcpy(table + 4, uni, 6);
+	table[10] = 1;
+	memcpy(table + 14, multi, 6);
+	assert_int_equal(ctrl_cmd(t, VIRTIO_NET_CTRL_MAC,
+				  VIRTIO_NET_CTRL_MAC_TABLE_SET, table, 20),
+			 VIRTIO_NET_OK);
+}
+
 static void test_ctrl_filter(void **state)
 {
 	struct t *t = *state;
@@ -1202,14 +1223,7 @@ static void test_ctrl_filter(void **state)
 	expect_used(t, BCAST, 3, 3);
 	expect_used(t, mc1, 4, 3);
 	/* The tables: one unicast, one multicast. */
-	memset(table, 0, sizeof(table));
-	table[0] = 1;
-	memcpy(table + 4, other, 6);
-	table[10] = 1;
-	memcpy(table + 14, mc1, 6);
-	assert_int_equal(ctrl_cmd(t, VIRTIO_NET_CTRL_MAC,
-				  VIRTIO_NET_CTRL_MAC_TABLE_SET, table,
-				  sizeof(table)), VIRTIO_NET_OK);
+	set_tables(t, table, other, mc1);
 	expect_used(t, mc1, 4, 4);
 	expect_used(t, other, 5, 5);
 	expect_used(t, mc2, 6, 5);
@@ -1617,6 +1631,14 @@ static void test_vhost(void **state)
 	assert_int_equal(ctrl_cmd(t, VIRTIO_NET_CTRL_MAC,
 				  VIRTIO_NET_CTRL_MAC_ADDR_SET, MAC, 6),
 			 VIRTIO_NET_OK);
+	/* No snapshot of the kernel's rings yet. */
+	{
+		struct snap_w w;
+
+		snap_w_init(&w);
+		assert_int_equal(t->dev->ops->save(t->dev, &w), -EOPNOTSUPP);
+		snap_w_free(&w);
+	}
 	/* A reset takes the rings back; the driver again: from index 0. */
 	mw32(t->dev, VIRTIO_MMIO_STATUS, 0);
 	assert_int_equal(fk.backend[0], -1);
@@ -1958,6 +1980,145 @@ static void test_tap_open(void **state)
 	close(fd[1]);
 }
 
+/* ---- snapshots ------------------------------------------------------------------ */
+
+/* A second device on the same RAM, the driver's rings as @t has them. */
+static struct t *twin(struct t *t)
+{
+	struct t *t2 = calloc(1, sizeof(*t2));
+
+	assert_non_null(t2);
+	t2->gm = t->gm;
+	for (unsigned int i = 0; i < MAX_PEERS; i++)
+		t2->peer[i] = -1;
+	make_dev(t2, t->npairs, HOST_ALL);
+	t2->rx = t->rx;
+	t2->tx = t->tx;
+	t2->ctrl = t->ctrl;
+	t2->rx1 = t->rx1;
+	t2->tx1 = t->tx1;
+	return t2;
+}
+
+static void twin_free(struct t *t2)
+{
+	t2->dev->ops->destroy(t2->dev);
+	for (unsigned int i = 0; i < MAX_PEERS; i++)
+		if (t2->peer[i] >= 0)
+			close(t2->peer[i]);
+	free(t2);
+}
+
+/* The backend's record at the end of @w: offset of its first byte. */
+#define NET_REC(w, entries) ((w)->len - (44 + 6 * (entries) + 512))
+
+/* What the control queue set survives a snapshot: filter, MAC, VLANs,
+ * queue pairs (the TAP's queues attached again), offloads (the TAP told
+ * again); drain sends what was queued for transmit. */
+static void test_snapshot(void **state)
+{
+	struct t *t = *state, *t2;
+	static const uint8_t other[6] = { 0x52, 0x54, 0, 1, 2, 3 };
+	static const uint8_t stranger[6] = { 0x52, 0x54, 0, 9, 9, 9 };
+	static const uint8_t mc1[6] = { 0x01, 0x00, 0x5e, 0, 0, 1 };
+	static const uint8_t newmac[6] = { 0x02, 0, 0, 0, 0, 0x42 };
+	const struct vnet_hdr h = { 0 };
+	uint8_t off = 0, table[4 + 6 + 4 + 6], b[8], f[60], got[100];
+	uint64_t csum = F(GUEST_CSUM);
+	uint16_t vid = 5, two = 2;
+	struct snap_w w, w2;
+	size_t base;
+	uint8_t *p;
+
+	drv_init(t, ALL);
+	assert_int_equal(ctrl_cmd(t, VIRTIO_NET_CTRL_RX,
+				  VIRTIO_NET_CTRL_RX_PROMISC, &off, 1),
+			 VIRTIO_NET_OK);
+	set_tables(t, table, other, mc1);
+	assert_int_equal(ctrl_cmd(t, VIRTIO_NET_CTRL_VLAN,
+				  VIRTIO_NET_CTRL_VLAN_ADD, &vid, 2),
+			 VIRTIO_NET_OK);
+	assert_int_equal(ctrl_cmd(t, VIRTIO_NET_CTRL_MAC,
+				  VIRTIO_NET_CTRL_MAC_ADDR_SET, newmac, 6),
+			 VIRTIO_NET_OK);
+	assert_int_equal(ctrl_cmd(t, VIRTIO_NET_CTRL_MQ,
+				  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &two, 2),
+			 VIRTIO_NET_OK);
+	assert_int_equal(ctrl_cmd(t, VIRTIO_NET_CTRL_GUEST_OFFLOADS,
+				  VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET, &csum, 8),
+			 VIRTIO_NET_OK);
+	for (unsigned int i = 0; i < 4; i++)
+		post_rx(t, RXBUF(i), RXBUF_LEN);
+	/* Queued for transmit, never notified: drain sends it. */
+	frame_to(f, sizeof(f), BCAST, 7);
+	tx_frame(t, &t->tx, 0, &h, f, sizeof(f));
+	virtio_backend_drain(t->be);
+	assert_int_equal(q_used_idx(t, &t->tx), 1);
+	assert_int_equal(peer_recv(t, got, sizeof(got)), (ssize_t)sizeof(f));
+	assert_memory_equal(got, f, sizeof(f));
+	ts_snap_save(t->dev, &w);
+
+	t2 = twin(t);
+	assert_int_equal(last_offload, 0xdead);
+	assert_int_equal(ts_snap_load(t2->dev, w.buf, w.len), 0);
+	ts_snap_save(t2->dev, &w2);
+	assert_int_equal(w2.len, w.len);
+	assert_memory_equal(w2.buf, w.buf, w.len);
+	snap_w_free(&w2);
+	assert_int_equal(last_offload, TAP_F_CSUM);
+	assert_int_equal(last_queue_fd, dev_fd[1]);
+	assert_true(last_queue_on);
+	for (unsigned int i = 0; i < 6; i++)
+		t2->dev->ops->mmio_read(t2->dev, VIRTIO_MMIO_CONFIG + i,
+					b + i, 1);
+	assert_memory_equal(b, newmac, 6);
+	/* The filter is the one the driver set: in the table, or not. */
+	expect_used(t2, other, 1, 1);
+	expect_used(t2, stranger, 2, 1);
+	expect_used(t2, newmac, 3, 2);
+	twin_free(t2);
+
+	/* Values the control queue never lets a driver set. */
+	base = NET_REC(&w, 2);
+	p = w.buf;
+	{
+		static const struct { size_t off; uint64_t v; unsigned int n; }
+		bad[] = {
+			{ 0, 1, 4 },		/* another number of pairs */
+			{ 4, 2, 1 },		/* negotiated: not a bool */
+			{ 5, 0, 8 },		/* features not the driver's */
+			{ 13, 1ULL << VIRTIO_NET_F_CSUM, 8 },	/* offloads */
+			{ 21, 3, 4 },		/* pairs beyond the TAP's */
+			{ 21, 0, 4 },
+			{ 29, 0, 1 },		/* VLAN filter as negotiated */
+			{ 30, 0x01, 1 },	/* multicast MAC */
+			{ 36, 65, 4 },		/* unicast table too long */
+			{ 44 - 8 + 0, 2, 4 },	/* table past the record */
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			uint8_t save[8];
+
+			memcpy(save, p + base + bad[i].off, bad[i].n);
+			for (unsigned int k = 0; k < bad[i].n; k++)
+				p[base + bad[i].off + k] =
+					(uint8_t)(bad[i].v >> (8 * k));
+			t2 = twin(t);
+			assert_int_equal(ts_snap_load(t2->dev, p, w.len), -EBADMSG);
+			assert_int_equal(mr32(t2->dev, VIRTIO_MMIO_STATUS), 0);
+			twin_free(t2);
+			memcpy(p + base + bad[i].off, save, bad[i].n);
+		}
+	}
+	/* Truncated anywhere. */
+	for (size_t n = 0; n < w.len; n += 7) {
+		t2 = twin(t);
+		assert_int_equal(ts_snap_load(t2->dev, w.buf, n), -EBADMSG);
+		twin_free(t2);
+	}
+	snap_w_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1986,6 +2147,7 @@ int main(void)
 		T(test_ctrl_hostile),
 		TMQ(test_mq),
 		TMQ(test_mq_not_negotiated),
+		TMQ(test_snapshot),
 		T(test_threads),
 		T(test_vhost),
 		T(test_pci_roundtrip),

@@ -26,6 +26,7 @@
 #include "devices/virtio_pci.h"
 #include "devices/virtio_rng.h"
 #include "devices/virtq.h"
+#include "snapshot/snap.h"
 #include "tests/support/files.h"
 #include "tests/support/pcihost.h"
 
@@ -911,6 +912,23 @@ static void expect_iev_pair(uint64_t bar4, bool on)
 	}
 }
 
+/* A fresh virtio-blk function (@o) on the host, its threads started
+ * with ioeventfds through @iev: none assigned before BAR 4 is placed. */
+static void threads_up(struct t *t, const struct vblk_opts *o,
+		       const struct virtio_ioeventfd *iev)
+{
+	struct virtio_backend *be;
+	struct pci_dev *pd;
+
+	host_down(t);
+	nr_iev_calls = 0;
+	assert_int_equal(vblk_open(t->path, o, &be), 0);
+	assert_int_equal(virtio_pci_create(&t->gm, be, &pd), 0);
+	host_up(t, pd);
+	assert_int_equal(virtio_backend_start(be, NULL, iev), 0);
+	assert_int_equal(nr_iev_calls, 0);	/* BAR not placed yet */
+}
+
 /* Queue notifications as ioeventfds follow BAR 4 wherever the guest puts
  * it, and a write of the eventfd (what KVM does) serves the queue. */
 static void test_ioeventfd_follows_bar(void **state)
@@ -921,18 +939,10 @@ static void test_ioeventfd_follows_bar(void **state)
 	const struct fseg s[] = {
 		{ HDR, 16, false }, { BUF, 512, true }, { STATUS, 1, true },
 	};
-	struct virtio_backend *be;
-	struct pci_dev *pd;
 	uint64_t bar4, one = 1;
 	unsigned int n;
 
-	host_down(t);
-	nr_iev_calls = 0;
-	assert_int_equal(vblk_open(t->path, &o, &be), 0);
-	assert_int_equal(virtio_pci_create(&t->gm, be, &pd), 0);
-	host_up(t, pd);
-	assert_int_equal(virtio_backend_start(be, NULL, &iev), 0);
-	assert_int_equal(nr_iev_calls, 0);	/* BAR not placed yet */
+	threads_up(t, &o, &iev);
 	drv_init(t, true);
 	bar4 = t->v.bar[VIRTIO_PCI_BAR];
 	expect_iev_pair(bar4, true);
@@ -1080,6 +1090,126 @@ static void test_concurrent_config_and_io(void **state)
 }
 
 /* A backend for the constructor's checks. */
+/* ---- snapshots ---------------------------------------------------------------- */
+
+/* Offsets in a virtio-blk function's record (one queue): after the core's
+ * (37 bytes, then 36 for the queue), the ISR, the config vector, the
+ * queue's vector. */
+#define R_CVEC		(37 + 36 + 1)
+#define R_QVEC		(R_CVEC + 2)
+
+static int fn_save(struct pci_dev *pd, struct snap_w *w)
+{
+	int err;
+
+	snap_w_init(w);
+	pthread_mutex_lock(&pd->lock);
+	err = pd->ops->save(pd, w);
+	pthread_mutex_unlock(&pd->lock);
+	return err;
+}
+
+static int fn_load(struct pci_dev *pd, const uint8_t *p, size_t n)
+{
+	struct snap_r r;
+	int err;
+
+	snap_r_init(&r, p, n);
+	pthread_mutex_lock(&pd->lock);
+	err = pd->ops->load(pd, &r);
+	pthread_mutex_unlock(&pd->lock);
+	return err;
+}
+
+/* What the PCI core's record puts back (config space, BARs): written raw,
+ * so that no config hook sees it, as pci_core_load() does. */
+static void core_restore(struct t *t, struct pci_dev *pd)
+{
+	pthread_mutex_lock(&pd->lock);
+	for (unsigned int b = 0; b < PCI_NR_BARS; b++) {
+		if (!t->v.bar[b])
+			continue;
+		pci_cfg_set(pd, PCI_BAR0 + 4 * b, 4,
+			    (uint32_t)t->v.bar[b] |
+			    (b == VIRTIO_PCI_BAR ? PCI_BAR_MEM_TYPE_64 : 0));
+		if (b == VIRTIO_PCI_BAR)
+			pci_cfg_set(pd, PCI_BAR0 + 4 * (b + 1), 4,
+				    (uint32_t)(t->v.bar[b] >> 32));
+	}
+	pci_cfg_set(pd, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	pthread_mutex_unlock(&pd->lock);
+}
+
+/* A fresh function of the same configuration loads what the driver left
+ * (status, queue, vectors), saves it again byte for byte, and the driver
+ * carries on; the notify ioeventfds follow BAR 4 where the PCI core's
+ * record put it; vectors beyond the table are refused. */
+static void test_snapshot(void **state)
+{
+	struct t *t = *state;
+	const struct vblk_opts o = { .queues = 1, .io = VBLK_IO_THREADS };
+	const struct virtio_ioeventfd iev = { fake_iev, NULL };
+	struct snap_w w, w2;
+	struct pci_dev *pd;
+	unsigned int sent;
+	uint64_t bar4;
+
+	drv_init(t, true);
+	assert_int_equal(blk_req(t, VIRTIO_BLK_T_IN, 3, 512, true),
+			 VIRTIO_BLK_S_OK);
+	assert_int_equal(fn_save(t->pd, &w), 0);
+	host_down(t);
+
+	assert_int_equal(blk_pci(t, t->path, &pd), 0);
+	host_up(t, pd);
+	core_restore(t, pd);
+	drv_msix(t);		/* the table: the PCI core's too */
+	sent = t->p.msi.sent;
+	assert_int_equal(fn_load(pd, w.buf, w.len), 0);
+	assert_int_equal(t->p.msi.sent, sent);	/* no interrupt */
+	assert_int_equal(fn_save(pd, &w2), 0);
+	assert_int_equal(w2.len, w.len);
+	assert_memory_equal(w2.buf, w.buf, w.len);
+	snap_w_free(&w2);
+	assert_int_equal(status(t), ALL_OK);
+	assert_int_equal(rd(t, C(VIRTIO_PCI_COMMON_MSIX), 2), 0);
+	assert_int_equal(rd(t, C(VIRTIO_PCI_COMMON_Q_MSIX), 2), 1);
+	sent = t->p.msi.sent;
+	assert_int_equal(blk_req(t, VIRTIO_BLK_T_IN, 4, 512, true),
+			 VIRTIO_BLK_S_OK);
+	assert_int_equal(fdrv_used_idx(&t->d), 2);
+	assert_int_equal(t->p.msi.sent, sent + 1);
+	assert_int_equal(t->p.msi.data, 0x41);
+	host_down(t);
+
+	/* Vectors beyond the two in the table. */
+	assert_int_equal(blk_pci(t, t->path, &pd), 0);
+	host_up(t, pd);
+	core_restore(t, pd);
+	/* The host bridge decodes the BARs after a config write. */
+	cfg_wr(t, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	w.buf[R_QVEC] = 2;
+	assert_int_equal(fn_load(pd, w.buf, w.len), -EBADMSG);
+	w.buf[R_QVEC] = 1;
+	w.buf[R_CVEC] = 7;
+	assert_int_equal(fn_load(pd, w.buf, w.len), -EBADMSG);
+	assert_int_equal(status(t), 0);
+	w.buf[R_CVEC] = 0;
+
+	/* I/O threads with ioeventfds, started before the load. */
+	threads_up(t, &o, &iev);
+	pd = t->pd;
+	core_restore(t, pd);
+	assert_int_equal(nr_iev_calls, 0);
+	assert_int_equal(fn_load(pd, w.buf, w.len), 0);
+	bar4 = t->v.bar[VIRTIO_PCI_BAR];
+	assert_int_equal(nr_iev_calls, 1);
+	assert_true(iev_calls[0].addr == bar4 + VIRTIO_PCI_NOTIFY_OFF);
+	assert_true(iev_calls[0].on);
+	assert_int_equal(iev_calls[0].match, 0);
+	snap_w_free(&w);
+}
+
 static void nop_cfg(struct virtio_backend *be, uint32_t off, uint8_t *data,
 		    unsigned int len)
 {
@@ -1161,6 +1291,7 @@ int main(void)
 		T(test_msi_refused),
 		T(test_rng),
 		T(test_ioeventfd_follows_bar),
+		T(test_snapshot),
 		T(test_concurrent_config_and_io),
 		T(test_create_errors),
 #undef T
