@@ -310,14 +310,16 @@ int snap_file_open(const void *buf, size_t len, struct snap_r *body,
 			 SNAP_MAGIC);
 		return -EBADMSG;
 	}
-	if (snap_crc32c(0, buf, SNAP_HEADER_SIZE - 4) != hcrc) {
-		snprintf(err, errlen, "header checksum mismatch: corrupt");
-		return -EBADMSG;
-	}
+	/* The version before the checksum: another version's header may
+	 * be laid out (and checksummed) differently. */
 	if (version != SNAP_VERSION) {
 		snprintf(err, errlen, "format version %u; this rivet reads "
 			 "version %u", version, SNAP_VERSION);
 		return -EPROTO;
+	}
+	if (snap_crc32c(0, buf, SNAP_HEADER_SIZE - 4) != hcrc) {
+		snprintf(err, errlen, "header checksum mismatch: corrupt");
+		return -EBADMSG;
 	}
 	if (flags) {
 		snprintf(err, errlen, "unknown flags 0x%x", flags);
