@@ -216,11 +216,15 @@ static const struct rule main_rules[] = {
 	ANY("recvmsg", "the monitor's requests on the control channel, with "
 		       "a snapshot's two files (SCM_RIGHTS)"),
 	ANY("pwritev", "snapshot: the state, and guest RAM's pages that "
-		       "hold data at their offsets in the memory file"),
+		       "hold data at their offsets in the memory file; "
+		       "virtio-blk writes the drain serves"),
+	ANY("preadv", "snapshot: virtio-blk reads the drain serves (requests "
+		      "the driver made available that no I/O thread took)"),
 	ANY("ftruncate", "snapshot: the memory file sized to guest RAM "
 			 "(holes where RAM is zero)"),
 	ANY("fdatasync", "snapshot: both files on the disk before the "
-			 "monitor puts them in place"),
+			 "monitor puts them in place; virtio-blk flushes the "
+			 "drain serves"),
 	IOCTL(FD_VCPUS, KVM_GET_REG_LIST,
 	      "snapshot: the registers each vCPU has; vCPU fds only"),
 	IOCTL(FD_VCPUS, KVM_GET_ONE_REG,

@@ -126,8 +126,8 @@ static void drain(struct machine *m)
 	for (unsigned int i = 0; i < m->nr_virtio; i++) {
 		struct virtio_backend *be = m->virtio[i];
 
-		if (be && be->ops->drain)
-			be->ops->drain(be);
+		if (be)
+			virtio_backend_drain(be);
 	}
 }
 

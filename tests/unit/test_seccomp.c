@@ -927,7 +927,7 @@ static const char *const exercised[ROLES][24] = {
 		"ppoll", "read", "write", "ioctl", "futex", "getpid",
 		"tgkill", "rt_sigprocmask", "rt_sigreturn", "clock_gettime",
 		"close", "munmap", "mmap", "madvise", "brk", "exit_group",
-		"io_uring_register", "recvmsg", "pwritev", "ftruncate",
+		"io_uring_register", "recvmsg", "pwritev", "preadv", "ftruncate",
 		"fdatasync", NULL },
 	[RIVET_SECCOMP_MONITOR] = {
 		"wait4", "read", "rt_sigtimedwait", "rt_sigprocmask", "kill",
@@ -1148,6 +1148,7 @@ static void vm_sim_child(void *arg)
 	 * registers, the RAM written sparse and synced. */
 	{
 		struct kvm_one_reg reg = { .id = 0 };
+		char back[4];
 		int fd = recv_fd(ctl[1]);
 
 		CHECK(fd >= 0);
@@ -1156,6 +1157,7 @@ static void vm_sim_child(void *arg)
 		CHECK(ftruncate(fd, 1 << 20) == 0);
 		CHECK(pwritev(fd, &(struct iovec){ "data", 4 }, 1, 4096) ==
 		      4);
+		CHECK(preadv(fd, &(struct iovec){ back, 4 }, 1, 4096) == 4);
 		CHECK(fdatasync(fd) == 0 && close(fd) == 0);
 	}
 
