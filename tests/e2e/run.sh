@@ -465,7 +465,7 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 	# emul.
 	testcase microvm-snapshot 900 'sh /root/e2e-host/snapshot.sh microvm' \
 		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
-	testcase microvm-snapshot-emul 900 'sh /root/e2e-host/snapshot.sh microvm --aia-mode emul' \
+	testcase microvm-snapshot-emul 900 'SNAP_CPUS=4 sh /root/e2e-host/snapshot.sh microvm --aia-mode emul' \
 		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
 	testcase microvm-poweroff 180 "$(guest_test poweroff '')" \
 		rc=0 grep='^RIVET-TEST poweroff PASS'
@@ -514,6 +514,10 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 	testcase virt-qmp 420 'sh /root/e2e-host/qmp.sh virt' \
 		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL' fn=check_qmp_shapes
 	testcase virt-qmp-panic 420 'sh /root/e2e-host/qmp-panic.sh virt' \
+		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
+	# Snapshot and restore on the virt board: virtio-pci, MSI-X through
+	# the in-kernel IMSIC (tests/e2e/host/snapshot.sh).
+	testcase virt-snapshot 900 'sh /root/e2e-host/snapshot.sh virt' \
 		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
 	testcase virt-qmp-go 360 'sh /root/e2e-host/qmp-go.sh virt' \
 		rc=0 grep='^QMP-ALL-OK' grep='^GOQMP-ALL-OK' nogrep='^(GO)?QMP-FAIL'

@@ -9,6 +9,9 @@
 # acknowledged block is on the disk.  A corrupt, cut, other-version,
 # mismatched-memory or wrong-machine snapshot is refused with a message and
 # a non-zero exit before the guest runs.  QMP-OK/QMP-FAIL lines.
+# With SNAP_CPUS=N (default 2) the guest has N vCPUs and takes the last
+# one offline (SBI HSM) before the snapshot: offline after the restore,
+# and it comes back online.
 # Usage: snapshot.sh BOARD [RIVET-OPTION]...
 board=$1
 shift
@@ -16,6 +19,9 @@ T=/tmp/snap-$board
 Q=$T.sock
 DISK=$T.img
 ROUNDS=30
+CPUS=${SNAP_CPUS:-2}
+offline=
+[ "$CPUS" -gt 2 ] && offline="rivet.snap_offline=$((CPUS - 1))"
 # shellcheck source=tests/e2e/host/qmplib.sh
 . "$(dirname "$0")/qmplib.sh"
 
@@ -29,8 +35,8 @@ run() {
 	shift
 	rm -f "$Q"
 	rivet run --board "$board" --memory "$mem" --kernel /guest/Image \
-		--initrd /guest/initramfs.cpio.gz --cpus 2 --disk "$DISK" \
-		--cmdline "console=ttyS0 quiet rivet.test=snapshot rivet.snap_rounds=$ROUNDS" \
+		--initrd /guest/initramfs.cpio.gz --cpus "$CPUS" --disk "$DISK" \
+		--cmdline "console=ttyS0 quiet rivet.test=snapshot rivet.snap_rounds=$ROUNDS $offline" \
 		--qmp "unix:$Q,server,wait=off" "$@" >"$_out" 2>&1 &
 	pid=$!
 	wait_sock "$Q"
@@ -57,6 +63,7 @@ run "$T.out1" "$@"
 if wait_for '^RIVET-SNAP 5 ' "$T.out1" 400; then ok "guest running"; else
 	bad "the guest did not reach round 5"; cat "$T.out1"; fi
 listen "$Q" "$T.ev1" "$T.stop1"
+wait_for '"return"' "$T.ev1" 30
 snap "$T-1"
 r=$(qmp "$Q" '{"execute": "query-status"}')
 check "paused after the snapshot (postmigrate)" "$r" '"status": "postmigrate", "running": false'
@@ -68,8 +75,8 @@ check "memory file 0600" "$(stat -c %a "$T-1/memory")" '^600$'
 check "directory 0700" "$(stat -c %a "$T-1")" '^700$'
 check "memory file sparse" "$(du -k "$T-1/memory" | cut -f1)" '^[0-9]{1,6}$'
 info=$(rivet snapshot-info "$T-1" 2>&1)
-check "snapshot-info" "$info" "board $board, .* 2 vCPUs"
-check "snapshot-info lists the vCPUs" "$info" 'VCPU 1 '
+check "snapshot-info" "$info" "board $board, .* $CPUS vCPUs"
+check "snapshot-info lists the vCPUs" "$info" "VCPU $((CPUS - 1)) "
 check "snapshot-info lists the console" "$info" 'DEV  .*uart'
 qmp "$Q" '{"execute": "quit"}' >/dev/null
 wait $pid
@@ -83,14 +90,21 @@ last1=$(last_round "$T.out1")
 refuse() {
 	_n=$1 _p=$2
 	shift 2
-	rivet run --board "$board" --memory "$mem" --cpus 2 --disk "$DISK" \
-		--incoming "file:$T-bad" "$@" >"$T.bad" 2>&1
+	rivet run --board "$board" --memory "$mem" --cpus "$CPUS" \
+		--disk "$DISK" --incoming "file:$T-bad" "$@" >"$T.bad" 2>&1
 	_rc=$?
 	check "$_n: refused (status $_rc)" "$_rc" '^[1-9][0-9]*$'
 	check "$_n: says why" "$(cat "$T.bad")" "$_p"
 	check "$_n: the guest never ran" "$(grep -c RIVET-SNAP "$T.bad")" '^0$'
 }
-fresh_bad() { rm -rf "$T-bad"; cp -a --sparse=always "$T-1" "$T-bad"; }
+# fresh_bad [MEMORY-FROM]: $T-bad, a copy of $T-1's state with a hard link
+# to its (or MEMORY-FROM's) memory file (busybox's cp cannot copy sparse).
+fresh_bad() {
+	rm -rf "$T-bad"
+	mkdir -m 700 "$T-bad"
+	cp "$T-1/state" "$T-bad/state"
+	ln "${1:-$T-1}/memory" "$T-bad/memory"
+}
 fresh_bad
 printf 'X' | dd of="$T-bad/state" bs=1 seek=200 conv=notrunc 2>/dev/null
 refuse corrupt 'checksum mismatch: corrupt'
@@ -101,12 +115,13 @@ fresh_bad
 printf '\002' | dd of="$T-bad/state" bs=1 seek=8 conv=notrunc 2>/dev/null
 refuse "another version" 'format version 2; this rivet reads version 1'
 fresh_bad
-truncate -s -4096 "$T-bad/memory"
+rm "$T-bad/memory"
+truncate -s $(($(stat -c %s "$T-1/memory") - 4096)) "$T-bad/memory"
 refuse "memory file cut" 'memory file is not'
 fresh_bad
 refuse "other RAM size" 'does not fit this run: .*--memory' --memory 128M
 fresh_bad
-refuse "other vCPU count" 'does not fit this run: .*--cpus' --cpus 1
+refuse "other vCPU count" 'does not fit this run: .*--cpus' --cpus $((CPUS + 1))
 fresh_bad
 refuse "other devices" 'does not fit this run: .*same devices' --no-rng
 rm -rf "$T-bad"
@@ -119,6 +134,9 @@ check "restored, waiting" "$r" '"running": false'
 snap "$T-2"
 cmpout=$(rivet snapshot-info "$T-1" "$T-2" 2>&1)
 check "saved again: identical records" "$cmpout" '^identical'
+fresh_bad "$T-2"
+refuse "another snapshot's memory" 'memory file belongs to another snapshot'
+rm -rf "$T-bad"
 ram=$(( $(stat -c %s "$T-1/memory") - 4096 ))
 if cmp -n "$ram" "$T-1/memory" "$T-2/memory" >/dev/null; then
 	ok "saved again: identical RAM"
@@ -128,6 +146,8 @@ fi
 
 # ---- 4. resume: the guest goes on where it was ----
 listen "$Q" "$T.ev2" "$T.stop2"
+# Negotiated before the cont, so it hears the RESUME.
+wait_for '"return"' "$T.ev2" 30
 qmp "$Q" '{"execute": "cont"}' >/dev/null
 if wait_for '^RIVET-TEST snapshot (PASS|FAIL)' "$T.out2" 600; then
 	ok "the restored guest finished"; else bad "the restored guest did not finish"; fi
@@ -142,6 +162,10 @@ check "restored guest: not a new boot" "$(grep -c RIVET-GUEST-UP "$T.out2")" '^0
 first2=$(sed -n 's/^RIVET-SNAP \([0-9]*\) .*/\1/p' "$T.out2" | head -n1)
 check "restored guest: went on after round $last1" "$first2" "^$((last1 + 1))\$"
 check "rivet ends with status 0" "$rc" '^0$'
+if [ -n "$offline" ]; then
+	check "the offline hart was offline at the snapshot" "$(cat "$T.out1")" '^RIVET-SNAP-OFFLINE'
+	check "offline after the restore, then back online" "$out2" '^RIVET-SNAP-ONLINE'
+fi
 check "RESUME event" "$(cat "$T.ev2")" '"event": "RESUME"'
 # Every acknowledged block is on the image, from both runs.
 i=0
