@@ -46,7 +46,8 @@ struct dev_ops {
 	 * what that state means on the host side (memory slots,
 	 * ioeventfds) but raises no interrupt: line levels are the
 	 * interrupt controller's state.  0 or -errno (load: -EBADMSG for a
-	 * bad record).  Both NULL: the device cannot be saved yet, and a
+	 * bad record, -EINVAL with r->what set for one of another
+	 * configuration).  Both NULL: the device cannot be saved yet, and a
 	 * snapshot of a VM that has it is refused. */
 	int (*save)(struct rivet_dev *dev, struct snap_w *w);
 	int (*load)(struct rivet_dev *dev, struct snap_r *r);

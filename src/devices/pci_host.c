@@ -658,9 +658,12 @@ static int ecam_load(struct rivet_dev *dev, struct snap_r *r)
 	int ret = 0;
 
 	pthread_rwlock_wrlock(&h->lock);
+	/* Another set of functions is this run's configuration, not a
+	 * corrupt record: -EINVAL, which the restore reports as a misfit. */
 	if (!snap_r_check(r, snap_r_u32(r) == slot_mask(h),
-			  "pci: other slots occupied"))
-		ret = -EBADMSG;
+			  "its PCI functions are in other slots than this "
+			  "run's (another --disk, --net or --no-rng)"))
+		ret = r->off == 4 ? -EINVAL : -EBADMSG;
 	for (unsigned int s = 0; !ret && s < PCI_HOST_MAX_SLOTS; s++) {
 		struct pci_dev *pd = h->slots[s];
 

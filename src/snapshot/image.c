@@ -192,7 +192,11 @@ int snap_load_device(struct machine *m, uint32_t inst, struct snap_r *r,
 	}
 	snap_r_init(&rest, r->p + r->off, r->len - r->off);
 	ret = d->ops->load(d, &rest);
-	if (ret)
+	if (ret == -EINVAL && rest.what)
+		snprintf(err, errlen, "the %s at 0x%llx does not fit this "
+			 "run: %s; give the same devices as when it was taken",
+			 name, (unsigned long long)base, rest.what);
+	else if (ret)
 		snprintf(err, errlen, "the %s at 0x%llx: %s%s%s", name,
 			 (unsigned long long)base,
 			 ret == -EBADMSG ? "corrupt record" : strerror(-ret),

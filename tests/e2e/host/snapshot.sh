@@ -123,7 +123,7 @@ refuse "other RAM size" 'does not fit this run: .*--memory' --memory 128M
 fresh_bad
 refuse "other vCPU count" 'does not fit this run: .*--cpus' --cpus $((CPUS + 1))
 fresh_bad
-refuse "other devices" 'does not fit this run: .*same devices' --no-rng
+refuse "other devices" 'does not fit this run.*same devices' --no-rng
 rm -rf "$T-bad"
 refuse "no snapshot" 'cannot open'
 
