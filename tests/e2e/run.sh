@@ -461,11 +461,15 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 	testcase microvm-serial 420 'sh /root/e2e-host/serial.sh microvm' \
 		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
 	# Snapshot and restore (tests/e2e/host/snapshot.sh, docs/snapshot.md):
-	# the in-kernel AIA in hwaccel mode (this host has guest files), then
-	# emul.
-	testcase microvm-snapshot 900 'sh /root/e2e-host/snapshot.sh microvm' \
+	# the in-kernel AIA taken in hwaccel mode (this host has guest files)
+	# and restored in emul; taken in emul with 4 vCPUs, one of them
+	# offline (SBI HSM), and restored in hwaccel; split (rivet's APLIC,
+	# KVM's IMSIC).
+	testcase microvm-snapshot 900 "SNAP_RESTORE='--aia-mode emul' sh /root/e2e-host/snapshot.sh microvm --aia-mode hwaccel" \
 		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
-	testcase microvm-snapshot-emul 900 'SNAP_CPUS=4 sh /root/e2e-host/snapshot.sh microvm --aia-mode emul' \
+	testcase microvm-snapshot-emul 900 "SNAP_CPUS=4 SNAP_RESTORE='--aia-mode hwaccel' sh /root/e2e-host/snapshot.sh microvm --aia-mode emul" \
+		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
+	testcase microvm-snapshot-split 900 'sh /root/e2e-host/snapshot.sh microvm --irqchip split' \
 		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
 	testcase microvm-poweroff 180 "$(guest_test poweroff '')" \
 		rc=0 grep='^RIVET-TEST poweroff PASS'

@@ -12,9 +12,13 @@
 # With SNAP_CPUS=N (default 2) the guest has N vCPUs and takes the last
 # one offline (SBI HSM) before the snapshot: offline after the restore,
 # and it comes back online.
+# SNAP_RESTORE: options added to the restoring runs (e.g. another
+# --aia-mode: a snapshot taken in hwaccel mode restores in emul and back).
 # Usage: snapshot.sh BOARD [RIVET-OPTION]...
 board=$1
 shift
+# The options of every run (no spaces inside any of them).
+OPTS="$*"
 T=/tmp/snap-$board
 Q=$T.sock
 DISK=$T.img
@@ -58,6 +62,8 @@ snap() {
 rounds() { grep -c '^RIVET-SNAP [0-9]' "$1"; }
 last_round() { sed -n 's/^RIVET-SNAP \([0-9]*\) .*/\1/p' "$1" | tail -n1; }
 
+SNAP_RESTORE=${SNAP_RESTORE:-}
+
 # ---- 1. snapshot a running guest mid-I/O ----
 run "$T.out1" "$@"
 if wait_for '^RIVET-SNAP 5 ' "$T.out1" 400; then ok "guest running"; else
@@ -90,8 +96,9 @@ last1=$(last_round "$T.out1")
 refuse() {
 	_n=$1 _p=$2
 	shift 2
+	# shellcheck disable=SC2086
 	rivet run --board "$board" --memory "$mem" --cpus "$CPUS" \
-		--disk "$DISK" --incoming "file:$T-bad" "$@" >"$T.bad" 2>&1
+		--disk "$DISK" $OPTS --incoming "file:$T-bad" "$@" >"$T.bad" 2>&1
 	_rc=$?
 	check "$_n: refused (status $_rc)" "$_rc" '^[1-9][0-9]*$'
 	check "$_n: says why" "$(cat "$T.bad")" "$_p"
@@ -128,7 +135,8 @@ rm -rf "$T-bad"
 refuse "no snapshot" 'cannot open'
 
 # ---- 3. restore paused, snapshot again: identical ----
-run "$T.out2" "$@" --incoming "file:$T-1" --paused
+# shellcheck disable=SC2086
+run "$T.out2" "$@" $SNAP_RESTORE --incoming "file:$T-1" --paused
 r=$(qmp "$Q" '{"execute": "query-status"}')
 check "restored, waiting" "$r" '"running": false'
 snap "$T-2"
