@@ -635,6 +635,11 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 	testcase virt-debian-powerdown 1200 'sh /root/e2e-host/debian-powerdown.sh /dev/vdb' \
 		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL' grep='ACPI: button: Power Button' \
 		grep='reboot: Power down'
+	# The same image snapshotted once systemd is up and restored in a
+	# new rivet: it goes on, and its systemd still powers it off cleanly
+	# at the power button (tests/e2e/host/debian-snapshot.sh).
+	testcase virt-debian-snapshot 1500 'sh /root/e2e-host/debian-snapshot.sh /dev/vdb' \
+		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
 	# The same image on a P550-like host: rivet's PLIC, described in ACPI.
 	group debian-plic --host plic-nosstc --mem 3G --drive "$(disk_path debian)" \
 		--add "$RIVET_EDK2_CODE:/fw/RISCV_VIRT_CODE.fd"
