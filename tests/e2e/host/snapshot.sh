@@ -12,6 +12,8 @@
 # With SNAP_CPUS=N (default 2) the guest has N vCPUs and takes the last
 # one offline (SBI HSM) before the snapshot: offline after the restore,
 # and it comes back online.
+# SNAP_CHAIN=N: then N more snapshot-and-restore cycles of the running
+# guest (three restores in a row with N=2).
 # SNAP_RESTORE: options added to the restoring runs (e.g. another
 # --aia-mode: a snapshot taken in hwaccel mode restores in emul and back).
 # Usage: snapshot.sh BOARD [RIVET-OPTION]...
@@ -22,7 +24,7 @@ OPTS="$*"
 T=/tmp/snap-$board
 Q=$T.sock
 DISK=$T.img
-ROUNDS=30
+ROUNDS=$((30 + 10 * ${SNAP_CHAIN:-0}))
 CPUS=${SNAP_CPUS:-2}
 offline=
 [ "$CPUS" -gt 2 ] && offline="rivet.snap_offline=$((CPUS - 1))"
@@ -157,16 +159,40 @@ listen "$Q" "$T.ev2" "$T.stop2"
 # Negotiated before the cont, so it hears the RESUME.
 wait_for '"return"' "$T.ev2" 30
 qmp "$Q" '{"execute": "cont"}' >/dev/null
-if wait_for '^RIVET-TEST snapshot (PASS|FAIL)' "$T.out2" 600; then
+# SNAP_CHAIN=N: N more times, let it run a few rounds, snapshot it, quit,
+# restore that (running at once): each restore goes on from the round
+# after the one its snapshot stopped at.
+cur=$T.out2
+c=0
+while [ $c -lt "${SNAP_CHAIN:-0}" ]; do
+	c=$((c + 1))
+	base=$(last_round "$cur")
+	want=$((${base:-0} + 3))
+	wait_for "^RIVET-SNAP $want " "$cur" 300 ||
+		bad "chain $c: round $want never came"
+	snap "$T-c$c"
+	stopped=$(last_round "$cur")
+	qmp "$Q" '{"execute": "quit"}' >/dev/null
+	wait $pid
+	# shellcheck disable=SC2086
+	run "$T.out-c$c" "$@" $SNAP_RESTORE --incoming "file:$T-c$c"
+	cur=$T.out-c$c
+	wait_for '^RIVET-SNAP [0-9]' "$cur" 300
+	check "chain $c: went on after round $stopped" \
+		"$(sed -n 's/^RIVET-SNAP \([0-9]*\) .*/\1/p' "$cur" | head -n1)" \
+		"^$((stopped + 1))\$"
+	rm -rf "$T-c$c"
+done
+if wait_for '^RIVET-TEST snapshot (PASS|FAIL)' "$cur" 600; then
 	ok "the restored guest finished"; else bad "the restored guest did not finish"; fi
 wait $pid
 rc=$?
 touch "$T.stop2"
 wait $lpid 2>/dev/null
-out2=$(cat "$T.out2")
+out2=$(cat "$cur")
 check "restored guest: test passed" "$out2" '^RIVET-TEST snapshot PASS'
 check "restored guest: all blocks verified" "$out2" "^RIVET-SNAP-VERIFIED $ROUNDS blocks"
-check "restored guest: not a new boot" "$(grep -c RIVET-GUEST-UP "$T.out2")" '^0$'
+check "restored guest: not a new boot" "$(cat "$T".out[2-]* | grep -c RIVET-GUEST-UP)" '^0$'
 first2=$(sed -n 's/^RIVET-SNAP \([0-9]*\) .*/\1/p' "$T.out2" | head -n1)
 check "restored guest: went on after round $last1" "$first2" "^$((last1 + 1))\$"
 check "rivet ends with status 0" "$rc" '^0$'
@@ -186,8 +212,8 @@ done
 check "every block on the disk image" "$miss" '^0$'
 echo "---- first run ----"
 cat "$T.out1"
-echo "---- restored run ----"
-cat "$T.out2"
+echo "---- restored runs ----"
+cat "$T.out2" "$T".out-c* 2>/dev/null
 echo "---- end ----"
 [ $fails -eq 0 ] && echo "QMP-ALL-OK" || echo "QMP-FAILS $fails"
 [ $fails -eq 0 ]
