@@ -462,11 +462,12 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
 	# Snapshot and restore (tests/e2e/host/snapshot.sh, docs/snapshot.md):
 	# the in-kernel AIA taken in hwaccel mode (this host has guest files)
-	# and restored in emul, then twice more (three restores in a row);
+	# and restored in emul, then twice more (three restores in a row), a
+	# TCP stream running through them;
 	# taken in emul with 4 vCPUs, one of them
 	# offline (SBI HSM), and restored in hwaccel; split (rivet's APLIC,
 	# KVM's IMSIC).
-	testcase microvm-snapshot 900 "SNAP_CHAIN=2 SNAP_RESTORE='--aia-mode emul' sh /root/e2e-host/snapshot.sh microvm --aia-mode hwaccel" \
+	testcase microvm-snapshot 900 "SNAP_NET=1 SNAP_CHAIN=2 SNAP_RESTORE='--aia-mode emul' sh /root/e2e-host/snapshot.sh microvm --aia-mode hwaccel" \
 		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
 	testcase microvm-snapshot-emul 900 "SNAP_CPUS=4 SNAP_RESTORE='--aia-mode hwaccel' sh /root/e2e-host/snapshot.sh microvm --aia-mode emul" \
 		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'

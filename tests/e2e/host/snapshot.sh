@@ -12,6 +12,9 @@
 # With SNAP_CPUS=N (default 2) the guest has N vCPUs and takes the last
 # one offline (SBI HSM) before the snapshot: offline after the restore,
 # and it comes back online.
+# SNAP_NET=1: with a virtio-net on a TAP (vhost=off) and the guest
+# streaming TCP lines to a socat on the host through every snapshot and
+# restore: the stream must arrive whole, in order, and end.
 # SNAP_CHAIN=N: then N more snapshot-and-restore cycles of the running
 # guest (three restores in a row with N=2).
 # SNAP_RESTORE: options added to the restoring runs (e.g. another
@@ -26,8 +29,8 @@ Q=$T.sock
 DISK=$T.img
 ROUNDS=$((30 + 10 * ${SNAP_CHAIN:-0}))
 CPUS=${SNAP_CPUS:-2}
-offline=
-[ "$CPUS" -gt 2 ] && offline="rivet.snap_offline=$((CPUS - 1))"
+gparams=
+[ "$CPUS" -gt 2 ] && gparams="rivet.snap_offline=$((CPUS - 1))"
 # shellcheck source=tests/e2e/host/qmplib.sh
 . "$(dirname "$0")/qmplib.sh"
 
@@ -42,7 +45,7 @@ run() {
 	rm -f "$Q"
 	rivet run --board "$board" --memory "$mem" --kernel /guest/Image \
 		--initrd /guest/initramfs.cpio.gz --cpus "$CPUS" --disk "$DISK" \
-		--cmdline "console=ttyS0 quiet rivet.test=snapshot rivet.snap_rounds=$ROUNDS $offline" \
+		--cmdline "console=ttyS0 quiet rivet.test=snapshot rivet.snap_rounds=$ROUNDS $gparams" \
 		--qmp "unix:$Q,server,wait=off" "$@" >"$_out" 2>&1 &
 	pid=$!
 	wait_sock "$Q"
@@ -65,6 +68,22 @@ rounds() { grep -c '^RIVET-SNAP [0-9]' "$1"; }
 last_round() { sed -n 's/^RIVET-SNAP \([0-9]*\) .*/\1/p' "$1" | tail -n1; }
 
 SNAP_RESTORE=${SNAP_RESTORE:-}
+netargs=
+if [ -n "${SNAP_NET:-}" ]; then
+	if ! [ -e /dev/net/tun ] || ! grep -q tun /proc/misc; then
+		insmod "$(find /lib/modules -name 'tun.ko*' | head -n1)"
+	fi
+	tunctl -d tap9 >/dev/null 2>&1
+	tunctl -t tap9 >/dev/null || bad "tunctl"
+	ip addr add 169.254.77.1/24 dev tap9
+	ip link set tap9 up
+	socat -u TCP-LISTEN:7777,reuseaddr "OPEN:$T.stream,creat,trunc" &
+	spid=$!
+	netargs="--net tap=tap9,vhost=off"
+	gparams="$gparams rivet.snap_net=169.254.77.1:7777"
+	OPTS="$OPTS $netargs"
+	set -- "$@" --net tap=tap9,vhost=off
+fi
 
 # ---- 1. snapshot a running guest mid-I/O ----
 run "$T.out1" "$@"
@@ -196,7 +215,7 @@ check "restored guest: not a new boot" "$(cat "$T".out[2-]* | grep -c RIVET-GUES
 first2=$(sed -n 's/^RIVET-SNAP \([0-9]*\) .*/\1/p' "$T.out2" | head -n1)
 check "restored guest: went on after round $last1" "$first2" "^$((last1 + 1))\$"
 check "rivet ends with status 0" "$rc" '^0$'
-if [ -n "$offline" ]; then
+if [ "$CPUS" -gt 2 ]; then
 	check "the offline hart was offline at the snapshot" "$(cat "$T.out1")" '^RIVET-SNAP-OFFLINE'
 	check "offline after the restore, then back online" "$out2" '^RIVET-SNAP-ONLINE'
 fi
@@ -210,6 +229,15 @@ while [ $i -lt $ROUNDS ]; do
 	i=$((i + 1))
 done
 check "every block on the disk image" "$miss" '^0$'
+if [ -n "${SNAP_NET:-}" ]; then
+	wait $spid
+	n=$(wc -l <"$T.stream")
+	check "TCP stream: lines arrived" "$n" '^[1-9][0-9]+$'
+	check "TCP stream: whole and in order across the restores" \
+		"$(awk '$1 == "L" && $2 != NR - 1 { print "gap at " NR; exit }
+			$1 == "END" { print ($2 == NR - 1 ? "whole" : "bad end") }' "$T.stream")" '^whole$'
+	tunctl -d tap9 >/dev/null
+fi
 echo "---- first run ----"
 cat "$T.out1"
 echo "---- restored runs ----"
