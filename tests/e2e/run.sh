@@ -609,9 +609,14 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 
 	# Host boot as a host with the AIA but no Sstc: the guest's timer
 	# through SBI, served by KVM's software path.
-	group aia-nosstc --host aia-nosstc
+	group aia-nosstc --host aia-nosstc --add tests/e2e/host:/root/e2e-host
 	testcase microvm-timer-nosstc 180 "$(guest_test timer 'rivet.sstc=no' --cpus 2)" \
 		rc=0 grep='^RIVET-TEST timer PASS' grep='interrupt controller: aia'
+	# Snapshot and restore with the guest's timer through SBI (KVM's
+	# hrtimer path and its timer `state` register): sleeps go on, no
+	# storm.
+	testcase microvm-snapshot-nosstc 900 'sh /root/e2e-host/snapshot.sh microvm' \
+		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL' grep='^RIVET-SNAP-TIMER-IRQS'
 
 	# Host boot for the stock Debian image (scripts/mkdebian.sh: GPT, ESP
 	# with GRUB, ext4 root, systemd, linux-image-riscv64), unmodified but

@@ -132,6 +132,12 @@ static int save_vcpu(struct vcpu *v, struct snap_w *w)
 		 * time it will resume at, not the timer's now. */
 		if (!ret && ids[i] == TIMER_REG(time) && v->vm->time_saved)
 			memcpy(val, &v->vm->guest_time, sizeof(uint64_t));
+		/* Restored and not run since: armed as it was saved. */
+		if (!ret && ids[i] == TIMER_REG(state) && v->timer_rearm) {
+			uint64_t on = KVM_RISCV_TIMER_STATE_ON;
+
+			memcpy(val, &on, sizeof(on));
+		}
 		if (ret) {
 			log_err("snapshot: vCPU %u: %s register 0x%llx: %s",
 				v->id, reg_class(ids[i]),
@@ -149,10 +155,8 @@ out:
 
 /* The order registers go back in: what the vCPU is (config, ISA and SBI
  * extensions: only before it first ran, and the rest depends on them),
- * then its state; the timer after the CSRs, and its `state` last (on a
- * host without Sstc, turning the timer on clears a pending timer
- * interrupt the CSR sip may hold, which is right only once `compare` is
- * back). */
+ * then its state; the timer after the CSRs.  Its `state` is not written
+ * here: see vm_timer_rearm(). */
 static const uint64_t load_order[] = {
 	KVM_REG_RISCV_CONFIG, KVM_REG_RISCV_ISA_EXT, KVM_REG_RISCV_SBI_EXT,
 	KVM_REG_RISCV_CORE, KVM_REG_RISCV_CSR, KVM_REG_RISCV_FP_F,
@@ -280,13 +284,8 @@ static int load_vcpu(struct kvm_vm *vm, unsigned int id, struct snap_r *r)
 		uint64_t on;
 
 		memcpy(&on, regs[i].val, sizeof(on));
-		if (regs[i].id == TIMER_REG(state) &&
-		    on == KVM_RISCV_TIMER_STATE_ON &&
-		    (ret = kvm_set_reg(v->fd, regs[i].id, &on))) {
-			log_err("restore: vCPU %u: timer state: %s", id,
-				strerror(-ret));
-			goto out;
-		}
+		if (regs[i].id == TIMER_REG(state))
+			v->timer_rearm = on == KVM_RISCV_TIMER_STATE_ON;
 	}
 	if (ioctl(v->fd, KVM_SET_MP_STATE, &mp)) {
 		ret = -errno;
@@ -297,6 +296,28 @@ out:
 	free(ids);
 	free(regs);
 	return ret;
+}
+
+/* A timer that was armed at the snapshot (KVM's `state` on: hosts without
+ * Sstc, where KVM runs the guest's timer on a host hrtimer) can only be
+ * armed again through that register, and Linux 6.12's vcpu_timer.c arms
+ * it for cycle 1 when it is written, not for `compare`: it would fire at
+ * once.  So: arm it as late as possible, as the vCPU first leaves the gate
+ * (a restored VM may wait paused long before that), then put `compare`
+ * back at once: the hrtimer, when it expires, looks at `compare` again and
+ * waits for it if it is still ahead.  Only if it expires in between does
+ * the guest see one early timer interrupt, which its timer code takes as
+ * nothing due and re-arms (docs/snapshot.md, "Time"). */
+void vm_timer_rearm(struct vcpu *v)
+{
+	uint64_t on = KVM_RISCV_TIMER_STATE_ON, compare;
+
+	v->timer_rearm = false;
+	if (kvm_get_reg(v->fd, TIMER_REG(compare), &compare) ||
+	    kvm_set_reg(v->fd, TIMER_REG(state), &on) ||
+	    kvm_set_reg(v->fd, TIMER_REG(compare), &compare))
+		log_warn("vCPU %u: cannot arm the restored timer: %s", v->id,
+			 strerror(errno));
 }
 
 /* ---- the in-kernel AIA ---------------------------------------------------- */

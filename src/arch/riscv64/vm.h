@@ -38,6 +38,9 @@ struct vcpu {
 	uint64_t exits[VSTAT_NR];
 	uint64_t handle_ns[VSTAT_NR];	/* time rivet spent on them */
 	uint64_t run_ns;		/* time inside KVM_RUN */
+	/* Restored with its timer armed (KVM's timer `state` on, hosts
+	 * without Sstc): armed as it first leaves the gate (snapshot.c). */
+	bool timer_rearm;
 };
 
 #define VM_MAX_ROM_SLOTS 4
@@ -173,6 +176,9 @@ int vm_load_section(struct kvm_vm *vm, uint32_t tag, uint32_t inst,
 /* After the last section: every vCPU and the AIA were in it.  0 or
  * -EBADMSG. */
 int vm_load_finish(struct kvm_vm *vm);
+/* On vCPU @v's thread as it leaves the gate: arm the timer a restore left
+ * for it (v->timer_rearm). */
+void vm_timer_rearm(struct vcpu *v);
 
 /* One-reg helpers (kvm.c). */
 int kvm_get_reg(int fd, uint64_t id, void *val);
