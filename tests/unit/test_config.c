@@ -93,6 +93,35 @@ static void test_control_plane(void **state)
 	config_free(&cfg);
 }
 
+/* --incoming file:DIR: restores need no kernel; other URIs, an empty
+ * directory are refused with the option named. */
+static void test_incoming(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, err, "--incoming", "file:/snap/a"),
+			 CONFIG_RUN);
+	assert_string_equal(cfg.incoming, "/snap/a");
+	assert_null(cfg.kernel);
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "K"), CONFIG_RUN);
+	assert_null(cfg.incoming);
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--incoming", "tcp:0:4444"),
+			 -EINVAL);
+	assert_non_null(strstr(err, "--incoming: 'tcp:0:4444': only file:DIR"));
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--incoming", "file:"), -EINVAL);
+	assert_non_null(strstr(err, "--incoming: file: needs a directory"));
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, err, "--incoming", "file:/s", "--paused"),
+			 -EINVAL);
+	assert_non_null(strstr(err, "--paused: needs --qmp"));
+	config_free(&cfg);
+}
+
 /* --irqchip: each mode, names both ways; --aia-mode belongs to KVM's
  * in-kernel AIA only. */
 static void test_irqchip(void **state)
@@ -579,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_reparse),
 		cmocka_unit_test(test_control_plane),
+		cmocka_unit_test(test_incoming),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
