@@ -325,10 +325,8 @@ static int assemble(struct machine *m, const struct board *board,
 	}
 	startup_phase("guest RAM mapped");
 	if (rs) {
-		/* The guest's RAM as it was: nothing to load, no FDT. */
-		ret = vmm_restore_ram(rs, m);
-		if (ret)
-			return ret;
+		/* The guest's RAM comes from the snapshot: nothing to load,
+		 * no FDT. */
 	} else if (cfg->firmware) {
 		firmware_layout(m, board, boot);
 	} else {
@@ -567,6 +565,10 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 	}
 	if (assemble(&m, board, &boot, &dump_fd, rs))
 		goto out;
+	if (rs && vmm_restore_ram(rs, &m)) {
+		status = RIVET_EXIT_ERROR;
+		goto out;
+	}
 	startup_phase("devices");
 	bus_seal(&m.bus);
 	status = RIVET_EXIT_ERROR;

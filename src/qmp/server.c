@@ -374,13 +374,16 @@ static void on_mig_fds(struct qmp_server *s, int sfd, int mfd)
 	s->mig.status = MIG_ACTIVE;
 }
 
-/* The VM process wrote the snapshot (@arg 0) or failed; it is paused
- * either way. */
+/* The VM process wrote the snapshot (@arg 0) or failed; it paused for
+ * it either way (a failure logged what could not be saved). */
 static void on_mig_ack(struct qmp_server *s, const struct ctl_msg *m)
 {
 	char err[160];
 
-	set_state(s, m->arg ? QMP_STATE_PAUSED : QMP_STATE_POSTMIGRATE);
+	if (!m->arg)
+		set_state(s, QMP_STATE_POSTMIGRATE);
+	else if (s->mig.was_running)
+		set_state(s, QMP_STATE_PAUSED);	/* it paused for the save */
 	if (m->arg) {
 		snprintf(err, sizeof(err), "the VM could not save its state: "
 			 "%s", strerror(-m->arg));
