@@ -325,8 +325,11 @@ static int assemble(struct machine *m, const struct board *board,
 	}
 	startup_phase("guest RAM mapped");
 	if (rs) {
-		/* The guest's RAM comes from the snapshot: nothing to load,
-		 * no FDT. */
+		/* The guest's RAM as it was, before any device opens its
+		 * files: nothing to load, no FDT. */
+		ret = vmm_restore_ram(rs, m);
+		if (ret)
+			return ret;
 	} else if (cfg->firmware) {
 		firmware_layout(m, board, boot);
 	} else {
@@ -563,10 +566,9 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 		status = RIVET_EXIT_ERROR;
 		goto out;
 	}
-	if (assemble(&m, board, &boot, &dump_fd, rs))
-		goto out;
-	if (rs && vmm_restore_ram(rs, &m)) {
-		status = RIVET_EXIT_ERROR;
+	if (assemble(&m, board, &boot, &dump_fd, rs)) {
+		if (rs && rs->failed)
+			status = RIVET_EXIT_ERROR;	/* the snapshot's */
 		goto out;
 	}
 	startup_phase("devices");

@@ -147,8 +147,10 @@ int vmm_restore_ram(struct vmm_restore *rs, struct machine *m)
 			       m->cfg->pages == GMEM_PAGES_HUGETLB, err,
 			       sizeof(err));
 
-	if (ret)
+	if (ret) {
 		log_err("--incoming: %s: %s", rs->dir, err);
+		rs->failed = true;
+	}
 	return ret;
 }
 

@@ -30,6 +30,7 @@ struct vmm_restore {
 	struct snap_r body;	/* its sections after HOST */
 	struct snap_r host;	/* the HOST section */
 	uint64_t mem_id;
+	bool failed;		/* the snapshot was refused (not the options) */
 };
 
 /* Open @dir's files and check the state file's header and framing.

@@ -135,12 +135,20 @@ static int wait_child(pid_t pid, int sig_fd, struct qmp_server *qs)
 			log_err("waitpid: %s", strerror(errno));
 			return RIVET_EXIT_ERROR;
 		}
-		if (r != 0 || poll(p, 2, -1) < 0)
+		if (r != 0)
 			continue;
-		if (p[1].revents)
-			qmp_server_main_serve(qs);
-		if (p[0].revents && read(sig_fd, &si, sizeof(si)) ==
-				    sizeof(si) && si.ssi_signo != SIGCHLD)
+		/* Without QMP, a blocking read: the filtered monitor's list
+		 * has no ppoll. */
+		if (qs) {
+			if (poll(p, 2, -1) < 0)
+				continue;
+			if (p[1].revents)
+				qmp_server_main_serve(qs);
+			if (!p[0].revents)
+				continue;
+		}
+		if (read(sig_fd, &si, sizeof(si)) == sizeof(si) &&
+		    si.ssi_signo != SIGCHLD)
 			kill(pid, (int)si.ssi_signo);
 	}
 	if (WIFEXITED(wstatus))

@@ -115,6 +115,35 @@ static void describe(const struct snapfile *f, FILE *out)
 	}
 }
 
+/* Where two vCPU records of the same length first differ: "MP state" or
+ * the register's id (KVM's ONE_REG id: its size is in bits 52-55). */
+static void vcpu_diff(const struct snap_r *a, const struct snap_r *b,
+		      FILE *out)
+{
+	size_t off = 8;
+
+	if (a->len < 8 || memcmp(a->p, b->p, 8)) {
+		fprintf(out, "  the MP state or the register count\n");
+		return;
+	}
+	while (off + 8 <= a->len) {
+		uint64_t id = 0;
+		size_t size;
+
+		for (int i = 0; i < 8; i++)
+			id |= (uint64_t)a->p[off + i] << (8 * i);
+		size = (size_t)1 << ((id >> 52) & 0xf);
+		if (size > a->len - off - 8)
+			return;
+		if (memcmp(a->p + off, b->p + off, 8 + size)) {
+			fprintf(out, "  register 0x%016llx first\n",
+				(unsigned long long)id);
+			return;
+		}
+		off += 8 + size;
+	}
+}
+
 /* The HOST record without its last 8 bytes (the memory file's id, which
  * differs between any two snapshots). */
 static bool same_section(uint32_t tag, const struct snap_r *a,
@@ -168,6 +197,9 @@ int snap_inspect(const char *dir, const char *other, FILE *out, char *err,
 		if (ta != tb || ia != ib || !same_section(ta, &sa, &sb)) {
 			fprintf(out, "differ: record %u (%s %u)\n", n, name,
 				ia);
+			if (ta == tb && ta == SNAP_TAG('V', 'C', 'P', 'U') &&
+			    sa.len == sb.len)
+				vcpu_diff(&sa, &sb, out);
 			ret = 1;
 		}
 		n++;

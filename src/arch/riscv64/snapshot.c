@@ -23,6 +23,10 @@
 #define TIMER_REG(name)                                                    \
 	(KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_TIMER |          \
 	 KVM_REG_RISCV_TIMER_REG(name))
+#define SIP_REG                                                            \
+	(KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_CSR |            \
+	 KVM_REG_RISCV_CSR_GENERAL | KVM_REG_RISCV_CSR_REG(sip))
+#define SIP_SEIP (1ULL << 9)
 #define VLENB_REG                                                          \
 	(KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_VECTOR |         \
 	 KVM_REG_RISCV_VECTOR_CSR_REG(vlenb))
@@ -132,6 +136,17 @@ static int save_vcpu(struct vcpu *v, struct snap_w *w)
 		 * time it will resume at, not the timer's now. */
 		if (!ret && ids[i] == TIMER_REG(time) && v->vm->time_saved)
 			memcpy(val, &v->vm->guest_time, sizeof(uint64_t));
+		/* The external interrupt's pending bit is the interrupt
+		 * controller's to say (its record puts it back: the IMSIC
+		 * file, rivet's PLIC), and KVM shows it here or not
+		 * depending on where the IMSIC file lives at the moment. */
+		if (!ret && ids[i] == SIP_REG) {
+			uint64_t sip;
+
+			memcpy(&sip, val, sizeof(sip));
+			sip &= ~SIP_SEIP;
+			memcpy(val, &sip, sizeof(sip));
+		}
 		/* Restored and not run since: armed as it was saved. */
 		if (!ret && ids[i] == TIMER_REG(state) && v->timer_rearm) {
 			uint64_t on = KVM_RISCV_TIMER_STATE_ON;
