@@ -63,6 +63,15 @@
 #   qmp_io         the same while the guest reads its disk throughout (4 KiB
 #                  O_DIRECT random reads, one in flight: load=disk); the
 #                  guest's IOPS during the measurement is load_iops
+#   snapshot       512 MiB, 1 vCPU, a QMP socket, the guest ticking every
+#                  20 ms (guest test ticker): at its 5th tick `benchrun snap`
+#                  times QMP migrate to a file (rivet --board microvm: a
+#                  directory; QEMU -M virt,aia=none: one file, as QEMU 10
+#                  aborts saving KVM's in-kernel AIA), then the VMM is
+#                  restarted with --incoming/-incoming and timed to the
+#                  guest's first tick; it must tick on to its end.  QEMU's
+#                  failures print BENCH-NA case=snapshot vmm=qemu reason=...
+#                  (vmm=qemu_aia: the in-kernel AIA tried once a full run)
 # Each run prints one line:
 #   BENCH case=CASE vmm=rivet|qemu run=N <benchrun's figures> [blkbench's]
 # (the QMP cases: benchrun qmp's figures, BENCHQMP in benchrun.c)
