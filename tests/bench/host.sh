@@ -359,8 +359,13 @@ snap_run() {
 	benchrun -t 240 -g "$GMIB" -d 1000 -- "$@" >/tmp/bench-run.log 2>&1 &
 	bp=$!
 	wait_log '^RIVET-TICK 5 ' $bp
-	benchrun snap -q $QMP_SOCK "$uri" >/tmp/bench-qmp.log 2>&1
-	qrc=$?
+	if kill -0 $bp 2>/dev/null; then
+		benchrun snap -q $QMP_SOCK "$uri" >/tmp/bench-qmp.log 2>&1
+		qrc=$?
+	else
+		echo "benchrun: qmp: the VMM ended before the guest's 5th tick" >/tmp/bench-qmp.log
+		qrc=1
+	fi
 	[ $qrc = 0 ] || kill $bp 2>/dev/null
 	wait $bp
 	src=$?
@@ -368,8 +373,12 @@ snap_run() {
 	last=$(sed -n 's/^RIVET-TICK \([0-9]*\) .*/\1/p' /tmp/bench-run.log | tail -n 1)
 	mib=$(du -sk "$path" 2>/dev/null | awk '{ printf "%.1f", $1 / 1024 }')
 	rm -f $QMP_SOCK
-	benchrun -t 240 -g "$GMIB" -d 1000 -m RIVET-TICK -- "$@" "$inc" "$uri" >/tmp/bench-restore.log 2>&1
-	rrc=$?
+	: >/tmp/bench-restore.log
+	rrc=not-run
+	if [ $qrc = 0 ] && [ -n "$snap" ] && [ $src = 0 ]; then
+		benchrun -t 240 -g "$GMIB" -d 1000 -m RIVET-TICK -- "$@" "$inc" "$uri" >/tmp/bench-restore.log 2>&1
+		rrc=$?
+	fi
 	res=$(grep '^BENCHRUN ' /tmp/bench-restore.log | tail -n 1)
 	rms=$(echo "$res" | sed -n 's/.* launch_to_marker_ms=\([0-9.]*\) .*/\1/p')
 	rss=$(echo "$res" | sed -n 's/.* rss_kib=\([0-9]*\) .*/\1/p')
