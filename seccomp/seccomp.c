@@ -241,11 +241,9 @@ static const struct rule main_rules[] = {
  * (a forked child inherits the filter, so it goes on after the last fork;
  * see docs/seccomp.md): the monitor, or the jail's waiter outside a new PID
  * namespace.  Wait, forward stop signals, restore the terminal, exit.
- * 13 syscalls. */
+ * 12 syscalls. */
 static const struct rule monitor_rules[] = {
 	ANY("wait4", "waitpid for the VM process"),
-	ANY("ppoll", "wait for the signalfd between waitpids (wait_child in "
-		     "src/cmd/run.c)"),
 	ANY("read", "the signalfd (SIGINT, SIGTERM, SIGHUP, SIGCHLD)"),
 	ANY("rt_sigtimedwait", "sigwaitinfo: the PID-namespace waiter's "
 			       "signals (--new-pidns)"),

@@ -135,9 +135,7 @@ static int wait_child(pid_t pid, int sig_fd, struct qmp_server *qs)
 			log_err("waitpid: %s", strerror(errno));
 			return RIVET_EXIT_ERROR;
 		}
-		/* ppoll, not poll: the one riscv64 has, and the one the
-		 * monitor's seccomp list allows on x86_64 too. */
-		if (r != 0 || ppoll(p, 2, NULL, NULL) < 0)
+		if (r != 0 || poll(p, 2, -1) < 0)
 			continue;
 		if (p[1].revents)
 			qmp_server_main_serve(qs);
