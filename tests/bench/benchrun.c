@@ -111,6 +111,20 @@
  *     stop_events=K resume_events=K
  * (medians; p99 is the nearest-rank 99th percentile.)  Exit status 0, or 1
  * on a failure (after "benchrun: qmp: ..." on stderr), 2 for bad usage.
+ *
+ * The snapshot client (the same QMP session):
+ *
+ *   benchrun snap [-i POLL_MS] [-t TIMEOUT_S] [-q] SOCKET URI
+ *
+ * sends {"execute": "migrate", "arguments": {"uri": URI}} (URI without '"'
+ * or '\'), then query-migrate every POLL_MS (default 5) ms until its
+ * "status" is "completed"; "failed" or "cancelled" (with its error-desc)
+ * or TIMEOUT_S (default 120) in all fail.  snapshot_ms is CLOCK_MONOTONIC
+ * from just before write() of migrate to the read() completing the reply
+ * that says completed (so up to POLL_MS plus a round trip late).  With -q,
+ * then "quit".  Output, one line:
+ *   BENCHSNAP snapshot_ms=%.3f total_time_ms=T ram_bytes=B polls=N
+ * T and B: that reply's "total-time" and "normal-bytes" (-1 if absent).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -268,7 +282,9 @@ static void usage(void)
 	fprintf(stderr, "usage: benchrun [-t TIMEOUT_S] [-g GUEST_RAM_MIB] "
 		"[-d SAMPLE_DELAY_MS] [-m MARKER] [-q] -- CMD [ARG...]\n"
 		"       benchrun qmp [-n RTTS] [-c CYCLES] [-i GAP_MS] "
-		"[-t TIMEOUT_S] [-q] SOCKET\n");
+		"[-t TIMEOUT_S] [-q] SOCKET\n"
+		"       benchrun snap [-i POLL_MS] [-t TIMEOUT_S] [-q] "
+		"SOCKET URI\n");
 	exit(2);
 }
 
@@ -1143,14 +1159,19 @@ static int qmp_line(struct qmp *q, char **line, int64_t *t)
 	return 0;
 }
 
-/* Waits for the reply to the command in flight, skipping events. */
-static int qmp_reply(struct qmp *q, const char *cmd, int64_t *t)
+/*
+ * Waits for the reply to the command in flight, skipping events; @reply,
+ * if not NULL, gets the reply line (valid until the next qmp_line()).
+ */
+static int qmp_reply(struct qmp *q, const char *cmd, int64_t *t, char **reply)
 {
 	char *line;
 
 	for (;;) {
 		if (qmp_line(q, &line, t))
 			return -1;
+		if (reply)
+			*reply = line;
 		if (qmp_has_key(line, "event")) {
 			q->stops += strstr(line, "\"STOP\"") != NULL;
 			q->resumes += strstr(line, "\"RESUME\"") != NULL;
@@ -1162,13 +1183,21 @@ static int qmp_reply(struct qmp *q, const char *cmd, int64_t *t)
 	}
 }
 
-/* Sends @cmd (no arguments); its round trip in ns, or -1. */
-static int64_t qmp_cmd(struct qmp *q, const char *cmd)
+/*
+ * Sends @cmd with the JSON object @args (NULL: none); its round trip in
+ * ns, or -1.  @reply as for qmp_reply().
+ */
+static int64_t qmp_exec(struct qmp *q, const char *cmd, const char *args,
+			char **reply)
 {
-	char req[128];
-	int len = snprintf(req, sizeof(req), "{\"execute\": \"%s\"}\n", cmd);
+	char req[PATH_MAX + 128];
+	int len = args ? snprintf(req, sizeof(req), "{\"execute\": \"%s\", "
+				  "\"arguments\": %s}\n", cmd, args) :
+			 snprintf(req, sizeof(req), "{\"execute\": \"%s\"}\n", cmd);
 	int64_t t0, t1;
 
+	if (len < 0 || (size_t)len >= sizeof(req))
+		return qmp_fail("%s: arguments too long", cmd);
 	t0 = now_ns(CLOCK_MONOTONIC);
 	for (int off = 0; off < len;) {
 		ssize_t n = write(q->fd, req + off, (size_t)(len - off));
@@ -1178,9 +1207,15 @@ static int64_t qmp_cmd(struct qmp *q, const char *cmd)
 		if (n > 0)
 			off += (int)n;
 	}
-	if (qmp_reply(q, cmd, &t1))
+	if (qmp_reply(q, cmd, &t1, reply))
 		return -1;
 	return t1 - t0;
+}
+
+/* @cmd without arguments. */
+static int64_t qmp_cmd(struct qmp *q, const char *cmd)
+{
+	return qmp_exec(q, cmd, NULL, NULL);
 }
 
 /* Connects, retrying while the socket is not there yet or not listening. */
@@ -1220,6 +1255,26 @@ static double median(int64_t *v, int n)
 	return n % 2 ? (double)v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
 }
 
+/*
+ * Connects to @path (TIMEOUT_S @tmo for it and for every reply), reads the
+ * greeting and negotiates.  SIGPIPE is ignored from here on: a VMM gone
+ * shows as a write error.
+ */
+static int qmp_open(struct qmp *q, const char *path, double tmo)
+{
+	char *line;
+	int64_t t;
+
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return qmp_fail("signal: %s", strerror(errno));
+	q->timeout_ns = (int64_t)(tmo * 1e9);
+	if (qmp_connect(q, path) || qmp_line(q, &line, &t))
+		return -1;
+	if (!qmp_has_key(line, "QMP"))
+		return qmp_fail("not a QMP greeting: %s", line);
+	return qmp_cmd(q, "qmp_capabilities") < 0 ? -1 : 0;
+}
+
 static void qmp_usage(void)
 {
 	fprintf(stderr, "usage: benchrun qmp [-n RTTS] [-c CYCLES] [-i GAP_MS] "
@@ -1231,10 +1286,9 @@ static int qmp_main(int argc, char **argv)
 {
 	static struct qmp q;
 	long rtts = 200, cycles = 10, gap_ms = 100;
-	int64_t *rtt, *cyc, *stop, *cont, t;
+	int64_t *rtt, *cyc, *stop, *cont;
 	double tmo = 60, p50;
 	bool quit = false;
-	char *line;
 	int c;
 
 	while ((c = getopt(argc, argv, "n:c:i:t:q")) != -1) {
@@ -1249,22 +1303,11 @@ static int qmp_main(int argc, char **argv)
 	}
 	if (optind != argc - 1 || tmo <= 0 || tmo > 3600)
 		qmp_usage();
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
-		perror("benchrun: signal");
-		return 1;
-	}
-	q.timeout_ns = (int64_t)(tmo * 1e9);
 	rtt = xrealloc(NULL, (size_t)rtts * sizeof(*rtt));
 	cyc = xrealloc(NULL, (size_t)cycles * 3 * sizeof(*cyc));
 	stop = cyc + cycles;
 	cont = stop + cycles;
-	if (qmp_connect(&q, argv[optind]) || qmp_line(&q, &line, &t))
-		return 1;
-	if (!qmp_has_key(line, "QMP")) {
-		qmp_fail("not a QMP greeting: %s", line);
-		return 1;
-	}
-	if (qmp_cmd(&q, "qmp_capabilities") < 0)
+	if (qmp_open(&q, argv[optind], tmo))
 		return 1;
 	for (long i = 0; i < rtts; i++)
 		if ((rtt[i] = qmp_cmd(&q, "query-status")) < 0)
@@ -1297,6 +1340,121 @@ static int qmp_main(int argc, char **argv)
 	return close(q.fd) ? 1 : 0;
 }
 
+/* ---- the snapshot client (benchrun snap) --------------------------------- */
+
+/*
+ * The value of the first "@key": in @line into @buf: a string's contents
+ * (escapes kept as they are) or a number's text.  Loose, as
+ * qmp_has_key(), but query-migrate's keys are unique in its reply.
+ */
+static bool qmp_value(const char *line, const char *key, char *buf,
+		      size_t size)
+{
+	char pat[64];
+	const char *p;
+	size_t n;
+
+	if (snprintf(pat, sizeof(pat), "\"%s\"", key) >= (int)sizeof(pat) ||
+	    !(p = strstr(line, pat)))
+		return false;
+	p += strlen(pat);
+	p += strspn(p, " \t");
+	if (*p++ != ':')
+		return false;
+	p += strspn(p, " \t");
+	if (*p == '"') {
+		for (n = 0, p++; p[n] && p[n] != '"'; n++)
+			if (p[n] == '\\' && p[n + 1])
+				n++;
+	} else {
+		n = strspn(p, "-+.0123456789eE");
+	}
+	if (!n || n >= size)
+		return false;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return true;
+}
+
+static void snap_usage(void)
+{
+	fprintf(stderr, "usage: benchrun snap [-i POLL_MS] [-t TIMEOUT_S] [-q] "
+		"SOCKET URI\n");
+	exit(2);
+}
+
+static int snap_main(int argc, char **argv)
+{
+	static struct qmp q;
+	char args[PATH_MAX + 32], st[64], desc[256], total[32], bytes[32];
+	long poll_ms = 5;
+	double tmo = 120;
+	bool quit = false;
+	int64_t t0, deadline;
+	const char *uri;
+	char *line;
+	int c, polls;
+
+	while ((c = getopt(argc, argv, "i:t:q")) != -1) {
+		switch (c) {
+		case 'i': poll_ms = parse_long(optarg, "poll interval", 0); break;
+		case 't': tmo = parse_secs(optarg); break;
+		case 'q': quit = true; break;
+		default: snap_usage();
+		}
+	}
+	if (optind != argc - 2 || tmo <= 0 || tmo > 3600)
+		snap_usage();
+	uri = argv[optind + 1];
+	/* Put into a JSON string as it is: nothing to escape allowed. */
+	if (strpbrk(uri, "\"\\") ||
+	    snprintf(args, sizeof(args), "{\"uri\": \"%s\"}", uri) >=
+	    (int)sizeof(args)) {
+		fprintf(stderr, "benchrun: snap: bad URI '%s'\n", uri);
+		snap_usage();
+	}
+	if (qmp_open(&q, argv[optind], tmo))
+		return 1;
+	t0 = now_ns(CLOCK_MONOTONIC);
+	deadline = t0 + q.timeout_ns;
+	if (qmp_exec(&q, "migrate", args, NULL) < 0)
+		return 1;
+	for (polls = 1;; polls++) {
+		if (qmp_exec(&q, "query-migrate", NULL, &line) < 0)
+			return 1;
+		if (!qmp_value(line, "status", st, sizeof(st)))
+			st[0] = '\0';	/* {}: not started yet */
+		if (!strcmp(st, "completed"))
+			break;
+		if (!strcmp(st, "failed") || !strcmp(st, "cancelled")) {
+			if (!qmp_value(line, "error-desc", desc, sizeof(desc)))
+				strcpy(desc, "no error-desc");
+			qmp_fail("migrate %s: %s", st, desc);
+			return 1;
+		}
+		if (now_ns(CLOCK_MONOTONIC) >= deadline) {
+			qmp_fail("migrate not completed after %g s (status '%s')",
+				 tmo, st);
+			return 1;
+		}
+		usleep((useconds_t)poll_ms * 1000);
+	}
+	/* The read() that brought "completed" in. */
+	if (!qmp_value(line, "total-time", total, sizeof(total)))
+		strcpy(total, "-1");
+	if (!qmp_value(line, "normal-bytes", bytes, sizeof(bytes)))
+		strcpy(bytes, "-1");
+	printf("BENCHSNAP snapshot_ms=%.3f total_time_ms=%s ram_bytes=%s "
+	       "polls=%d\n", ms_since(t0, q.t_read), total, bytes, polls);
+	if (fflush(stdout) != 0) {
+		perror("benchrun: stdout");
+		return 1;
+	}
+	if (quit && qmp_cmd(&q, "quit") < 0)
+		fprintf(stderr, "benchrun: qmp: no reply to quit\n");
+	return close(q.fd) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct run r;
@@ -1305,6 +1463,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "qmp"))
 		return qmp_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "snap"))
+		return snap_main(argc - 1, argv + 1);
 	parse_opts(argc, argv, &o);
 	opt = &o;
 	if (setvbuf(stdout, NULL, _IOLBF, 0) != 0) {

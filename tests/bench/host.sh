@@ -63,6 +63,15 @@
 #   qmp_io         the same while the guest reads its disk throughout (4 KiB
 #                  O_DIRECT random reads, one in flight: load=disk); the
 #                  guest's IOPS during the measurement is load_iops
+#   snapshot       512 MiB, 1 vCPU, a QMP socket, the guest ticking every
+#                  20 ms (guest test ticker): at its 5th tick `benchrun snap`
+#                  times QMP migrate to a file (rivet --board microvm: a
+#                  directory; QEMU -M virt,aia=none: one file, as QEMU 10
+#                  aborts saving KVM's in-kernel AIA), then the VMM is
+#                  restarted with --incoming/-incoming and timed to the
+#                  guest's first tick; it must tick on to its end.  QEMU's
+#                  failures print BENCH-NA case=snapshot vmm=qemu reason=...
+#                  (vmm=qemu_aia: the in-kernel AIA tried once a full run)
 # Each run prints one line:
 #   BENCH case=CASE vmm=rivet|qemu run=N <benchrun's figures> [blkbench's]
 # (the QMP cases: benchrun qmp's figures, BENCHQMP in benchrun.c)
@@ -98,6 +107,17 @@ QEMU_BASE="-accel kvm -cpu host -bios none -nodefaults -nographic -serial stdio 
 RIVET_BASE="--kernel $K --initrd $I --no-rng --boot-timer --no-reboot"
 QEMU_COMMON="-M virt,aia=$AIA $QEMU_BASE -m ${MEM}M -smp 1"
 RIVET_COMMON="$RIVET_BASE --memory ${MEM}M --cpus 1"
+SNAP=/tmp/bench-snap
+# The snapshot case's guest ticks every 20 ms of its time and the time
+# its loop takes (~50 ms; a restore is timed to its first tick, so late
+# by up to that) and powers off after SNAP_TICKS: ~10 s, ample for the
+# snapshot at tick 5 however late it comes.
+SNAP_TICKS=200
+SNAP_CMDLINE="console=ttyS0 quiet rivet.test=ticker rivet.tick=0.02 rivet.ticks=$SNAP_TICKS"
+# QEMU 10 aborts migrating KVM's in-kernel AIA (aia=aplic-imsic, also with
+# kernel-irqchip=split: an assertion in vmstate_save_state_v); with its
+# own PLIC in user space (aia=none) it saves and restores.
+QEMU_SNAP="-M virt,aia=none $QEMU_BASE -m ${MEM}M -smp 1"
 
 # run CASE VMM N CMD...: one measured run (GMIB: the guest's RAM in MiB,
 # for benchrun to find its mapping).  The first round also prints each
@@ -252,6 +272,17 @@ net_setup() {
 	/guest/netbench server -p 5201 >/tmp/netbench-server.log 2>&1 &
 }
 
+# wait_log PATTERN PID: until /tmp/bench-run.log has a line matching
+# PATTERN, PID is gone or 180 s passed.
+wait_log() {
+	_i=0
+	while ! grep -q "$1" /tmp/bench-run.log && kill -0 "$2" 2>/dev/null &&
+		[ $_i -lt 1800 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
 # qmp_run CASE VMM N CMD...: CMD (a VMM with a QMP socket at $QMP_SOCK) in
 # the background under benchrun; once its guest printed RIVET-LOAD-START,
 # benchrun qmp measures and quits it.
@@ -262,12 +293,7 @@ qmp_run() {
 	rm -f $QMP_SOCK
 	benchrun -t 240 -g "$GMIB" -d 1000 -- "$@" >/tmp/bench-run.log 2>&1 &
 	bp=$!
-	i=0
-	while ! grep -q '^RIVET-LOAD-START' /tmp/bench-run.log && kill -0 $bp 2>/dev/null &&
-		[ $i -lt 1800 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_log '^RIVET-LOAD-START' $bp
 	# Let the load get going (blkbench's first requests).
 	sleep 1
 	n0=$(grep -c '^BLKBENCH mode=' /tmp/bench-run.log)
@@ -314,6 +340,109 @@ qmp_cases() {
 			fi
 		done
 	done
+}
+
+# snap_run VMM N URI PATH INCOMING CMD...: CMD (a VMM with a QMP socket
+# at $QMP_SOCK, the ticker guest) under benchrun; at its 5th tick,
+# benchrun snap saves it to URI (written to PATH) and quits it.  Then
+# CMD INCOMING URI restores it under benchrun, timed to its first line
+# with a tick; the restored guest must tick on from where it was (no new
+# boot) to its last tick and power off.  A failure of QEMU's prints
+# BENCH-NA and the reason: its row says n/a, rivet's figures stand.
+snap_run() {
+	v=$1 n=$2 uri=$3 path=$4 inc=$5
+	shift 5
+	print_cmd snapshot "$v" "$n" "$@"
+	print_cmd restore "$v" "$n" "$@" "$inc" "$uri"
+	rm -rf $SNAP $QMP_SOCK
+	mkdir -p $SNAP
+	benchrun -t 240 -g "$GMIB" -d 1000 -- "$@" >/tmp/bench-run.log 2>&1 &
+	bp=$!
+	wait_log '^RIVET-TICK 5 ' $bp
+	if kill -0 $bp 2>/dev/null; then
+		benchrun snap -q $QMP_SOCK "$uri" >/tmp/bench-qmp.log 2>&1
+		qrc=$?
+	else
+		echo "benchrun: qmp: the VMM ended before the guest's 5th tick" >/tmp/bench-qmp.log
+		qrc=1
+	fi
+	[ $qrc = 0 ] || kill $bp 2>/dev/null
+	wait $bp
+	src=$?
+	snap=$(sed -n 's/^BENCHSNAP snapshot_ms=\([0-9.]*\) total_time_ms=\([0-9-]*\) ram_bytes=\([0-9-]*\) .*/snapshot_ms=\1 total_time_ms=\2 ram_mib=\3/p' /tmp/bench-qmp.log)
+	last=$(sed -n 's/^RIVET-TICK \([0-9]*\) .*/\1/p' /tmp/bench-run.log | tail -n 1)
+	mib=$(du -sk "$path" 2>/dev/null | awk '{ printf "%.1f", $1 / 1024 }')
+	rm -f $QMP_SOCK
+	: >/tmp/bench-restore.log
+	rrc=not-run
+	if [ $qrc = 0 ] && [ -n "$snap" ] && [ $src = 0 ]; then
+		benchrun -t 240 -g "$GMIB" -d 1000 -m RIVET-TICK -- "$@" "$inc" "$uri" >/tmp/bench-restore.log 2>&1
+		rrc=$?
+	fi
+	res=$(grep '^BENCHRUN ' /tmp/bench-restore.log | tail -n 1)
+	rms=$(echo "$res" | sed -n 's/.* launch_to_marker_ms=\([0-9.]*\) .*/\1/p')
+	rss=$(echo "$res" | sed -n 's/.* rss_kib=\([0-9]*\) .*/\1/p')
+	first=$(sed -n 's/^RIVET-TICK \([0-9]*\) .*/\1/p' /tmp/bench-restore.log | head -n 1)
+	# The guest time from the last tick before the snapshot to the first
+	# after the restore: restore_ms holds the part of it after the resume.
+	gap=$(sed -n 's/^RIVET-TICK [0-9]* up=\([0-9.]*\).*/\1/p' /tmp/bench-run.log | tail -n 1)
+	gap=$(sed -n 's/^RIVET-TICK [0-9]* up=\([0-9.]*\).*/\1/p' /tmp/bench-restore.log |
+		awk -v b="$gap" 'NR == 1 && b != "" { printf "%.0f", ($1 - b) * 1000 }')
+	end=$(sed -n 's/^RIVET-TICK \([0-9]*\) .*/\1/p' /tmp/bench-restore.log | tail -n 1)
+	why=
+	if [ $qrc != 0 ] || [ -z "$snap" ]; then
+		why="snapshot: $(grep -h -e Assertion -e 'benchrun: qmp:' /tmp/bench-run.log /tmp/bench-qmp.log |
+			head -n 1) (VMM status $src)"
+	elif [ $src != 0 ]; then
+		why="the snapshotted VMM ended with status $src"
+	elif [ $rrc != 0 ] || [ -z "$rms" ]; then
+		why="restore: status $rrc, $(grep -v '^BENCHRUN' /tmp/bench-restore.log | tail -n 1)"
+	elif grep -q 'RIVET-GUEST-UP' /tmp/bench-restore.log; then
+		why="the restored guest booted afresh"
+	elif [ -z "$first" ] || [ "$first" -le "${last:-0}" ]; then
+		why="no new tick after the restore (last before: $last, first after: $first)"
+	elif [ "$end" != $((SNAP_TICKS - 1)) ] || ! grep -q '^RIVET-TEST ticker PASS' /tmp/bench-restore.log; then
+		why="the restored guest stopped at tick $end of $SNAP_TICKS"
+	fi
+	rm -rf $SNAP
+	if [ -n "$why" ] && [ "${v#qemu}" != "$v" ]; then
+		echo "BENCH-NA case=snapshot vmm=$v run=$n reason=$why"
+		return
+	fi
+	if [ -n "$why" ]; then
+		echo "BENCH-FAIL case=snapshot vmm=$v run=$n status=$why"
+		tail -n 30 /tmp/bench-run.log /tmp/bench-qmp.log /tmp/bench-restore.log | sed 's/^/  | /'
+		return
+	fi
+	# ram_mib: query-migrate's normal-bytes, the RAM pages written.
+	snap=$(echo "$snap" | awk '{ split($3, b, "="); $3 = sprintf("ram_mib=%.1f", b[2] / 1048576); print }')
+	echo "BENCH case=snapshot vmm=$v run=$n $snap snapshot_mib=$mib restore_ms=$rms restore_rss_kib=$rss tick_before=$last tick_after=$first tick_gap_ms=$gap"
+}
+
+# snap_case N ORDER: snapshot to a file and restore, 512 MiB, 1 vCPU: rivet
+# --board microvm (as boot_microvm) with its in-kernel AIA, QEMU -M virt
+# with its own PLIC ($QEMU_SNAP).
+snap_case() {
+	n=$1 order=$2
+	for v in $order; do
+		if [ "$v" = rivet ]; then
+			# shellcheck disable=SC2086
+			snap_run rivet "$n" "file:$SNAP/rivet" "$SNAP/rivet" --incoming \
+				rivet run --board microvm $RIVET_COMMON --cmdline "$SNAP_CMDLINE" \
+				--qmp unix:$QMP_SOCK,server,wait=off
+		else
+			# shellcheck disable=SC2086
+			snap_run qemu "$n" "file:$SNAP/qemu.mig" "$SNAP/qemu.mig" -incoming \
+				$Q $QEMU_SNAP -append "$SNAP_CMDLINE" -qmp unix:$QMP_SOCK,server=on,wait=off
+		fi
+	done
+	# Once a full run: whether QEMU still aborts with KVM's in-kernel AIA.
+	if [ "$n" != 1 ] || [ "$SCOPE" = smoke ]; then
+		return 0
+	fi
+	# shellcheck disable=SC2086
+	snap_run qemu_aia "$n" "file:$SNAP/qemu.mig" "$SNAP/qemu.mig" -incoming \
+		$Q $QEMU_COMMON -append "$SNAP_CMDLINE" -qmp unix:$QMP_SOCK,server=on,wait=off
 }
 
 boot_case() {	# CASE BOARD N ORDER
@@ -366,6 +495,7 @@ while [ $n -le "$RUNS" ]; do
 		run startup_qemu qemu $n $Q $QEMU_COMMON -append "$BOOT_CMDLINE" -msg timestamp=on -trace kvm_vcpu_ioctl
 		[ "$SCOPE" = smoke ] || growth_cases $n "$order"
 		hugepage_cases $n "$order"
+		snap_case $n "$order"
 	fi
 	if [ $n -le "$DISK_RUNS" ] && [ "$SCOPE" = qmp ]; then
 		qmp_cases $n "$order"

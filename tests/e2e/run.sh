@@ -661,7 +661,7 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 	# timer's line, and --stats.
 	group bench --refvmm --modules tun,vhost_net --add tests/bench/host.sh:/root/bench-host.sh \
 		--add build/riscv64/benchrun:/usr/bin/benchrun
-	testcase bench-smoke 600 'sh /root/bench-host.sh 1 1 aia smoke' \
+	testcase bench-smoke 660 'sh /root/bench-host.sh 1 1 aia smoke' \
 		rc=0 grep='^BENCH-DONE' nogrep='^BENCH-FAIL' \
 		grep='^BENCH case=boot_microvm vmm=rivet .* overhead_rss_kib=[0-9]' \
 		grep='^BENCH case=boot_virt vmm=qemu .* launch_to_marker_ms=[0-9]' \
@@ -678,7 +678,9 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 		grep='^BENCH case=net vmm=rivet .* net_tx_mbs=[0-9.]+ net_rx_mbs=[0-9.]+ net_rr_us=[0-9]' \
 		grep='^(BENCH case=net vmm=qemu .* net_rr_us=[0-9]|BENCH-QEMU-NET-BROKEN case=net vmm=qemu )' \
 		grep='^BENCH case=qmp_idle vmm=rivet .* rtt_p99_us=[0-9.]+ .*pause_resume_ms=[0-9]' \
-		grep='^BENCH case=qmp_io vmm=qemu .* rtt_p99_us=[0-9.]+ .*pause_resume_ms=[0-9]'
+		grep='^BENCH case=qmp_io vmm=qemu .* rtt_p99_us=[0-9.]+ .*pause_resume_ms=[0-9]' \
+		grep='^BENCH case=snapshot vmm=rivet .*snapshot_ms=[0-9.]+ .*snapshot_mib=[0-9.]+ restore_ms=[0-9]' \
+		grep='^(BENCH case=snapshot vmm=qemu .*snapshot_ms=[0-9.]+ .*snapshot_mib=[0-9.]+ restore_ms=[0-9]|BENCH-NA case=snapshot vmm=qemu .* reason=.)'
 	testcase microvm-boot-timer-stats 120 "$(guest_test poweroff '' --boot-timer --stats)" \
 		rc=0 grep='^rivet: boot-timer: guest init \+[0-9.]+ ms, first KVM_RUN \+[0-9.]+ ms' \
 		grep='^rivet: stats: vCPU 0: in KVM_RUN [0-9.]+ ms, [0-9]+ exits' \
