@@ -34,17 +34,9 @@ else
 	bad "Debian did not come up"
 fi
 sleep 3
-r=$(qmp "$Q" "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"file:$D\"}}")
-check "migrate accepted" "$r" '"return": \{\}'
-i=0
-while [ $i -lt 600 ]; do
-	r=$(qmp "$Q" '{"execute": "query-migrate"}')
-	printf '%s\n' "$r" | grep -Eq '"status": "(completed|failed)"' && break
-	sleep 2
-	i=$((i + 2))
-done
-check "snapshot completed" "$r" '"status": "completed"'
-echo "snapshot: $r"
+migrate_wait "$Q" "$D" 600
+check "snapshot completed" "$mig" '"status": "completed"'
+echo "snapshot: $mig"
 du -k "$D"/* 2>&1
 qmp "$Q" '{"execute": "quit"}' >/dev/null
 wait $pid

@@ -58,3 +58,19 @@ wait_sock() {
 	_i=0
 	while [ ! -S "$1" ] && [ $_i -lt 60 ]; do sleep 1; _i=$((_i + 1)); done
 }
+# migrate_wait SOCKET DIR SECS: QMP migrate to file:DIR (a snapshot), then
+# query-migrate until it says completed or failed (SECS at most); the last
+# reply in $mig.  1 if it was refused or never finished.
+migrate_wait() {
+	mig=$(qmp "$1" "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"file:$2\"}}")
+	printf '%s\n' "$mig" | grep -q '"return": {}' || return 1
+	_i=0
+	while [ $_i -lt "$3" ]; do
+		mig=$(qmp "$1" '{"execute": "query-migrate"}')
+		printf '%s\n' "$mig" | grep -Eq '"status": "(completed|failed)"' &&
+			return 0
+		sleep 1
+		_i=$((_i + 1))
+	done
+	return 1
+}

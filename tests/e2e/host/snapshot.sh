@@ -52,17 +52,9 @@ run() {
 }
 # snap DIR: migrate to file:DIR and wait until it completed (120 s).
 snap() {
-	r=$(qmp "$Q" "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"file:$1\"}}")
-	check "migrate to $1 accepted" "$r" '"return": \{\}'
-	_i=0
-	while [ $_i -lt 120 ]; do
-		r=$(qmp "$Q" '{"execute": "query-migrate"}')
-		printf '%s\n' "$r" | grep -Eq '"status": "(completed|failed)"' && break
-		sleep 1
-		_i=$((_i + 1))
-	done
-	check "snapshot $1 completed" "$r" '"status": "completed"'
-	check "query-migrate sizes" "$r" '"normal-bytes": [1-9][0-9]*'
+	migrate_wait "$Q" "$1" 120
+	check "snapshot $1 completed" "$mig" '"status": "completed"'
+	check "query-migrate sizes" "$mig" '"normal-bytes": [1-9][0-9]*'
 }
 rounds() { grep -c '^RIVET-SNAP [0-9]' "$1"; }
 last_round() { sed -n 's/^RIVET-SNAP \([0-9]*\) .*/\1/p' "$1" | tail -n1; }
