@@ -55,9 +55,11 @@ $(FUZZ)/obj/%.o: %.c Makefile
 # clang's -Wformat=2 wants emit()'s va_list format marked
 # __attribute__((format(printf, 2, 0))); gcc does not ask for it.
 
-# Only what the targets link: the guest-facing code and what it uses.
+# Only what the targets link: the guest-facing code and what it uses (the
+# boards too: fuzz_snapshot restores into whole machines).
 FUZZ_LIB_SRCS := $(filter src/core/% src/devices/% src/boot/% src/fwcfg/% \
-	src/snapshot/% src/acpi/aml.c src/qmp/qmp.c,$(PORTABLE_SRCS))
+	src/machine/% src/acpi/% \
+	src/snapshot/% src/qmp/qmp.c,$(PORTABLE_SRCS))
 
 $(FUZZ)/librivet.a: $(FUZZ_LIB_SRCS:%.c=$(FUZZ)/obj/%.o)
 	@rm -f $@
