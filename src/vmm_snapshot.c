@@ -3,7 +3,6 @@
 #include "vmm_snapshot.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,24 +71,14 @@ int vmm_snapshot_take(struct kvm_vm *vm, int state_fd, int mem_fd,
 	return ret;
 }
 
+/* @dir's file @name, or -errno (logged). */
 static int open_in(const char *dir, const char *name)
 {
-	char path[4096];
-	int fd;
+	int fd = snap_open(dir, name);
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	    sizeof(path)) {
-		log_err("--incoming: %s: path too long", dir);
-		return -ENAMETOOLONG;
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		int ret = -errno;
-
-		log_err("--incoming: cannot open %s: %s", path,
-			strerror(errno));
-		return ret;
-	}
+	if (fd < 0)
+		log_err("--incoming: cannot open %s/%s: %s", dir, name,
+			strerror(-fd));
 	return fd;
 }
 

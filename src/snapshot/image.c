@@ -3,6 +3,7 @@
 #include "snapshot/image.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +18,20 @@
 #include "devices/virtio.h"
 #include "machine/machine.h"
 
-#define ISA_MAX 512
 #define NAME_MAX_LEN 64
 #define RAM_CHUNK 4096u
+
+int snap_open(const char *dir, const char *name)
+{
+	char path[4096];
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
+}
 
 static void isa_of(const struct machine *m, char *buf, size_t len)
 {
@@ -32,7 +44,7 @@ static void isa_of(const struct machine *m, char *buf, size_t len)
 int snap_save_host(const struct machine *m, uint64_t mem_id,
 		   struct snap_w *w)
 {
-	char isa[ISA_MAX];
+	char isa[sizeof(((struct snap_host *)0)->isa)];
 	size_t mark = snap_w_begin(w, SNAP_TAG('H', 'O', 'S', 'T'), 0);
 
 	isa_of(m, isa, sizeof(isa));
@@ -49,70 +61,75 @@ int snap_save_host(const struct machine *m, uint64_t mem_id,
 	return w->err;
 }
 
+int snap_read_host(struct snap_r *host, struct snap_host *h)
+{
+	snap_r_str(host, h->board, sizeof(h->board));
+	snap_r_str(host, h->irqchip, sizeof(h->irqchip));
+	h->ram_base = snap_r_u64(host);
+	h->ram_size = snap_r_u64(host);
+	h->cpus = snap_r_u32(host);
+	h->devs = snap_r_u32(host);
+	h->timebase = snap_r_u64(host);
+	snap_r_str(host, h->isa, sizeof(h->isa));
+	h->mem_id = snap_r_u64(host);
+	return snap_r_finish(host);
+}
+
 int snap_check_host(const struct machine *m, struct snap_r *host, bool cpu,
 		    uint64_t *mem_id, char *err, size_t errlen)
 {
 	struct snap_r r = *host;
-	char board[NAME_MAX_LEN], irqchip[NAME_MAX_LEN], isa[ISA_MAX];
-	char mine[ISA_MAX];
-	uint64_t base, size, freq;
-	uint32_t cpus, devs;
+	struct snap_host h;
+	char mine[sizeof(h.isa)];
 
-	snap_r_str(&r, board, sizeof(board));
-	snap_r_str(&r, irqchip, sizeof(irqchip));
-	base = snap_r_u64(&r);
-	size = snap_r_u64(&r);
-	cpus = snap_r_u32(&r);
-	devs = snap_r_u32(&r);
-	freq = snap_r_u64(&r);
-	snap_r_str(&r, isa, sizeof(isa));
-	*mem_id = snap_r_u64(&r);
-	if (snap_r_finish(&r)) {
+	if (snap_read_host(&r, &h)) {
 		snprintf(err, errlen, "its machine record is corrupt (%s)",
 			 r.what);
 		return -EBADMSG;
 	}
-	if (strcmp(board, m->board->name)) {
+	*mem_id = h.mem_id;
+	if (strcmp(h.board, m->board->name)) {
 		snprintf(err, errlen, "it is of a '%s' board, not --board %s",
-			 board, m->board->name);
+			 h.board, m->board->name);
 		return -EINVAL;
 	}
-	if (strcmp(irqchip, config_irqchip_name(m->irqchip_mode))) {
+	if (strcmp(h.irqchip, config_irqchip_name(m->irqchip_mode))) {
 		snprintf(err, errlen, "its interrupt controller is '%s', this "
-			 "run's is '%s' (--irqchip)", irqchip,
+			 "run's is '%s' (--irqchip)", h.irqchip,
 			 config_irqchip_name(m->irqchip_mode));
 		return -EINVAL;
 	}
-	if (size != m->cfg->mem_size || base != m->board->ram_base) {
+	if (h.ram_size != m->cfg->mem_size ||
+	    h.ram_base != m->board->ram_base) {
 		snprintf(err, errlen, "its guest has %llu MiB of RAM, this "
 			 "run's %llu MiB (--memory)",
-			 (unsigned long long)(size >> 20),
+			 (unsigned long long)(h.ram_size >> 20),
 			 (unsigned long long)(m->cfg->mem_size >> 20));
 		return -EINVAL;
 	}
-	if (cpus != m->cfg->cpus) {
+	if (h.cpus != m->cfg->cpus) {
 		snprintf(err, errlen, "its guest has %u vCPUs, this run's %u "
-			 "(--cpus)", cpus, m->cfg->cpus);
+			 "(--cpus)", h.cpus, m->cfg->cpus);
 		return -EINVAL;
 	}
-	if (m->nr_devs && devs != m->nr_devs) {
+	if (m->nr_devs && h.devs != m->nr_devs) {
 		snprintf(err, errlen, "its machine has %u devices, this run's "
 			 "%u: give the same devices (--disk, --net, ...) as "
-			 "when it was taken", devs, m->nr_devs);
+			 "when it was taken", h.devs, m->nr_devs);
 		return -EINVAL;
 	}
 	if (!cpu)
 		return 0;
-	if (freq != m->cpu.timebase_freq) {
+	if (h.timebase != m->cpu.timebase_freq) {
 		snprintf(err, errlen, "its timer runs at %llu Hz, this host's "
-			 "at %llu Hz", (unsigned long long)freq,
+			 "at %llu Hz", (unsigned long long)h.timebase,
 			 (unsigned long long)m->cpu.timebase_freq);
 		return -EINVAL;
 	}
 	isa_of(m, mine, sizeof(mine));
-	if (strcmp(isa, mine)) {
+	if (strcmp(h.isa, mine)) {
 		snprintf(err, errlen, "its vCPUs were %s, this host's (with "
-			 "this run's --cpu-features) are %s", isa, mine);
+			 "this run's --cpu-features) are %s", h.isa, mine);
 		return -EINVAL;
 	}
 	return 0;
@@ -265,11 +282,10 @@ static bool all_zero(const uint8_t *p, size_t n)
 
 /* The memory file's last page: magic, the snapshot's id, RAM's size. */
 #define MEM_MAGIC "RIVETMEM"
-#define MEM_TRAILER 4096u
 
 static void trailer(uint8_t *t, uint64_t mem_id, uint64_t size)
 {
-	memset(t, 0, MEM_TRAILER);
+	memset(t, 0, SNAP_MEM_TRAILER);
 	memcpy(t, MEM_MAGIC, 8);
 	for (unsigned int i = 0; i < 8; i++) {
 		t[8 + i] = (uint8_t)(mem_id >> (8 * i));
@@ -280,7 +296,7 @@ static void trailer(uint8_t *t, uint64_t mem_id, uint64_t size)
 int snap_write_ram(const struct gmem *gm, int fd, uint64_t mem_id,
 		   uint64_t *written)
 {
-	static uint8_t t[MEM_TRAILER];
+	static uint8_t t[SNAP_MEM_TRAILER];
 	uint64_t off = 0;
 	int ret;
 
@@ -306,28 +322,28 @@ int snap_write_ram(const struct gmem *gm, int fd, uint64_t mem_id,
 		*written += end - start;
 	}
 	trailer(t, mem_id, gm->size);
-	return fio_pwrite_all(fd, t, MEM_TRAILER, gm->size);
+	return fio_pwrite_all(fd, t, SNAP_MEM_TRAILER, gm->size);
 }
 
 int snap_map_ram(struct gmem *gm, int fd, uint64_t mem_id, bool copy,
 		 char *err, size_t errlen)
 {
-	static uint8_t want[MEM_TRAILER], have[MEM_TRAILER];
+	static uint8_t want[SNAP_MEM_TRAILER], have[SNAP_MEM_TRAILER];
 	struct stat st;
 	int ret;
 
 	if (fstat(fd, &st))
 		return -errno;
 	if (!S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size != gm->size + MEM_TRAILER) {
+	    (uint64_t)st.st_size != gm->size + SNAP_MEM_TRAILER) {
 		snprintf(err, errlen, "its memory file is not the %llu MiB "
 			 "of RAM it should hold (truncated, or of another "
 			 "snapshot)", (unsigned long long)(gm->size >> 20));
 		return -EINVAL;
 	}
 	trailer(want, mem_id, gm->size);
-	ret = fio_pread_all(fd, have, MEM_TRAILER, gm->size);
-	if (ret || memcmp(want, have, MEM_TRAILER)) {
+	ret = fio_pread_all(fd, have, SNAP_MEM_TRAILER, gm->size);
+	if (ret || memcmp(want, have, SNAP_MEM_TRAILER)) {
 		snprintf(err, errlen, "its memory file %s", ret
 			 ? "cannot be read" : "belongs to another snapshot");
 		return ret ? ret : -EINVAL;

@@ -18,6 +18,22 @@ struct machine;
 
 #define SNAP_STATE_FILE "state"
 #define SNAP_MEMORY_FILE "memory"
+/* The memory file's trailer page, after RAM's bytes. */
+#define SNAP_MEM_TRAILER 4096u
+
+/* The "HOST" record, read. */
+struct snap_host {
+	char board[64], irqchip[64], isa[512];
+	uint64_t ram_base, ram_size, timebase, mem_id;
+	uint32_t cpus, devs;
+};
+
+/* DIR/NAME opened read-only (not through a symlink): the fd, or -errno
+ * (-ENAMETOOLONG for a path too long). */
+int snap_open(const char *dir, const char *name);
+/* Read HOST record @host (a copy is consumed) into @h: 0, or -EBADMSG
+ * with @host->what saying what was wrong. */
+int snap_read_host(struct snap_r *host, struct snap_host *h);
 
 /* The "HOST" section: what the machine is (board, interrupt controller,
  * RAM, vCPUs, devices) and what its vCPUs were (timer frequency, ISA).

@@ -4,7 +4,6 @@
 #include "snapshot/inspect.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,26 +11,13 @@
 
 #include "snapshot/image.h"
 
-#define MEM_TRAILER 4096u
-
 struct snapfile {
 	uint8_t *buf;
 	size_t len;
 	struct snap_r body;	/* after open: every section, HOST first */
-	uint64_t ram_size, mem_size;
-	char board[64], irqchip[64];
-	uint32_t cpus, devs;
+	struct snap_host host;
+	uint64_t mem_size;
 };
-
-static int open_at(const char *dir, const char *name)
-{
-	char path[4096];
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	    sizeof(path))
-		return -ENAMETOOLONG;
-	return open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-}
 
 /* Read @dir's state file and check both files' framing. */
 static int load(const char *dir, struct snapfile *f, char *err,
@@ -43,11 +29,11 @@ static int load(const char *dir, struct snapfile *f, char *err,
 	int fd, ret;
 
 	memset(f, 0, sizeof(*f));
-	fd = open_at(dir, SNAP_STATE_FILE);
+	fd = snap_open(dir, SNAP_STATE_FILE);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: no state file: %s", dir,
-			 strerror(errno));
-		return -errno;
+			 strerror(-fd));
+		return fd;
 	}
 	ret = snap_read_state(fd, &f->buf, &f->len, &f->body, err, errlen);
 	close(fd);
@@ -59,31 +45,25 @@ static int load(const char *dir, struct snapfile *f, char *err,
 		snprintf(err, errlen, "no machine record first");
 		return -EBADMSG;
 	}
-	snap_r_str(&host, f->board, sizeof(f->board));
-	snap_r_str(&host, f->irqchip, sizeof(f->irqchip));
-	(void)snap_r_u64(&host);
-	f->ram_size = snap_r_u64(&host);
-	f->cpus = snap_r_u32(&host);
-	f->devs = snap_r_u32(&host);
-	if (host.err) {
+	if (snap_read_host(&host, &f->host)) {
 		snprintf(err, errlen, "its machine record is corrupt");
 		return -EBADMSG;
 	}
-	fd = open_at(dir, SNAP_MEMORY_FILE);
+	fd = snap_open(dir, SNAP_MEMORY_FILE);
 	if (fd < 0 || fstat(fd, &st)) {
 		snprintf(err, errlen, "%s: no memory file: %s", dir,
-			 strerror(errno));
+			 strerror(fd < 0 ? -fd : errno));
 		if (fd >= 0)
 			close(fd);
 		return -ENOENT;
 	}
 	close(fd);
 	f->mem_size = (uint64_t)st.st_size;
-	if (f->mem_size != f->ram_size + MEM_TRAILER) {
+	if (f->mem_size != f->host.ram_size + SNAP_MEM_TRAILER) {
 		snprintf(err, errlen, "its memory file has %llu bytes, not "
 			 "RAM's %llu and a trailer",
 			 (unsigned long long)f->mem_size,
-			 (unsigned long long)f->ram_size);
+			 (unsigned long long)f->host.ram_size);
 		return -EBADMSG;
 	}
 	return 0;
@@ -96,8 +76,9 @@ static void describe(const struct snapfile *f, FILE *out)
 	char name[5];
 
 	fprintf(out, "board %s, irqchip %s, %llu MiB RAM, %u vCPUs, "
-		"%u devices\n", f->board, f->irqchip,
-		(unsigned long long)(f->ram_size >> 20), f->cpus, f->devs);
+		"%u devices\n", f->host.board, f->host.irqchip,
+		(unsigned long long)(f->host.ram_size >> 20), f->host.cpus,
+		f->host.devs);
 	while (snap_r_section(&body, &tag, &inst, &sub) == 1) {
 		snap_tag_name(tag, name);
 		fprintf(out, "  %s %-3u %6zu bytes", name, inst, sub.len);

@@ -266,18 +266,11 @@ static int load_vcpu(struct kvm_vm *vm, unsigned int id, struct snap_r *r)
 	for (size_t c = 0; c < sizeof(load_order) / sizeof(load_order[0]); c++)
 		for (unsigned int i = 0; i < n; i++) {
 			const struct saved_reg *s = &regs[i];
-			uint64_t off;
 
-			if (REG_TYPE(s->id) != load_order[c])
+			/* The timer's state is vm_timer_rearm()'s (below). */
+			if (REG_TYPE(s->id) != load_order[c] ||
+			    s->id == TIMER_REG(state))
 				continue;
-			/* Off is how a new vCPU's timer already is, and KVM
-			 * refuses to cancel a timer never set. */
-			memcpy(&off, s->val, sizeof(off));
-			if (s->id == TIMER_REG(state) &&
-			    off == KVM_RISCV_TIMER_STATE_OFF)
-				continue;
-			if (s->id == TIMER_REG(state))
-				continue;	/* after compare: below */
 			ret = kvm_set_reg(v->fd, s->id, s->val);
 			/* The guest's time as it was: the first park keeps
 			 * it (not the timer's now, which ran on since this
