@@ -29,18 +29,7 @@ fi
 sleep 5
 r=$(qmp "$Q" '{"execute": "system_powerdown"}')
 check "system_powerdown answered" "$r" '"return": \{\}'
-i=0
-while kill -0 $pid 2>/dev/null && [ $i -lt 300 ]; do
-	sleep 1
-	i=$((i + 1))
-done
-if kill -0 $pid 2>/dev/null; then
-	bad "the guest did not power off within 300 s"
-	kill $pid
-fi
-wait $pid
-rc=$?
-check "rivet ends with status 0" "$rc" '^0$'
+power_off $pid 300 "the guest"
 touch /tmp/debpd.stop
 wait $lpid 2>/dev/null
 ev=$(cat "$EV")

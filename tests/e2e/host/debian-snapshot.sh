@@ -50,18 +50,7 @@ check "restored and running" "$r" '"status": "running"'
 sleep 10
 r=$(qmp "$Q" '{"execute": "system_powerdown"}')
 check "system_powerdown answered" "$r" '"return": \{\}'
-i=0
-while kill -0 $pid 2>/dev/null && [ $i -lt 300 ]; do
-	sleep 1
-	i=$((i + 1))
-done
-if kill -0 $pid 2>/dev/null; then
-	bad "the restored guest did not power off within 300 s"
-	kill $pid
-fi
-wait $pid
-rc=$?
-check "rivet ends with status 0" "$rc" '^0$'
+power_off $pid 300 "the restored guest"
 touch /tmp/debsnap.stop
 wait $lpid 2>/dev/null
 check "POWERDOWN, then SHUTDOWN by the guest" "$(cat "$EV")" '"event": "SHUTDOWN", "data": \{"guest": true, "reason": "guest-shutdown"\}'

@@ -74,3 +74,19 @@ migrate_wait() {
 	done
 	return 1
 }
+# power_off PID SECS WHAT: after a system_powerdown, wait up to SECS for
+# rivet (PID) to end (killed, and counted as failed, if it does not); its
+# exit status checked to be 0.
+power_off() {
+	_i=0
+	while kill -0 "$1" 2>/dev/null && [ $_i -lt "$2" ]; do
+		sleep 1
+		_i=$((_i + 1))
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		bad "$3 did not power off within $2 s"
+		kill "$1"
+	fi
+	wait "$1"
+	check "rivet ends with status 0" "$?" '^0$'
+}
