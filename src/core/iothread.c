@@ -93,6 +93,11 @@ struct iothread {
 	void *ctx;
 	struct io_watch watch;	/* fd -1: none */
 	struct handshake *hs;	/* during start only */
+	/* iothread_sync(): requests made, and the last one the thread had
+	 * seen when it read the kick eventfd and then served. */
+	pthread_mutex_t sync_lock;
+	pthread_cond_t sync_cond;
+	uint64_t sync_req, sync_done;
 };
 
 static void *iothread_main(void *arg)
@@ -125,8 +130,20 @@ static void *iothread_main(void *arg)
 			return NULL;
 		if (p[0].revents && read(t->kick_fd, &v, sizeof(v)) > 0)
 			kicked = true;
+		/* After the read: a sync request seen here had kicked before
+		 * it, so everything signalled before the request is served
+		 * by the call below. */
+		pthread_mutex_lock(&t->sync_lock);
+		v = t->sync_req;
+		pthread_mutex_unlock(&t->sync_lock);
 		if (kicked || p[2].revents)
 			t->serve(t->ctx);
+		pthread_mutex_lock(&t->sync_lock);
+		if (kicked && t->sync_done != v) {
+			t->sync_done = v;
+			pthread_cond_broadcast(&t->sync_cond);
+		}
+		pthread_mutex_unlock(&t->sync_lock);
 	}
 }
 
@@ -157,6 +174,8 @@ int iothread_start_watch(struct iothread **out, const char *name,
 	t->serve = serve;
 	t->ctx = ctx;
 	t->watch.fd = -1;
+	pthread_mutex_init(&t->sync_lock, NULL);
+	pthread_cond_init(&t->sync_cond, NULL);
 	if (watch && watch->fd >= 0 && watch->events)
 		t->watch = *watch;
 	handshake_init(&hs, name, conf);
@@ -194,6 +213,22 @@ static void eventfd_poke(int fd)
 void iothread_kick(struct iothread *t)
 {
 	eventfd_poke(t->kick_fd);
+}
+
+void iothread_sync(struct iothread *t)
+{
+	uint64_t req;
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&t->sync_lock);
+	req = ++t->sync_req;
+	pthread_mutex_unlock(&t->sync_lock);
+	eventfd_poke(t->kick_fd);
+	pthread_mutex_lock(&t->sync_lock);
+	while (t->sync_done < req)
+		pthread_cond_wait(&t->sync_cond, &t->sync_lock);
+	pthread_mutex_unlock(&t->sync_lock);
 }
 
 void iothread_stop(struct iothread *t)

@@ -19,6 +19,7 @@
 
 #include "core/bus.h"
 #include "core/gmem.h"
+#include "core/iothread.h"
 #include "core/log.h"
 #include "core/uring.h"
 
@@ -311,6 +312,48 @@ static void test_bus_access(void **state)
 }
 
 /* Many call sites together stay under the global budget. */
+/* The serve function counts what it took off a shared counter, slowly,
+ * as a vhost call thread raises the interrupts the kernel asked for. */
+struct sync_ctx {
+	unsigned int posted;	/* atomic: signalled, not served yet */
+	unsigned int served;	/* atomic */
+};
+
+static void sync_serve(void *ctx)
+{
+	struct sync_ctx *s = ctx;
+	unsigned int n = __atomic_exchange_n(&s->posted, 0, __ATOMIC_SEQ_CST);
+
+	usleep(2000);
+	__atomic_add_fetch(&s->served, n, __ATOMIC_SEQ_CST);
+}
+
+/* iothread_sync() returns only once everything signalled before it has
+ * been served, whatever the thread was doing at the time. */
+static void test_iothread_sync(void **state)
+{
+	struct sync_ctx s = { 0, 0 };
+	struct iothread *t;
+
+	(void)state;
+	assert_int_equal(iothread_start(&t, "test-sync", sync_serve, &s, NULL),
+			 0);
+	iothread_sync(t);	/* idle: one empty serve */
+	assert_int_equal(__atomic_load_n(&s.served, __ATOMIC_SEQ_CST), 0);
+	for (unsigned int round = 1; round <= 50; round++) {
+		uint64_t one = 1;
+
+		__atomic_add_fetch(&s.posted, 1, __ATOMIC_SEQ_CST);
+		assert_int_equal(write(iothread_kick_fd(t), &one, 8), 8);
+		if (round % 3)
+			usleep(round * 97 % 3000);	/* mid-serve or idle */
+		iothread_sync(t);
+		assert_int_equal(__atomic_load_n(&s.served, __ATOMIC_SEQ_CST),
+				 round);
+	}
+	iothread_stop(t);
+}
+
 static void test_log_ratelimit_global(void **state)
 {
 	static struct log_ratelimit sites[40];
@@ -354,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_bus_insert),
 		cmocka_unit_test(test_bus_access),
 		cmocka_unit_test(test_log_ratelimit),
+		cmocka_unit_test(test_iothread_sync),
 		cmocka_unit_test(test_log_ratelimit_global),
 	};
 
