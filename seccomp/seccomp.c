@@ -231,6 +231,9 @@ static const struct rule main_rules[] = {
 	      "snapshot: each register of a parked vCPU; vCPU fds only"),
 	IOCTL(FD_VCPUS, KVM_GET_MP_STATE,
 	      "snapshot: whether a vCPU is stopped (SBI HSM); vCPU fds only"),
+	/* A snapshot stops vhost-net (its ring indices) and hands the rings
+	 * back afterwards. */
+	VNET_VHOST_RULES,
 	OP("io_uring_register", IORING_UNREGISTER_FILES,
 	   "io=uring at the VM's end: drop the ring's hold on the disk file "
 	   "now, so its lock is free for the next boot (the only register "

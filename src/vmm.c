@@ -140,9 +140,13 @@ static bool ctl_request(struct kvm_vm *vm, struct vmm_session *st)
 	}
 	switch (m.type) {
 	case CTL_STOP:
+		/* The guest's devices stop with it: no disk request is left
+		 * in flight, no frame is received. */
 		vm_pause(vm);
+		machine_quiesce_io(vm->m);
 		break;
 	case CTL_CONT:
+		machine_resume_io(vm->m);
 		vm_open_gate(vm);
 		break;
 	case CTL_POWERDOWN:
@@ -589,6 +593,8 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 			goto out;
 		startup_phase("snapshot restored");
 		vmm_restore_close(rs);
+		/* The devices wait for the vCPUs (--paused: for cont). */
+		machine_quiesce_io(&m);
 	}
 	if (start_io(&vm))
 		goto out;
@@ -624,8 +630,10 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 			vm_request_exit(&vm, VM_EXIT_ERROR);
 		}
 		startup_phase("threads filtered");
-		if (!st->start_paused)
+		if (!st->start_paused) {
+			machine_resume_io(&m);
 			vm_open_gate(&vm);
+		}
 		if (st->ctl_fd >= 0)
 			send_ready(&vm, st);
 		main_loop(&vm, st);

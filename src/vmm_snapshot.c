@@ -34,7 +34,12 @@ int vmm_snapshot_take(struct kvm_vm *vm, int state_fd, int mem_fd,
 	int ret;
 
 	sizes[0] = sizes[1] = 0;
+	/* The devices too, before the interrupt controller is read: a
+	 * completion drained now raises its interrupt into what is saved,
+	 * and each request in flight is in the saved rings exactly once.
+	 * Both stay so (postmigrate) until QMP cont. */
 	vm_pause(vm);
+	machine_quiesce_io(m);
 	snap_w_init(&body);
 	snap_w_init(&file);
 	ret = snap_save_host(m, id, &body);

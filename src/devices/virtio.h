@@ -103,12 +103,16 @@ struct virtio_backend_ops {
 	int (*call_fd)(struct virtio_backend *be, unsigned int qidx);
 	/* Snapshots (docs/snapshot.md).  drain, optional: with every vCPU
 	 * paused, finish every request in flight (used ring written,
-	 * interrupt raised) and return with the I/O threads idle; without
-	 * the device lock.  save/load: the backend's own state beyond the
+	 * interrupt raised) and return with the I/O threads idle; from then
+	 * until resume the device starts no work of its own (a received
+	 * frame waits), so neither the rings nor the interrupt controller
+	 * change while they are saved.  Both without the device lock.
+	 * save/load: the backend's own state beyond the
 	 * transport's (which has the features, status and queues), under
 	 * the device lock, as struct dev_ops describes; both NULL: the
 	 * backend cannot be saved yet. */
 	void (*drain)(struct virtio_backend *be);
+	void (*resume)(struct virtio_backend *be);
 	int (*save)(struct virtio_backend *be, struct snap_w *w);
 	int (*load)(struct virtio_backend *be, struct snap_r *r);
 };
@@ -154,8 +158,10 @@ int virtio_backend_start(struct virtio_backend *be,
 			 const struct virtio_ioeventfd *iev);
 /* ops->stop, if any. */
 void virtio_backend_stop(struct virtio_backend *be);
-/* ops->drain, if any: before a snapshot's save, vCPUs paused, no lock. */
+/* ops->drain, if any: before a snapshot's save, vCPUs paused, no lock;
+ * ops->resume, if any, after it. */
 void virtio_backend_drain(struct virtio_backend *be);
+void virtio_backend_resume(struct virtio_backend *be);
 
 /* How many queues @be has. */
 unsigned int virtio_backend_nr_queues(const struct virtio_backend *be);

@@ -75,6 +75,12 @@ void virtio_backend_drain(struct virtio_backend *be)
 		be->ops->drain(be);
 }
 
+void virtio_backend_resume(struct virtio_backend *be)
+{
+	if (be->ops->resume)
+		be->ops->resume(be);
+}
+
 unsigned int virtio_backend_nr_queues(const struct virtio_backend *be)
 {
 	return be->nr_queues ? be->nr_queues : be->ops->nr_queues;

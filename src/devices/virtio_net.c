@@ -64,6 +64,7 @@ struct vnet {
 	int (*set_offload)(int fd, unsigned int flags);
 	int (*set_queue)(int fd, bool on);
 	/* Under the device lock. */
+	bool frozen;			/* snapshot: no ring is served */
 	bool negotiated;		/* features applied since the reset */
 	uint32_t gen;			/* bumped by every reset */
 	unsigned int rx_offloads;	/* TAP_F_* the guest takes now */
@@ -105,7 +106,7 @@ static bool negotiated(struct vnet *vn)
 static struct virtq *pair_queue(struct vnet *vn, struct vnet_pair *p,
 				unsigned int q)
 {
-	if (!negotiated(vn) || p->idx >= vn->ctrl.pairs)
+	if (vn->frozen || !negotiated(vn) || p->idx >= vn->ctrl.pairs)
 		return NULL;
 	return virtio_backend_queue(&vn->be, q);
 }
@@ -489,11 +490,12 @@ static void vhost_pair_stop(struct vnet *vn, struct vnet_pair *p)
 	p->vhost_on = false;
 }
 
-/* Lock held: the kernel serves exactly the pairs in use. */
+/* Lock held: the kernel serves exactly the pairs in use (none while a
+ * snapshot is taken). */
 static void vhost_sync_pairs(struct vnet *vn)
 {
 	for (unsigned int i = 0; vn->vhost && i < vn->nr_pairs; i++) {
-		if (i < vn->ctrl.pairs && vn->negotiated)
+		if (i < vn->ctrl.pairs && vn->negotiated && !vn->frozen)
 			vhost_pair_start(vn, &vn->pairs[i]);
 		else
 			vhost_pair_stop(vn, &vn->pairs[i]);
@@ -779,6 +781,12 @@ static int vnet_start(struct virtio_backend *be, const struct io_confine *conf)
 		return err;
 	}
 	vn->started = true;
+	/* A restored device's rings (vnet_load() took their indices). */
+	if (vn->vhost) {
+		virtio_backend_lock(be);
+		vhost_sync_pairs(vn);
+		virtio_backend_unlock(be);
+	}
 	/* Whatever was queued meanwhile. */
 	for (unsigned int i = 0; !vn->vhost && i < vn->nr_pairs; i++)
 		pair_kick(&vn->pairs[i]);
@@ -880,27 +888,74 @@ static void vnet_destroy(struct virtio_backend *be)
 
 /* ---- snapshots -------------------------------------------------------------- */
 
-/* Snapshot drain (vCPUs paused): send everything the guest queued for
- * transmit, so that no frame is sent again by a VM restored from the
- * snapshot.  The pair threads may be running: this uses a buffer of its
- * own and holds the lock throughout.  Receive needs nothing: a frame is
- * taken and returned under one hold of the lock; one read from the TAP
- * and not delivered yet is lost to the snapshot, as on a wire. */
+/* The indices vhost-net stopped pair @p's rings at, as the rings' own
+ * (the used index is the one the kernel wrote), so that they are saved and
+ * a restore hands the rings back where they were. */
+static void vhost_pair_sync_rings(struct vnet *vn, struct vnet_pair *p)
+{
+	for (unsigned int r = 0; r < 2; r++) {
+		struct virtq *vq = &vn->be.core->vqs[2 * p->idx + r];
+
+		if (!vq->ready)
+			continue;
+		vq->last_avail = p->vhost_base[r];
+		vq->used_idx = virtq_used_idx(vq);
+	}
+}
+
+/* Snapshot drain (vCPUs paused).  Transmit: send everything the guest
+ * queued, so that no frame is sent again by a VM restored from the
+ * snapshot (the pair threads may be running: this uses a buffer of its
+ * own and holds the lock throughout).  Then freeze: no ring is served
+ * until vnet_resume(), so a frame received meanwhile waits in the TAP;
+ * one read from it and not delivered yet is lost to the snapshot, as on a
+ * wire.  vhost-net: the kernel stops (it finishes what it started and
+ * asks for its interrupts first), and its call threads raise them now. */
 static void vnet_drain(struct virtio_backend *be)
 {
 	struct vnet *vn = to_vnet(be);
 	uint8_t *buf;
 
-	if (vn->vhost || !be->core)
+	if (!be->core)
 		return;
-	buf = malloc(TXBUF_SIZE);
-	if (!buf) {
-		log_err("virtio-net: no memory to drain transmit: frames queued may be sent again after a restore");
-		return;
+	if (!vn->vhost) {
+		buf = malloc(TXBUF_SIZE);
+		if (!buf) {
+			log_err("virtio-net: no memory to drain transmit: frames queued may be sent again after a restore");
+			return;
+		}
+		for (unsigned int i = 0; i < vn->nr_pairs; i++)
+			pair_tx_with(&vn->pairs[i], buf, true);
+		free(buf);
 	}
-	for (unsigned int i = 0; i < vn->nr_pairs; i++)
-		pair_tx_with(&vn->pairs[i], buf, true);
-	free(buf);
+	virtio_backend_lock(be);
+	vn->frozen = true;
+	for (unsigned int i = 0; vn->vhost && i < vn->nr_pairs; i++) {
+		struct vnet_pair *p = &vn->pairs[i];
+
+		if (!p->vhost_on)
+			continue;
+		vhost_pair_stop(vn, p);
+		vhost_pair_sync_rings(vn, p);
+	}
+	virtio_backend_unlock(be);
+	for (unsigned int i = 0; vn->vhost && i < vn->nr_pairs; i++) {
+		iothread_sync(vn->pairs[i].vcall[0]);
+		iothread_sync(vn->pairs[i].vcall[1]);
+	}
+}
+
+/* After the snapshot: serve the rings again, from where they stood. */
+static void vnet_resume(struct virtio_backend *be)
+{
+	struct vnet *vn = to_vnet(be);
+
+	virtio_backend_lock(be);
+	vn->frozen = false;
+	vhost_sync_pairs(vn);
+	virtio_backend_unlock(be);
+	for (unsigned int i = 0; !vn->vhost && i < vn->nr_pairs; i++)
+		pair_kick(&vn->pairs[i]);
 }
 
 /* virtio-net's record: u32 queue pairs (the configuration's: checked),
@@ -913,10 +968,6 @@ static int vnet_save(struct virtio_backend *be, struct snap_w *w)
 	struct vnet *vn = to_vnet(be);
 	const struct vnet_filter *f = &vn->ctrl.filter;
 
-	if (vn->vhost) {
-		log_err("virtio-net: cannot save a device served by vhost-net (not supported yet): use vhost=off");
-		return -EOPNOTSUPP;
-	}
 	snap_w_u32(w, vn->nr_pairs);
 	snap_w_bool(w, vn->negotiated);
 	snap_w_u64(w, vn->ctrl.features);
@@ -988,10 +1039,6 @@ static int vnet_load(struct virtio_backend *be, struct snap_r *r)
 	bool neg;
 	int err;
 
-	if (vn->vhost) {
-		log_err("virtio-net: cannot restore into a device served by vhost-net (not supported yet): use vhost=off");
-		return -EOPNOTSUPP;
-	}
 	pairs = snap_r_u32(r);
 	neg = snap_r_bool(r);
 	c.features = snap_r_u64(r);
@@ -1025,6 +1072,12 @@ static int vnet_load(struct virtio_backend *be, struct snap_r *r)
 	update_config_mac(vn);
 	if (!neg)
 		return 0;
+	/* vhost-net takes the rings where the transport's record left them
+	 * (the queues are loaded first), once vnet_start() prepared it. */
+	for (unsigned int i = 0; vn->vhost && i < vn->nr_pairs; i++)
+		for (unsigned int q = 0; q < 2; q++)
+			vn->pairs[i].vhost_base[q] =
+				be->core->vqs[2 * i + q].last_avail;
 	set_offloads(vn);
 	err = set_pairs(vn, c.pairs);
 	/* Look at the rings and the TAP once the VM runs (vnet_start()
@@ -1050,6 +1103,7 @@ static const struct virtio_backend_ops vnet_ops = {
 	.poll_fds = vnet_poll_fds,
 	.poll_ready = vnet_poll_ready,
 	.drain = vnet_drain,
+	.resume = vnet_resume,
 	.save = vnet_save,
 	.load = vnet_load,
 };

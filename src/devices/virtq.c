@@ -263,6 +263,12 @@ static uint16_t avail_idx_acquire(const struct virtq *vq)
 				       __ATOMIC_ACQUIRE));
 }
 
+uint16_t virtq_used_idx(const struct virtq *vq)
+{
+	return le16toh(__atomic_load_n((const uint16_t *)(vq->used + 2),
+				       __ATOMIC_ACQUIRE));
+}
+
 int virtq_pop(struct virtq *vq, struct virtq_chain *c)
 {
 	const uint16_t *ring;

@@ -126,6 +126,9 @@ int virtq_serve(struct virtq *vq,
 void virtq_set_notify(struct virtq *vq, bool on);
 /* The driver made chains available that were not popped yet. */
 bool virtq_has_avail(struct virtq *vq);
+/* The used ring's index as it stands in guest RAM (ready queue): what
+ * another server of the ring (vhost-net) last published. */
+uint16_t virtq_used_idx(const struct virtq *vq);
 
 /* True if chains were pushed since the last call and the driver did not
  * suppress interrupts (VRING_AVAIL_F_NO_INTERRUPT). */

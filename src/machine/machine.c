@@ -210,6 +210,24 @@ void machine_stop_io(struct machine *m)
 		virtio_backend_stop(m->virtio[i]);
 }
 
+void machine_quiesce_io(struct machine *m)
+{
+	if (m->io_quiesced)
+		return;
+	m->io_quiesced = true;
+	for (unsigned int i = 0; i < m->nr_virtio; i++)
+		virtio_backend_drain(m->virtio[i]);
+}
+
+void machine_resume_io(struct machine *m)
+{
+	if (!m->io_quiesced)
+		return;
+	m->io_quiesced = false;
+	for (unsigned int i = 0; i < m->nr_virtio; i++)
+		virtio_backend_resume(m->virtio[i]);
+}
+
 /* QMP system_powerdown, on the VM's main thread: every button, whichever
  * the guest listens to (one, or both: see machine_add_power_button()). */
 static int machine_press_power(struct machine *m)

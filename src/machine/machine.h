@@ -88,6 +88,7 @@ struct machine {
 	/* Every virtio backend, for starting and stopping I/O threads. */
 	struct virtio_backend *virtio[MACHINE_MAX_VIRTIO];
 	unsigned int nr_virtio;		/* virtio devices added so far */
+	bool io_quiesced;		/* machine_quiesce_io() in force */
 	/* The interrupt controller: its mode (never IRQCHIP_AUTO here), the
 	 * wired inputs devices drive (KVM's APLIC: set by the arch code;
 	 * rivet's PLIC or APLIC: set by machine_add_irqchip()), MSIs into
@@ -148,6 +149,14 @@ struct io_confine;
 int machine_start_io(struct machine *m, const struct io_confine *conf);
 /* Stop and join them: before the VM they inject interrupts into goes. */
 void machine_stop_io(struct machine *m);
+/* While the vCPUs are paused (QMP stop, a snapshot, a restored VM not
+ * running yet), on the main thread: finish every virtio request in flight
+ * (its interrupt raised) and keep the devices from starting any work of
+ * their own (a received frame waits in the TAP), so that nothing the
+ * guest can see changes until machine_resume_io(), just before the vCPUs
+ * run again.  Both do nothing if already so. */
+void machine_quiesce_io(struct machine *m);
+void machine_resume_io(struct machine *m);
 /* Every virtio device m->cfg asks for, in a fixed order (disks in --disk
  * order, NICs, the RNG), then the virtio-input power button
  * (m->power_dev, registered with machine_add_power_button()) if

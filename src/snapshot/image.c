@@ -135,22 +135,8 @@ int snap_check_host(const struct machine *m, struct snap_r *host, bool cpu,
 	return 0;
 }
 
-/* Finish every virtio request in flight, so each is in the saved used
- * rings exactly once and none is left for an I/O thread to complete
- * after the save. */
-static void drain(struct machine *m)
-{
-	for (unsigned int i = 0; i < m->nr_virtio; i++) {
-		struct virtio_backend *be = m->virtio[i];
-
-		if (be)
-			virtio_backend_drain(be);
-	}
-}
-
 int snap_save_devices(struct machine *m, struct snap_w *w)
 {
-	drain(m);
 	for (unsigned int i = 0; i < m->nr_devs; i++) {
 		struct rivet_dev *d = m->devs[i];
 		size_t mark;

@@ -49,9 +49,9 @@ int snap_check_host(const struct machine *m, struct snap_r *host, bool cpu,
 		    uint64_t *mem_id, char *err, size_t errlen);
 
 /* Every device's section ("DEV ", instance = its place in m->devs: name,
- * base, then the device's own record), after draining the virtio
- * backends' requests in flight.  -EOPNOTSUPP (logged, naming it) for a
- * device that cannot be saved. */
+ * base, then the device's own record), with the devices quiesced
+ * (machine_quiesce_io()).  -EOPNOTSUPP (logged,
+ * naming it) for a device that cannot be saved. */
 int snap_save_devices(struct machine *m, struct snap_w *w);
 /* A "DEV " section into device @inst: its name and base must match. */
 int snap_load_device(struct machine *m, uint32_t inst, struct snap_r *r,

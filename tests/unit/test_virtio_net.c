@@ -976,6 +976,41 @@ static void test_rx_no_buffers_waits(void **state)
 	assert_int_equal(fds[1], dev_fd[0]);
 }
 
+/* Quiesced for a pause or a snapshot: frames the guest queued before are
+ * sent by the drain, then no ring moves (a received frame waits in the
+ * TAP, a transmit notify does nothing) until resume. */
+static void test_quiesce(void **state)
+{
+	struct t *t = *state;
+	const struct vnet_hdr h = { 0 };
+	uint8_t f[200], got[300];
+
+	drv_init(t, BASIC);
+	post_rx(t, RXBUF(0), RXBUF_LEN);
+	notify(t, 0);
+	fill(f, sizeof(f), 3);
+	tx_frame(t, &t->tx, 0, &h, f, sizeof(f));
+	virtio_backend_drain(t->be);
+	assert_int_equal(q_used_idx(t, &t->tx), 1);
+	assert_int_equal(peer_recv(t, got, sizeof(got)), sizeof(f));
+	frame_to(f, sizeof(f), MAC, 4);
+	peer_send(t, f, sizeof(f));
+	tx_frame(t, &t->tx, 0x1000, &h, f, sizeof(f));
+	notify(t, 1);
+	notify(t, 0);
+	pump(t);
+	assert_int_equal(q_used_idx(t, &t->rx), 0);
+	assert_int_equal(q_used_idx(t, &t->tx), 1);
+	assert_true(readable(dev_fd[0]));
+	assert_int_equal(peer_recv(t, got, sizeof(got)), -1);
+	virtio_backend_resume(t->be);
+	pump(t);
+	assert_int_equal(q_used_idx(t, &t->rx), 1);
+	check_rx(t, 0, RXBUF(0), f, sizeof(f));
+	assert_int_equal(q_used_idx(t, &t->tx), 2);
+	assert_int_equal(peer_recv(t, got, sizeof(got)), sizeof(f));
+}
+
 static void test_rx_budget(void **state)
 {
 	struct t *t = *state;
@@ -1554,6 +1589,61 @@ static int fake_vhost(int fd, unsigned long req, void *arg)
 	return -EINVAL;
 }
 
+/* A snapshot of a device the (fake) kernel serves: the drain stops the
+ * kernel, raises the interrupt of its last call before it returns, and
+ * takes the rings' indices (GET_VRING_BASE: 7 and 8, with the used
+ * indices the kernel wrote) into the record; resume hands the rings back
+ * from there, and so does a fresh device loading the record. */
+static void vhost_snapshot(struct t *t, struct vnet_opts *o, int tap)
+{
+	unsigned int stops = fk.stops;
+	struct virtio_backend *be2;
+	struct rivet_dev *dev2;
+	uint64_t one = 1;
+	struct snap_w w;
+	int sv[2], vfd;
+
+	fg_w16(&t->gm, t->rx.used + 2, 7);
+	fg_w16(&t->gm, t->tx.used + 2, 8);
+	ack_irq(t);
+	assert_int_equal(write(fk.call[1], &one, 8), 8);
+	virtio_backend_drain(t->be);
+	assert_int_equal(ack_irq(t), VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(fk.stops, stops + 2);
+	assert_int_equal(fk.backend[0], -1);
+	assert_int_equal(fk.backend[1], -1);
+	ts_snap_save(t->dev, &w);
+	virtio_backend_resume(t->be);
+	assert_int_equal(fk.base[0], 7);
+	assert_int_equal(fk.base[1], 8);
+	assert_int_equal(fk.backend[0], tap);
+	assert_int_equal(fk.backend[1], tap);
+
+	vfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	assert_true(vfd >= 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv),
+			 0);
+	o->vhost_fds = &vfd;
+	assert_int_equal(vnet_create(sv, 1, o, &be2), 0);
+	assert_int_equal(virtio_mmio_create(&t->gm, DEV_BASE, 0x1000,
+					    (struct irq_line){ &t->chip, 5 },
+					    be2, &dev2), 0);
+	fk.base[0] = fk.base[1] = 0;
+	fk.backend[0] = fk.backend[1] = -1;
+	assert_int_equal(ts_snap_load(dev2, w.buf, w.len), 0);
+	assert_int_equal(fk.backend[0], -1);	/* not before start */
+	assert_int_equal(virtio_backend_start(be2, NULL, NULL), 0);
+	assert_int_equal(fk.base[0], 7);
+	assert_int_equal(fk.base[1], 8);
+	assert_int_equal(fk.backend[0], sv[0]);
+	assert_int_equal(fk.backend[1], sv[0]);
+	dev2->ops->destroy(dev2);
+	close(sv[1]);
+	snap_w_free(&w);
+	/* The first device's rings are the kernel's again. */
+	fk.backend[0] = fk.backend[1] = tap;
+}
+
 /* The kernel serves the rings: rivet sets it up at start and DRIVER_OK,
  * turns its calls into the queue interrupt, passes notifies that did not
  * come by ioeventfd on, and takes the rings back at a reset. */
@@ -1566,6 +1656,7 @@ static void test_vhost(void **state)
 			       .vhost_ioctl = fake_vhost,
 			       .offloads = HOST_ALL };
 	uint64_t one = 1, f;
+	unsigned int stops;
 
 	memset(&fk, 0xff, sizeof(fk));
 	fk.calls = fk.stops = 0;
@@ -1631,19 +1722,13 @@ static void test_vhost(void **state)
 	assert_int_equal(ctrl_cmd(t, VIRTIO_NET_CTRL_MAC,
 				  VIRTIO_NET_CTRL_MAC_ADDR_SET, MAC, 6),
 			 VIRTIO_NET_OK);
-	/* No snapshot of the kernel's rings yet. */
-	{
-		struct snap_w w;
-
-		snap_w_init(&w);
-		assert_int_equal(t->dev->ops->save(t->dev, &w), -EOPNOTSUPP);
-		snap_w_free(&w);
-	}
+	vhost_snapshot(t, &o, sv[0]);
 	/* A reset takes the rings back; the driver again: from index 0. */
+	stops = fk.stops;
 	mw32(t->dev, VIRTIO_MMIO_STATUS, 0);
 	assert_int_equal(fk.backend[0], -1);
 	assert_int_equal(fk.backend[1], -1);
-	assert_int_equal(fk.stops, 2);
+	assert_int_equal(fk.stops, stops + 2);
 	drv_init(t, ALL);
 	assert_int_equal(fk.base[0], 0);
 	assert_int_equal(fk.backend[1], sv[0]);
@@ -2136,6 +2221,7 @@ int main(void)
 		T(test_rx_split_buffers),
 		T(test_rx_mergeable),
 		T(test_rx_no_buffers_waits),
+		T(test_quiesce),
 		T(test_rx_budget),
 		T(test_rx_too_small_dropped),
 		T(test_rx_readonly_buffers),

@@ -12,9 +12,12 @@
 # With SNAP_CPUS=N (default 2) the guest has N vCPUs and takes the last
 # one offline (SBI HSM) before the snapshot: offline after the restore,
 # and it comes back online.
-# SNAP_NET=1: with a virtio-net on a TAP (vhost=off) and the guest
-# streaming TCP lines to a socat on the host through every snapshot and
-# restore: the stream must arrive whole, in order, and end.
+# SNAP_NET=1: with a virtio-net on a TAP and the guest streaming TCP lines
+# to a socat on the host through every snapshot and restore: the stream
+# must arrive whole, in order, and end.  SNAP_VHOST=on: every run on
+# vhost-net (the kernel's module must be loadable: rvhost --modules
+# tun,vhost_net); a restore needs the same setting, since vhost-net offers
+# the guest other features.
 # SNAP_CHAIN=N: then N more snapshot-and-restore cycles of the running
 # guest (three restores in a row with N=2).
 # SNAP_RESTORE: options added to the restoring runs (e.g. another
@@ -60,10 +63,13 @@ rounds() { grep -c '^RIVET-SNAP [0-9]' "$1"; }
 last_round() { sed -n 's/^RIVET-SNAP \([0-9]*\) .*/\1/p' "$1" | tail -n1; }
 
 SNAP_RESTORE=${SNAP_RESTORE:-}
-netargs=
 if [ -n "${SNAP_NET:-}" ]; then
-	if ! [ -e /dev/net/tun ] || ! grep -q tun /proc/misc; then
-		insmod "$(find /lib/modules -name 'tun.ko*' | head -n1)"
+	# tun and vhost_net (rvhost --modules), in dependency order.
+	if [ -f /lib/modules/extra/load-order ]; then
+		while read -r m; do
+			grep -q "^${m%.ko} " /proc/modules ||
+				insmod "/lib/modules/extra/$m" || bad "insmod $m"
+		done </lib/modules/extra/load-order
 	fi
 	tunctl -d tap9 >/dev/null 2>&1
 	tunctl -t tap9 >/dev/null || bad "tunctl"
@@ -71,10 +77,9 @@ if [ -n "${SNAP_NET:-}" ]; then
 	ip link set tap9 up
 	socat -u TCP-LISTEN:7777,reuseaddr "OPEN:$T.stream,creat,trunc" &
 	spid=$!
-	netargs="--net tap=tap9,vhost=off"
 	gparams="$gparams rivet.snap_net=169.254.77.1:7777"
-	OPTS="$OPTS $netargs"
-	set -- "$@" --net tap=tap9,vhost=off
+	OPTS="$OPTS --net tap=tap9,vhost=${SNAP_VHOST:-off}"
+	set -- "$@" "--net" "tap=tap9,vhost=${SNAP_VHOST:-off}"
 fi
 
 # ---- 1. snapshot a running guest mid-I/O ----
