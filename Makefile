@@ -144,7 +144,8 @@ riscv64: check-setup
 	@scripts/in-chroot.sh make --no-print-directory cross
 
 .PHONY: cross
-cross: $(RV)/rivet $(RV)/benchrun $(RV)/sysinject $(RV)/sbifail.Image
+cross: $(RV)/rivet $(RV)/benchrun $(RV)/sysinject $(RV)/sbifail.Image \
+	$(RV)/irqsnap.Image
 
 $(RV)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
@@ -167,11 +168,24 @@ $(RV)/sysinject: tests/sysinject/sysinject.c
 	$(Q)$(RV_CC) $(BASE_CFLAGS) -O2 -static -o $@ $<
 
 # The QMP e2e test's guest that reports a failure (tests/guest/sbifail).
-$(RV)/sbifail.Image: tests/guest/sbifail/sbifail.S
+$(RV)/sbifail.Image: tests/guest/sbifail/sbifail.S tests/guest/image_header.S
 	@$(if $(Q),echo '  AS-RV   $<',true)
 	$(Q)$(RV_CC) -nostdlib -static -Wl,-Ttext=0 -Wl,--build-id=none \
 		-o $(RV)/sbifail.elf $<
 	$(Q)riscv64-linux-gnu-objcopy -O binary $(RV)/sbifail.elf $@
+
+# The snapshot e2e test's bare-metal guest with interrupts in flight
+# (tests/guest/irqsnap): position-independent code, linked at 0.
+IRQSNAP_SRC := tests/guest/irqsnap/start.S tests/guest/irqsnap/irqsnap.c
+IRQSNAP_DEPS := $(IRQSNAP_SRC) tests/guest/irqsnap/irqsnap.ld tests/guest/virtio_mmio.h \
+	tests/guest/image_header.S
+$(RV)/irqsnap.Image: $(IRQSNAP_DEPS)
+	@$(if $(Q),echo '  CC-RV   $@',true)
+	$(Q)$(RV_CC) -Wall -Wextra -Werror -O2 -march=rv64gc -mabi=lp64d \
+		-mcmodel=medany -mno-relax -fno-pic -ffreestanding -nostdlib \
+		-static -Wl,--build-id=none -Wl,-T,tests/guest/irqsnap/irqsnap.ld \
+		-o $(RV)/irqsnap.elf $(IRQSNAP_SRC)
+	$(Q)riscv64-linux-gnu-objcopy -O binary $(RV)/irqsnap.elf $@
 
 # ---- set-up, end-to-end tests, demo ------------------------------------------
 setup:

@@ -564,19 +564,23 @@ static void vblk_reset(struct virtio_backend *be)
 static void vblk_drain(struct virtio_backend *be)
 {
 	struct vblk *vb = to_vblk(be);
+	unsigned int done;
 
 	if (!be->core)
 		return;
 	virtio_backend_lock(be);
 	vb->draining = true;
+	done = vb->inflight;
 	while (vb->inflight)
 		virtio_backend_wait(be, &vb->idle);
 	for (unsigned int i = 0; i < virtio_backend_nr_queues(be); i++) {
 		struct virtq *vq = virtio_backend_queue(be, i);
+		uint16_t used;
 		int err;
 
 		if (!vq)
 			continue;
+		used = vq->used_idx;
 		/* The host I/O under the lock: nothing else runs now.  A
 		 * thread stopped by draining may have left notifications
 		 * off: the driver must notify again after the snapshot. */
@@ -585,11 +589,15 @@ static void vblk_drain(struct virtio_backend *be)
 			virtq_set_notify(vq, true);
 		} while (!err && virtq_has_avail(vq));
 		virtio_backend_queue_done(be, i, err);
+		done += (uint16_t)(vq->used_idx - used);
 	}
 	for (unsigned int i = 0; vb->qs && i < be->nr_queues; i++)
 		vb->qs[i].starved = false;
 	vb->draining = false;
 	virtio_backend_unlock(be);
+	if (done)
+		log_info("virtio-blk: the snapshot completed %u request(s) in flight",
+			 done);
 }
 
 /* virtio-blk's record: u64 capacity in sectors, bool read-only, u32
