@@ -64,7 +64,7 @@ struct vnet {
 	int (*set_offload)(int fd, unsigned int flags);
 	int (*set_queue)(int fd, bool on);
 	/* Under the device lock. */
-	bool frozen;			/* snapshot: no ring is served */
+	bool frozen;			/* quiesced: no ring is served */
 	bool negotiated;		/* features applied since the reset */
 	uint32_t gen;			/* bumped by every reset */
 	unsigned int rx_offloads;	/* TAP_F_* the guest takes now */
@@ -490,8 +490,8 @@ static void vhost_pair_stop(struct vnet *vn, struct vnet_pair *p)
 	p->vhost_on = false;
 }
 
-/* Lock held: the kernel serves exactly the pairs in use (none while a
- * snapshot is taken). */
+/* Lock held: the kernel serves exactly the pairs in use (none while the
+ * device is quiesced). */
 static void vhost_sync_pairs(struct vnet *vn)
 {
 	for (unsigned int i = 0; vn->vhost && i < vn->nr_pairs; i++) {
@@ -903,31 +903,29 @@ static void vhost_pair_sync_rings(struct vnet *vn, struct vnet_pair *p)
 	}
 }
 
-/* Snapshot drain (vCPUs paused).  Transmit: send everything the guest
- * queued, so that no frame is sent again by a VM restored from the
- * snapshot (the pair threads may be running: this uses a buffer of its
- * own and holds the lock throughout).  Then freeze: no ring is served
- * until vnet_resume(), so a frame received meanwhile waits in the TAP;
- * one read from it and not delivered yet is lost to the snapshot, as on a
- * wire.  vhost-net: the kernel stops (it finishes what it started and
- * asks for its interrupts first), and its call threads raise them now. */
+/* Quiesce (vCPUs paused: QMP stop, a snapshot, a restore before the VM
+ * runs).  Transmit: send everything the guest queued, so that no frame is
+ * sent again by a VM restored from a snapshot (the pair threads may be
+ * running: this uses a buffer of its own and holds the lock throughout).
+ * Then freeze: no ring is served until vnet_resume(), so a frame received
+ * meanwhile waits in the TAP; one read from it and not delivered yet is
+ * lost to a snapshot, as on a wire.  vhost-net: the kernel stops (it
+ * finishes what it started and asks for its interrupts first), and its
+ * call threads raise them now. */
 static void vnet_drain(struct virtio_backend *be)
 {
 	struct vnet *vn = to_vnet(be);
-	uint8_t *buf;
+	uint8_t *buf = vn->vhost ? NULL : malloc(TXBUF_SIZE);
 
-	if (!be->core)
-		return;
-	if (!vn->vhost) {
-		buf = malloc(TXBUF_SIZE);
-		if (!buf) {
-			log_err("virtio-net: no memory to drain transmit: frames queued may be sent again after a restore");
-			return;
-		}
-		for (unsigned int i = 0; i < vn->nr_pairs; i++)
-			pair_tx_with(&vn->pairs[i], buf, true);
+	if (!be->core) {
 		free(buf);
+		return;
 	}
+	if (!vn->vhost && !buf)
+		log_err("virtio-net: no memory to drain transmit: frames queued may be sent again after a restore");
+	for (unsigned int i = 0; buf && i < vn->nr_pairs; i++)
+		pair_tx_with(&vn->pairs[i], buf, true);
+	free(buf);
 	virtio_backend_lock(be);
 	vn->frozen = true;
 	for (unsigned int i = 0; vn->vhost && i < vn->nr_pairs; i++) {
@@ -945,7 +943,7 @@ static void vnet_drain(struct virtio_backend *be)
 	}
 }
 
-/* After the snapshot: serve the rings again, from where they stood. */
+/* The vCPUs run again: serve the rings, from where they stood. */
 static void vnet_resume(struct virtio_backend *be)
 {
 	struct vnet *vn = to_vnet(be);

@@ -149,6 +149,21 @@ fresh_bad
 refuse "other vCPU count" 'does not fit this run: .*--cpus' --cpus $((CPUS + 1))
 fresh_bad
 refuse "other devices" 'does not fit this run.*same devices' --no-rng
+# Another host, as far as this one can play it: another interrupt
+# controller (KVM's AIA and split swap; a PLIC host has neither), and
+# vCPUs without an extension the snapshot's had.
+chip=$(printf '%s\n' "$info" | sed -n 's/.*irqchip \([a-z]*\),.*/\1/p')
+other=
+[ "$chip" = aia ] && other=split
+[ "$chip" = split ] && other=aia
+if [ -n "$other" ]; then
+	fresh_bad
+	refuse "other interrupt controller" "interrupt controller is '$chip', this run's is '$other'" --irqchip "$other"
+fi
+if grep -q zicboz /proc/cpuinfo; then
+	fresh_bad
+	refuse "other ISA" 'its vCPUs were .*, this host.s .* are ' --cpu-features=-zicboz
+fi
 rm -rf "$T-bad"
 refuse "no snapshot" 'cannot open'
 
