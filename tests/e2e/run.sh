@@ -47,6 +47,7 @@ load_paths	# RIVET_EDK2_CODE and the other cached pieces
 RESULTS=build/results
 LOGS=$RESULTS/e2e-logs
 TAP=$RESULTS/e2e.tap
+TIMES=$RESULTS/e2e-times.txt
 DISKS=$RESULTS/e2e-disks
 RVHOST=tools/rvhost
 
@@ -760,6 +761,7 @@ for i in "${!c_names[@]}"; do
 done
 [ ${#sel[@]} -gt 0 ] || { echo "e2e: no case matches ${patterns[*]}" >&2; exit 2; }
 echo "1..${#sel[@]}" >"$TAP"
+: >"$TIMES"
 n=0 failed=0
 inputs=$(mktemp -d "${TMPDIR:-/tmp}/rivet-e2e-input.XXXXXX")
 fifo=$inputs/console
@@ -801,8 +803,10 @@ for gi in "${!g_names[@]}"; do
 				echo "exec sh /root/e2e/${c_names[$i]}.sh </dev/null"
 				break
 			fi
+			echo "_t0=\$(cut -d. -f1 /proc/uptime)"
 			echo "timeout ${c_secs[$i]} sh /root/e2e/${c_names[$i]}.sh </dev/null"
 			echo "echo \"@@E2E-END ${c_names[$i]} rc=\$?\""
+			echo "echo \"@@E2E-SECS ${c_names[$i]} \$((\$(cut -d. -f1 /proc/uptime) - _t0))\""
 		done
 	} >"$work/run.sh"
 	boot_log=$LOGS/boot-$g.log
@@ -866,6 +870,10 @@ for gi in "${!g_names[@]}"; do
 				[ -z "$why" ] || break
 			done
 		fi
+		# How long it ran on the host (the suite must stay well under
+		# 45 minutes: build/results/e2e-times.txt, slowest first).
+		secs=$(tr -d '\r' <"$boot_log" | sed -n "s/^@@E2E-SECS $name \([0-9]*\)\$/\1/p" | tail -n1)
+		echo "${secs:-?} $name" >>"$TIMES"
 		if [ -z "$why" ]; then
 			echo "ok $n - $name" | tee -a "$TAP"
 		else
@@ -875,4 +883,7 @@ for gi in "${!g_names[@]}"; do
 		fi
 	done
 done
+sort -rn -o "$TIMES" "$TIMES"
+echo "e2e: slowest cases (seconds, all in $TIMES):"
+head -n 8 "$TIMES" | sed 's/^/  /'
 [ $failed -eq 0 ]

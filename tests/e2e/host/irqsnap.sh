@@ -55,7 +55,6 @@ while [ $a -lt 20 ] && [ -z "$hit" ]; do
 done
 if [ -n "$hit" ]; then ok "snapshot $hit completed a read in flight"; else
 	bad "no snapshot of $a caught a read in flight"; fi
-check "the guest read on until then" "$(cat "$T.out1")" '^RIVET-IRQSNAP reads [0-9]+'
 qmp "$Q" '{"execute": "quit"}' >/dev/null
 wait $pid
 exec 3>&-
