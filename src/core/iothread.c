@@ -94,7 +94,8 @@ struct iothread {
 	struct io_watch watch;	/* fd -1: none */
 	struct handshake *hs;	/* during start only */
 	/* iothread_sync(): requests made, and the last one the thread had
-	 * seen when it read the kick eventfd and then served. */
+	 * seen when it read the kick eventfd and then served (atomic; set
+	 * under sync_lock, so a waiter cannot miss the broadcast). */
 	pthread_mutex_t sync_lock;
 	pthread_cond_t sync_cond;
 	uint64_t sync_req, sync_done;
@@ -132,18 +133,16 @@ static void *iothread_main(void *arg)
 			kicked = true;
 		/* After the read: a sync request seen here had kicked before
 		 * it, so everything signalled before the request is served
-		 * by the call below. */
-		pthread_mutex_lock(&t->sync_lock);
-		v = t->sync_req;
-		pthread_mutex_unlock(&t->sync_lock);
+		 * by the call below.  No lock on the way unless one waits. */
+		v = __atomic_load_n(&t->sync_req, __ATOMIC_ACQUIRE);
 		if (kicked || p[2].revents)
 			t->serve(t->ctx);
-		pthread_mutex_lock(&t->sync_lock);
-		if (kicked && t->sync_done != v) {
-			t->sync_done = v;
+		if (kicked && __atomic_load_n(&t->sync_done, __ATOMIC_RELAXED) != v) {
+			pthread_mutex_lock(&t->sync_lock);
+			__atomic_store_n(&t->sync_done, v, __ATOMIC_RELEASE);
 			pthread_cond_broadcast(&t->sync_cond);
+			pthread_mutex_unlock(&t->sync_lock);
 		}
-		pthread_mutex_unlock(&t->sync_lock);
 	}
 }
 
@@ -221,12 +220,12 @@ void iothread_sync(struct iothread *t)
 
 	if (!t)
 		return;
-	pthread_mutex_lock(&t->sync_lock);
-	req = ++t->sync_req;
-	pthread_mutex_unlock(&t->sync_lock);
+	/* Published before the kick, which the thread reads before it
+	 * loads sync_req. */
+	req = __atomic_add_fetch(&t->sync_req, 1, __ATOMIC_RELEASE);
 	eventfd_poke(t->kick_fd);
 	pthread_mutex_lock(&t->sync_lock);
-	while (t->sync_done < req)
+	while (__atomic_load_n(&t->sync_done, __ATOMIC_ACQUIRE) < req)
 		pthread_cond_wait(&t->sync_cond, &t->sync_lock);
 	pthread_mutex_unlock(&t->sync_lock);
 }
