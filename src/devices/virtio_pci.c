@@ -504,6 +504,9 @@ static void vpci_wire_ioeventfds(struct virtio_core *vc,
 	pthread_mutex_lock(&v->pd.lock);
 	v->iev = *iev;
 	vpci_iev_follow(v);
+	/* The backend has just started: a restored device's vectors were
+	 * set before it had call eventfds to bind (vpci_load()). */
+	sync_irqfds(v);
 	pthread_mutex_unlock(&v->pd.lock);
 }
 

@@ -1895,18 +1895,18 @@ static void msix_entry(struct pci_dev *pd, unsigned int v, uint32_t data,
 		       VIRTIO_PCI_MSIX_TABLE + 16 * v + 12, b, 4, true);
 }
 
-static void test_vhost_pci_irqfd(void **state)
+static const struct msi_chip ir_chip = { .send = ir_send,
+					 .irqfd_slots = ir_slots,
+					 .irqfd = ir_bind };
+
+/* t's device replaced by a vhost-net one on virtio-pci, with ir_chip. */
+static struct pci_dev *vhost_pci(struct t *t)
 {
-	struct t *t = *state;
-	const struct msi_chip chip = { .send = ir_send,
-				       .irqfd_slots = ir_slots,
-				       .irqfd = ir_bind };
 	int sv[2], vfd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	struct vnet_opts o = { .set_offload = rec_offload,
 			       .set_queue = rec_queue,
 			       .vhost_ioctl = fake_vhost };
 	struct pci_dev *pd;
-	int call0, call1;
 
 	memset(&ir, 0, sizeof(ir));
 	for (unsigned int i = 0; i < 8; i++)
@@ -1924,7 +1924,16 @@ static void test_vhost_pci_irqfd(void **state)
 	assert_int_equal(vnet_create(sv, 1, &o, &t->be), 0);
 	assert_int_equal(virtio_pci_create(&t->gm, t->be, &pd), 0);
 	t->pd = pd;
-	pd->msi = &chip;
+	pd->msi = &ir_chip;
+	return pd;
+}
+
+static void test_vhost_pci_irqfd(void **state)
+{
+	struct t *t = *state;
+	struct pci_dev *pd = vhost_pci(t);
+	int call0, call1;
+
 	assert_int_equal(virtio_backend_start(t->be, NULL, NULL), 0);
 	t->started = true;
 	call0 = t->be->ops->call_fd(t->be, 0);
@@ -1983,6 +1992,50 @@ static void test_vhost_pci_irqfd(void **state)
 	pbar_w(pd, VIRTIO_PCI_COMMON_STATUS, 1, 0);
 	assert_int_equal(ir.b[0].fd, -1);
 	assert_int_equal(ir.b[1].fd, -1);
+	virtio_backend_stop(t->be);
+	t->started = false;
+}
+
+static int no_iev(void *ctx, uint64_t addr, unsigned int len,
+		  uint64_t datamatch, int fd, bool on)
+{
+	(void)ctx;
+	(void)addr;
+	(void)len;
+	(void)datamatch;
+	(void)fd;
+	(void)on;
+	return -ENOSYS;
+}
+
+/* A restore's order: MSI-X and the queues' vectors are loaded before the
+ * backend starts, and no MSI-X change follows: the start binds them. */
+static void test_vhost_pci_irqfd_restored(void **state)
+{
+	struct t *t = *state;
+	struct pci_dev *pd = vhost_pci(t);
+	const struct virtio_ioeventfd iev = { no_iev, NULL };
+
+	pci_cfg_write(pd, PCI_COMMAND, 2, PCI_COMMAND_MEMORY |
+		      PCI_COMMAND_MASTER);
+	for (unsigned int v = 0; v < 4; v++)
+		msix_entry(pd, v, 0x40 + v, false);
+	pci_cfg_write(pd, pd->msix.cap + PCI_MSIX_FLAGS, 2,
+		      PCI_MSIX_FLAGS_ENABLE);
+	pbar_w(pd, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE |
+	       VIRTIO_STATUS_DRIVER);
+	pci_queue(pd, 0, &t->rx);
+	pbar_w(pd, VIRTIO_PCI_COMMON_Q_MSIX, 2, 1);
+	pci_queue(pd, 1, &t->tx);
+	pbar_w(pd, VIRTIO_PCI_COMMON_Q_MSIX, 2, 2);
+	assert_int_equal(ir.binds, 0);
+	assert_int_equal(virtio_backend_start(t->be, NULL, &iev), 0);
+	t->started = true;
+	assert_int_equal(ir.b[0].fd, t->be->ops->call_fd(t->be, 0));
+	assert_int_equal(ir.b[0].data, 0x41);
+	assert_int_equal(ir.b[1].fd, t->be->ops->call_fd(t->be, 1));
+	assert_int_equal(ir.b[1].data, 0x42);
+	assert_int_equal(ir.b[2].fd, -1);
 	virtio_backend_stop(t->be);
 	t->started = false;
 }
@@ -2238,6 +2291,7 @@ int main(void)
 		T(test_vhost),
 		T(test_pci_roundtrip),
 		T(test_vhost_pci_irqfd),
+		T(test_vhost_pci_irqfd_restored),
 		cmocka_unit_test(test_create_errors),
 		cmocka_unit_test(test_tap_open),
 	};
