@@ -1899,6 +1899,17 @@ static const struct msi_chip ir_chip = { .send = ir_send,
 					 .irqfd_slots = ir_slots,
 					 .irqfd = ir_bind };
 
+/* Bus mastering, vectors 0-3 unmasked with data 0x40 + v, MSI-X on. */
+static void msix_on(struct pci_dev *pd)
+{
+	pci_cfg_write(pd, PCI_COMMAND, 2, PCI_COMMAND_MEMORY |
+		      PCI_COMMAND_MASTER);
+	for (unsigned int v = 0; v < 4; v++)
+		msix_entry(pd, v, 0x40 + v, false);
+	pci_cfg_write(pd, pd->msix.cap + PCI_MSIX_FLAGS, 2,
+		      PCI_MSIX_FLAGS_ENABLE);
+}
+
 /* t's device replaced by a vhost-net one on virtio-pci, with ir_chip. */
 static struct pci_dev *vhost_pci(struct t *t)
 {
@@ -1941,12 +1952,7 @@ static void test_vhost_pci_irqfd(void **state)
 	assert_true(call0 >= 0 && call1 >= 0 && call0 != call1);
 	assert_int_equal(t->be->ops->call_fd(t->be, 2), -1);	/* control */
 
-	pci_cfg_write(pd, PCI_COMMAND, 2, PCI_COMMAND_MEMORY |
-		      PCI_COMMAND_MASTER);
-	for (unsigned int v = 0; v < 4; v++)
-		msix_entry(pd, v, 0x40 + v, false);
-	pci_cfg_write(pd, pd->msix.cap + PCI_MSIX_FLAGS, 2,
-		      PCI_MSIX_FLAGS_ENABLE);
+	msix_on(pd);
 	q_reset(&t->rx, 0);
 	q_reset(&t->tx, 1);
 	pbar_w(pd, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE |
@@ -2016,12 +2022,7 @@ static void test_vhost_pci_irqfd_restored(void **state)
 	struct pci_dev *pd = vhost_pci(t);
 	const struct virtio_ioeventfd iev = { no_iev, NULL };
 
-	pci_cfg_write(pd, PCI_COMMAND, 2, PCI_COMMAND_MEMORY |
-		      PCI_COMMAND_MASTER);
-	for (unsigned int v = 0; v < 4; v++)
-		msix_entry(pd, v, 0x40 + v, false);
-	pci_cfg_write(pd, pd->msix.cap + PCI_MSIX_FLAGS, 2,
-		      PCI_MSIX_FLAGS_ENABLE);
+	msix_on(pd);
 	pbar_w(pd, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE |
 	       VIRTIO_STATUS_DRIVER);
 	pci_queue(pd, 0, &t->rx);
