@@ -10,7 +10,7 @@ check() {
 		bad "$1: no '$3' in:"; printf '%s\n' "$2" | head -20; fi
 }
 # qmp SOCKET LINE...: negotiate, send each line (a second apart), print
-# all that came back.
+# all that came back (the last line's reply within 2 s).
 qmp() {
 	_s=$1
 	shift
@@ -20,17 +20,22 @@ qmp() {
 			printf '%s\r\n' "$_l"
 			sleep 1
 		done
-	} | socat -t 3 - "UNIX-CONNECT:$_s" 2>&1
+	} | socat -t 1 - "UNIX-CONNECT:$_s" 2>&1
 }
 # qmp_stay SOCKET SECS [LINE]...: negotiate, send the lines at once, stay
-# connected SECS seconds (events keep coming); print all that came back.
+# connected SECS seconds (events keep coming) or until rivet ends (it
+# removes its socket); print all that came back.
 qmp_stay() {
 	_s=$1 _t=$2
 	shift 2
 	{
 		printf '{"execute": "qmp_capabilities"}\r\n'
 		for _l in "$@"; do printf '%s\r\n' "$_l"; done
-		sleep "$_t"
+		_i=0
+		while [ $_i -lt "$_t" ] && [ -S "$_s" ]; do
+			sleep 1
+			_i=$((_i + 1))
+		done
 	} | socat -t 3 - "UNIX-CONNECT:$_s" 2>&1
 }
 # listen SOCKET OUT STOPFILE: a negotiated client in the background that
