@@ -405,6 +405,112 @@ static void do_query_migrate(struct qmp_conn *c, json_t *args,
 	r->ret = c->host->migrate_info(c->host->opaque);
 }
 
+/* QEMU's migration capabilities (MigrationCapability, QEMU 10).  rivet
+ * has "events"; the others can only be set false, which they are. */
+static const char *const mig_caps[] = {
+	"xbzrle", "rdma-pin-all", "auto-converge", "events", "postcopy-ram",
+	"x-colo", "release-ram", "return-path", "pause-before-switchover",
+	"multifd", "dirty-bitmaps", "postcopy-blocktime",
+	"late-block-activate", "x-ignore-shared", "validate-uuid",
+	"background-snapshot", "zero-copy-send", "postcopy-preempt",
+	"switchover-ack", "dirty-limit", "mapped-ram",
+};
+
+static bool mig_cap_known(const char *name)
+{
+	for (size_t i = 0; i < sizeof(mig_caps) / sizeof(mig_caps[0]); i++)
+		if (!strcmp(mig_caps[i], name))
+			return true;
+	return false;
+}
+
+/* One MigrationCapabilityStatus, {"capability": S, "state": B}: its
+ * name, or NULL after failing @r. */
+static const char *mig_cap_entry(json_t *v, size_t i, bool *state,
+				 struct result *r)
+{
+	json_t *cap = json_object_get(v, "capability");
+	json_t *st = json_object_get(v, "state");
+	const char *key;
+	json_t *m;
+
+	if (!json_is_object(v)) {
+		fail(r, "GenericError", "Invalid parameter type for "
+		     "'capabilities[%zu]', expected: object", i);
+		return NULL;
+	}
+	json_object_foreach(v, key, m)
+		if (strcmp(key, "capability") && strcmp(key, "state")) {
+			fail(r, "GenericError", "Parameter "
+			     "'capabilities[%zu].%.64s' is unexpected", i, key);
+			return NULL;
+		}
+	if (!cap || !st) {
+		fail(r, "GenericError", "Parameter 'capabilities[%zu].%s' is "
+		     "missing", i, cap ? "state" : "capability");
+		return NULL;
+	}
+	if (!json_is_string(cap) || !json_is_boolean(st)) {
+		fail(r, "GenericError", "Invalid parameter type for "
+		     "'capabilities[%zu].%s', expected: %s", i,
+		     json_is_string(cap) ? "state" : "capability",
+		     json_is_string(cap) ? "boolean" : "string");
+		return NULL;
+	}
+	if (!mig_cap_known(json_string_value(cap))) {
+		fail(r, "GenericError", "Parameter 'capability' does not "
+		     "accept value '%.64s'", json_string_value(cap));
+		return NULL;
+	}
+	*state = json_is_true(st);
+	return json_string_value(cap);
+}
+
+/* migrate-set-capabilities: all or nothing, as QEMU's. */
+static void do_migrate_set_caps(struct qmp_conn *c, json_t *args,
+				struct result *r, unsigned int act)
+{
+	json_t *caps = json_object_get(args, "capabilities"), *v;
+	bool events = c->host->migrate_events(c->host->opaque);
+	char err[sizeof(r->desc)] = "";
+	size_t i;
+
+	if (!caps) {
+		fail(r, "GenericError", "Parameter 'capabilities' is missing");
+		return;
+	}
+	json_array_foreach(caps, i, v) {
+		bool on = false;
+		const char *name = mig_cap_entry(v, i, &on, r);
+
+		if (!name)
+			return;
+		if (!strcmp(name, "events")) {
+			events = on;
+		} else if (on) {
+			fail(r, "GenericError", "Capability '%s' is not "
+			     "supported by rivet (it has 'events' only)",
+			     name);
+			return;
+		}
+	}
+	if (c->host->set_migrate_events(c->host->opaque, events, err,
+					sizeof(err)))
+		fail(r, "GenericError", "%s", err);
+}
+
+static void do_query_migrate_caps(struct qmp_conn *c, json_t *args,
+				  struct result *r, unsigned int act)
+{
+	r->ret = json_pack("[{s:s, s:b}]", "capability", "events", "state",
+			   c->host->migrate_events(c->host->opaque));
+}
+
+static const struct qmp_arg migrate_caps_args[] = {
+	{ "capabilities", JSON_ARRAY, "array" },
+	{ NULL, 0, NULL },
+};
+
 static const struct qmp_arg migrate_args[] = {
 	{ "uri", JSON_STRING, "string" },
 	{ "detach", JSON_TRUE, "boolean" },
@@ -435,6 +541,9 @@ static const struct qmp_cmd commands[] = {
 	{ "quit", do_action, NULL, QMP_ACT_QUIT },
 	{ "migrate", do_migrate, migrate_args, 0 },
 	{ "query-migrate", do_query_migrate, NULL, 0 },
+	{ "migrate-set-capabilities", do_migrate_set_caps, migrate_caps_args,
+	  0 },
+	{ "query-migrate-capabilities", do_query_migrate_caps, NULL, 0 },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -72,6 +72,12 @@ struct qmp_host {
 		       size_t errlen);
 	/* query-migrate's reply: a new reference. */
 	json_t *(*migrate_info)(void *opaque);
+	/* The "events" migration capability (the MIGRATION event), the VM's
+	 * as in QEMU, not a client's: read it; set it (0, or -errno with a
+	 * message in @err: not while a snapshot is being taken). */
+	bool (*migrate_events)(void *opaque);
+	int (*set_migrate_events)(void *opaque, bool on, char *err,
+				  size_t errlen);
 };
 
 struct qmp_conn {

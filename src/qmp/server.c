@@ -63,6 +63,7 @@ struct mig {
 	uint64_t state_bytes, ram_bytes, ram_total;
 	struct timespec start;
 	uint64_t total_ms;
+	bool events;		/* the "events" capability: MIGRATION */
 };
 
 struct mmsg {
@@ -234,19 +235,33 @@ static uint64_t ms_since(const struct timespec *t0)
 	       (uint64_t)((t.tv_nsec - t0->tv_nsec) / 1000000);
 }
 
+static const char *const mig_names[] = {
+	[MIG_SETUP] = "setup", [MIG_ACTIVE] = "active",
+	[MIG_COMPLETED] = "completed", [MIG_FAILED] = "failed",
+};
+
+/* A new status, and QEMU's MIGRATION event if a client asked for it. */
+static void mig_set(struct qmp_server *s, enum mig_status st)
+{
+	s->mig.status = st;
+	if (s->mig.events)
+		broadcast(s, "MIGRATION", json_pack("{s:s}", "status",
+						    mig_names[st]));
+}
+
 static void mig_end(struct qmp_server *s, const char *error)
 {
 	struct mig *g = &s->mig;
 
 	g->total_ms = ms_since(&g->start);
 	if (!error) {
-		g->status = MIG_COMPLETED;
+		mig_set(s, MIG_COMPLETED);
 		log_info("qmp: snapshot in %s complete (%llu ms)", g->dir,
 			 (unsigned long long)g->total_ms);
 		return;
 	}
-	g->status = MIG_FAILED;
 	snprintf(g->error, sizeof(g->error), "%s", error);
+	mig_set(s, MIG_FAILED);
 	log_err("qmp: snapshot to %s failed: %s", g->dir, error);
 }
 
@@ -270,30 +285,45 @@ static int host_migrate(void *opaque, const char *dir, char *err,
 	}
 	memset(g->error, 0, sizeof(g->error));
 	snprintf(g->dir, sizeof(g->dir), "%s", dir);
-	g->status = MIG_SETUP;
 	g->state_bytes = g->ram_bytes = 0;
 	g->ram_total = s->cfg->mem_size;
 	g->total_ms = 0;
 	g->was_running = s->state == QMP_STATE_RUNNING;
 	clock_gettime(CLOCK_MONOTONIC, &g->start);
+	mig_set(s, MIG_SETUP);
 	to_main(s, M_MIG_OPEN);
+	return 0;
+}
+
+static bool host_migrate_events(void *opaque)
+{
+	return ((struct qmp_server *)opaque)->mig.events;
+}
+
+static int host_set_migrate_events(void *opaque, bool on, char *err,
+				   size_t errlen)
+{
+	struct qmp_server *s = opaque;
+
+	if (s->mig.status == MIG_SETUP || s->mig.status == MIG_ACTIVE) {
+		snprintf(err, errlen, "There's a migration process in "
+			 "progress");
+		return -EBUSY;
+	}
+	s->mig.events = on;
 	return 0;
 }
 
 /* query-migrate: QEMU's MigrationInfo, the members a snapshot has. */
 static json_t *host_migrate_info(void *opaque)
 {
-	static const char *const names[] = {
-		[MIG_SETUP] = "setup", [MIG_ACTIVE] = "active",
-		[MIG_COMPLETED] = "completed", [MIG_FAILED] = "failed",
-	};
 	struct qmp_server *s = opaque;
 	const struct mig *g = &s->mig;
 	json_t *o;
 
 	if (g->status == MIG_NONE)
 		return json_object();
-	o = json_pack("{s:s}", "status", names[g->status]);
+	o = json_pack("{s:s}", "status", mig_names[g->status]);
 	json_object_set_new(o, "total-time", json_integer((json_int_t)(
 		g->status >= MIG_COMPLETED ? g->total_ms : ms_since(&g->start))));
 	if (g->status == MIG_COMPLETED)
@@ -371,7 +401,7 @@ static void on_mig_fds(struct qmp_server *s, int sfd, int mfd)
 		mig_end(s, err);
 		return;
 	}
-	s->mig.status = MIG_ACTIVE;
+	mig_set(s, MIG_ACTIVE);
 }
 
 /* The VM process wrote the snapshot (@arg 0) or failed; it paused for
@@ -911,6 +941,8 @@ int qmp_server_open(struct qmp_server **out, const struct vm_config *cfg)
 		.cpu_tids = host_tids, .disk_size = host_disk_size,
 		.action = host_action, .migrate = host_migrate,
 		.migrate_info = host_migrate_info,
+		.migrate_events = host_migrate_events,
+		.set_migrate_events = host_set_migrate_events,
 	};
 	for (unsigned int i = 0; i < QMP_MAX_CLIENTS; i++)
 		s->cl[i].fd = -1;

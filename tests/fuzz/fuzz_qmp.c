@@ -19,6 +19,7 @@ struct qmp_fuzz {
 	enum qmp_runstate state;
 	int answer;
 	unsigned int actions;
+	bool mig_events;
 };
 
 static enum qmp_runstate fz_state(void *o)
@@ -109,6 +110,23 @@ static json_t *fz_migrate_info(void *o)
 	return json_pack("{s:s}", "status", "completed");
 }
 
+static bool fz_mig_events(void *o)
+{
+	return ((struct qmp_fuzz *)o)->mig_events;
+}
+
+static int fz_set_mig_events(void *o, bool on, char *err, size_t errlen)
+{
+	struct qmp_fuzz *f = o;
+
+	if (f->answer == 1) {
+		snprintf(err, errlen, "busy");
+		return -EBUSY;
+	}
+	f->mig_events = on;
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct qmp_fuzz f;
@@ -129,7 +147,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    .state = fz_state, .cpu_tids = fz_tids,
 				    .disk_size = fz_size,
 				    .action = fz_action, .migrate = fz_migrate,
-				    .migrate_info = fz_migrate_info };
+				    .migrate_info = fz_migrate_info,
+				    .migrate_events = fz_mig_events,
+				    .set_migrate_events = fz_set_mig_events };
 	cfg = fin_u8(&in);
 	f.answer = cfg & 3;
 	f.state = (enum qmp_runstate)((cfg >> 3) % 6);

@@ -2259,7 +2259,8 @@ static void seeds_qmp(void)
 		"query-status", "query-version", "query-commands",
 		"query-name", "query-uuid", "query-target", "query-kvm",
 		"query-cpus-fast", "query-block", "stop", "cont",
-		"system_reset", "system_powerdown", "quit",
+		"system_reset", "system_powerdown", "quit", "query-migrate",
+		"query-migrate-capabilities",
 	};
 	struct sb s = { 0 };
 	char line[128];
@@ -2298,6 +2299,21 @@ static void seeds_qmp(void)
 		   "{\"execute\": \"qmp_capabilities\", \"arguments\": "
 		   "{\"enable\": [\"oob\"]}}\n");
 	emit("qmp", "bad-requests", &s);
+
+	/* Migration capabilities, good and bad, and a snapshot. */
+	s.n = 0;
+	put(&s, FZ_QMP_CFG_NEGOTIATED, 1);
+	qmp_in(&s, "{\"execute\": \"migrate-set-capabilities\", "
+		   "\"arguments\": {\"capabilities\": [{\"capability\": "
+		   "\"events\", \"state\": true}, {\"capability\": "
+		   "\"multifd\", \"state\": false}]}}\n"
+		   "{\"execute\": \"migrate-set-capabilities\", "
+		   "\"arguments\": {\"capabilities\": [{\"capability\": "
+		   "\"x\", \"state\": 1}, 2]}}\n"
+		   "{\"execute\": \"query-migrate-capabilities\"}\n"
+		   "{\"execute\": \"migrate\", \"arguments\": "
+		   "{\"uri\": \"file:/s\"}}\n");
+	emit("qmp", "migrate-caps", &s);
 
 	/* Before negotiation, and a command split across inputs. */
 	s.n = 0;

@@ -51,6 +51,8 @@ struct fake {
 	unsigned int actions;
 	char mig_dir[64];
 	int migrate_ret;
+	bool mig_events;
+	unsigned int mig_event_sets;
 };
 
 static enum qmp_runstate f_state(void *o)
@@ -102,6 +104,24 @@ static json_t *f_migrate_info(void *o)
 			     : json_object();
 }
 
+static bool f_mig_events(void *o)
+{
+	return ((struct fake *)o)->mig_events;
+}
+
+static int f_set_mig_events(void *o, bool on, char *err, size_t errlen)
+{
+	struct fake *f = o;
+
+	f->mig_event_sets++;
+	if (f->migrate_ret) {
+		snprintf(err, errlen, "There's a migration process in progress");
+		return f->migrate_ret;
+	}
+	f->mig_events = on;
+	return 0;
+}
+
 static struct fake *fake_new(void)
 {
 	struct fake *f = calloc(1, sizeof(*f));
@@ -117,7 +137,9 @@ static struct fake *fake_new(void)
 				     .state = f_state, .cpu_tids = f_tids,
 				     .disk_size = f_size,
 				     .action = f_action, .migrate = f_migrate,
-				     .migrate_info = f_migrate_info };
+				     .migrate_info = f_migrate_info,
+				     .migrate_events = f_mig_events,
+				     .set_migrate_events = f_set_mig_events };
 	return f;
 }
 
@@ -271,7 +293,8 @@ static void test_queries(void **state)
 		"query-commands", "query-name", "query-uuid", "query-target",
 		"query-kvm", "query-cpus-fast", "query-block", "stop", "cont",
 		"system_reset", "system_powerdown", "quit", "migrate",
-		"query-migrate",
+		"query-migrate", "migrate-set-capabilities",
+		"query-migrate-capabilities",
 	};
 	struct fake *f;
 	struct qmp_conn c;
@@ -485,6 +508,78 @@ static void test_migrate(void **state)
 	json_decref(r);
 	qmp_conn_free(&c);
 	free(f);
+}
+
+/* The "events" migration capability: set and read as QEMU's; every other
+ * capability of QEMU's may be set false only; a bad list changes
+ * nothing. */
+static void test_migrate_caps(void **state)
+{
+	struct fake *f;
+	struct qmp_conn c;
+	json_t *r, *e;
+
+	(void)state;
+	setup_conn(&f, &c, true);
+	in(&c, "{\"execute\": \"query-migrate-capabilities\"}");
+	r = expect_return(&c);
+	assert_int_equal(json_array_size(r), 1);
+	e = json_array_get(r, 0);
+	assert_string_equal(json_string_value(json_object_get(e,
+				"capability")), "events");
+	assert_true(json_is_false(json_object_get(e, "state")));
+	json_decref(r);
+	in(&c, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
+	       "{\"capabilities\": [{\"capability\": \"events\", "
+	       "\"state\": true}, {\"capability\": \"xbzrle\", "
+	       "\"state\": false}]}}");
+	json_decref(expect_return(&c));
+	assert_true(f->mig_events);
+	in(&c, "{\"execute\": \"query-migrate-capabilities\"}");
+	r = expect_return(&c);
+	assert_true(json_is_true(json_object_get(json_array_get(r, 0),
+						 "state")));
+	json_decref(r);
+	/* Refused, each naming its problem; events stays on. */
+	in(&c, "{\"execute\": \"migrate-set-capabilities\"}");
+	expect_error(&c, "GenericError", "'capabilities' is missing");
+	in(&c, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
+	       "{\"capabilities\": {}}}");
+	expect_error(&c, "GenericError", "expected: array");
+	in(&c, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
+	       "{\"capabilities\": [{\"capability\": \"events\", "
+	       "\"state\": false}, {\"capability\": \"multifd\", "
+	       "\"state\": true}]}}");
+	expect_error(&c, "GenericError", "Capability 'multifd' is not supported");
+	in(&c, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
+	       "{\"capabilities\": [{\"capability\": \"warp\", "
+	       "\"state\": false}]}}");
+	expect_error(&c, "GenericError", "does not accept value 'warp'");
+	in(&c, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
+	       "{\"capabilities\": [7]}}");
+	expect_error(&c, "GenericError", "'capabilities[0]', expected: object");
+	in(&c, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
+	       "{\"capabilities\": [{\"capability\": \"events\"}]}}");
+	expect_error(&c, "GenericError", "'capabilities[0].state' is missing");
+	in(&c, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
+	       "{\"capabilities\": [{\"capability\": \"events\", "
+	       "\"state\": 0}]}}");
+	expect_error(&c, "GenericError", "capabilities[0].state', expected: boolean");
+	in(&c, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
+	       "{\"capabilities\": [{\"capability\": 1, \"state\": true}]}}");
+	expect_error(&c, "GenericError", "capabilities[0].capability', expected: string");
+	in(&c, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
+	       "{\"capabilities\": [{\"capability\": \"events\", "
+	       "\"state\": false, \"x\": 1}]}}");
+	expect_error(&c, "GenericError", "'capabilities[0].x' is unexpected");
+	assert_true(f->mig_events);
+	assert_int_equal(f->mig_event_sets, 1);
+	/* The host refuses while a snapshot is being taken. */
+	f->migrate_ret = -EBUSY;
+	in(&c, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
+	       "{\"capabilities\": []}}");
+	expect_error(&c, "GenericError", "migration process in progress");
+	teardown_conn(f, &c);
 }
 
 static void test_streaming(void **state)
@@ -806,13 +901,22 @@ static void server_migrate(struct qmp_server *s, int a, int vm)
 	int fds[2];
 
 	snprintf(dir, sizeof(dir), "%s.snap", sock_path);
+	say(a, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
+	    "{\"capabilities\": [{\"capability\": \"events\", "
+	    "\"state\": true}]}}\n");
+	EXPECT(a, "\"return\"");
 	dprintf(a, "{\"execute\": \"migrate\", \"arguments\": "
 		"{\"uri\": \"file:%s\"}, \"id\": 9}\n", dir);
+	EXPECT(a, "\"MIGRATION\", \"data\": {\"status\": \"setup\"}");
 	EXPECT(a, "\"id\": 9");
 	serve_main(s);			/* the files */
 	vm_read_migrate(vm, fds);
 	CHECK(fstat(fds[0], &st) == 0 && (st.st_mode & 0777) == 0600);
 	CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700);
+	EXPECT(a, "\"MIGRATION\", \"data\": {\"status\": \"active\"}");
+	say(a, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
+	    "{\"capabilities\": []}}\n");
+	EXPECT(a, "migration process in progress");
 	say(a, "{\"execute\": \"query-migrate\"}\n");
 	EXPECT(a, "\"active\"");
 	CHECK(write(fds[0], "state", 5) == 5 && ftruncate(fds[1], 8192) == 0);
@@ -823,6 +927,7 @@ static void server_migrate(struct qmp_server *s, int a, int vm)
 	CHECK(write(vm, &m, sizeof(m)) == sizeof(m));
 	EXPECT(a, "\"STOP\"");
 	serve_main(s);			/* in place */
+	EXPECT(a, "\"MIGRATION\", \"data\": {\"status\": \"completed\"}");
 	say(a, "{\"execute\": \"query-migrate\"}\n");
 	EXPECT(a, "\"completed\"");
 	say(a, "{\"execute\": \"query-status\"}\n");
@@ -848,6 +953,7 @@ static void server_migrate(struct qmp_server *s, int a, int vm)
 	close(fds[0]);
 	close(fds[1]);
 	vm_say(vm, CTL_ACK, -EOPNOTSUPP);
+	EXPECT(a, "\"MIGRATION\", \"data\": {\"status\": \"failed\"}");
 	serve_main(s);			/* removed */
 	vm_read(vm, CTL_CONT);
 	vm_say(vm, CTL_ACK, 0);
@@ -1098,6 +1204,7 @@ int main(void)
 		cmocka_unit_test(test_queries),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_migrate),
+		cmocka_unit_test(test_migrate_caps),
 		cmocka_unit_test(test_streaming),
 		cmocka_unit_test(test_pending_action),
 		cmocka_unit_test(test_limits),

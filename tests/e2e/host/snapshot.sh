@@ -88,6 +88,10 @@ if wait_for '^RIVET-SNAP 5 ' "$T.out1" 400; then ok "guest running"; else
 	bad "the guest did not reach round 5"; cat "$T.out1"; fi
 listen "$Q" "$T.ev1" "$T.stop1"
 wait_for '"return"' "$T.ev1" 30
+# QEMU's MIGRATION events, as libvirt asks for them.
+r=$(qmp "$Q" '{"execute": "migrate-set-capabilities", "arguments": {"capabilities": [{"capability": "events", "state": true}]}}' \
+	'{"execute": "query-migrate-capabilities"}')
+check "migration events on" "$r" '"capability": "events", "state": true'
 snap "$T-1"
 r=$(qmp "$Q" '{"execute": "query-status"}')
 check "paused after the snapshot (postmigrate)" "$r" '"status": "postmigrate", "running": false'
@@ -107,6 +111,9 @@ wait $pid
 touch "$T.stop1"
 wait $lpid 2>/dev/null
 check "STOP event at the snapshot" "$(cat "$T.ev1")" '"event": "STOP"'
+check "MIGRATION events setup, active, completed" \
+	"$(sed -n 's/.*"event": "MIGRATION", "data": {"status": "\([a-z]*\)"}.*/\1/p' "$T.ev1" | tr '\n' ' ')" \
+	'^setup active completed $'
 last1=$(last_round "$T.out1")
 
 # ---- 2. refused snapshots: nothing runs ----
