@@ -4,6 +4,7 @@
 #include "snapshot/inspect.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -139,6 +140,89 @@ static bool same_section(uint32_t tag, const struct snap_r *a,
 	return !memcmp(a->p, b->p, n);
 }
 
+/* Where @fd's next data at or after @pos is (@end if none; @pos where the
+ * file system cannot tell). */
+static uint64_t next_data(int fd, uint64_t pos, uint64_t end)
+{
+	off_t d = lseek(fd, (off_t)pos, SEEK_DATA);
+
+	if (d < 0)
+		return errno == ENXIO ? end : pos;
+	return (uint64_t)d < end ? (uint64_t)d : end;
+}
+
+#define CMP_CHUNK (1u << 20)
+
+/* Compare the RAM images of two memory files of @size bytes of RAM,
+ * reading only where either has data (holes read as zeros): 0 equal,
+ * 1 different (*@at: the first differing 4 KiB page), -errno.  *@data:
+ * how many bytes were read from each. */
+static int ram_cmp(int fa, int fb, uint64_t size, uint64_t *at,
+		   uint64_t *data)
+{
+	uint8_t *ba = malloc(CMP_CHUNK), *bb = malloc(CMP_CHUNK);
+	uint64_t pos = 0;
+	int ret = 0;
+
+	*data = 0;
+	if (!ba || !bb)
+		ret = -ENOMEM;
+	while (!ret && pos < size) {
+		uint64_t da = next_data(fa, pos, size);
+		uint64_t db = next_data(fb, pos, size);
+		size_t n;
+
+		pos = (da < db ? da : db) & ~(uint64_t)(CMP_CHUNK - 1);
+		if (pos >= size)
+			break;
+		n = (size_t)(size - pos < CMP_CHUNK ? size - pos : CMP_CHUNK);
+		if (pread(fa, ba, n, (off_t)pos) != (ssize_t)n ||
+		    pread(fb, bb, n, (off_t)pos) != (ssize_t)n) {
+			ret = -EIO;
+			break;
+		}
+		*data += n;
+		if (memcmp(ba, bb, n)) {
+			size_t i = 0;
+
+			while (i < n && !memcmp(ba + i, bb + i, 4096 < n - i ?
+						4096 : n - i))
+				i += 4096;
+			*at = pos + i;
+			ret = 1;
+		}
+		pos += n;
+	}
+	free(ba);
+	free(bb);
+	return ret;
+}
+
+/* The RAM of @a's and @b's snapshots (same size): 0 equal, 1 different
+ * (said on @out), -errno with @err. */
+static int compare_ram(const char *a, const char *b, uint64_t size,
+		       FILE *out, char *err, size_t errlen)
+{
+	int fa = snap_open(a, SNAP_MEMORY_FILE);
+	int fb = snap_open(b, SNAP_MEMORY_FILE);
+	uint64_t at = 0, data = 0;
+	int ret = fa < 0 ? fa : fb < 0 ? fb : 0;
+
+	if (!ret)
+		ret = ram_cmp(fa, fb, size, &at, &data);
+	if (ret < 0)
+		snprintf(err, errlen, "cannot compare the memory files: %s",
+			 strerror(-ret));
+	else if (ret)
+		fprintf(out, "differ: RAM, first at offset 0x%llx\n",
+			(unsigned long long)at);
+	if (fa >= 0)
+		close(fa);
+	if (fb >= 0)
+		close(fb);
+	return ret;
+}
+
 int snap_inspect(const char *dir, const char *other, FILE *out, char *err,
 		 size_t errlen)
 {
@@ -189,9 +273,19 @@ int snap_inspect(const char *dir, const char *other, FILE *out, char *err,
 		fprintf(out, "differ: one has more records than the other\n");
 		ret = 1;
 	}
+	if (a.host.ram_size != b.host.ram_size) {
+		fprintf(out, "differ: RAM size\n");
+		ret = 1;
+	} else {
+		int r = compare_ram(dir, other, a.host.ram_size, out, err,
+				    errlen);
+
+		if (r)
+			ret = r;
+	}
 	if (!ret)
-		fprintf(out, "identical: %u records (memory files not "
-			"compared)\n", n);
+		fprintf(out, "identical: %u records and %llu MiB of RAM\n", n,
+			(unsigned long long)(a.host.ram_size >> 20));
 	free(a.buf);
 	free(b.buf);
 	return ret;

@@ -9,9 +9,9 @@
 
 /* Check @dir's files (state header and checksums, the memory file's
  * size) and print what it holds to @out; with @other, compare the two
- * record by record instead (the memory file's id aside) and print the
- * records that differ.  0 (valid; identical), 1 (they differ), or -errno
- * with the reason in @err. */
+ * instead, record by record (the memory file's id aside) and RAM (where
+ * either memory file has data), and print what differs.  0 (valid;
+ * identical), 1 (they differ), or -errno with the reason in @err. */
 int snap_inspect(const char *dir, const char *other, FILE *out, char *err,
 		 size_t errlen);
 

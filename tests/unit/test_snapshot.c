@@ -548,8 +548,18 @@ static void test_inspect(void **state)
 	f = open_memstream(&out, &len);
 	assert_int_equal(snap_inspect(a, b, f, err, sizeof(err)), 0);
 	fclose(f);
-	assert_non_null(strstr(out, "identical: 2 records"));
+	assert_non_null(strstr(out, "identical: 2 records and 32 MiB of RAM"));
 	free(out);
+	/* RAM that differs in one page (its data beyond the first hole). */
+	t.m.ram.host[(20 << 20) + 4096 + 7] = 1;
+	write_snapshot(b, &t, 2, 5);
+	f = open_memstream(&out, &len);
+	assert_int_equal(snap_inspect(a, b, f, err, sizeof(err)), 1);
+	fclose(f);
+	assert_non_null(strstr(out, "differ: RAM, first at offset 0x1401000"));
+	assert_null(strstr(out, "record"));
+	free(out);
+	t.m.ram.host[(20 << 20) + 4096 + 7] = 0;
 	write_snapshot(b, &t, 2, 6);
 	f = open_memstream(&out, &len);
 	assert_int_equal(snap_inspect(a, b, f, err, sizeof(err)), 1);
