@@ -89,12 +89,16 @@ struct iothread {
 	pthread_t tid;
 	int kick_fd;
 	int stop_fd;
+	/* iothread_sync()'s own wake-up: the kick eventfd may also be a KVM
+	 * irqfd (vhost-net's call eventfd), which takes a kick before the
+	 * thread can see it. */
+	int sync_fd;
 	void (*serve)(void *ctx);
 	void *ctx;
 	struct io_watch watch;	/* fd -1: none */
 	struct handshake *hs;	/* during start only */
 	/* iothread_sync(): requests made, and the last one the thread had
-	 * seen when it read the kick eventfd and then served (atomic; set
+	 * seen before it read the kick eventfd and then served (atomic; set
 	 * under sync_lock, so a waiter cannot miss the broadcast). */
 	pthread_mutex_t sync_lock;
 	pthread_cond_t sync_cond;
@@ -108,20 +112,21 @@ static void *iothread_main(void *arg)
 	if (thread_begin(t->hs))
 		return NULL;
 	for (;;) {
-		struct pollfd p[3] = {
+		struct pollfd p[4] = {
 			{ .fd = t->kick_fd, .events = POLLIN },
 			{ .fd = t->stop_fd, .events = POLLIN },
+			{ .fd = t->sync_fd, .events = POLLIN },
 			{ .fd = -1 },
 		};
-		bool kicked = false;
-		uint64_t v;
+		bool kicked = false, synced = false;
+		uint64_t v, req = 0;
 
 		if (t->watch.fd >= 0) {
-			p[2].events = t->watch.events(t->ctx);
-			p[2].fd = p[2].events ? t->watch.fd : -1;
+			p[3].events = t->watch.events(t->ctx);
+			p[3].fd = p[3].events ? t->watch.fd : -1;
 		}
 		/* ppoll, not poll: the one riscv64 has, on x86_64 too. */
-		if (ppoll(p, 3, NULL, NULL) < 0) {
+		if (ppoll(p, 4, NULL, NULL) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("I/O thread: poll: %s", strerror(errno));
@@ -129,17 +134,22 @@ static void *iothread_main(void *arg)
 		}
 		if (p[1].revents)
 			return NULL;
-		if (p[0].revents && read(t->kick_fd, &v, sizeof(v)) > 0)
+		/* A sync request: the requests published so far, loaded
+		 * before the kick eventfd is read, so whatever was signalled
+		 * before any of them is served by the call below (or was
+		 * taken by KVM's irqfd).  No lock unless one waits. */
+		if (p[2].revents && read(t->sync_fd, &v, sizeof(v)) > 0) {
+			synced = true;
+			req = __atomic_load_n(&t->sync_req, __ATOMIC_ACQUIRE);
+		}
+		if ((p[0].revents || synced) &&
+		    read(t->kick_fd, &v, sizeof(v)) > 0)
 			kicked = true;
-		/* After the read: a sync request seen here had kicked before
-		 * it, so everything signalled before the request is served
-		 * by the call below.  No lock on the way unless one waits. */
-		v = __atomic_load_n(&t->sync_req, __ATOMIC_ACQUIRE);
-		if (kicked || p[2].revents)
+		if (kicked || p[3].revents)
 			t->serve(t->ctx);
-		if (kicked && __atomic_load_n(&t->sync_done, __ATOMIC_RELAXED) != v) {
+		if (synced) {
 			pthread_mutex_lock(&t->sync_lock);
-			__atomic_store_n(&t->sync_done, v, __ATOMIC_RELEASE);
+			__atomic_store_n(&t->sync_done, req, __ATOMIC_RELEASE);
 			pthread_cond_broadcast(&t->sync_cond);
 			pthread_mutex_unlock(&t->sync_lock);
 		}
@@ -166,7 +176,8 @@ int iothread_start_watch(struct iothread **out, const char *name,
 		return err;
 	t->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	t->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (t->kick_fd < 0 || t->stop_fd < 0) {
+	t->sync_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (t->kick_fd < 0 || t->stop_fd < 0 || t->sync_fd < 0) {
 		err = -errno;
 		goto fail;
 	}
@@ -191,6 +202,8 @@ fail:
 		close(t->kick_fd);
 	if (t->stop_fd >= 0)
 		close(t->stop_fd);
+	if (t->sync_fd >= 0)
+		close(t->sync_fd);
 	free(t);
 	return err;
 }
@@ -223,7 +236,7 @@ void iothread_sync(struct iothread *t)
 	/* Published before the kick, which the thread reads before it
 	 * loads sync_req. */
 	req = __atomic_add_fetch(&t->sync_req, 1, __ATOMIC_RELEASE);
-	eventfd_poke(t->kick_fd);
+	eventfd_poke(t->sync_fd);
 	pthread_mutex_lock(&t->sync_lock);
 	while (__atomic_load_n(&t->sync_done, __ATOMIC_ACQUIRE) < req)
 		pthread_cond_wait(&t->sync_cond, &t->sync_lock);
@@ -238,6 +251,7 @@ void iothread_stop(struct iothread *t)
 	pthread_join(t->tid, NULL);
 	close(t->kick_fd);
 	close(t->stop_fd);
+	close(t->sync_fd);
 	free(t);
 }
 

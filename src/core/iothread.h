@@ -44,10 +44,10 @@ int iothread_start_watch(struct iothread **out, const char *name,
 int iothread_kick_fd(const struct iothread *t);
 /* Kick from any thread; never blocks. */
 void iothread_kick(struct iothread *t);
-/* Kick and wait until the thread has served once after it: whatever was
- * signalled on its kick eventfd before the call has been served when it
- * returns.  Never from the thread itself, nor holding a lock its serve
- * function takes. */
+/* Wait until whatever was signalled on the thread's kick eventfd before
+ * the call has been served (or was taken by a KVM irqfd on the same
+ * eventfd); the kick eventfd itself is not signalled.  Never from the
+ * thread itself, nor holding a lock its serve function takes. */
 void iothread_sync(struct iothread *t);
 /* Stop, join and free (NULL: nothing); the serve function has returned
  * for good afterwards. */

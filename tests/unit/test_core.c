@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/io_uring.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
@@ -311,12 +313,12 @@ static void test_bus_access(void **state)
 	assert_true(log_count() >= logs + 5);
 }
 
-/* Many call sites together stay under the global budget. */
 /* The serve function counts what it took off a shared counter, slowly,
  * as a vhost call thread raises the interrupts the kernel asked for. */
 struct sync_ctx {
 	unsigned int posted;	/* atomic: signalled, not served yet */
 	unsigned int served;	/* atomic */
+	unsigned int calls;	/* atomic */
 };
 
 static void sync_serve(void *ctx)
@@ -324,6 +326,7 @@ static void sync_serve(void *ctx)
 	struct sync_ctx *s = ctx;
 	unsigned int n = __atomic_exchange_n(&s->posted, 0, __ATOMIC_SEQ_CST);
 
+	__atomic_add_fetch(&s->calls, 1, __ATOMIC_SEQ_CST);
 	usleep(2000);
 	__atomic_add_fetch(&s->served, n, __ATOMIC_SEQ_CST);
 }
@@ -332,13 +335,16 @@ static void sync_serve(void *ctx)
  * been served, whatever the thread was doing at the time. */
 static void test_iothread_sync(void **state)
 {
-	struct sync_ctx s = { 0, 0 };
+	struct sync_ctx s = { 0, 0, 0 };
 	struct iothread *t;
 
 	(void)state;
 	assert_int_equal(iothread_start(&t, "test-sync", sync_serve, &s, NULL),
 			 0);
-	iothread_sync(t);	/* idle: one empty serve */
+	/* Idle: nothing to serve, and no kick of its own (a KVM irqfd on
+	 * the kick eventfd would take it as an interrupt). */
+	iothread_sync(t);
+	assert_int_equal(__atomic_load_n(&s.calls, __ATOMIC_SEQ_CST), 0);
 	assert_int_equal(__atomic_load_n(&s.served, __ATOMIC_SEQ_CST), 0);
 	for (unsigned int round = 1; round <= 50; round++) {
 		uint64_t one = 1;
@@ -354,6 +360,52 @@ static void test_iothread_sync(void **state)
 	iothread_stop(t);
 }
 
+/* A KVM irqfd on the kick eventfd (vhost-net's call eventfd bound to its
+ * MSI) takes each signal as it is written, before the thread sees it:
+ * iothread_sync() must neither wait for the thread to see one nor write
+ * one itself (the guest would get an interrupt).  The drainer here plays
+ * the irqfd. */
+struct drainer {
+	int fd;
+	bool stop;		/* atomic */
+	unsigned int taken;	/* atomic */
+};
+
+static void *drain_kicks(void *arg)
+{
+	struct drainer *d = arg;
+
+	while (!__atomic_load_n(&d->stop, __ATOMIC_SEQ_CST)) {
+		struct pollfd p = { .fd = d->fd, .events = POLLIN };
+		uint64_t v;
+
+		if (poll(&p, 1, 5) == 1 && read(d->fd, &v, 8) == 8)
+			__atomic_add_fetch(&d->taken, 1, __ATOMIC_SEQ_CST);
+	}
+	return NULL;
+}
+
+static void test_iothread_sync_irqfd(void **state)
+{
+	struct sync_ctx s = { 0, 0, 0 };
+	struct drainer d = { .stop = false, .taken = 0 };
+	struct iothread *t;
+	pthread_t tid;
+
+	(void)state;
+	assert_int_equal(iothread_start(&t, "test-sync", sync_serve, &s, NULL),
+			 0);
+	d.fd = iothread_kick_fd(t);
+	assert_int_equal(pthread_create(&tid, NULL, drain_kicks, &d), 0);
+	for (unsigned int i = 0; i < 20; i++)
+		iothread_sync(t);
+	__atomic_store_n(&d.stop, true, __ATOMIC_SEQ_CST);
+	pthread_join(tid, NULL);
+	assert_int_equal(d.taken, 0);
+	iothread_stop(t);
+}
+
+/* Many call sites together stay under the global budget. */
 static void test_log_ratelimit_global(void **state)
 {
 	static struct log_ratelimit sites[40];
@@ -398,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_bus_access),
 		cmocka_unit_test(test_log_ratelimit),
 		cmocka_unit_test(test_iothread_sync),
+		cmocka_unit_test(test_iothread_sync_irqfd),
 		cmocka_unit_test(test_log_ratelimit_global),
 	};
 
