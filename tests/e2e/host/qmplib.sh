@@ -1,9 +1,12 @@
 # Shared by the QMP e2e scripts (qmp.sh, qmp-panic.sh): checks that print
 # QMP-OK/QMP-FAIL lines and count failures, and a socat QMP client.
 fails=0
+qmp_t0=$(date +%s)
 
-ok() { echo "QMP-OK $*"; }
-bad() { echo "QMP-FAIL $*"; fails=$((fails + 1)); }
+# Each line says when, in seconds since the script began (where the time
+# of a case goes).
+ok() { echo "QMP-OK +$(($(date +%s) - qmp_t0))s $*"; }
+bad() { echo "QMP-FAIL +$(($(date +%s) - qmp_t0))s $*"; fails=$((fails + 1)); }
 # check WHAT TEXT PATTERN: TEXT matches the extended regex PATTERN.
 check() {
 	if printf '%s\n' "$2" | grep -Eq -- "$3"; then ok "$1"; else
@@ -72,7 +75,8 @@ migrate_wait() {
 	_i=0
 	while [ $_i -lt "$3" ]; do
 		mig=$(qmp "$1" '{"execute": "query-migrate"}')
-		printf '%s\n' "$mig" | grep -Eq '"status": "(completed|failed)"' &&
+		# The reply, not a MIGRATION event (which says it earlier).
+		printf '%s\n' "$mig" | grep -Eq '"return": \{"status": "(completed|failed)"' &&
 			return 0
 		sleep 1
 		_i=$((_i + 1))

@@ -180,17 +180,13 @@ run "$T.out2" "$@" $SNAP_RESTORE --incoming "file:$T-1" --paused
 r=$(qmp "$Q" '{"execute": "query-status"}')
 check "restored, waiting" "$r" '"running": false'
 snap "$T-2"
+# Records and RAM (snapshot-info reads only where either memory file has
+# data: busybox's cmp takes ~20 s for 256 MiB here).
 cmpout=$(rivet snapshot-info "$T-1" "$T-2" 2>&1)
-check "saved again: identical records" "$cmpout" '^identical'
+check "saved again: identical records and RAM" "$cmpout" "^identical: [0-9]+ records and ${mem%M} MiB of RAM"
 fresh_bad "$T-2"
 refuse "another snapshot's memory" 'memory file belongs to another snapshot'
 rm -rf "$T-bad"
-ram=$(( $(stat -c %s "$T-1/memory") - 4096 ))
-if cmp -n "$ram" "$T-1/memory" "$T-2/memory" >/dev/null; then
-	ok "saved again: identical RAM"
-else
-	bad "saved again: RAM differs"
-fi
 
 # ---- 4. resume: the guest goes on where it was ----
 listen "$Q" "$T.ev2" "$T.stop2"
