@@ -233,7 +233,7 @@ void iothread_sync(struct iothread *t)
 
 	if (!t)
 		return;
-	/* Published before the kick, which the thread reads before it
+	/* Published before the poke, which the thread reads before it
 	 * loads sync_req. */
 	req = __atomic_add_fetch(&t->sync_req, 1, __ATOMIC_RELEASE);
 	eventfd_poke(t->sync_fd);

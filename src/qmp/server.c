@@ -265,17 +265,23 @@ static void mig_end(struct qmp_server *s, const char *error)
 	log_err("qmp: snapshot to %s failed: %s", g->dir, error);
 }
 
+/* A snapshot is being taken: QEMU's message in @err. */
+static bool mig_busy(const struct qmp_server *s, char *err, size_t errlen)
+{
+	if (s->mig.status != MIG_SETUP && s->mig.status != MIG_ACTIVE)
+		return false;
+	snprintf(err, errlen, "There's a migration process in progress");
+	return true;
+}
+
 static int host_migrate(void *opaque, const char *dir, char *err,
 			size_t errlen)
 {
 	struct qmp_server *s = opaque;
 	struct mig *g = &s->mig;
 
-	if (g->status == MIG_SETUP || g->status == MIG_ACTIVE) {
-		snprintf(err, errlen, "There's a migration process in "
-			 "progress");
+	if (mig_busy(s, err, errlen))
 		return -EBUSY;
-	}
 	if (s->ctl < 0 || s->state == QMP_STATE_SHUTDOWN ||
 	    s->state == QMP_STATE_GUEST_PANICKED ||
 	    s->state == QMP_STATE_INTERNAL_ERROR) {
@@ -305,11 +311,8 @@ static int host_set_migrate_events(void *opaque, bool on, char *err,
 {
 	struct qmp_server *s = opaque;
 
-	if (s->mig.status == MIG_SETUP || s->mig.status == MIG_ACTIVE) {
-		snprintf(err, errlen, "There's a migration process in "
-			 "progress");
+	if (mig_busy(s, err, errlen))
 		return -EBUSY;
-	}
 	s->mig.events = on;
 	return 0;
 }
