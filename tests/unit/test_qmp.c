@@ -515,6 +515,25 @@ static void test_migrate(void **state)
  * nothing. */
 static void test_migrate_caps(void **state)
 {
+	static const struct {
+		const char *caps, *error;
+	} bad[] = {
+		{ "{}", "expected: array" },
+		{ "[{\"capability\": \"events\", \"state\": false}, "
+		  "{\"capability\": \"multifd\", \"state\": true}]",
+		  "Capability 'multifd' is not supported" },
+		{ "[{\"capability\": \"warp\", \"state\": false}]",
+		  "does not accept value 'warp'" },
+		{ "[7]", "'capabilities[0]', expected: object" },
+		{ "[{\"capability\": \"events\"}]",
+		  "'capabilities[0].state' is missing" },
+		{ "[{\"capability\": \"events\", \"state\": 0}]",
+		  "capabilities[0].state', expected: boolean" },
+		{ "[{\"capability\": 1, \"state\": true}]",
+		  "capabilities[0].capability', expected: string" },
+		{ "[{\"capability\": \"events\", \"state\": false, "
+		  "\"x\": 1}]", "'capabilities[0].x' is unexpected" },
+	};
 	struct fake *f;
 	struct qmp_conn c;
 	json_t *r, *e;
@@ -543,35 +562,15 @@ static void test_migrate_caps(void **state)
 	/* Refused, each naming its problem; events stays on. */
 	in(&c, "{\"execute\": \"migrate-set-capabilities\"}");
 	expect_error(&c, "GenericError", "'capabilities' is missing");
-	in(&c, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
-	       "{\"capabilities\": {}}}");
-	expect_error(&c, "GenericError", "expected: array");
-	in(&c, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
-	       "{\"capabilities\": [{\"capability\": \"events\", "
-	       "\"state\": false}, {\"capability\": \"multifd\", "
-	       "\"state\": true}]}}");
-	expect_error(&c, "GenericError", "Capability 'multifd' is not supported");
-	in(&c, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
-	       "{\"capabilities\": [{\"capability\": \"warp\", "
-	       "\"state\": false}]}}");
-	expect_error(&c, "GenericError", "does not accept value 'warp'");
-	in(&c, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
-	       "{\"capabilities\": [7]}}");
-	expect_error(&c, "GenericError", "'capabilities[0]', expected: object");
-	in(&c, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
-	       "{\"capabilities\": [{\"capability\": \"events\"}]}}");
-	expect_error(&c, "GenericError", "'capabilities[0].state' is missing");
-	in(&c, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
-	       "{\"capabilities\": [{\"capability\": \"events\", "
-	       "\"state\": 0}]}}");
-	expect_error(&c, "GenericError", "capabilities[0].state', expected: boolean");
-	in(&c, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
-	       "{\"capabilities\": [{\"capability\": 1, \"state\": true}]}}");
-	expect_error(&c, "GenericError", "capabilities[0].capability', expected: string");
-	in(&c, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
-	       "{\"capabilities\": [{\"capability\": \"events\", "
-	       "\"state\": false, \"x\": 1}]}}");
-	expect_error(&c, "GenericError", "'capabilities[0].x' is unexpected");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char req[256];
+
+		snprintf(req, sizeof(req), "{\"execute\": "
+			 "\"migrate-set-capabilities\", \"arguments\": "
+			 "{\"capabilities\": %s}}", bad[i].caps);
+		in(&c, req);
+		expect_error(&c, "GenericError", bad[i].error);
+	}
 	assert_true(f->mig_events);
 	assert_int_equal(f->mig_event_sets, 1);
 	/* The host refuses while a snapshot is being taken. */

@@ -525,6 +525,19 @@ static void remove_snapshot(const char *dir)
 	rmdir(dir);
 }
 
+/* snap_inspect(@a, @b) returns @want; what it printed (free it). */
+static char *inspect(const char *a, const char *b, int want)
+{
+	char err[256], *out;
+	size_t len;
+	FILE *f = open_memstream(&out, &len);
+
+	assert_non_null(f);
+	assert_int_equal(snap_inspect(a, b, f, err, sizeof(err)), want);
+	fclose(f);
+	return out;
+}
+
 static void test_inspect(void **state)
 {
 	char a[64], b[64], err[256], *out;
@@ -538,32 +551,24 @@ static void test_inspect(void **state)
 	tboard_create(&t, "microvm", 1, 32 << 20, 0);
 	write_snapshot(a, &t, 1, 5);
 	write_snapshot(b, &t, 2, 5);
-	f = open_memstream(&out, &len);
-	assert_int_equal(snap_inspect(a, NULL, f, err, sizeof(err)), 0);
-	fclose(f);
+	out = inspect(a, NULL, 0);
 	assert_non_null(strstr(out, "board microvm"));
 	assert_non_null(strstr(out, "VCPU 0"));
 	free(out);
 	/* Two snapshots of the same state: identical but for the id. */
-	f = open_memstream(&out, &len);
-	assert_int_equal(snap_inspect(a, b, f, err, sizeof(err)), 0);
-	fclose(f);
+	out = inspect(a, b, 0);
 	assert_non_null(strstr(out, "identical: 2 records and 32 MiB of RAM"));
 	free(out);
 	/* RAM that differs in one page (its data beyond the first hole). */
 	t.m.ram.host[(20 << 20) + 4096 + 7] = 1;
 	write_snapshot(b, &t, 2, 5);
-	f = open_memstream(&out, &len);
-	assert_int_equal(snap_inspect(a, b, f, err, sizeof(err)), 1);
-	fclose(f);
+	out = inspect(a, b, 1);
 	assert_non_null(strstr(out, "differ: RAM, first at offset 0x1401000"));
 	assert_null(strstr(out, "record"));
 	free(out);
 	t.m.ram.host[(20 << 20) + 4096 + 7] = 0;
 	write_snapshot(b, &t, 2, 6);
-	f = open_memstream(&out, &len);
-	assert_int_equal(snap_inspect(a, b, f, err, sizeof(err)), 1);
-	fclose(f);
+	out = inspect(a, b, 1);
 	assert_non_null(strstr(out, "differ: record 1 (VCPU 0)"));
 	free(out);
 	/* A cut memory file is named. */
