@@ -2,12 +2,14 @@
 # rivet's benchmark, the part that runs inside the emulated RISC-V host
 # (tools/bench boots it with tools/rvhost --refvmm and reads the output).
 #
-#   sh host.sh [RUNS] [DISK_RUNS] [aia|plic] [full|smoke|disk|qmp]
+#   sh host.sh [RUNS] [DISK_RUNS] [aia|plic] [full|smoke|disk|qmp|snap]
 #
 # smoke (make test's bench-smoke): every kind of case once, short: no
-# growth cases, no boot_microvm_nothp, the deep-queue disk case for 1 s per mode and without
-# QEMU's io_uring variant, fewer QMP round trips.  disk: the disk cases
-# only, as in full.  qmp: the QMP cases only (DISK_RUNS rounds).
+# growth cases, no boot_microvm_nothp, the deep-queue disk case for 1 s per
+# mode and without QEMU's io_uring variant, fewer QMP round trips.  disk:
+# the disk cases only, as in full.  qmp: the QMP cases only (DISK_RUNS
+# rounds).  snap: the snapshot case only (RUNS rounds; QEMU's in-kernel
+# AIA not tried).
 #
 # plic: the host is a PLIC host (tools/rvhost --host plic-nosstc): QEMU runs
 # -M virt,aia=none (its own PLIC, in user space, as rivet's), rivet picks its
@@ -82,7 +84,7 @@ RUNS=${1:-5}
 DISK_RUNS=${2:-3}
 KIND=${3:-aia}
 SCOPE=${4:-full}
-case $SCOPE in full|smoke|disk|qmp) ;; *) echo "BENCH-FAIL unknown scope '$SCOPE'"; exit 1 ;; esac
+case $SCOPE in full|smoke|disk|qmp|snap) ;; *) echo "BENCH-FAIL unknown scope '$SCOPE'"; exit 1 ;; esac
 case $KIND in
 aia) AIA=aplic-imsic SUFFIX= ;;
 plic) AIA=none SUFFIX=_plic ;;
@@ -439,7 +441,7 @@ snap_case() {
 		fi
 	done
 	# Once a full run: whether QEMU still aborts with KVM's in-kernel AIA.
-	if [ "$n" != 1 ] || [ "$SCOPE" = smoke ]; then
+	if [ "$n" != 1 ] || [ "$SCOPE" = smoke ] || [ "$SCOPE" = snap ]; then
 		return 0
 	fi
 	# shellcheck disable=SC2086
@@ -482,12 +484,17 @@ echo "BENCH-QEMU-VERSION $($Q --version | sed -n '1s/.*version //p')"
 dd if=/dev/zero of=$DISK bs=1M count=256 status=none || echo "BENCH-FAIL cannot make $DISK"
 [ "$SCOPE" != smoke ] || NET_CMDLINE=$(echo "$NET_CMDLINE" | sed 's/rivet.secs=3 rivet.rr=1000/rivet.secs=1 rivet.rr=200/')
 NET=0
-if [ "$KIND" = aia ] && [ "$SCOPE" != qmp ] && net_setup; then
+if [ "$KIND" = aia ] && [ "$SCOPE" != qmp ] && [ "$SCOPE" != snap ] && net_setup; then
 	NET=1
 fi
 n=1
 while [ $n -le "$RUNS" ]; do
 	if [ $((n % 2)) -eq 1 ]; then order="rivet qemu"; else order="qemu rivet"; fi
+	if [ "$SCOPE" = snap ]; then
+		[ "$KIND" != aia ] || snap_case $n "$order"
+		n=$((n + 1))
+		continue
+	fi
 	boots=1
 	[ "$SCOPE" != disk ] && [ "$SCOPE" != qmp ] || boots=0
 	[ $boots = 0 ] || boot_case boot_microvm$SUFFIX microvm $n "$order"
