@@ -219,7 +219,9 @@ static const struct rule main_rules[] = {
 		       "hold data at their offsets in the memory file; "
 		       "virtio-blk writes the drain serves"),
 	ANY("preadv", "snapshot: virtio-blk reads the drain serves (requests "
-		      "the driver made available that no I/O thread took)"),
+		      "the driver made available that no I/O thread took); "
+		      "the page map (/proc/self/pagemap, opened before the "
+		      "filter) says which pages of RAM to read"),
 	ANY("ftruncate", "snapshot: the memory file sized to guest RAM "
 			 "(holes where RAM is zero)"),
 	ANY("fdatasync", "snapshot: both files on the disk before the "

@@ -18,6 +18,7 @@
 #include "boot/loader.h"
 #include "core/console.h"
 #include "core/exit.h"
+#include "core/gmem.h"
 #include "core/iothread.h"
 #include "core/log.h"
 #include "core/startup.h"
@@ -553,6 +554,10 @@ int vmm_run(const struct vm_config *cfg, struct vmm_session *st)
 	memset(&restore, 0, sizeof(restore));
 	restore.state_fd = restore.mem_fd = -1;
 	startup_phase("VM process");
+	/* A snapshot then skips the pages the guest never touched; under
+	 * --jail (no /proc) it reads them all. */
+	if (gmem_pagemap_open())
+		log_debug("no /proc/self/pagemap: a snapshot reads all of RAM");
 	if (st->incoming) {
 		/* Checked before anything is made of it. */
 		if (vmm_restore_open(&restore, st->incoming)) {
@@ -672,6 +677,7 @@ out:
 	machine_stop_io(&m);	/* they inject into the VM */
 	vm_destroy(&vm);	/* the VM before the memory it maps */
 	machine_free(&m);
+	gmem_pagemap_close();
 	for (unsigned int i = 0; i < CONFIG_MAX_CPUS; i++)
 		rivet_seccomp_prog_free(vprogs[i]);
 	return status;

@@ -12,6 +12,7 @@
 #include "arch/riscv64/vm.h"
 #include "core/fileio.h"
 #include "core/log.h"
+#include "core/startup.h"
 #include "machine/machine.h"
 #include "snapshot/image.h"
 
@@ -31,8 +32,10 @@ int vmm_snapshot_take(struct kvm_vm *vm, int state_fd, int mem_fd,
 	struct machine *m = vm->m;
 	struct snap_w body, file;
 	uint64_t id = new_mem_id();
+	int64_t t[5];
 	int ret;
 
+	t[0] = startup_now_ns();
 	sizes[0] = sizes[1] = 0;
 	/* The devices too, before the interrupt controller is read: a
 	 * completion drained now raises its interrupt into what is saved,
@@ -40,6 +43,7 @@ int vmm_snapshot_take(struct kvm_vm *vm, int state_fd, int mem_fd,
 	 * Both stay so (postmigrate) until QMP cont. */
 	vm_pause(vm);
 	machine_quiesce_io(m);
+	t[1] = startup_now_ns();
 	snap_w_init(&body);
 	snap_w_init(&file);
 	ret = snap_save_host(m, id, &body);
@@ -55,6 +59,7 @@ int vmm_snapshot_take(struct kvm_vm *vm, int state_fd, int mem_fd,
 			log_err("snapshot: writing the state: %s",
 				strerror(-ret));
 	}
+	t[2] = startup_now_ns();
 	if (!ret) {
 		sizes[0] = file.len;
 		ret = snap_write_ram(&m->ram, mem_fd, id, &sizes[1]);
@@ -62,15 +67,23 @@ int vmm_snapshot_take(struct kvm_vm *vm, int state_fd, int mem_fd,
 			log_err("snapshot: writing guest RAM: %s",
 				strerror(-ret));
 	}
+	t[3] = startup_now_ns();
 	/* On the disk before anyone is told it is there. */
 	if (!ret && (fdatasync(state_fd) || fdatasync(mem_fd))) {
 		ret = -errno;
 		log_err("snapshot: syncing the files: %s", strerror(errno));
 	}
+	t[4] = startup_now_ns();
 	if (!ret)
-		log_info("snapshot: %llu bytes of state, %llu MiB of RAM data",
-			 (unsigned long long)sizes[0],
-			 (unsigned long long)(sizes[1] >> 20));
+		log_info("snapshot: %llu bytes of state, %llu MiB of RAM data "
+			 "in %.0f ms (pause and drain %.0f, state %.0f, RAM "
+			 "%.0f, sync %.0f)", (unsigned long long)sizes[0],
+			 (unsigned long long)(sizes[1] >> 20),
+			 startup_ms_between(t[0], t[4]),
+			 startup_ms_between(t[0], t[1]),
+			 startup_ms_between(t[1], t[2]),
+			 startup_ms_between(t[2], t[3]),
+			 startup_ms_between(t[3], t[4]));
 	snap_w_free(&body);
 	snap_w_free(&file);
 	return ret;

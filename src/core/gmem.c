@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #ifndef MAP_HUGE_2MB
@@ -70,6 +71,7 @@ int gmem_alloc_pages(struct gmem *gm, uint64_t base, uint64_t size,
 	gm->base = base;
 	gm->size = size;
 	gm->host = p;
+	gm->file_data = NULL;
 	return 0;
 }
 
@@ -113,8 +115,118 @@ void gmem_free(struct gmem *gm)
 {
 	if (gm->host)
 		munmap(gm->host, gm->size);
+	free(gm->file_data);
+	gm->file_data = NULL;
 	gm->host = NULL;
 	gm->size = 0;
+}
+
+static void set_bits(uint64_t *bits, uint64_t from, uint64_t to)
+{
+	for (uint64_t i = from; i < to; i++)
+		bits[i / 64] |= 1ULL << (i % 64);
+}
+
+int gmem_map_file(struct gmem *gm, int fd)
+{
+	uint64_t pages = gm->size / GMEM_PAGE, off = 0;
+	uint64_t *data = calloc((size_t)((pages + 63) / 64), 8);
+
+	if (!data)
+		return -ENOMEM;
+	/* Each run of data; a file system without SEEK_DATA reports the
+	 * whole file as one. */
+	while (off < gm->size) {
+		off_t d = lseek(fd, (off_t)off, SEEK_DATA), h;
+
+		if (d < 0 && errno == ENXIO)
+			break;			/* a hole to the end */
+		if (d < 0) {
+			set_bits(data, off / GMEM_PAGE, pages);
+			break;
+		}
+		if ((uint64_t)d >= gm->size)
+			break;
+		h = lseek(fd, d, SEEK_HOLE);
+		if (h < 0 || (uint64_t)h > gm->size)
+			h = (off_t)gm->size;
+		set_bits(data, (uint64_t)d / GMEM_PAGE,
+			 ((uint64_t)h + GMEM_PAGE - 1) / GMEM_PAGE);
+		off = (uint64_t)h;
+	}
+	if (mmap(gm->host, gm->size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, 0) ==
+	    MAP_FAILED) {
+		int ret = -errno;
+
+		free(data);
+		return ret;
+	}
+	madvise(gm->host, gm->size, MADV_DONTDUMP);
+	free(gm->file_data);
+	gm->file_data = data;
+	return 0;
+}
+
+static int pagemap_fd = -1;
+
+int gmem_pagemap_open(void)
+{
+	if (pagemap_fd >= 0)
+		return 0;
+	if (sysconf(_SC_PAGESIZE) != GMEM_PAGE)
+		return -EOPNOTSUPP;
+	pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	return pagemap_fd < 0 ? -errno : 0;
+}
+
+void gmem_pagemap_close(void)
+{
+	if (pagemap_fd >= 0)
+		close(pagemap_fd);
+	pagemap_fd = -1;
+}
+
+/* Linux's Documentation/admin-guide/mm/pagemap.rst: one 64-bit entry per
+ * virtual page; bit 63 present, bit 62 swapped (swap, migration and the
+ * other non-present entries that still hold a page). */
+#define PM_PRESENT (1ULL << 63)
+#define PM_SWAP (1ULL << 62)
+
+int gmem_maybe_data(const struct gmem *gm, uint64_t first, size_t n,
+		    uint64_t *bits)
+{
+	uint64_t ent[512], base = (uintptr_t)gm->host / GMEM_PAGE + first;
+	size_t done = 0;
+
+	memset(bits, 0, (n + 63) / 64 * 8);
+	set_bits(bits, 0, n);
+	if (first > gm->size / GMEM_PAGE || n > gm->size / GMEM_PAGE - first)
+		return -EINVAL;
+	if (pagemap_fd < 0)
+		return -ENOENT;
+	while (done < n) {
+		size_t k = n - done < 512 ? n - done : 512;
+		struct iovec iov = { ent, k * 8 };
+		/* preadv: the call the VM process's main thread has. */
+		ssize_t got = preadv(pagemap_fd, &iov, 1,
+				     (off_t)((base + done) * 8));
+
+		if (got != (ssize_t)(k * 8))
+			return got < 0 ? -errno : -EIO;
+		for (size_t i = 0; i < k; i++) {
+			uint64_t page = first + done + i;
+
+			if (ent[i] & (PM_PRESENT | PM_SWAP))
+				continue;
+			if (gm->file_data &&
+			    gm->file_data[page / 64] & (1ULL << (page % 64)))
+				continue;
+			bits[(done + i) / 64] &= ~(1ULL << ((done + i) % 64));
+		}
+		done += k;
+	}
+	return 0;
 }
 
 bool gmem_contains(const struct gmem *gm, uint64_t gpa, uint64_t len)

@@ -13,7 +13,12 @@ struct gmem {
 	uint64_t base;	/* guest physical address of the first byte */
 	uint64_t size;	/* bytes */
 	uint8_t *host;	/* host mapping of [base, base + size) */
+	/* Mapped from a file (gmem_map_file): one bit per page, set where
+	 * the file has data.  NULL: anonymous memory. */
+	uint64_t *file_data;
 };
+
+#define GMEM_PAGE 4096u	/* the host page gmem_maybe_data() counts in */
 
 /* How guest RAM is backed (--hugepages, docs/user-guide.md):
  *  SMALL    4 KiB pages only (MADV_NOHUGEPAGE);
@@ -39,6 +44,26 @@ int gmem_alloc_pages(struct gmem *gm, uint64_t base, uint64_t size,
  * -1 if it cannot tell (no sysfs). */
 long gmem_hugepages_available(void);
 void gmem_free(struct gmem *gm);
+
+/* Map @fd's first @gm->size bytes private over @gm's pages, so the guest
+ * starts before the file is read and its writes never reach the file, and
+ * note where the file has data (SEEK_DATA).  0 or -errno. */
+int gmem_map_file(struct gmem *gm, int fd);
+
+/* Open this process's page map (/proc/self/pagemap), which lets
+ * gmem_maybe_data() tell untouched pages from the rest.  Once per process,
+ * before its seccomp filter; without /proc (--jail) it fails and every
+ * page may hold data.  0 or -errno. */
+int gmem_pagemap_open(void);
+void gmem_pagemap_close(void);
+
+/* Bit i of @bits (n bits, the rest of the last word cleared) set if page
+ * @first + i of @gm may hold a non-zero byte: it is mapped, swapped, or
+ * lies where gmem_map_file()'s file has data.  A page the process never
+ * touched reads as zeros.  Every bit set when that cannot be told (no page
+ * map, a failed read).  Reads the page map with preadv; 0 or -errno. */
+int gmem_maybe_data(const struct gmem *gm, uint64_t first, size_t n,
+		    uint64_t *bits);
 
 /* True if [gpa, gpa + len) lies wholly inside guest RAM (len may be 0). */
 bool gmem_contains(const struct gmem *gm, uint64_t gpa, uint64_t len);

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,7 +18,6 @@
 #include "machine/machine.h"
 
 #define NAME_MAX_LEN 64
-#define RAM_CHUNK 4096u
 
 int snap_open(const char *dir, const char *name)
 {
@@ -279,33 +277,56 @@ static void trailer(uint8_t *t, uint64_t mem_id, uint64_t size)
 	}
 }
 
+/* Pages looked at per page-map read: 8 MiB of RAM. */
+#define RAM_WINDOW 2048u
+
 int snap_write_ram(const struct gmem *gm, int fd, uint64_t mem_id,
 		   uint64_t *written)
 {
 	static uint8_t t[SNAP_MEM_TRAILER];
-	uint64_t off = 0;
+	uint64_t maybe[RAM_WINDOW / 64];
+	uint64_t pages = gm->size / GMEM_PAGE, start = 0;
+	bool in_run = false;
 	int ret;
 
 	*written = 0;
+	if (gm->size % GMEM_PAGE)
+		return -EINVAL;
 	if (ftruncate(fd, 0) || ftruncate(fd, (off_t)gm->size))
 		return -errno;
-	while (off < gm->size) {
-		uint64_t start, end;
+	/* One write per run of pages that hold data.  Pages the process
+	 * never touched are not even read (a read would fault each in):
+	 * most of a fresh guest's RAM. */
+	for (uint64_t w = 0; w < pages; w += RAM_WINDOW) {
+		size_t n = pages - w < RAM_WINDOW ? (size_t)(pages - w)
+						  : RAM_WINDOW;
 
-		/* One run of pages that hold data, one write for it. */
-		while (off < gm->size && all_zero(gm->host + off, RAM_CHUNK))
-			off += RAM_CHUNK;
-		start = off;
-		while (off < gm->size && !all_zero(gm->host + off, RAM_CHUNK))
-			off += RAM_CHUNK;
-		end = off;
-		if (end == start)
-			break;
-		ret = fio_pwrite_all(fd, gm->host + start,
-				     (size_t)(end - start), start);
-		if (ret)
-			return ret;
-		*written += end - start;
+		gmem_maybe_data(gm, w, n, maybe);	/* all set on error */
+		for (size_t i = 0; i <= n; i++) {
+			uint64_t page = w + i;
+			bool data = i < n &&
+				    maybe[i / 64] & (1ULL << (i % 64)) &&
+				    !all_zero(gm->host + page * GMEM_PAGE,
+					      GMEM_PAGE);
+
+			if (i == n && page < pages)
+				break;		/* the run goes on */
+			if (data && !in_run) {
+				start = page;
+				in_run = true;
+			} else if (!data && in_run) {
+				uint64_t len = (page - start) * GMEM_PAGE;
+
+				ret = fio_pwrite_all(fd, gm->host +
+						     start * GMEM_PAGE,
+						     (size_t)len,
+						     start * GMEM_PAGE);
+				if (ret)
+					return ret;
+				*written += len;
+				in_run = false;
+			}
+		}
 	}
 	trailer(t, mem_id, gm->size);
 	return fio_pwrite_all(fd, t, SNAP_MEM_TRAILER, gm->size);
@@ -341,16 +362,11 @@ int snap_map_ram(struct gmem *gm, int fd, uint64_t mem_id, bool copy,
 				 "%s", strerror(-ret));
 		return ret;
 	}
-	if (mmap(gm->host, gm->size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, 0) ==
-	    MAP_FAILED) {
-		ret = -errno;
+	ret = gmem_map_file(gm, fd);
+	if (ret)
 		snprintf(err, errlen, "cannot map its memory file: %s",
-			 strerror(errno));
-		return ret;
-	}
-	madvise(gm->host, gm->size, MADV_DONTDUMP);
-	return 0;
+			 strerror(-ret));
+	return ret;
 }
 
 int snap_read_state(int fd, uint8_t **buf, size_t *len, struct snap_r *body,

@@ -285,6 +285,92 @@ static int temp_fd(void)
 	return fd;
 }
 
+/* The pages of @gm's first @n whose maybe-data bit is set, as a list. */
+static size_t maybe_pages(const struct gmem *gm, size_t n, uint64_t *out,
+			  size_t max, int *ret)
+{
+	uint64_t bits[2048 / 64];
+	size_t k = 0;
+
+	assert_true(n <= 2048);
+	*ret = gmem_maybe_data(gm, 0, n, bits);
+	for (size_t i = 0; i < n; i++)
+		if (bits[i / 64] & (1ULL << (i % 64)) && k < max)
+			out[k++] = i;
+	return k;
+}
+
+/* Which pages a snapshot reads: the touched ones, and after a restore
+ * also those its memory file holds; all of them without a page map. */
+static void test_ram_maybe_data(void **state)
+{
+	struct gmem gm, back;
+	uint64_t pages[8], written, written2, bits[1];
+	volatile uint8_t sink;
+	char err[160];
+	int fd = temp_fd(), fd2 = temp_fd(), ret;
+
+	(void)state;
+	assert_int_equal(gmem_pagemap_open(), 0);
+	/* 4 KiB pages: a huge page would make its whole 2 MiB present. */
+	assert_int_equal(gmem_alloc_pages(&gm, 0x80000000, 8 << 20,
+					  GMEM_PAGES_SMALL), 0);
+	assert_int_equal(maybe_pages(&gm, 2048, pages, 8, &ret), 0);
+	assert_int_equal(ret, 0);
+	gm.host[4096] = 1;
+	gm.host[(2 << 20) + 4096] = 2;	/* page 513 */
+	sink = gm.host[3 * 4096];	/* read only: mapped, still zeros */
+	(void)sink;
+	assert_int_equal(maybe_pages(&gm, 2048, pages, 8, &ret), 3);
+	assert_int_equal(pages[0], 1);
+	assert_int_equal(pages[1], 3);
+	assert_int_equal(pages[2], 513);
+	/* Page 3 is looked at, found zero, not written. */
+	assert_int_equal(snap_write_ram(&gm, fd, 5, &written), 0);
+	assert_int_equal(written, 2 * 4096);
+
+	/* Restored: untouched pages are the file's, data where it has. */
+	assert_int_equal(gmem_alloc_pages(&back, 0x80000000, 8 << 20,
+					  GMEM_PAGES_SMALL), 0);
+	assert_int_equal(snap_map_ram(&back, fd, 5, false, err, sizeof(err)),
+			 0);
+	assert_non_null(back.file_data);
+	assert_int_equal(maybe_pages(&back, 2048, pages, 8, &ret), 2);
+	assert_int_equal(pages[0], 1);
+	assert_int_equal(pages[1], 513);
+	back.host[(7 << 20)] = 3;	/* page 1792: the guest's own */
+	assert_int_equal(maybe_pages(&back, 2048, pages, 8, &ret), 3);
+	assert_int_equal(pages[2], 1792);
+	assert_int_equal(snap_write_ram(&back, fd2, 6, &written2), 0);
+	assert_int_equal(written2, 3 * 4096);
+	{
+		uint8_t b[3];
+
+		assert_int_equal(pread(fd2, &b[0], 1, 4096), 1);
+		assert_int_equal(pread(fd2, &b[1], 1, (2 << 20) + 4096), 1);
+		assert_int_equal(pread(fd2, &b[2], 1, 7 << 20), 1);
+		assert_int_equal(b[0], 1);
+		assert_int_equal(b[1], 2);
+		assert_int_equal(b[2], 3);
+	}
+
+	/* No page map (--jail): every page is looked at, same result. */
+	gmem_pagemap_close();
+	assert_int_equal(maybe_pages(&gm, 2048, pages, 8, &ret), 8);
+	assert_int_equal(ret, -ENOENT);
+	assert_int_equal(snap_write_ram(&gm, fd2, 7, &written2), 0);
+	assert_int_equal(written2, written);
+	/* Out of RAM: refused, all set. */
+	assert_int_equal(gmem_pagemap_open(), 0);
+	assert_int_equal(gmem_maybe_data(&gm, 2047, 2, bits), -EINVAL);
+	assert_int_equal(bits[0], 3);
+	gmem_pagemap_close();
+	gmem_free(&back);
+	gmem_free(&gm);
+	close(fd);
+	close(fd2);
+}
+
 static void test_ram(void **state)
 {
 	struct gmem gm, back;
@@ -595,6 +681,7 @@ int main(void)
 		cmocka_unit_test(test_reader_refuses),
 		cmocka_unit_test(test_file_header),
 		cmocka_unit_test(test_host_fit),
+		cmocka_unit_test(test_ram_maybe_data),
 		cmocka_unit_test(test_ram),
 		cmocka_unit_test(test_restore_loop),
 		cmocka_unit_test(test_inspect),
