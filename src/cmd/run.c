@@ -197,6 +197,7 @@ static int control_start(const struct vm_config *cfg, int sig_fd,
 	if (serial_relay_open(cfg, sr))
 		return RIVET_EXIT_ERROR;
 	if (*qs) {
+		qmp_server_set_console(*qs, *sr);
 		ret = qmp_server_wait_clients(*qs, sig_fd);
 		if (ret > 0)
 			return RIVET_EXIT_SIGNAL + ret;

@@ -36,6 +36,7 @@ struct serial_relay {
 	int cfd;		/* unix: the client, or -1 */
 	int pty;		/* pty: master */
 	bool pty_hup;		/* pty: nobody has the other side open */
+	bool connected;		/* unix: atomic, cfd >= 0 (for QMP) */
 	int stop_fd;		/* eventfd: the thread ends */
 	char pty_name[64];
 	pthread_t thread;
@@ -99,6 +100,7 @@ static void to_endpoint(struct serial_relay *r, const uint8_t *buf, size_t n)
 static void client_gone(struct serial_relay *r)
 {
 	close_fd(&r->cfd);
+	__atomic_store_n(&r->connected, false, __ATOMIC_RELAXED);
 	r->in_len = r->in_off = 0;	/* its unread input goes with it */
 }
 
@@ -133,6 +135,7 @@ static void to_vm(struct serial_relay *r)
 static void accept_client(struct serial_relay *r)
 {
 	r->cfd = accept4(r->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	__atomic_store_n(&r->connected, r->cfd >= 0, __ATOMIC_RELAXED);
 }
 
 static long long now_ms(void)
@@ -297,8 +300,12 @@ int serial_relay_wait_client(struct serial_relay *r, int sig_fd)
 {
 	if (!r || r->lfd < 0 || !r->cfg->serial.wait)
 		return 0;
+	int ret;
+
 	log_notice("waiting for a console client on %s", r->cfg->serial.path);
-	return usock_wait_client(r->lfd, sig_fd, &r->cfd);
+	ret = usock_wait_client(r->lfd, sig_fd, &r->cfd);
+	__atomic_store_n(&r->connected, r->cfd >= 0, __ATOMIC_RELAXED);
+	return ret;
 }
 
 int serial_relay_start(struct serial_relay *r)
@@ -322,6 +329,11 @@ int serial_relay_vm_fd(const struct serial_relay *r)
 const char *serial_relay_pty_name(const struct serial_relay *r)
 {
 	return r && r->pty >= 0 ? r->pty_name : NULL;
+}
+
+bool serial_relay_connected(const struct serial_relay *r)
+{
+	return r && __atomic_load_n(&r->connected, __ATOMIC_RELAXED);
 }
 
 unsigned long long serial_relay_dropped(const struct serial_relay *r)

@@ -15,6 +15,7 @@
 #ifndef RIVET_SERIAL_RELAY_H
 #define RIVET_SERIAL_RELAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct vm_config;
@@ -38,6 +39,9 @@ int serial_relay_vm_fd(const struct serial_relay *r);
 
 /* The pseudo-terminal's name ("/dev/pts/N"), or NULL. */
 const char *serial_relay_pty_name(const struct serial_relay *r);
+
+/* unix: whether a client is connected now.  Any thread. */
+bool serial_relay_connected(const struct serial_relay *r);
 
 /* Guest output dropped so far because no reader could take it. */
 unsigned long long serial_relay_dropped(const struct serial_relay *r);

@@ -399,6 +399,66 @@ static void do_migrate(struct qmp_conn *c, json_t *args, struct result *r,
 		fail(r, "GenericError", "%s", err[0] ? err : strerror(-ret));
 }
 
+/* A listening UNIX socket's "filename" as QEMU's socket chardev says it. */
+static json_t *socket_chardev(const char *label, const char *path,
+			      bool client)
+{
+	char name[CONFIG_SUN_PATH + 40];
+
+	snprintf(name, sizeof(name), "%sunix:%s,server=on",
+		 client ? "" : "disconnected:", path);
+	return json_pack("{s:s, s:s, s:b}", "label", label, "filename", name,
+			 "frontend-open", 1);
+}
+
+/* The console (label serial0, as QEMU's -serial) and each QMP socket
+ * (compat_monitorN, as QEMU's -qmp), with QEMU's filenames. */
+static void do_query_chardev(struct qmp_conn *c, json_t *args,
+			     struct result *r, unsigned int act)
+{
+	const struct vm_config *cfg = c->host->cfg;
+	struct qmp_chardev_state st;
+	json_t *list = json_array();
+	char name[CONFIG_SUN_PATH + 8];
+
+	memset(&st, 0, sizeof(st));
+	if (c->host->chardev_state)
+		c->host->chardev_state(c->host->opaque, &st);
+	switch (cfg->serial.kind) {
+	case SERIAL_UNIX:
+		json_array_append_new(list, socket_chardev("serial0",
+							   cfg->serial.path,
+							   st.console_client));
+		name[0] = '\0';
+		break;
+	case SERIAL_PTY:
+		snprintf(name, sizeof(name), "pty:%s", st.pty ? st.pty : "");
+		break;
+	case SERIAL_STDIO:
+		/* --daemonize: rivet has no terminal; the console goes nowhere. */
+		snprintf(name, sizeof(name), "%s",
+			 cfg->daemonize ? "null" : "stdio");
+		break;
+	default:
+		snprintf(name, sizeof(name), "null");
+		break;
+	}
+	if (name[0])
+		json_array_append_new(list, json_pack("{s:s, s:s, s:b}",
+						      "label", "serial0",
+						      "filename", name,
+						      "frontend-open", 1));
+	for (unsigned int i = 0; i < cfg->nr_qmp && i < CONFIG_MAX_QMP; i++) {
+		char label[32];
+
+		snprintf(label, sizeof(label), "compat_monitor%u", i);
+		json_array_append_new(list, socket_chardev(label,
+							   cfg->qmp[i].path,
+							   st.qmp_client[i]));
+	}
+	r->ret = list;
+}
+
 static void do_query_migrate(struct qmp_conn *c, json_t *args,
 			     struct result *r, unsigned int act)
 {
@@ -534,6 +594,7 @@ static const struct qmp_cmd commands[] = {
 	{ "query-kvm", do_query_kvm, NULL, 0 },
 	{ "query-cpus-fast", do_query_cpus_fast, NULL, 0 },
 	{ "query-block", do_query_block, NULL, 0 },
+	{ "query-chardev", do_query_chardev, NULL, 0 },
 	{ "stop", do_action, NULL, QMP_ACT_STOP },
 	{ "cont", do_action, NULL, QMP_ACT_CONT },
 	{ "system_reset", do_action, NULL, QMP_ACT_RESET },

@@ -52,6 +52,13 @@ enum qmp_action {
 
 struct qmp_conn;
 
+/* What query-chardev reports that changes while rivet runs. */
+struct qmp_chardev_state {
+	const char *pty;		/* --serial pty: "/dev/pts/N" */
+	bool console_client;		/* --serial unix: a client now */
+	bool qmp_client[CONFIG_MAX_QMP];	/* each --qmp: a client now */
+};
+
 /* The engine's owner: the VM's facts and its actions. */
 struct qmp_host {
 	const struct vm_config *cfg;
@@ -78,6 +85,8 @@ struct qmp_host {
 	bool (*migrate_events)(void *opaque);
 	int (*set_migrate_events)(void *opaque, bool on, char *err,
 				  size_t errlen);
+	/* The consoles' and sockets' state now (query-chardev). */
+	void (*chardev_state)(void *opaque, struct qmp_chardev_state *st);
 };
 
 struct qmp_conn {

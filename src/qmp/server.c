@@ -23,6 +23,7 @@
 
 #include "core/exit.h"
 #include "core/log.h"
+#include "core/serial_relay.h"
 #include "core/thread.h"
 #include "core/usock.h"
 #include "qmp/ctl.h"
@@ -72,6 +73,7 @@ struct mmsg {
 
 struct client {
 	int fd;		/* -1: free slot */
+	unsigned int sock;	/* the --qmp socket it came on */
 	bool wgone;	/* it reads no more: what it sent still counts */
 	unsigned int gen;
 	struct qmp_conn conn;
@@ -84,6 +86,7 @@ struct pend {
 
 struct qmp_server {
 	const struct vm_config *cfg;
+	const struct serial_relay *console;	/* --serial pty|unix, or NULL */
 	struct qmp_host host;
 	int lfd[CONFIG_MAX_QMP];
 	long long disk_size[CONFIG_MAX_DISKS];
@@ -318,6 +321,17 @@ static int host_set_migrate_events(void *opaque, bool on, char *err,
 }
 
 /* query-migrate: QEMU's MigrationInfo, the members a snapshot has. */
+static void host_chardev_state(void *opaque, struct qmp_chardev_state *st)
+{
+	struct qmp_server *s = opaque;
+
+	st->pty = serial_relay_pty_name(s->console);
+	st->console_client = serial_relay_connected(s->console);
+	for (unsigned int i = 0; i < QMP_MAX_CLIENTS; i++)
+		if (s->cl[i].fd >= 0 && s->cl[i].sock < CONFIG_MAX_QMP)
+			st->qmp_client[s->cl[i].sock] = true;
+}
+
 static json_t *host_migrate_info(void *opaque)
 {
 	struct qmp_server *s = opaque;
@@ -760,7 +774,7 @@ static void drop_client(struct qmp_server *s, struct client *cl)
 	qmp_conn_free(&cl->conn);
 }
 
-static void add_client(struct qmp_server *s, int fd)
+static void add_client(struct qmp_server *s, int fd, unsigned int sock)
 {
 	for (unsigned int i = 0; i < QMP_MAX_CLIENTS; i++) {
 		struct client *cl = &s->cl[i];
@@ -772,6 +786,7 @@ static void add_client(struct qmp_server *s, int fd)
 			break;
 		}
 		cl->fd = fd;
+		cl->sock = sock;
 		cl->wgone = false;
 		cl->gen = ++s->gen;
 		return;
@@ -780,12 +795,13 @@ static void add_client(struct qmp_server *s, int fd)
 	close(fd);
 }
 
-static void accept_client(struct qmp_server *s, int lfd)
+static void accept_client(struct qmp_server *s, unsigned int sock)
 {
-	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd = accept4(s->lfd[sock], NULL, NULL,
+			 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd >= 0)
-		add_client(s, fd);
+		add_client(s, fd, sock);
 }
 
 static void client_read(struct qmp_server *s, struct client *cl)
@@ -871,7 +887,7 @@ static void serve(struct qmp_server *s)
 			read_ctl(s);
 		for (unsigned int i = 0; i < nl; i++)
 			if (p[2 + i].revents)
-				accept_client(s, s->lfd[i]);
+				accept_client(s, i);
 		for (unsigned int i = 0; i < QMP_MAX_CLIENTS; i++) {
 			struct client *cl = &s->cl[i];
 			short re = p[2 + nl + i].revents;
@@ -946,6 +962,7 @@ int qmp_server_open(struct qmp_server **out, const struct vm_config *cfg)
 		.migrate_info = host_migrate_info,
 		.migrate_events = host_migrate_events,
 		.set_migrate_events = host_set_migrate_events,
+		.chardev_state = host_chardev_state,
 	};
 	for (unsigned int i = 0; i < QMP_MAX_CLIENTS; i++)
 		s->cl[i].fd = -1;
@@ -989,9 +1006,15 @@ int qmp_server_wait_clients(struct qmp_server *s, int sig_fd)
 		ret = usock_wait_client(s->lfd[i], sig_fd, &fd);
 		if (ret)
 			return ret;
-		add_client(s, fd);
+		add_client(s, fd, i);
 	}
 	return 0;
+}
+
+void qmp_server_set_console(struct qmp_server *s,
+			    const struct serial_relay *console)
+{
+	s->console = console;
 }
 
 int qmp_server_start(struct qmp_server *s)

@@ -12,6 +12,7 @@
 #include "core/config.h"
 
 struct qmp_server;
+struct serial_relay;
 
 /* Create and bind every --qmp socket (owner-only, refusing to replace
  * anything but a stale socket) and, for those without wait=off, wait for a
@@ -22,6 +23,11 @@ int qmp_server_open(struct qmp_server **out, const struct vm_config *cfg);
 /* For each socket without wait=off: wait for a first client (logged).
  * 0, a stop signal's number read from @sig_fd, or -errno. */
 int qmp_server_wait_clients(struct qmp_server *s, int sig_fd);
+
+/* query-chardev reports @console (--serial pty|unix; NULL: none), which
+ * must outlive @s.  Before qmp_server_start(). */
+void qmp_server_set_console(struct qmp_server *s,
+			    const struct serial_relay *console);
 
 /* Start the serving thread.  0 or -errno (logged). */
 int qmp_server_start(struct qmp_server *s);

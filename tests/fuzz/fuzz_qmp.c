@@ -127,6 +127,15 @@ static int fz_set_mig_events(void *o, bool on, char *err, size_t errlen)
 	return 0;
 }
 
+static void fz_chardev(void *o, struct qmp_chardev_state *st)
+{
+	struct qmp_fuzz *f = o;
+
+	st->pty = f->answer & 1 ? "/dev/pts/9" : NULL;
+	st->console_client = f->answer & 2;
+	st->qmp_client[0] = true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct qmp_fuzz f;
@@ -142,6 +151,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.cfg.disks[0].path = "/d0";
 	f.cfg.disks[1].path = "/d1";
 	f.cfg.name = "fz";
+	f.cfg.nr_qmp = 2;
+	snprintf(f.cfg.qmp[0].path, sizeof(f.cfg.qmp[0].path), "/q0");
+	snprintf(f.cfg.qmp[1].path, sizeof(f.cfg.qmp[1].path), "/q1");
 	memcpy(f.cfg.uuid, "00000000-0000-0000-0000-000000000000", 37);
 	f.host = (struct qmp_host){ .cfg = &f.cfg, .opaque = &f,
 				    .state = fz_state, .cpu_tids = fz_tids,
@@ -149,9 +161,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    .action = fz_action, .migrate = fz_migrate,
 				    .migrate_info = fz_migrate_info,
 				    .migrate_events = fz_mig_events,
-				    .set_migrate_events = fz_set_mig_events };
+				    .set_migrate_events = fz_set_mig_events,
+				    .chardev_state = fz_chardev };
 	cfg = fin_u8(&in);
 	f.answer = cfg & 3;
+	/* stdio, pty, unix, null; daemonized or not. */
+	f.cfg.serial.kind = (enum serial_kind)(cfg >> 6);
+	f.cfg.daemonize = cfg & 0x20;
+	snprintf(f.cfg.serial.path, sizeof(f.cfg.serial.path), "/con");
 	f.state = (enum qmp_runstate)((cfg >> 3) % 6);
 	if (qmp_conn_init(&c, &f.host))
 		return 0;

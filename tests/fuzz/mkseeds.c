@@ -2315,6 +2315,20 @@ static void seeds_qmp(void)
 		   "{\"uri\": \"file:/s\"}}\n");
 	emit("qmp", "migrate-caps", &s);
 
+	/* query-chardev with each console (bits 6-7 of the first byte) and
+	 * a pty (bit 0). */
+	for (unsigned int k = 0; k < 4; k++) {
+		char name[16];
+
+		s.n = 0;
+		put(&s, FZ_QMP_CFG_NEGOTIATED | 1 | (k << 6), 1);
+		qmp_in(&s, "{\"execute\": \"query-chardev\"}\n"
+			   "{\"execute\": \"query-chardev\", \"arguments\": "
+			   "{\"x\": 1}}\n");
+		snprintf(name, sizeof(name), "chardev-%u", k);
+		emit("qmp", name, &s);
+	}
+
 	/* Before negotiation, and a command split across inputs. */
 	s.n = 0;
 	put(&s, 2, 1);

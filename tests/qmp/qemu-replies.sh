@@ -21,7 +21,8 @@ while [ ! -S "$tmp/q.sock" ] && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
 {
 	printf '{"execute": "qmp_capabilities"}\r\n'
 	for c in query-status query-version query-commands query-name \
-		query-uuid query-target query-kvm query-cpus-fast query-block; do
+		query-uuid query-target query-kvm query-cpus-fast query-block \
+		query-chardev query-migrate-capabilities; do
 		printf '{"execute": "%s", "id": "shape-%s"}\r\n' "$c" "$c"
 	done
 	printf '{"execute": "no-such-command", "id": "shape-unknown"}\r\n'

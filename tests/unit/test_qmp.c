@@ -53,6 +53,7 @@ struct fake {
 	int migrate_ret;
 	bool mig_events;
 	unsigned int mig_event_sets;
+	struct qmp_chardev_state cd;
 };
 
 static enum qmp_runstate f_state(void *o)
@@ -122,6 +123,11 @@ static int f_set_mig_events(void *o, bool on, char *err, size_t errlen)
 	return 0;
 }
 
+static void f_chardev(void *o, struct qmp_chardev_state *st)
+{
+	*st = ((struct fake *)o)->cd;
+}
+
 static struct fake *fake_new(void)
 {
 	struct fake *f = calloc(1, sizeof(*f));
@@ -139,7 +145,8 @@ static struct fake *fake_new(void)
 				     .action = f_action, .migrate = f_migrate,
 				     .migrate_info = f_migrate_info,
 				     .migrate_events = f_mig_events,
-				     .set_migrate_events = f_set_mig_events };
+				     .set_migrate_events = f_set_mig_events,
+				     .chardev_state = f_chardev };
 	return f;
 }
 
@@ -294,7 +301,7 @@ static void test_queries(void **state)
 		"query-kvm", "query-cpus-fast", "query-block", "stop", "cont",
 		"system_reset", "system_powerdown", "quit", "migrate",
 		"query-migrate", "migrate-set-capabilities",
-		"query-migrate-capabilities",
+		"query-migrate-capabilities", "query-chardev",
 	};
 	struct fake *f;
 	struct qmp_conn c;
@@ -384,6 +391,79 @@ static void test_queries(void **state)
 			 1 << 20);
 	json_decref(r);
 	assert_int_equal(f->actions, 0);
+	teardown_conn(f, &c);
+}
+
+/* query-chardev's entry @i: label, filename, frontend-open. */
+static void chardev_is(json_t *list, size_t i, const char *label,
+		       const char *filename)
+{
+	json_t *d = json_array_get(list, i);
+
+	assert_non_null(d);
+	assert_int_equal(json_object_size(d), 3);
+	assert_string_equal(json_string_value(json_object_get(d, "label")),
+			    label);
+	assert_string_equal(json_string_value(json_object_get(d, "filename")),
+			    filename);
+	assert_true(json_is_true(json_object_get(d, "frontend-open")));
+}
+
+/* The console and the QMP sockets, named as QEMU's query-chardev names
+ * them, with whether a client is there now. */
+static void test_query_chardev(void **state)
+{
+	struct fake *f;
+	struct qmp_conn c;
+	json_t *r;
+
+	setup_conn(&f, &c, true);
+	in(&c, "{\"execute\": \"query-chardev\"}");
+	r = expect_return(&c);
+	assert_int_equal(json_array_size(r), 1);
+	chardev_is(r, 0, "serial0", "stdio");
+	json_decref(r);
+
+	f->cfg.daemonize = true;	/* no terminal: the console is lost */
+	f->cfg.nr_qmp = 2;
+	snprintf(f->cfg.qmp[0].path, sizeof(f->cfg.qmp[0].path), "/run/a");
+	snprintf(f->cfg.qmp[1].path, sizeof(f->cfg.qmp[1].path), "/run/b");
+	f->cd.qmp_client[1] = true;
+	in(&c, "{\"execute\": \"query-chardev\"}");
+	r = expect_return(&c);
+	assert_int_equal(json_array_size(r), 3);
+	chardev_is(r, 0, "serial0", "null");
+	chardev_is(r, 1, "compat_monitor0",
+		   "disconnected:unix:/run/a,server=on");
+	chardev_is(r, 2, "compat_monitor1", "unix:/run/b,server=on");
+	json_decref(r);
+
+	f->cfg.serial.kind = SERIAL_PTY;
+	f->cd.pty = "/dev/pts/7";
+	in(&c, "{\"execute\": \"query-chardev\", \"id\": 1}");
+	r = expect_return(&c);
+	chardev_is(r, 0, "serial0", "pty:/dev/pts/7");
+	json_decref(r);
+
+	f->cfg.serial.kind = SERIAL_UNIX;
+	snprintf(f->cfg.serial.path, sizeof(f->cfg.serial.path), "/run/con");
+	in(&c, "{\"execute\": \"query-chardev\"}");
+	r = expect_return(&c);
+	chardev_is(r, 0, "serial0", "disconnected:unix:/run/con,server=on");
+	json_decref(r);
+	f->cd.console_client = true;
+	in(&c, "{\"execute\": \"query-chardev\"}");
+	r = expect_return(&c);
+	chardev_is(r, 0, "serial0", "unix:/run/con,server=on");
+	json_decref(r);
+
+	f->cfg.serial.kind = SERIAL_NULL;
+	in(&c, "{\"execute\": \"query-chardev\"}");
+	r = expect_return(&c);
+	chardev_is(r, 0, "serial0", "null");
+	json_decref(r);
+	in(&c, "{\"execute\": \"query-chardev\", \"arguments\": {\"x\": 1}}");
+	expect_error(&c, "GenericError", "Parameter 'x' is unexpected");
 	teardown_conn(f, &c);
 }
 
@@ -1201,6 +1281,7 @@ int main(void)
 		cmocka_unit_test(test_greeting),
 		cmocka_unit_test(test_negotiation),
 		cmocka_unit_test(test_queries),
+		cmocka_unit_test(test_query_chardev),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_migrate),
 		cmocka_unit_test(test_migrate_caps),

@@ -48,6 +48,7 @@ r=$(qmp "$Q" '{"execute": "query-status"}' '{"execute": "query-name"}' \
 	'{"execute": "query-kvm"}' '{"execute": "query-version"}' \
 	'{"execute": "query-commands"}' '{"execute": "query-block"}' \
 	'{"execute": "query-cpus-fast", "id": "cpus"}' \
+	'{"execute": "query-chardev"}' \
 	'{"execute": "nosuch"}' \
 	'{"execute": "stop", "arguments": {"force": true}}' \
 	'{"execute": "qmp_capabilities"}')
@@ -56,6 +57,11 @@ check "query-name" "$r" "\"name\": \"qmp-$board\""
 check "query-uuid" "$r" '"UUID": "12345678-90ab-cdef-1234-567890abcdef"'
 check "query-target" "$r" '"arch": "riscv64"'
 check "query-kvm" "$r" '"enabled": true, "present": true'
+check "query-chardev: the console" "$r" '"label": "serial0", "filename": "stdio"'
+check "query-chardev: this client's socket" "$r" \
+	"\"label\": \"compat_monitor0\", \"filename\": \"unix:$Q,server=on\""
+check "query-chardev: the other, no client yet" "$r" \
+	"\"label\": \"compat_monitor1\", \"filename\": \"disconnected:unix:$Q2,server=on\""
 check "query-version" "$r" '"return": \{"qemu": \{.*"major": 9\}, "package": "rivet'
 check "query-commands" "$r" '"name": "system_powerdown"'
 check "query-block" "$r" '"device": "disk0".*"ro": true.*"file": "/tmp/qmp-disk.img"'
@@ -69,7 +75,8 @@ if grep -q RIVET-GUEST-UP "$OUT"; then bad "guest ran before cont"; else
 # the requests of tests/qmp/qemu-replies.sh, each line tagged.
 set --
 for c in query-status query-version query-commands query-name query-uuid \
-	query-target query-kvm query-cpus-fast query-block; do
+	query-target query-kvm query-cpus-fast query-block query-chardev \
+	query-migrate-capabilities; do
 	set -- "$@" "{\"execute\": \"$c\", \"id\": \"shape-$c\"}"
 done
 set -- "$@" '{"execute": "no-such-command", "id": "shape-unknown"}' \

@@ -65,6 +65,9 @@ if wait_for '^RIVET-SERIAL-42' /tmp/ser.out 30; then
 else
 	bad "unix: typed input had no effect"
 fi
+r=$(qmp "$Q" '{"execute": "query-chardev"}')
+check "unix: query-chardev, a client on the console" "$r" \
+	"\"label\": \"serial0\", \"filename\": \"unix:$C,server=on\""
 sleep 1
 n=$(grep -c 'rivet-guest# ' /tmp/ser.out)
 r=$(qmp "$Q" '{"execute": "system_reset"}')
@@ -96,6 +99,9 @@ wait $lpid
 check "pty: --daemonize returns 0" "$?" '^0$'
 pts=$(sed -n 's/.*serial: the guest console is on \(\/dev\/pts\/[0-9]*\).*/\1/p' /tmp/pty.launch)
 check "pty: its name is printed" "$pts" '^/dev/pts/[0-9]+$'
+r=$(qmp "$Q" '{"execute": "query-chardev"}')
+check "pty: query-chardev names it" "$r" \
+	"\"label\": \"serial0\", \"filename\": \"pty:$pts\""
 if [ -c "$pts" ]; then
 	cat "$pts" >/tmp/pty.out &
 	cpid=$!
