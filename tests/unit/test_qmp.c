@@ -1097,6 +1097,15 @@ static void server_life(void)
 	b = client(sock_path);
 	say(a, "{\"execute\": \"query-cpus-fast\"}\n");
 	EXPECT(a, "4343");
+	{
+		char want[128];
+
+		/* The server's own view: a client on the socket now. */
+		snprintf(want, sizeof(want), "\"compat_monitor0\", "
+			 "\"filename\": \"unix:%s,server=on\"", sock_path);
+		say(a, "{\"execute\": \"query-chardev\"}\n");
+		EXPECT(a, want);
+	}
 	say(a, "{\"execute\": \"stop\", \"id\": 1}\n");
 	vm_read(ctl[1], CTL_STOP);
 	vm_say(ctl[1], CTL_ACK, 0);
