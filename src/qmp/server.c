@@ -320,7 +320,7 @@ static int host_set_migrate_events(void *opaque, bool on, char *err,
 	return 0;
 }
 
-/* query-migrate: QEMU's MigrationInfo, the members a snapshot has. */
+/* query-chardev: the console's and the sockets' state now. */
 static void host_chardev_state(void *opaque, struct qmp_chardev_state *st)
 {
 	struct qmp_server *s = opaque;
@@ -332,6 +332,9 @@ static void host_chardev_state(void *opaque, struct qmp_chardev_state *st)
 			st->qmp_client[s->cl[i].sock] = true;
 }
 
+/* query-migrate: QEMU's MigrationInfo, the members a snapshot has.  A VM
+ * restored with --incoming says "completed", as QEMU's destination does
+ * once its incoming migration is done, until a snapshot of its own. */
 static json_t *host_migrate_info(void *opaque)
 {
 	struct qmp_server *s = opaque;
@@ -339,7 +342,9 @@ static json_t *host_migrate_info(void *opaque)
 	json_t *o;
 
 	if (g->status == MIG_NONE)
-		return json_object();
+		return s->cfg->incoming ? json_pack("{s:s}", "status",
+						    "completed")
+					: json_object();
 	o = json_pack("{s:s}", "status", mig_names[g->status]);
 	json_object_set_new(o, "total-time", json_integer((json_int_t)(
 		g->status >= MIG_COMPLETED ? g->total_ms : ms_since(&g->start))));
@@ -954,7 +959,10 @@ int qmp_server_open(struct qmp_server **out, const struct vm_config *cfg)
 	s->ctl = -1;
 	s->mfd[0] = s->mfd[1] = -1;
 	s->mig.dfd = -1;
-	s->state = cfg->paused ? QMP_STATE_PRELAUNCH : QMP_STATE_RUNNING;
+	/* Restored and paused: QEMU's "paused" after an incoming migration
+	 * with -S (the guest has run before), not "prelaunch". */
+	s->state = !cfg->paused ? QMP_STATE_RUNNING
+		   : cfg->incoming ? QMP_STATE_PAUSED : QMP_STATE_PRELAUNCH;
 	s->host = (struct qmp_host){
 		.cfg = cfg, .opaque = s, .state = host_state,
 		.cpu_tids = host_tids, .disk_size = host_disk_size,

@@ -1229,6 +1229,44 @@ static void server_no_shutdown(void)
 	_exit(0);
 }
 
+/* Restored (--incoming) and --paused: QEMU's "paused" (the guest ran
+ * before), not "prelaunch"; query-migrate says the incoming one completed
+ * until a snapshot of its own; cont runs it. */
+static void server_incoming(void)
+{
+	struct vm_config cfg;
+	struct qmp_server *s;
+	int ctl[2], a, sfd = sigfd(), status;
+	bool paused;
+
+	server_cfg(&cfg, false);
+	cfg.paused = true;
+	cfg.incoming = "/tmp/snap";
+	CHECK(qmp_server_open(&s, &cfg) == 0);
+	CHECK(qmp_server_start(s) == 0);
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK |
+			 SOCK_CLOEXEC, 0, ctl) == 0);
+	qmp_server_child_started(s, ctl[0], true);
+	vm_say(ctl[1], CTL_READY, 0);
+	a = client(sock_path);
+	say(a, "{\"execute\": \"query-status\"}\n");
+	EXPECT(a, "\"status\": \"paused\", \"running\": false");
+	say(a, "{\"execute\": \"query-migrate\"}\n");
+	EXPECT(a, "{\"return\": {\"status\": \"completed\"}}");
+	say(a, "{\"execute\": \"cont\"}\n");
+	vm_read(ctl[1], CTL_CONT);
+	vm_say(ctl[1], CTL_ACK, 0);
+	EXPECT(a, "\"RESUME\"");
+	say(a, "{\"execute\": \"query-status\"}\n");
+	EXPECT(a, "\"status\": \"running\"");
+	vm_say(ctl[1], CTL_EXITING, CTL_REASON_GUEST_SHUTDOWN);
+	close(ctl[1]);
+	CHECK(!qmp_server_child_exited(s, RIVET_EXIT_OK, sfd, &paused,
+				       &status));
+	qmp_server_close(s);
+	_exit(0);
+}
+
 static void run_in_child(void (*fn)(void))
 {
 	const char *failure = ts_child_failure(fn);
@@ -1240,6 +1278,11 @@ static void run_in_child(void (*fn)(void))
 static void test_server_life(void **state)
 {
 	run_in_child(server_life);
+}
+
+static void test_server_incoming(void **state)
+{
+	run_in_child(server_incoming);
 }
 
 static void test_server_no_shutdown(void **state)
@@ -1301,6 +1344,7 @@ int main(void)
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_server_socket_rules),
 		cmocka_unit_test(test_server_life),
+		cmocka_unit_test(test_server_incoming),
 		cmocka_unit_test(test_server_no_shutdown),
 	};
 

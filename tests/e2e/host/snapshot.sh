@@ -177,8 +177,9 @@ refuse "no snapshot" 'cannot open'
 # ---- 3. restore paused, snapshot again: identical ----
 # shellcheck disable=SC2086
 run "$T.out2" "$@" $SNAP_RESTORE --incoming "file:$T-1" --paused
-r=$(qmp "$Q" '{"execute": "query-status"}')
-check "restored, waiting" "$r" '"running": false'
+r=$(qmp "$Q" '{"execute": "query-status"}' '{"execute": "query-migrate"}')
+check "restored, waiting (paused, as QEMU after -incoming -S)" "$r" '"status": "paused", "running": false'
+check "restored: query-migrate says completed" "$r" '"return": \{"status": "completed"\}'
 snap "$T-2"
 # Records and RAM (snapshot-info reads only where either memory file has
 # data: busybox's cmp takes ~20 s for 256 MiB here).
