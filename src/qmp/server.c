@@ -63,6 +63,7 @@ struct mig {
 	char error[192];
 	uint64_t state_bytes, ram_bytes, ram_total;
 	struct timespec start;
+	uint64_t setup_ms;	/* until the VM process was asked */
 	uint64_t total_ms;
 	bool events;		/* the "events" capability: MIGRATION */
 };
@@ -296,7 +297,7 @@ static int host_migrate(void *opaque, const char *dir, char *err,
 	snprintf(g->dir, sizeof(g->dir), "%s", dir);
 	g->state_bytes = g->ram_bytes = 0;
 	g->ram_total = s->cfg->mem_size;
-	g->total_ms = 0;
+	g->total_ms = g->setup_ms = 0;
 	g->was_running = s->state == QMP_STATE_RUNNING;
 	clock_gettime(CLOCK_MONOTONIC, &g->start);
 	mig_set(s, MIG_SETUP);
@@ -332,9 +333,50 @@ static void host_chardev_state(void *opaque, struct qmp_chardev_state *st)
 			st->qmp_client[s->cl[i].sock] = true;
 }
 
-/* query-migrate: QEMU's MigrationInfo, the members a snapshot has.  A VM
- * restored with --incoming says "completed", as QEMU's destination does
- * once its incoming migration is done, until a snapshot of its own. */
+/* QEMU's MigrationStats: one pass with the VM paused, so every byte goes
+ * during the downtime and none before.  The VM process reports the sizes
+ * at the end: while active, nothing is counted yet and all remains. */
+static json_t *mig_ram(const struct mig *g)
+{
+	bool done = g->status == MIG_COMPLETED;
+	json_int_t sent = done ? (json_int_t)(g->state_bytes + g->ram_bytes)
+			       : 0;
+	json_int_t normal = (json_int_t)(g->ram_bytes / 4096);
+	uint64_t ms = g->total_ms ? g->total_ms : 1;
+	json_t *r = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			      "transferred", sent,
+			      "total", (json_int_t)g->ram_total,
+			      "remaining", done ? (json_int_t)0
+						: (json_int_t)g->ram_total,
+			      "normal", normal,
+			      "normal-bytes", (json_int_t)g->ram_bytes,
+			      "duplicate", done && g->ram_total > g->ram_bytes
+					   ? (json_int_t)((g->ram_total -
+							   g->ram_bytes) / 4096)
+					   : (json_int_t)0,
+			      "page-size", (json_int_t)4096,
+			      "dirty-sync-count", (json_int_t)done);
+
+	json_object_set_new(r, "mbps", json_real((double)sent * 8 /
+						 ((double)ms * 1000)));
+	json_object_set_new(r, "pages-per-second",
+			    json_integer(normal * 1000 / (json_int_t)ms));
+	json_object_set_new(r, "precopy-bytes", json_integer(0));
+	json_object_set_new(r, "downtime-bytes", json_integer(sent));
+	json_object_set_new(r, "postcopy-bytes", json_integer(0));
+	json_object_set_new(r, "multifd-bytes", json_integer(0));
+	json_object_set_new(r, "postcopy-requests", json_integer(0));
+	json_object_set_new(r, "dirty-pages-rate", json_integer(0));
+	json_object_set_new(r, "dirty-sync-missed-zero-copy",
+			    json_integer(0));
+	return r;
+}
+
+/* query-migrate: QEMU's MigrationInfo with the members QEMU 10 gives in
+ * each status (setup: the status; active: the times so far; completed:
+ * the times and the RAM figures; failed: the error).  A VM restored with
+ * --incoming says "completed", as QEMU's destination does once its
+ * incoming migration is done, until a snapshot of its own. */
 static json_t *host_migrate_info(void *opaque)
 {
 	struct qmp_server *s = opaque;
@@ -346,23 +388,32 @@ static json_t *host_migrate_info(void *opaque)
 						    "completed")
 					: json_object();
 	o = json_pack("{s:s}", "status", mig_names[g->status]);
-	json_object_set_new(o, "total-time", json_integer((json_int_t)(
-		g->status >= MIG_COMPLETED ? g->total_ms : ms_since(&g->start))));
-	if (g->status == MIG_COMPLETED)
-		json_object_set_new(o, "ram", json_pack(
-			"{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-			"transferred", (json_int_t)(g->state_bytes +
-						    g->ram_bytes),
-			"total", (json_int_t)g->ram_total,
-			"remaining", (json_int_t)0,
-			"normal", (json_int_t)(g->ram_bytes / 4096),
-			"normal-bytes", (json_int_t)g->ram_bytes,
-			"duplicate", (json_int_t)((g->ram_total -
-						   g->ram_bytes) / 4096),
-			"page-size", (json_int_t)4096));
-	if (g->status == MIG_FAILED)
-		json_object_set_new(o, "error-desc",
-				    json_string(g->error));
+	switch (g->status) {
+	case MIG_ACTIVE:
+		json_object_set_new(o, "setup-time",
+				    json_integer((json_int_t)g->setup_ms));
+		json_object_set_new(o, "total-time", json_integer(
+			(json_int_t)ms_since(&g->start)));
+		/* Paused throughout: the whole snapshot is downtime. */
+		json_object_set_new(o, "expected-downtime", json_integer(
+			(json_int_t)ms_since(&g->start)));
+		json_object_set_new(o, "ram", mig_ram(g));
+		break;
+	case MIG_COMPLETED:
+		json_object_set_new(o, "setup-time",
+				    json_integer((json_int_t)g->setup_ms));
+		json_object_set_new(o, "downtime", json_integer(
+			(json_int_t)(g->total_ms - g->setup_ms)));
+		json_object_set_new(o, "total-time",
+				    json_integer((json_int_t)g->total_ms));
+		json_object_set_new(o, "ram", mig_ram(g));
+		break;
+	case MIG_FAILED:
+		json_object_set_new(o, "error-desc", json_string(g->error));
+		break;
+	default:
+		break;
+	}
 	return o;
 }
 
@@ -423,6 +474,7 @@ static void on_mig_fds(struct qmp_server *s, int sfd, int mfd)
 		mig_end(s, err);
 		return;
 	}
+	s->mig.setup_ms = ms_since(&s->mig.start);
 	mig_set(s, MIG_ACTIVE);
 }
 

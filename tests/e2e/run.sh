@@ -470,7 +470,7 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 	# offline (SBI HSM), and restored in hwaccel; split (rivet's APLIC,
 	# KVM's IMSIC).
 	testcase microvm-snapshot 900 "SNAP_NET=1 SNAP_VHOST=on SNAP_CHAIN=2 SNAP_RESTORE='--aia-mode emul' sh /root/e2e-host/snapshot.sh microvm --aia-mode hwaccel" \
-		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
+		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL' fn=check_qmp_shapes
 	testcase microvm-snapshot-emul 900 "SNAP_CPUS=4 SNAP_RESTORE='--aia-mode hwaccel' sh /root/e2e-host/snapshot.sh microvm --aia-mode emul" \
 		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
 	testcase microvm-snapshot-split 900 'sh /root/e2e-host/snapshot.sh microvm --irqchip split' \
@@ -538,7 +538,7 @@ echo 0 >/proc/sys/vm/nr_hugepages; exit \$rc" \
 	# the in-kernel IMSIC, and a TCP stream through vhost-net on
 	# virtio-pci (tests/e2e/host/snapshot.sh).
 	testcase virt-snapshot 900 'SNAP_NET=1 SNAP_VHOST=on sh /root/e2e-host/snapshot.sh virt' \
-		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL'
+		rc=0 grep='^QMP-ALL-OK' nogrep='^QMP-FAIL' fn=check_qmp_shapes
 	testcase virt-qmp-go 360 'sh /root/e2e-host/qmp-go.sh virt' \
 		rc=0 grep='^QMP-ALL-OK' grep='^GOQMP-ALL-OK' nogrep='^(GO)?QMP-FAIL'
 	testcase virt-net-ping 240 'sh /root/e2e-host/net.sh virt' \

@@ -58,6 +58,9 @@ snap() {
 	migrate_wait "$Q" "$1" 120
 	check "snapshot $1 completed" "$mig" '"status": "completed"'
 	check "query-migrate sizes" "$mig" '"normal-bytes": [1-9][0-9]*'
+	# The reply the x86_64 side compares with QEMU's (check_qmp_shapes).
+	qmp "$Q" '{"execute": "query-migrate", "id": "shape-query-migrate"}' |
+		grep '"id": "shape-' | sed 's/^/QMP-SHAPE /'
 }
 rounds() { grep -c '^RIVET-SNAP [0-9]' "$1"; }
 last_round() { sed -n 's/^RIVET-SNAP \([0-9]*\) .*/\1/p' "$1" | tail -n1; }
