@@ -74,8 +74,9 @@ int vmm_snapshot_take(struct kvm_vm *vm, int state_fd, int mem_fd,
 		log_err("snapshot: syncing the files: %s", strerror(errno));
 	}
 	t[4] = startup_now_ns();
+	/* A notice: an operator sees what each snapshot cost the guest. */
 	if (!ret)
-		log_info("snapshot: %llu bytes of state, %llu MiB of RAM data "
+		log_notice("snapshot: %llu bytes of state, %llu MiB of RAM data "
 			 "in %.0f ms (pause and drain %.0f, state %.0f, RAM "
 			 "%.0f, sync %.0f)", (unsigned long long)sizes[0],
 			 (unsigned long long)(sizes[1] >> 20),

@@ -418,6 +418,8 @@ snap_run() {
 		tail -n 30 /tmp/bench-run.log /tmp/bench-qmp.log /tmp/bench-restore.log | sed 's/^/  | /'
 		return
 	fi
+	# rivet's own account of the snapshot (the time of each step).
+	grep -h 'rivet: note: snapshot: ' /tmp/bench-run.log | sed "s/^/BENCH-INFO vmm=$v run=$n /"
 	# ram_mib: query-migrate's normal-bytes, the RAM pages written.
 	snap=$(echo "$snap" | awk '{ split($3, b, "="); $3 = sprintf("ram_mib=%.1f", b[2] / 1048576); print }')
 	echo "BENCH case=snapshot vmm=$v run=$n $snap snapshot_mib=$mib restore_ms=$rms restore_rss_kib=$rss tick_before=$last tick_after=$first tick_gap_ms=$gap"
