@@ -32,6 +32,7 @@ int vmm_snapshot_take(struct kvm_vm *vm, int state_fd, int mem_fd,
 	struct machine *m = vm->m;
 	struct snap_w body, file;
 	uint64_t id = new_mem_id();
+	uint64_t looked = 0;
 	int64_t t[5];
 	int ret;
 
@@ -62,7 +63,7 @@ int vmm_snapshot_take(struct kvm_vm *vm, int state_fd, int mem_fd,
 	t[2] = startup_now_ns();
 	if (!ret) {
 		sizes[0] = file.len;
-		ret = snap_write_ram(&m->ram, mem_fd, id, &sizes[1]);
+		ret = snap_write_ram(&m->ram, mem_fd, id, &sizes[1], &looked);
 		if (ret)
 			log_err("snapshot: writing guest RAM: %s",
 				strerror(-ret));
@@ -77,9 +78,11 @@ int vmm_snapshot_take(struct kvm_vm *vm, int state_fd, int mem_fd,
 	/* A notice: an operator sees what each snapshot cost the guest. */
 	if (!ret)
 		log_notice("snapshot: %llu bytes of state, %llu MiB of RAM data "
-			 "in %.0f ms (pause and drain %.0f, state %.0f, RAM "
-			 "%.0f, sync %.0f)", (unsigned long long)sizes[0],
+			 "(%llu MiB looked at) in %.0f ms (pause and drain "
+			 "%.0f, state %.0f, RAM %.0f, sync %.0f)",
+			 (unsigned long long)sizes[0],
 			 (unsigned long long)(sizes[1] >> 20),
+			 (unsigned long long)(looked >> 20),
 			 startup_ms_between(t[0], t[4]),
 			 startup_ms_between(t[0], t[1]),
 			 startup_ms_between(t[1], t[2]),

@@ -281,7 +281,7 @@ static void trailer(uint8_t *t, uint64_t mem_id, uint64_t size)
 #define RAM_WINDOW 2048u
 
 int snap_write_ram(const struct gmem *gm, int fd, uint64_t mem_id,
-		   uint64_t *written)
+		   uint64_t *written, uint64_t *looked)
 {
 	static uint8_t t[SNAP_MEM_TRAILER];
 	uint64_t maybe[RAM_WINDOW / 64];
@@ -290,6 +290,8 @@ int snap_write_ram(const struct gmem *gm, int fd, uint64_t mem_id,
 	int ret;
 
 	*written = 0;
+	if (looked)
+		*looked = 0;
 	if (gm->size % GMEM_PAGE)
 		return -EINVAL;
 	if (ftruncate(fd, 0) || ftruncate(fd, (off_t)gm->size))
@@ -304,11 +306,14 @@ int snap_write_ram(const struct gmem *gm, int fd, uint64_t mem_id,
 		gmem_maybe_data(gm, w, n, maybe);	/* all set on error */
 		for (size_t i = 0; i <= n; i++) {
 			uint64_t page = w + i;
-			bool data = i < n &&
-				    maybe[i / 64] & (1ULL << (i % 64)) &&
+			bool maybe_data = i < n &&
+					  maybe[i / 64] & (1ULL << (i % 64));
+			bool data = maybe_data &&
 				    !all_zero(gm->host + page * GMEM_PAGE,
 					      GMEM_PAGE);
 
+			if (maybe_data && looked)
+				*looked += GMEM_PAGE;
 			if (i == n && page < pages)
 				break;		/* the run goes on */
 			if (data && !in_run) {

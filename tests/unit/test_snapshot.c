@@ -305,7 +305,7 @@ static size_t maybe_pages(const struct gmem *gm, size_t n, uint64_t *out,
 static void test_ram_maybe_data(void **state)
 {
 	struct gmem gm, back;
-	uint64_t pages[8], written, written2, bits[1];
+	uint64_t pages[8], written, written2, looked, bits[1];
 	volatile uint8_t sink;
 	char err[160];
 	int fd = temp_fd(), fd2 = temp_fd(), ret;
@@ -326,8 +326,9 @@ static void test_ram_maybe_data(void **state)
 	assert_int_equal(pages[1], 3);
 	assert_int_equal(pages[2], 513);
 	/* Page 3 is looked at, found zero, not written. */
-	assert_int_equal(snap_write_ram(&gm, fd, 5, &written), 0);
+	assert_int_equal(snap_write_ram(&gm, fd, 5, &written, &looked), 0);
 	assert_int_equal(written, 2 * 4096);
+	assert_int_equal(looked, 3 * 4096);	/* 1, 3 and 513 */
 
 	/* Restored: untouched pages are the file's, data where it has. */
 	assert_int_equal(gmem_alloc_pages(&back, 0x80000000, 8 << 20,
@@ -341,8 +342,9 @@ static void test_ram_maybe_data(void **state)
 	back.host[(7 << 20)] = 3;	/* page 1792: the guest's own */
 	assert_int_equal(maybe_pages(&back, 2048, pages, 8, &ret), 3);
 	assert_int_equal(pages[2], 1792);
-	assert_int_equal(snap_write_ram(&back, fd2, 6, &written2), 0);
+	assert_int_equal(snap_write_ram(&back, fd2, 6, &written2, &looked), 0);
 	assert_int_equal(written2, 3 * 4096);
+	assert_int_equal(looked, 3 * 4096);
 	{
 		uint8_t b[3];
 
@@ -358,8 +360,9 @@ static void test_ram_maybe_data(void **state)
 	gmem_pagemap_close();
 	assert_int_equal(maybe_pages(&gm, 2048, pages, 8, &ret), 8);
 	assert_int_equal(ret, -ENOENT);
-	assert_int_equal(snap_write_ram(&gm, fd2, 7, &written2), 0);
+	assert_int_equal(snap_write_ram(&gm, fd2, 7, &written2, &looked), 0);
 	assert_int_equal(written2, written);
+	assert_int_equal(looked, 8 << 20);	/* all of it */
 	/* Out of RAM: refused, all set. */
 	assert_int_equal(gmem_pagemap_open(), 0);
 	assert_int_equal(gmem_maybe_data(&gm, 2047, 2, bits), -EINVAL);
@@ -384,7 +387,7 @@ static void test_ram(void **state)
 	memset(gm.host + 4096, 0x11, 10);		/* page 1 */
 	memset(gm.host + (2 << 20), 0x22, 8192);	/* 2 pages at 2 MiB */
 	gm.host[(8 << 20) - 1] = 0x33;			/* the last page */
-	assert_int_equal(snap_write_ram(&gm, fd, 77, &written), 0);
+	assert_int_equal(snap_write_ram(&gm, fd, 77, &written, NULL), 0);
 	assert_int_equal(written, 4 * 4096);
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(st.st_size, (8 << 20) + 4096);
@@ -594,7 +597,7 @@ static void write_snapshot(const char *dir, struct tboard *b, uint64_t id,
 	snprintf(path, sizeof(path), "%s/memory", dir);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
-	assert_int_equal(snap_write_ram(&b->m.ram, fd, id, &written), 0);
+	assert_int_equal(snap_write_ram(&b->m.ram, fd, id, &written, NULL), 0);
 	close(fd);
 	snap_w_free(&body);
 	snap_w_free(&file);
