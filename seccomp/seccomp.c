@@ -58,6 +58,7 @@ enum arg_rule {
 	ARG_KILL_SIG,	/* kill: sig (a1) == value */
 	ARG_TGKILL,	/* tgkill: tgid (a0) == own pid, sig (a2) == value */
 	ARG_OP,		/* opcode (a1) == value */
+	ARG_WHENCE,	/* lseek: whence (a2) == value */
 };
 
 enum fd_pin {
@@ -88,6 +89,9 @@ struct rule {
 #define OP(s, op, w)                                                     \
 	{ .sys = (s), .arg = ARG_OP, .value = (op), .value_name = #op,    \
 	  .why = (w) }
+#define WHENCE(wh, w)                                                     \
+	{ .sys = "lseek", .arg = ARG_WHENCE, .value = (wh),               \
+	  .value_name = #wh, .why = (w) }
 #define TGKILL(sig, w)                                                   \
 	{ .sys = "tgkill", .arg = ARG_TGKILL, .value = (sig),             \
 	  .value_name = #sig, .why = (w) }
@@ -188,7 +192,8 @@ static const struct rule io_rules[] = {
 
 /* A VM process's main thread once the vCPUs run: the event loop (console
  * input, signals, the VM-end eventfd), the kick and join of the vCPUs,
- * teardown and _exit.  17 syscalls with the irqchip's ioctl (budget 50). */
+ * teardown and _exit; a snapshot's writes.  23 syscalls with the irqchip's
+ * ioctl (budget 50). */
 static const struct rule main_rules[] = {
 	ANY("ppoll", "the event loop: glibc's poll() on riscv64"),
 	ANY("read", "console input (stdin), the signalfd, eventfds"),
@@ -227,6 +232,10 @@ static const struct rule main_rules[] = {
 	ANY("fdatasync", "snapshot: both files on the disk before the "
 			 "monitor puts them in place; virtio-blk flushes the "
 			 "drain serves"),
+	WHENCE(SEEK_DATA, "snapshot of a restored VM: where the memory file "
+			  "it was restored from has data (pages untouched "
+			  "since hold that)"),
+	WHENCE(SEEK_HOLE, "snapshot of a restored VM: where that data ends"),
 	IOCTL(FD_VCPUS, KVM_GET_REG_LIST,
 	      "snapshot: the registers each vCPU has; vCPU fds only"),
 	IOCTL(FD_VCPUS, KVM_GET_ONE_REG,
@@ -696,6 +705,9 @@ static int add_rule_fd(scmp_filter_ctx f, const struct rule *r, int fd)
 	case ARG_OP:
 		cmp[n++] = SCMP_A1(SCMP_CMP_EQ, r->value);
 		break;
+	case ARG_WHENCE:
+		cmp[n++] = SCMP_A2(SCMP_CMP_EQ, r->value);
+		break;
 	case ARG_TGKILL:
 		cmp[n++] = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
 		cmp[n++] = SCMP_A2(SCMP_CMP_EQ, r->value);
@@ -900,6 +912,10 @@ static void format_args(const struct rule *r, char *buf, size_t size)
 	case ARG_TGKILL:
 		snprintf(buf, size, "tgid == own pid && sig == %s (%lu)",
 			 r->value_name, r->value);
+		break;
+	case ARG_WHENCE:
+		snprintf(buf, size, "whence == %s (%lu)", r->value_name,
+			 r->value);
 		break;
 	case ARG_OP:
 		snprintf(buf, size, "opcode == %s (%lu)", r->value_name,

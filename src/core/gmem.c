@@ -71,6 +71,8 @@ int gmem_alloc_pages(struct gmem *gm, uint64_t base, uint64_t size,
 	gm->base = base;
 	gm->size = size;
 	gm->host = p;
+	gm->file_backed = false;
+	gm->file_fd = -1;
 	gm->file_data = NULL;
 	return 0;
 }
@@ -115,6 +117,10 @@ void gmem_free(struct gmem *gm)
 {
 	if (gm->host)
 		munmap(gm->host, gm->size);
+	if (gm->file_backed)
+		close(gm->file_fd);
+	gm->file_backed = false;
+	gm->file_fd = -1;
 	free(gm->file_data);
 	gm->file_data = NULL;
 	gm->host = NULL;
@@ -127,16 +133,18 @@ static void set_bits(uint64_t *bits, uint64_t from, uint64_t to)
 		bits[i / 64] |= 1ULL << (i % 64);
 }
 
-int gmem_map_file(struct gmem *gm, int fd)
+/* Where the mapped file has data, one bit per page: each run of data (a
+ * file system without SEEK_DATA reports the whole file as one).  NULL:
+ * no memory. */
+static uint64_t *file_data_map(const struct gmem *gm)
 {
 	uint64_t pages = gm->size / GMEM_PAGE, off = 0;
 	uint64_t *data = calloc((size_t)((pages + 63) / 64), 8);
 
 	if (!data)
-		return -ENOMEM;
-	/* Each run of data; a file system without SEEK_DATA reports the
-	 * whole file as one. */
+		return NULL;
 	while (off < gm->size) {
+		int fd = gm->file_fd;
 		off_t d = lseek(fd, (off_t)off, SEEK_DATA), h;
 
 		if (d < 0 && errno == ENXIO)
@@ -154,17 +162,30 @@ int gmem_map_file(struct gmem *gm, int fd)
 			 ((uint64_t)h + GMEM_PAGE - 1) / GMEM_PAGE);
 		off = (uint64_t)h;
 	}
+	return data;
+}
+
+int gmem_map_file(struct gmem *gm, int fd)
+{
+	int keep = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+	if (keep < 0)
+		return -errno;
 	if (mmap(gm->host, gm->size, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, 0) ==
 	    MAP_FAILED) {
 		int ret = -errno;
 
-		free(data);
+		close(keep);
 		return ret;
 	}
 	madvise(gm->host, gm->size, MADV_DONTDUMP);
+	if (gm->file_backed)
+		close(gm->file_fd);
 	free(gm->file_data);
-	gm->file_data = data;
+	gm->file_data = NULL;
+	gm->file_backed = true;
+	gm->file_fd = keep;
 	return 0;
 }
 
@@ -193,7 +214,7 @@ void gmem_pagemap_close(void)
 #define PM_PRESENT (1ULL << 63)
 #define PM_SWAP (1ULL << 62)
 
-int gmem_maybe_data(const struct gmem *gm, uint64_t first, size_t n,
+int gmem_maybe_data(struct gmem *gm, uint64_t first, size_t n,
 		    uint64_t *bits)
 {
 	uint64_t ent[512], base = (uintptr_t)gm->host / GMEM_PAGE + first;
@@ -205,6 +226,11 @@ int gmem_maybe_data(const struct gmem *gm, uint64_t first, size_t n,
 		return -EINVAL;
 	if (pagemap_fd < 0)
 		return -ENOENT;
+	if (gm->file_backed && !gm->file_data) {
+		gm->file_data = file_data_map(gm);
+		if (!gm->file_data)
+			return -ENOMEM;
+	}
 	while (done < n) {
 		size_t k = n - done < 512 ? n - done : 512;
 		struct iovec iov = { ent, k * 8 };
@@ -219,7 +245,7 @@ int gmem_maybe_data(const struct gmem *gm, uint64_t first, size_t n,
 
 			if (ent[i] & (PM_PRESENT | PM_SWAP))
 				continue;
-			if (gm->file_data &&
+			if (gm->file_backed &&
 			    gm->file_data[page / 64] & (1ULL << (page % 64)))
 				continue;
 			bits[(done + i) / 64] &= ~(1ULL << ((done + i) % 64));

@@ -13,8 +13,11 @@ struct gmem {
 	uint64_t base;	/* guest physical address of the first byte */
 	uint64_t size;	/* bytes */
 	uint8_t *host;	/* host mapping of [base, base + size) */
-	/* Mapped from a file (gmem_map_file): one bit per page, set where
-	 * the file has data.  NULL: anonymous memory. */
+	/* Mapped from a file (gmem_map_file): a descriptor of it, and one
+	 * bit per page set where it has data, worked out when first asked
+	 * (NULL until then), so a restore does not wait for it. */
+	bool file_backed;
+	int file_fd;
 	uint64_t *file_data;
 };
 
@@ -46,8 +49,8 @@ long gmem_hugepages_available(void);
 void gmem_free(struct gmem *gm);
 
 /* Map @fd's first @gm->size bytes private over @gm's pages, so the guest
- * starts before the file is read and its writes never reach the file, and
- * note where the file has data (SEEK_DATA).  0 or -errno. */
+ * starts before the file is read and its writes never reach the file; a
+ * copy of @fd is kept for gmem_maybe_data().  0 or -errno. */
 int gmem_map_file(struct gmem *gm, int fd);
 
 /* Open this process's page map (/proc/self/pagemap), which lets
@@ -61,8 +64,10 @@ void gmem_pagemap_close(void);
  * @first + i of @gm may hold a non-zero byte: it is mapped, swapped, or
  * lies where gmem_map_file()'s file has data.  A page the process never
  * touched reads as zeros.  Every bit set when that cannot be told (no page
- * map, a failed read).  Reads the page map with preadv; 0 or -errno. */
-int gmem_maybe_data(const struct gmem *gm, uint64_t first, size_t n,
+ * map, a failed read).  Reads the page map with preadv, and the first time
+ * after gmem_map_file() where its file has data (lseek SEEK_DATA and
+ * SEEK_HOLE); 0 or -errno. */
+int gmem_maybe_data(struct gmem *gm, uint64_t first, size_t n,
 		    uint64_t *bits);
 
 /* True if [gpa, gpa + len) lies wholly inside guest RAM (len may be 0). */

@@ -280,7 +280,7 @@ static void trailer(uint8_t *t, uint64_t mem_id, uint64_t size)
 /* Pages looked at per page-map read: 8 MiB of RAM. */
 #define RAM_WINDOW 2048u
 
-int snap_write_ram(const struct gmem *gm, int fd, uint64_t mem_id,
+int snap_write_ram(struct gmem *gm, int fd, uint64_t mem_id,
 		   uint64_t *written, uint64_t *looked)
 {
 	static uint8_t t[SNAP_MEM_TRAILER];

@@ -73,7 +73,7 @@ int snap_restore_sections(struct machine *m, struct snap_r *body,
  * another snapshot is refused).  *@written: bytes of RAM written;
  * *@looked (if not NULL): bytes read to find them (the pages that may hold
  * data, gmem_maybe_data()).  0 or -errno. */
-int snap_write_ram(const struct gmem *gm, int fd, uint64_t mem_id,
+int snap_write_ram(struct gmem *gm, int fd, uint64_t mem_id,
 		   uint64_t *written, uint64_t *looked);
 /* Guest RAM from the memory file @fd, whose trailer must name @mem_id:
  * mapped private over @gm's pages (@copy false), so the guest starts

@@ -66,7 +66,7 @@ static const struct rivet_seccomp_ctx no_pins = { .vm_fd = -1,
 
 struct outcome {
 	int status;		/* from waitpid */
-	char out[16384];	/* the child's stdout and stderr */
+	char out[32768];	/* the child's stdout and stderr */
 };
 
 typedef void (*child_fn)(void *arg);
@@ -323,7 +323,7 @@ static void test_print_lists_every_rule(void **state)
 {
 	(void)state;
 	for (int r = 0; r < ROLES; r++) {
-		char header[96], *out, *line, *save = NULL, *seen[32];
+		char header[96], *out, *line, *save = NULL, *seen[48];
 		unsigned int nr_rules = 0, lines = 0;
 		int ret;
 
@@ -928,7 +928,7 @@ static const char *const exercised[ROLES][24] = {
 		"tgkill", "rt_sigprocmask", "rt_sigreturn", "clock_gettime",
 		"close", "munmap", "mmap", "madvise", "brk", "exit_group",
 		"io_uring_register", "recvmsg", "pwritev", "preadv", "ftruncate",
-		"fdatasync", NULL },
+		"fdatasync", "lseek", NULL },
 	[RIVET_SECCOMP_MONITOR] = {
 		"wait4", "read", "rt_sigtimedwait", "rt_sigprocmask", "kill",
 		"ioctl", "write", "close", "brk", "mmap", "munmap",
@@ -1158,6 +1158,9 @@ static void vm_sim_child(void *arg)
 		CHECK(pwritev(fd, &(struct iovec){ "data", 4 }, 1, 4096) ==
 		      4);
 		CHECK(preadv(fd, &(struct iovec){ back, 4 }, 1, 4096) == 4);
+		/* A restored VM's: where its old memory file has data. */
+		CHECK(lseek(fd, 0, SEEK_DATA) == 4096);
+		CHECK(lseek(fd, 4096, SEEK_HOLE) >= 4100);
 		CHECK(fdatasync(fd) == 0 && close(fd) == 0);
 	}
 

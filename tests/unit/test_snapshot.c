@@ -286,7 +286,7 @@ static int temp_fd(void)
 }
 
 /* The pages of @gm's first @n whose maybe-data bit is set, as a list. */
-static size_t maybe_pages(const struct gmem *gm, size_t n, uint64_t *out,
+static size_t maybe_pages(struct gmem *gm, size_t n, uint64_t *out,
 			  size_t max, int *ret)
 {
 	uint64_t bits[2048 / 64];
@@ -335,8 +335,11 @@ static void test_ram_maybe_data(void **state)
 					  GMEM_PAGES_SMALL), 0);
 	assert_int_equal(snap_map_ram(&back, fd, 5, false, err, sizeof(err)),
 			 0);
-	assert_non_null(back.file_data);
+	/* Where the file has data: worked out when first asked. */
+	assert_true(back.file_backed);
+	assert_null(back.file_data);
 	assert_int_equal(maybe_pages(&back, 2048, pages, 8, &ret), 2);
+	assert_non_null(back.file_data);
 	assert_int_equal(pages[0], 1);
 	assert_int_equal(pages[1], 513);
 	back.host[(7 << 20)] = 3;	/* page 1792: the guest's own */
