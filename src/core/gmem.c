@@ -144,8 +144,7 @@ static uint64_t *file_data_map(const struct gmem *gm)
 	if (!data)
 		return NULL;
 	while (off < gm->size) {
-		int fd = gm->file_fd;
-		off_t d = lseek(fd, (off_t)off, SEEK_DATA), h;
+		off_t d = lseek(gm->file_fd, (off_t)off, SEEK_DATA), h;
 
 		if (d < 0 && errno == ENXIO)
 			break;			/* a hole to the end */
@@ -155,7 +154,7 @@ static uint64_t *file_data_map(const struct gmem *gm)
 		}
 		if ((uint64_t)d >= gm->size)
 			break;
-		h = lseek(fd, d, SEEK_HOLE);
+		h = lseek(gm->file_fd, d, SEEK_HOLE);
 		if (h < 0 || (uint64_t)h > gm->size)
 			h = (off_t)gm->size;
 		set_bits(data, (uint64_t)d / GMEM_PAGE,

@@ -389,16 +389,18 @@ static json_t *host_migrate_info(void *opaque)
 					: json_object();
 	o = json_pack("{s:s}", "status", mig_names[g->status]);
 	switch (g->status) {
-	case MIG_ACTIVE:
+	case MIG_ACTIVE: {
+		json_int_t so_far = (json_int_t)ms_since(&g->start);
+
 		json_object_set_new(o, "setup-time",
 				    json_integer((json_int_t)g->setup_ms));
-		json_object_set_new(o, "total-time", json_integer(
-			(json_int_t)ms_since(&g->start)));
+		json_object_set_new(o, "total-time", json_integer(so_far));
 		/* Paused throughout: the whole snapshot is downtime. */
-		json_object_set_new(o, "expected-downtime", json_integer(
-			(json_int_t)ms_since(&g->start)));
+		json_object_set_new(o, "expected-downtime",
+				    json_integer(so_far));
 		json_object_set_new(o, "ram", mig_ram(g));
 		break;
+	}
 	case MIG_COMPLETED:
 		json_object_set_new(o, "setup-time",
 				    json_integer((json_int_t)g->setup_ms));

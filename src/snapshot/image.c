@@ -280,6 +280,19 @@ static void trailer(uint8_t *t, uint64_t mem_id, uint64_t size)
 /* Pages looked at per page-map read: 8 MiB of RAM. */
 #define RAM_WINDOW 2048u
 
+/* RAM's pages [@start, @end) into @fd at their offset; *@written grows. */
+static int write_run(const struct gmem *gm, int fd, uint64_t start,
+		     uint64_t end, uint64_t *written)
+{
+	uint64_t len = (end - start) * GMEM_PAGE;
+	int ret = fio_pwrite_all(fd, gm->host + start * GMEM_PAGE,
+				 (size_t)len, start * GMEM_PAGE);
+
+	if (!ret)
+		*written += len;
+	return ret;
+}
+
 int snap_write_ram(struct gmem *gm, int fd, uint64_t mem_id,
 		   uint64_t *written, uint64_t *looked)
 {
@@ -304,34 +317,30 @@ int snap_write_ram(struct gmem *gm, int fd, uint64_t mem_id,
 						  : RAM_WINDOW;
 
 		gmem_maybe_data(gm, w, n, maybe);	/* all set on error */
-		for (size_t i = 0; i <= n; i++) {
+		for (size_t i = 0; i < n; i++) {
 			uint64_t page = w + i;
-			bool maybe_data = i < n &&
-					  maybe[i / 64] & (1ULL << (i % 64));
+			bool maybe_data = maybe[i / 64] & (1ULL << (i % 64));
 			bool data = maybe_data &&
 				    !all_zero(gm->host + page * GMEM_PAGE,
 					      GMEM_PAGE);
 
 			if (maybe_data && looked)
 				*looked += GMEM_PAGE;
-			if (i == n && page < pages)
-				break;		/* the run goes on */
 			if (data && !in_run) {
 				start = page;
 				in_run = true;
 			} else if (!data && in_run) {
-				uint64_t len = (page - start) * GMEM_PAGE;
-
-				ret = fio_pwrite_all(fd, gm->host +
-						     start * GMEM_PAGE,
-						     (size_t)len,
-						     start * GMEM_PAGE);
+				ret = write_run(gm, fd, start, page, written);
 				if (ret)
 					return ret;
-				*written += len;
 				in_run = false;
 			}
 		}
+	}
+	if (in_run) {
+		ret = write_run(gm, fd, start, pages, written);
+		if (ret)
+			return ret;
 	}
 	trailer(t, mem_id, gm->size);
 	return fio_pwrite_all(fd, t, SNAP_MEM_TRAILER, gm->size);
