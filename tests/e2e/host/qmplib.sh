@@ -13,17 +13,37 @@ check() {
 		bad "$1: no '$3' in:"; printf '%s\n' "$2" | head -20; fi
 }
 # qmp SOCKET LINE...: negotiate, send each line (a second apart), print
-# all that came back (the last line's reply within 2 s).
+# all that came back: every reply (a loaded host may take its time: 20 s
+# at most, or until rivet drops the client or ends), and what else came
+# within a second of the last line.  socat's exit status.
 qmp() {
 	_s=$1
 	shift
-	{
+	_n=$(($# + 1))
+	_o=$(mktemp /tmp/qmp.XXXXXX)
+	rm -f "$_o.in"
+	mkfifo "$_o.in"
+	socat -t 1 - "UNIX-CONNECT:$_s" <"$_o.in" >"$_o" 2>&1 &
+	_sp=$!
+	# A subshell: if socat is gone, SIGPIPE ends only the writer.
+	(
 		printf '{"execute": "qmp_capabilities"}\r\n'
 		for _l in "$@"; do
 			printf '%s\r\n' "$_l"
 			sleep 1
 		done
-	} | socat -t 1 - "UNIX-CONNECT:$_s" 2>&1
+		_i=0
+		while [ "$(grep -Ec '"(return|error)": ' "$_o")" -lt $_n ] &&
+		      [ $_i -lt 100 ] && kill -0 $_sp 2>/dev/null; do
+			sleep 0.2
+			_i=$((_i + 1))
+		done
+	) >"$_o.in"
+	wait $_sp
+	_rc=$?
+	cat "$_o"
+	rm -f "$_o" "$_o.in"
+	return $_rc
 }
 # qmp_stay SOCKET SECS [LINE]...: negotiate, send the lines at once, stay
 # connected SECS seconds (events keep coming) or until rivet ends (it

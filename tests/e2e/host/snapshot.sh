@@ -215,11 +215,14 @@ qmp "$Q" '{"execute": "cont"}' >/dev/null
 # restore that (running at once): each restore goes on from the round
 # after the one its snapshot stopped at.
 cur=$T.out2
+stopped=$last1
 c=0
 while [ $c -lt "${SNAP_CHAIN:-0}" ]; do
 	c=$((c + 1))
+	# Just after a restore the guest may not have printed a whole round
+	# yet: it is then at the round after the one its snapshot stopped at.
 	base=$(last_round "$cur")
-	want=$((${base:-0} + 3))
+	want=$((${base:-$stopped} + 3))
 	wait_for "^RIVET-SNAP $want " "$cur" 300 ||
 		bad "chain $c: round $want never came"
 	snap "$T-c$c"
