@@ -937,7 +937,7 @@ for gi in "${!g_names[@]}"; do
 			echo "not ok $n - $name # $why" | tee -a "$TAP"
 			# The case's own failure lines first (the tail may be
 			# its console dump), then how it ended.
-			grep -m 12 -- 'FAIL' "$log" | sed 's/^/    ! /'
+			{ grep -m 12 -- 'FAIL' "$log" || true; } | sed 's/^/    ! /'
 			tail -n 15 "$log" | sed 's/^/    | /'
 		fi
 	done
