@@ -238,8 +238,19 @@ while [ $c -lt "${SNAP_CHAIN:-0}" ]; do
 		"$(first_round "$prev" "$cur")" "^$((stopped + 1))\$"
 	rm -rf "$T-c$c"
 done
-if wait_for '^RIVET-TEST snapshot (PASS|FAIL)' "$cur" 600; then
-	ok "the restored guest finished"; else bad "the restored guest did not finish"; fi
+if wait_for '^RIVET-TEST snapshot (PASS|FAIL)' "$cur" 300; then
+	ok "the restored guest finished"
+else
+	# Its console and rivet's messages below say where it stood.
+	bad "the restored guest did not finish"
+	qmp "$Q" '{"execute": "query-status"}' '{"execute": "query-cpus-fast"}'
+	for _p in $(pidof rivet); do
+		for _t in /proc/"$_p"/task/*; do
+			echo "thread ${_t##*/} of $_p: $(cat "$_t/comm") state $(cut -d' ' -f3 "$_t/stat") wchan $(cat "$_t/wchan" 2>/dev/null)"
+		done
+	done
+	kill $pid
+fi
 wait $pid
 rc=$?
 touch "$T.stop2"
