@@ -62,6 +62,10 @@
 #define NSEG		32
 #define SEG		(256 * 1024)	/* 8 MiB a read: mostly in flight */
 #define TICKS_PER_S	10000000UL	/* the timebase of rivet's hosts */
+/* How long to take interrupts after a step before checking: long enough
+ * for a slow, loaded emulated host. */
+#define SETTLE_MS	200
+#define SETTLE_LONG_MS	500
 
 static inline void w8(uintptr_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
 static inline uint8_t r8(uintptr_t a) { return *(volatile uint8_t *)a; }
@@ -361,12 +365,12 @@ void main(unsigned long hartid)
 	ireg_set(ISEL_EIE0, 1UL << ID_CHECK | 1UL << ID_BLK | 1UL << ID_UART);
 	__asm__ volatile("csrs sie, %0" :: "r"(1UL << 9));
 	w32(file, ID_CHECK);
-	settle(200);
+	settle(SETTLE_MS);
 	if (n.check != 1)
 		fail("a plain MSI was not delivered once", n.check, 1);
 	/* 1. Pending but masked. */
 	w32(file, ID_MASKED);
-	settle(200);
+	settle(SETTLE_MS);
 	if (n.masked || !eip(ID_MASKED))
 		fail("a masked MSI was not held pending", n.masked, eip(ID_MASKED));
 	/* 2. The disk and the UART through the APLIC (MSI mode). */
@@ -380,7 +384,7 @@ void main(unsigned long hartid)
 	w32(APLIC + A_TARGET(UART_IRQ), (uint32_t)hartid << 18 | ID_UART);
 	w32(APLIC + A_CLRIENUM, UART_IRQ);
 	w8(UART + 1, 0x02);	/* IER: transmitter empty, so the line is high */
-	settle(200);
+	settle(SETTLE_MS);
 	if (!aplic_bit(A_IN_CLRIP0, UART_IRQ) || !aplic_bit(A_SETIP0, UART_IRQ))
 		fail("the UART's line is not high and pending",
 		     aplic_bit(A_IN_CLRIP0, UART_IRQ), aplic_bit(A_SETIP0, UART_IRQ));
@@ -403,7 +407,7 @@ void main(unsigned long hartid)
 	puts_("RIVET-IRQSNAP go after ");
 	putu(k);
 	puts_(" reads\n");
-	settle(500);
+	settle(SETTLE_LONG_MS);
 	if (n.blk != k && !failure)
 		fail("virtio-blk: interrupts differ from completions", n.blk, k);
 	if (n.check != 1 || n.masked || n.uart)
@@ -413,7 +417,7 @@ void main(unsigned long hartid)
 	if (!eip(ID_MASKED))
 		fail("the masked MSI is no longer pending", 0, 0);
 	ireg_set(ISEL_EIE0, 1UL << ID_MASKED);
-	settle(200);
+	settle(SETTLE_MS);
 	if (n.masked != 1 || eip(ID_MASKED))
 		fail("the masked MSI was not delivered once when unmasked",
 		     n.masked, eip(ID_MASKED));
@@ -426,17 +430,17 @@ void main(unsigned long hartid)
 		unsigned long first, again;
 
 		w32(APLIC + A_SETIENUM, UART_IRQ);
-		settle(200);
+		settle(SETTLE_MS);
 		first = n.uart;
 		/* A level source's pending bit can be set again only while
 		 * its line is high. */
 		w32(APLIC + A_SETIPNUM, UART_IRQ);
-		settle(200);
+		settle(SETTLE_MS);
 		again = n.uart;
 		w8(UART + 1, 0);
-		settle(200);
+		settle(SETTLE_MS);
 		w32(APLIC + A_SETIPNUM, UART_IRQ);
-		settle(200);
+		settle(SETTLE_MS);
 		if (!high || !pend)
 			fail("after the restore the UART's line was not high and pending",
 			     high, pend);
@@ -450,7 +454,7 @@ void main(unsigned long hartid)
 			fail("the UART's line did not go low or fired anyway",
 			     n.uart, aplic_bit(A_IN_CLRIP0, UART_IRQ));
 	}
-	settle(500);
+	settle(SETTLE_LONG_MS);
 	if (n.other)
 		fail("an unexpected identity fired", n.other_id, n.other);
 	if (n.blk != k)
