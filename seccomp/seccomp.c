@@ -145,7 +145,9 @@ struct rule {
 static const struct rule vcpu_rules[] = {
 	IOCTL(FD_VCPU, KVM_RUN, "run the guest: the vCPU loop"),
 	IOCTL(FD_VCPU, KVM_GET_ONE_REG,
-	      "QMP stop: vCPU 0 reads the guest's timer time as it parks"),
+	      "QMP stop: vCPU 0 reads the guest's timer time as it parks; "
+	      "after a restore: the timer's compare, and sip until the "
+	      "guest took a software interrupt pending at the snapshot"),
 	IOCTL(FD_VCPU, KVM_SET_ONE_REG,
 	      "QMP cont: vCPU 0 writes it back, so the guest's clock stood "
 	      "still while paused"),
@@ -202,14 +204,16 @@ static const struct rule main_rules[] = {
 	ANY("futex", "device and log mutexes, pthread_join, the exit lock "
 		     "pthread_kill takes"),
 	ANY("getpid", "pthread_kill: tgkill names the process"),
-	TGKILL(SIGUSR1, "kick a vCPU thread out of KVM_RUN (pthread_kill); "
-			"own process only"),
+	TGKILL(SIGUSR1, "kick a vCPU thread out of KVM_RUN (pthread_kill): "
+			"pause, end, a restored vCPU's pending software "
+			"interrupt; own process only"),
 	ANY("rt_sigprocmask", "pthread_kill blocks signals around the exit "
 			      "lock"),
 	ANY("rt_sigreturn", "return from the SIGUSR1 handler if the process "
 			    "(not a vCPU) is sent SIGUSR1"),
-	ANY("clock_gettime", "log rate limiting (when the vDSO falls back to "
-			     "the syscall)"),
+	ANY("clock_gettime", "log rate limiting, when a restored vCPU's next "
+			     "kick is due (when the vDSO falls back to the "
+			     "syscall)"),
 	ANY("close", "teardown: device, vCPU, VM and KVM descriptors"),
 	ANY("munmap", "teardown: guest RAM, kvm_run areas, thread stacks "
 		      "after join, large chunks"),

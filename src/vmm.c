@@ -217,6 +217,10 @@ static void main_loop(struct kvm_vm *vm, struct vmm_session *st)
 		} else if (m->console && st->stdin_open) {
 			p[2].fd = STDIN_FILENO;
 		}
+		/* A restored vCPU's pending software interrupt (snapshot.c). */
+		if (vm_poke_local(vm) &&
+		    (timeout < 0 || timeout > VM_LOCAL_POKE_MS))
+			timeout = VM_LOCAL_POKE_MS;
 		for (unsigned int i = 0; i < m->nr_pollers; i++) {
 			cnt[i] = poller_fds(m->pollers[i], &p[n]);
 			n += cnt[i];

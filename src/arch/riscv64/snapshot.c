@@ -27,6 +27,9 @@
 	(KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_CSR |            \
 	 KVM_REG_RISCV_CSR_GENERAL | KVM_REG_RISCV_CSR_REG(sip))
 #define SIP_SEIP (1ULL << 9)
+/* Local interrupts only the guest's own sip writes and KVM's injections
+ * tell KVM's WFI about (vm_local_check()). */
+#define SIP_WATCH (1ULL << 1 | 1ULL << 13)	/* SSIP, LCOFIP */
 #define VLENB_REG                                                          \
 	(KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_VECTOR |         \
 	 KVM_REG_RISCV_VECTOR_CSR_REG(vlenb))
@@ -294,6 +297,13 @@ static int load_vcpu(struct kvm_vm *vm, unsigned int id, struct snap_r *r)
 		memcpy(&on, regs[i].val, sizeof(on));
 		if (regs[i].id == TIMER_REG(state))
 			v->timer_rearm = on == KVM_RISCV_TIMER_STATE_ON;
+		if (regs[i].id == SIP_REG && (on & SIP_WATCH)) {
+			atomic_store(&v->local_watch, true);
+			log_info("restore: vCPU %u has a software interrupt "
+				 "pending (sip 0x%llx): kicked every %d ms "
+				 "until its guest takes it", id,
+				 (unsigned long long)on, VM_LOCAL_POKE_MS);
+		}
 	}
 	if (ioctl(v->fd, KVM_SET_MP_STATE, &mp)) {
 		ret = -errno;
@@ -326,6 +336,28 @@ void vm_timer_rearm(struct vcpu *v)
 	    kvm_set_reg(v->fd, TIMER_REG(compare), &compare))
 		log_warn("vCPU %u: cannot arm the restored timer: %s", v->id,
 			 strerror(errno));
+}
+
+/* KVM keeps a vCPU's pending interrupts twice: in the guest's hvip, which
+ * the hart shows the guest, and in a set of its own, which its WFI reads
+ * to decide whether to wait (Linux 6.12 vcpu.c,
+ * kvm_riscv_vcpu_has_interrupts()).  Only KVM's injections and the
+ * guest's own sip writes fill that set; a sip written by a restore goes
+ * to hvip alone.  A software interrupt pending at the snapshot (an IPI,
+ * on a host without an IMSIC) is so taken as soon as the guest enables
+ * interrupts, but a WFI with them disabled (Linux's idle loop) waits as
+ * if nothing were pending: for ever, if nothing else comes.  So until
+ * the guest has taken it (its sip bit clear, which KVM records), the main
+ * thread kicks the vCPU out of KVM_RUN every VM_LOCAL_POKE_MS
+ * (vm_poke_local()): a WFI ends as the interrupt would have ended it, at
+ * most that much later.  A timer interrupt needs none of this: KVM's WFI
+ * also looks at the timer's compare value, which is then due. */
+void vm_local_check(struct vcpu *v)
+{
+	uint64_t sip;
+
+	if (kvm_get_reg(v->fd, SIP_REG, &sip) == 0 && !(sip & SIP_WATCH))
+		atomic_store(&v->local_watch, false);
 }
 
 /* ---- the in-kernel AIA ---------------------------------------------------- */

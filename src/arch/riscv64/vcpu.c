@@ -287,6 +287,8 @@ static void *vcpu_thread(void *arg)
 			park(v);
 			continue;
 		}
+		if (atomic_load(&v->local_watch))
+			vm_local_check(v);
 		if (stats)
 			t0 = mono_ns();
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
@@ -385,6 +387,27 @@ void vm_pause(struct kvm_vm *vm)
 	}
 	wait_for_vcpus(vm, &vm->nr_parked);
 	pthread_mutex_unlock(&vm->gate_lock);
+}
+
+bool vm_poke_local(struct kvm_vm *vm)
+{
+	uint64_t now = mono_ns();
+	bool any = false, due;
+
+	due = now - vm->last_poke_ns >= VM_LOCAL_POKE_MS * 1000000ull;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (!v->started || !atomic_load(&v->local_watch))
+			continue;
+		any = true;
+		/* A paused vCPU is parked, not in a WFI. */
+		if (due && atomic_load(&vm->gate_open))
+			pthread_kill(v->thread, SIGUSR1);
+	}
+	if (due)
+		vm->last_poke_ns = now;
+	return any;
 }
 
 void vm_wait_vcpus(struct kvm_vm *vm)

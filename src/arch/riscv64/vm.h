@@ -41,7 +41,13 @@ struct vcpu {
 	/* Restored with its timer armed (KVM's timer `state` on, hosts
 	 * without Sstc): armed as it first leaves the gate (snapshot.c). */
 	bool timer_rearm;
+	/* Restored with a software or counter-overflow interrupt pending
+	 * in sip, which KVM's WFI does not see: kicked out of KVM_RUN
+	 * every VM_LOCAL_POKE_MS until the guest took it (vm_poke_local()). */
+	_Atomic bool local_watch;
 };
+
+#define VM_LOCAL_POKE_MS 10
 
 #define VM_MAX_ROM_SLOTS 4
 #define VM_MAX_APLIC_SOURCES 1024
@@ -114,6 +120,7 @@ struct kvm_vm {
 	/* Restore: which sections were loaded (snapshot.c). */
 	uint32_t loaded_vcpus, loaded_imsics;
 	bool loaded_aplic;
+	uint64_t last_poke_ns;		/* vm_poke_local(), main thread */
 };
 
 /* Open /dev/kvm and create the VM; 0 or -errno (messages logged). */
@@ -179,6 +186,14 @@ int vm_load_finish(struct kvm_vm *vm);
 /* On vCPU @v's thread as it leaves the gate: arm the timer a restore left
  * for it (v->timer_rearm). */
 void vm_timer_rearm(struct vcpu *v);
+/* On vCPU @v's thread while v->local_watch: end the watch once the guest
+ * has taken the interrupt (snapshot.c). */
+void vm_local_check(struct vcpu *v);
+/* Main thread, as often as it likes: every VM_LOCAL_POKE_MS, kick each
+ * running vCPU that has v->local_watch out of KVM_RUN (which ends a WFI
+ * as the interrupt would have).  True while any vCPU is watched: call
+ * again within VM_LOCAL_POKE_MS. */
+bool vm_poke_local(struct kvm_vm *vm);
 
 /* One-reg helpers (kvm.c). */
 int kvm_get_reg(int fd, uint64_t id, void *val);

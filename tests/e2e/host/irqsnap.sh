@@ -49,7 +49,7 @@ while [ $a -lt 20 ] && [ -z "$hit" ]; do
 	if [ "$(drained "$T.out1")" -gt 0 ]; then
 		hit=$a
 	else
-		qmp "$Q" '{"execute": "cont"}' >/dev/null
+		qmp_ok "cont after snapshot $a" "$Q" '{"execute": "cont"}'
 		sleep 1
 	fi
 done
@@ -65,7 +65,7 @@ run "$T.out2" "$@" ${SNAP_RESTORE:-} --incoming "file:$T-snap" --paused
 migrate_wait "$Q" "$T-again" 60
 check "restored and saved again: identical" \
 	"$(rivet snapshot-info "$T-snap" "$T-again" 2>&1)" '^identical'
-qmp "$Q" '{"execute": "cont"}' >/dev/null
+qmp_ok "restored guest: cont" "$Q" '{"execute": "cont"}'
 sleep 2
 printf g >&3
 if wait_for '^RIVET-IRQSNAP (PASS|FAIL)' "$T.out2" 120; then

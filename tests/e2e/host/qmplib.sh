@@ -45,6 +45,18 @@ qmp() {
 	rm -f "$_o" "$_o.in"
 	return $_rc
 }
+# qmp_ok WHAT SOCKET LINE...: qmp, checked: every line was answered with
+# a return, none with an error (else the replies say why).
+qmp_ok() {
+	_w=$1
+	shift
+	_r=$(qmp "$@")
+	# $# is the socket and the lines: qmp_capabilities' return and one
+	# for each line.
+	if [ "$(printf '%s\n' "$_r" | grep -c '"return": ')" -ge $# ] &&
+	   ! printf '%s\n' "$_r" | grep -q '"error": '; then ok "$_w"; else
+		bad "$_w: the replies were:"; printf '%s\n' "$_r" | head -20; fi
+}
 # qmp_stay SOCKET SECS [LINE]...: negotiate, send the lines at once, stay
 # connected SECS seconds (events keep coming) or until rivet ends (it
 # removes its socket); print all that came back.

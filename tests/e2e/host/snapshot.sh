@@ -210,7 +210,7 @@ rm -rf "$T-bad"
 listen "$Q" "$T.ev2" "$T.stop2"
 # Negotiated before the cont, so it hears the RESUME.
 wait_for '"return"' "$T.ev2" 30
-qmp "$Q" '{"execute": "cont"}' >/dev/null
+qmp_ok "cont" "$Q" '{"execute": "cont"}'
 # SNAP_CHAIN=N: N more times, let it run a few rounds, snapshot it, quit,
 # restore that (running at once): each restore goes on from the round
 # after the one its snapshot stopped at.

@@ -12,12 +12,18 @@
  *  - device completions: virtio-blk reads of 8 MiB, one at a time, each of
  *    which must raise exactly one interrupt (ID_BLK) however many
  *    snapshots come in between; the host snapshots until rivet says one
- *    completed a request in flight (tests/e2e/host/irqsnap.sh).
+ *    completed a request in flight (tests/e2e/host/irqsnap.sh);
+ *  - a local software interrupt: sip.SSIP set by the guest and enabled in
+ *    sie, with traps off (sstatus.SIE clear), so WFI must not wait while
+ *    it is pending (KVM's WFI looks only at what it was told is pending,
+ *    and a restored sip is not that: docs/snapshot.md).
  *
  * The host restores the snapshot and types 'g' on the console: the guest
  * stops reading, unmasks ID_MASKED (delivered once), enables the UART's
  * source (once), retriggers it while the line is high (once more: the
- * line's level survived) and after lowering it (nothing), and prints
+ * line's level survived) and after lowering it (nothing), executes WFI
+ * with the software interrupt pending (it returns at once; a timer 2 s
+ * ahead ends a wait that should not be), and prints
  * RIVET-IRQSNAP PASS or FAIL with the reason, then powers off (SBI SRST).
  * Interrupts are taken by polling the IMSIC (stopei), with traps off. */
 #include <stdint.h>
@@ -56,6 +62,11 @@
 #define A_CLRIENUM	0x1fdc
 #define A_TARGET(i)	(0x3004 + 4 * ((i) - 1))
 #define SM_LEVEL_HIGH	6
+
+/* Local interrupts: sip/sie bits. */
+#define IP_SSIP		(1UL << 1)
+#define IP_STIP		(1UL << 5)
+#define IP_SEIP		(1UL << 9)
 
 
 #define QSZ		64
@@ -147,6 +158,25 @@ static int getc_nb(void)
 	return (r8(UART + 5) & 1) ? r8(UART) : -1;
 }
 
+static unsigned long sip_read(void)
+{
+	unsigned long v;
+
+	__asm__ volatile("csrr %0, sip" : "=r"(v));
+	return v;
+}
+
+/* SBI TIME set_timer: the timer interrupt (sip.STIP) at time @t. */
+static void sbi_set_timer(uint64_t t)
+{
+	register unsigned long a0 __asm__("a0") = t;
+	register unsigned long a6 __asm__("a6") = 0;
+	register unsigned long a7 __asm__("a7") = 0x54494d45;	/* TIME */
+
+	__asm__ volatile("ecall" : "+r"(a0) : "r"(a6), "r"(a7)
+			 : "a1", "memory");
+}
+
 static void sbi_shutdown(void)
 {
 	register unsigned long a0 __asm__("a0") = 0;	/* shutdown */
@@ -204,6 +234,33 @@ static void poll_irqs(void)
 			n.other_id = id;
 		}
 	}
+}
+
+/* WFI with the software interrupt pending and enabled (@when): it must
+ * return at once.  A timer 2 s ahead ends a wait that should not be; the
+ * wait is printed, in ms. */
+static void wfi_soft(const char *when)
+{
+	uint64_t t0;
+	unsigned long ms;
+
+	if (!(sip_read() & IP_SSIP))
+		fail("the software interrupt is not pending", 0, 0);
+	sbi_set_timer(rdtime() + 2 * TICKS_PER_S);
+	__asm__ volatile("csrs sie, %0" :: "r"(IP_STIP));
+	t0 = rdtime();
+	__asm__ volatile("wfi" ::: "memory");
+	ms = (unsigned long)((rdtime() - t0) / (TICKS_PER_S / 1000));
+	__asm__ volatile("csrc sie, %0" :: "r"(IP_STIP));
+	sbi_set_timer(~0ULL);
+	puts_("RIVET-IRQSNAP wfi with a software interrupt pending ");
+	puts_(when);
+	puts_(": ");
+	putu(ms);
+	puts_(" ms\n");
+	if (ms >= 1000)
+		fail("WFI waited although a software interrupt was pending (ms)",
+		     ms, 0);
 }
 
 /* Poll for @ms milliseconds. */
@@ -363,7 +420,7 @@ void main(unsigned long hartid)
 	ireg_write(ISEL_EIDELIVERY, 1);
 	ireg_write(ISEL_EITHRESHOLD, 0);
 	ireg_set(ISEL_EIE0, 1UL << ID_CHECK | 1UL << ID_BLK | 1UL << ID_UART);
-	__asm__ volatile("csrs sie, %0" :: "r"(1UL << 9));
+	__asm__ volatile("csrs sie, %0" :: "r"(IP_SEIP));
 	w32(file, ID_CHECK);
 	settle(SETTLE_MS);
 	if (n.check != 1)
@@ -388,13 +445,16 @@ void main(unsigned long hartid)
 	if (!aplic_bit(A_IN_CLRIP0, UART_IRQ) || !aplic_bit(A_SETIP0, UART_IRQ))
 		fail("the UART's line is not high and pending",
 		     aplic_bit(A_IN_CLRIP0, UART_IRQ), aplic_bit(A_SETIP0, UART_IRQ));
+	/* 3. A software interrupt, pending and enabled (traps stay off). */
+	__asm__ volatile("csrs sie, %0\n\tcsrs sip, %0" :: "r"(IP_SSIP));
+	wfi_soft("before the snapshot");
 	if (failure) {
 		report();
 		sbi_shutdown();
 		return;
 	}
 	puts_("RIVET-IRQSNAP ready\n");
-	/* 3. Reads until the host types 'g' (after the restore). */
+	/* 4. Reads until the host types 'g' (after the restore). */
 	for (k = 1; !blk_read(k); k++) {
 		if (k % 100 == 0) {
 			puts_("RIVET-IRQSNAP reads ");
@@ -454,6 +514,9 @@ void main(unsigned long hartid)
 			fail("the UART's line did not go low or fired anyway",
 			     n.uart, aplic_bit(A_IN_CLRIP0, UART_IRQ));
 	}
+	/* The software interrupt: still pending, so WFI returns at once. */
+	wfi_soft("after the restore");
+	__asm__ volatile("csrc sie, %0\n\tcsrc sip, %0" :: "r"(IP_SSIP));
 	settle(SETTLE_LONG_MS);
 	if (n.other)
 		fail("an unexpected identity fired", n.other_id, n.other);
