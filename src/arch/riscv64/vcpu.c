@@ -287,13 +287,15 @@ static void *vcpu_thread(void *arg)
 			park(v);
 			continue;
 		}
-		if (atomic_load(&v->local_watch))
-			vm_local_check(v);
 		if (stats)
 			t0 = mono_ns();
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				/* Kicked: maybe by vm_poke_local(). */
+				if (atomic_load(&v->local_watch))
+					vm_local_check(v);
 				continue;
+			}
 			if (errno == EIO || errno == EOPNOTSUPP)
 				/* KVM refuses to emulate some guest accesses
 				 * (e.g. misaligned MMIO): the guest's fault,

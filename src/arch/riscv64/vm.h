@@ -186,8 +186,8 @@ int vm_load_finish(struct kvm_vm *vm);
 /* On vCPU @v's thread as it leaves the gate: arm the timer a restore left
  * for it (v->timer_rearm). */
 void vm_timer_rearm(struct vcpu *v);
-/* On vCPU @v's thread while v->local_watch: end the watch once the guest
- * has taken the interrupt (snapshot.c). */
+/* On vCPU @v's thread, kicked out of KVM_RUN while v->local_watch: end
+ * the watch once the guest has taken the interrupt (snapshot.c). */
 void vm_local_check(struct vcpu *v);
 /* Main thread, as often as it likes: every VM_LOCAL_POKE_MS, kick each
  * running vCPU that has v->local_watch out of KVM_RUN (which ends a WFI
