@@ -26,6 +26,7 @@
 #define SIP_REG                                                            \
 	(KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_CSR |            \
 	 KVM_REG_RISCV_CSR_GENERAL | KVM_REG_RISCV_CSR_REG(sip))
+#define SIP_STIP (1ULL << 5)
 #define SIP_SEIP (1ULL << 9)
 /* Local interrupts only the guest's own sip writes and KVM's injections
  * tell KVM's WFI about (vm_local_check()). */
@@ -230,7 +231,7 @@ static int load_vcpu(struct kvm_vm *vm, unsigned int id, struct snap_r *r)
 	struct vcpu *v = &vm->vcpus[id];
 	struct kvm_mp_state mp;
 	struct saved_reg *regs = NULL;
-	uint64_t *ids = NULL;
+	uint64_t *ids = NULL, state = 0, sip = 0;
 	unsigned int n, nids;
 	int ret;
 
@@ -292,18 +293,23 @@ static int load_vcpu(struct kvm_vm *vm, unsigned int id, struct snap_r *r)
 			}
 		}
 	for (unsigned int i = 0; i < n; i++) {
-		uint64_t on;
-
-		memcpy(&on, regs[i].val, sizeof(on));
 		if (regs[i].id == TIMER_REG(state))
-			v->timer_rearm = on == KVM_RISCV_TIMER_STATE_ON;
-		if (regs[i].id == SIP_REG && (on & SIP_WATCH)) {
-			atomic_store(&v->local_watch, true);
-			log_info("restore: vCPU %u has a software interrupt "
-				 "pending (sip 0x%llx): kicked every %d ms "
-				 "until its guest takes it", id,
-				 (unsigned long long)on, VM_LOCAL_POKE_MS);
-		}
+			memcpy(&state, regs[i].val, sizeof(state));
+		if (regs[i].id == SIP_REG)
+			memcpy(&sip, regs[i].val, sizeof(sip));
+	}
+	v->timer_rearm = state == KVM_RISCV_TIMER_STATE_ON;
+	/* Its interrupt pending, and so not armed (vm_timer_rearm()). */
+	v->timer_refire = !v->timer_rearm && (sip & SIP_STIP);
+	if (v->timer_refire)
+		log_info("restore: vCPU %u: its timer's interrupt was pending: "
+			 "the timer is armed again to raise it", id);
+	if (sip & SIP_WATCH) {
+		atomic_store(&v->local_watch, true);
+		log_info("restore: vCPU %u has a software interrupt pending "
+			 "(sip 0x%llx): kicked every %d ms until its guest "
+			 "takes it", id, (unsigned long long)sip,
+			 VM_LOCAL_POKE_MS);
 	}
 	if (ioctl(v->fd, KVM_SET_MP_STATE, &mp)) {
 		ret = -errno;
@@ -325,12 +331,20 @@ out:
  * back at once: the hrtimer, when it expires, looks at `compare` again and
  * waits for it if it is still ahead.  Only if it expires in between does
  * the guest see one early timer interrupt, which its timer code takes as
- * nothing due and re-arms (docs/snapshot.md, "Time"). */
+ * nothing due and re-arms (docs/snapshot.md, "Time").
+ *
+ * A timer whose interrupt was pending (sip.STIP, its `state` off) is
+ * armed the same way (v->timer_refire), because that pending bit is in
+ * the restored sip only (see vm_local_check()): KVM's WFI would not see
+ * it, and the timer check it also makes does not help when the timer
+ * fired during the pause, after the guest's time stood still (`compare`
+ * is then still ahead of it).  Armed, the timer raises it again through
+ * KVM: at once, or at `compare`. */
 void vm_timer_rearm(struct vcpu *v)
 {
 	uint64_t on = KVM_RISCV_TIMER_STATE_ON, compare;
 
-	v->timer_rearm = false;
+	v->timer_rearm = v->timer_refire = false;
 	if (kvm_get_reg(v->fd, TIMER_REG(compare), &compare) ||
 	    kvm_set_reg(v->fd, TIMER_REG(state), &on) ||
 	    kvm_set_reg(v->fd, TIMER_REG(compare), &compare))
@@ -350,8 +364,8 @@ void vm_timer_rearm(struct vcpu *v)
  * the guest has taken it (its sip bit clear, which KVM records), the main
  * thread kicks the vCPU out of KVM_RUN every VM_LOCAL_POKE_MS
  * (vm_poke_local()): a WFI ends as the interrupt would have ended it, at
- * most that much later.  A timer interrupt needs none of this: KVM's WFI
- * also looks at the timer's compare value, which is then due. */
+ * most that much later.  A pending timer interrupt is raised again by
+ * arming the timer (vm_timer_rearm()). */
 void vm_local_check(struct vcpu *v)
 {
 	uint64_t sip;

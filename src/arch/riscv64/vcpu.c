@@ -240,7 +240,7 @@ static void park(struct vcpu *v)
 	while (vm->time_saved && !ending(vm))
 		pthread_cond_wait(&vm->gate_cond, &vm->gate_lock);
 	/* After the time is back: the timer a restore left to arm. */
-	if (v->timer_rearm && !ending(vm))
+	if ((v->timer_rearm || v->timer_refire) && !ending(vm))
 		vm_timer_rearm(v);
 	vm->nr_parked--;
 	vm->ran = true;

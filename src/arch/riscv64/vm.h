@@ -41,6 +41,9 @@ struct vcpu {
 	/* Restored with its timer armed (KVM's timer `state` on, hosts
 	 * without Sstc): armed as it first leaves the gate (snapshot.c). */
 	bool timer_rearm;
+	/* Restored with its timer's interrupt pending (sip.STIP): armed too,
+	 * to raise it again through KVM (vm_timer_rearm()). */
+	bool timer_refire;
 	/* Restored with a software or counter-overflow interrupt pending
 	 * in sip, which KVM's WFI does not see: kicked out of KVM_RUN
 	 * every VM_LOCAL_POKE_MS until the guest took it (vm_poke_local()). */
@@ -184,7 +187,7 @@ int vm_load_section(struct kvm_vm *vm, uint32_t tag, uint32_t inst,
  * -EBADMSG. */
 int vm_load_finish(struct kvm_vm *vm);
 /* On vCPU @v's thread as it leaves the gate: arm the timer a restore left
- * for it (v->timer_rearm). */
+ * for it (v->timer_rearm, v->timer_refire). */
 void vm_timer_rearm(struct vcpu *v);
 /* On vCPU @v's thread, kicked out of KVM_RUN while v->local_watch: end
  * the watch once the guest has taken the interrupt (snapshot.c). */

@@ -18,6 +18,12 @@
  *    it is pending (KVM's WFI looks only at what it was told is pending,
  *    and a restored sip is not that: docs/snapshot.md).
  *
+ * With 't' typed first (irqsnap.sh with SNAP_TIMER, hosts without Sstc),
+ * the guest also arms its timer 10 s ahead (traps off, so its interrupt
+ * stays pending once it fired) and the host pauses it until the timer has
+ * fired during the pause, then snapshots it: after the restore a WFI must
+ * end (KVM's WFI sees that interrupt only if KVM raised it again).
+ *
  * The host restores the snapshot and types 'g' on the console: the guest
  * stops reading, unmasks ID_MASKED (delivered once), enables the UART's
  * source (once), retriggers it while the line is high (once more: the
@@ -196,6 +202,7 @@ static struct {
 } n;
 static uintptr_t blk;		/* the disk's virtio-mmio registers */
 static const char *failure;	/* the first one */
+static int timer_armed;		/* 't' typed: the timer test */
 static unsigned long fail_a, fail_b;
 
 static void fail(const char *why, unsigned long a, unsigned long b)
@@ -456,13 +463,21 @@ void main(unsigned long hartid)
 	puts_("RIVET-IRQSNAP ready\n");
 	/* 4. Reads until the host types 'g' (after the restore). */
 	for (k = 1; !blk_read(k); k++) {
+		int c = getc_nb();
+
 		if (k % 100 == 0) {
 			puts_("RIVET-IRQSNAP reads ");
 			putu(k);
 			puts_("\n");
 		}
-		if (getc_nb() == 'g')
+		if (c == 'g')
 			break;
+		if (c == 't' && !timer_armed) {
+			sbi_set_timer(rdtime() + 10 * TICKS_PER_S);
+			__asm__ volatile("csrs sie, %0" :: "r"(IP_STIP));
+			timer_armed = 1;
+			puts_("RIVET-IRQSNAP timer armed\n");
+		}
 	}
 	puts_("RIVET-IRQSNAP go after ");
 	putu(k);
@@ -514,9 +529,30 @@ void main(unsigned long hartid)
 			fail("the UART's line did not go low or fired anyway",
 			     n.uart, aplic_bit(A_IN_CLRIP0, UART_IRQ));
 	}
-	/* The software interrupt: still pending, so WFI returns at once. */
-	wfi_soft("after the restore");
-	__asm__ volatile("csrc sie, %0\n\tcsrc sip, %0" :: "r"(IP_SSIP));
+	if (timer_armed) {
+		/* The timer's interrupt, pending since the pause: a WFI ends,
+		 * at once or when the timer is due.  The software interrupt
+		 * cleared first (its test needs the timer), so that nothing
+		 * else can end it (rivet stops kicking once it sees it gone). */
+		uint64_t t0;
+
+		__asm__ volatile("csrc sie, %0\n\tcsrc sip, %0" :: "r"(IP_SSIP));
+		settle(SETTLE_MS);
+		t0 = rdtime();
+		__asm__ volatile("wfi" ::: "memory");
+		puts_("RIVET-IRQSNAP wfi with the timer's interrupt pending: ");
+		putu((unsigned long)((rdtime() - t0) / (TICKS_PER_S / 1000)));
+		puts_(" ms\n");
+		if (!(sip_read() & IP_STIP))
+			fail("a WFI ended, but not for the timer", 0, 0);
+		__asm__ volatile("csrc sie, %0" :: "r"(IP_STIP));
+		sbi_set_timer(~0ULL);
+	} else {
+		/* The software interrupt: still pending, so WFI returns at
+		 * once. */
+		wfi_soft("after the restore");
+		__asm__ volatile("csrc sie, %0\n\tcsrc sip, %0" :: "r"(IP_SSIP));
+	}
 	settle(SETTLE_LONG_MS);
 	if (n.other)
 		fail("an unexpected identity fired", n.other_id, n.other);
