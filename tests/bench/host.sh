@@ -380,7 +380,10 @@ snap_run() {
 	: >/tmp/bench-restore.log
 	rrc=not-run
 	if [ $qrc = 0 ] && [ -n "$snap" ] && [ $src = 0 ]; then
-		benchrun -t 240 -g "$GMIB" -d 1000 -m RIVET-TICK -- "$@" "$inc" "$uri" >/tmp/bench-restore.log 2>&1
+		# The restored guest has only its last ticks left to run:
+		# 120 s is ample, and all a VMM whose restored guest hangs
+		# (QEMU's, once) costs the run.
+		benchrun -t 120 -g "$GMIB" -d 1000 -m RIVET-TICK -- "$@" "$inc" "$uri" >/tmp/bench-restore.log 2>&1
 		rrc=$?
 	fi
 	res=$(grep '^BENCHRUN ' /tmp/bench-restore.log | tail -n 1)
@@ -400,7 +403,7 @@ snap_run() {
 	elif [ $src != 0 ]; then
 		why="the snapshotted VMM ended with status $src"
 	elif [ $rrc != 0 ] || [ -z "$rms" ]; then
-		why="restore: status $rrc, $(grep -v '^BENCHRUN' /tmp/bench-restore.log | tail -n 1)"
+		why="restore: status $rrc, $(grep -v '^BENCHRUN' /tmp/bench-restore.log | tail -n 1) (first tick after it: ${first:-none}; last before: ${last:-none})"
 	elif grep -q 'RIVET-GUEST-UP' /tmp/bench-restore.log; then
 		why="the restored guest booted afresh"
 	elif [ -z "$first" ] || [ "$first" -le "${last:-0}" ]; then
