@@ -364,12 +364,51 @@ static void do_action(struct qmp_conn *c, json_t *args, struct result *r,
 		fail(r, "GenericError", "%s", err[0] ? err : strerror(-ret));
 }
 
-/* migrate: {"uri": "file:DIR"} (docs/snapshot.md).  QEMU's detach is
- * accepted and, as in QEMU, means nothing: migrate never waits. */
+/* QEMU 10's other form of the destination: "channels", one "main"
+ * channel whose "addr" is {"transport": "file", "filename": DIR} (the
+ * directory, as in file:DIR; "offset", if given, 0).  DIR, or NULL after
+ * fail(). */
+static const char *channel_dir(json_t *chans, struct result *r)
+{
+	json_t *ch = json_array_get(chans, 0), *addr, *off;
+	const char *type, *tr, *dir;
+
+	addr = json_object_get(ch, "addr");
+	type = json_string_value(json_object_get(ch, "channel-type"));
+	tr = json_string_value(json_object_get(addr, "transport"));
+	dir = json_string_value(json_object_get(addr, "filename"));
+	off = json_object_get(addr, "offset");
+	if (json_array_size(chans) != 1 || !type || strcmp(type, "main") ||
+	    !tr) {
+		fail(r, "GenericError", "migrate: 'channels' must be one "
+		     "channel of type 'main' with an 'addr' and its "
+		     "'transport'");
+		return NULL;
+	}
+	if (strcmp(tr, "file")) {
+		fail(r, "GenericError", "migrate: transport '%.32s' is not "
+		     "supported yet; rivet takes snapshots to a 'file' "
+		     "transport's directory", tr);
+		return NULL;
+	}
+	if (!dir || (off && !(json_is_integer(off) &&
+			      json_integer_value(off) == 0))) {
+		fail(r, "GenericError", "migrate: a 'file' channel needs a "
+		     "'filename' (the snapshot's directory) and no 'offset' "
+		     "but 0");
+		return NULL;
+	}
+	return dir;
+}
+
+/* migrate: {"uri": "file:DIR"} or QEMU's "channels" (docs/snapshot.md).
+ * QEMU's detach is accepted and, as in QEMU, means nothing: migrate never
+ * waits. */
 static void do_migrate(struct qmp_conn *c, json_t *args, struct result *r,
 		       unsigned int act)
 {
 	json_t *uri = json_object_get(args, "uri");
+	json_t *chans = json_object_get(args, "channels");
 	const char *u;
 	char err[sizeof(r->desc)] = "";
 	int ret;
@@ -379,22 +418,37 @@ static void do_migrate(struct qmp_conn *c, json_t *args, struct result *r,
 		     "which rivet does not do");
 		return;
 	}
-	if (!uri) {
-		fail(r, "GenericError", "Parameter 'uri' is missing");
+	if (uri && chans) {
+		fail(r, "GenericError", "Parameters 'uri' and 'channels' are "
+		     "mutually exclusive; exactly one of the two should be "
+		     "present");
 		return;
 	}
-	u = json_string_value(uri);
-	if (strncmp(u, "file:", 5)) {
-		fail(r, "GenericError", "migrate: URI '%.64s' is not "
-		     "supported yet; rivet takes snapshots to file:DIR", u);
+	if (!uri && !chans) {
+		fail(r, "GenericError", "Parameter 'uri' is missing (or "
+		     "'channels')");
 		return;
 	}
-	if (!u[5] || strlen(u + 5) >= 2048) {
+	if (chans) {
+		u = channel_dir(chans, r);
+		if (!u)
+			return;
+	} else {
+		u = json_string_value(uri);
+		if (strncmp(u, "file:", 5)) {
+			fail(r, "GenericError", "migrate: URI '%.64s' is not "
+			     "supported yet; rivet takes snapshots to "
+			     "file:DIR", u);
+			return;
+		}
+		u += 5;
+	}
+	if (!u[0] || strlen(u) >= 2048) {
 		fail(r, "GenericError", "migrate: file: needs a directory "
 		     "(at most 2047 bytes)");
 		return;
 	}
-	ret = c->host->migrate(c->host->opaque, u + 5, err, sizeof(err));
+	ret = c->host->migrate(c->host->opaque, u, err, sizeof(err));
 	if (ret)
 		fail(r, "GenericError", "%s", err[0] ? err : strerror(-ret));
 }
@@ -573,6 +627,7 @@ static const struct qmp_arg migrate_caps_args[] = {
 
 static const struct qmp_arg migrate_args[] = {
 	{ "uri", JSON_STRING, "string" },
+	{ "channels", JSON_ARRAY, "array" },
 	{ "detach", JSON_TRUE, "boolean" },
 	{ "resume", JSON_TRUE, "boolean" },
 	{ NULL, 0, NULL },

@@ -544,6 +544,29 @@ static void test_migrate(void **state)
 	json_decref(r);
 	in(&c, "{\"execute\": \"migrate\"}");
 	expect_error(&c, "GenericError", "Parameter 'uri' is missing");
+	/* QEMU 10's "channels": one main channel, a file transport. */
+	in(&c, "{\"execute\": \"migrate\", \"arguments\": "
+	       "{\"uri\": \"file:/s\", \"channels\": []}}");
+	expect_error(&c, "GenericError", "mutually exclusive");
+	in(&c, "{\"execute\": \"migrate\", \"arguments\": "
+	       "{\"channels\": {}}}");
+	expect_error(&c, "GenericError", "Invalid parameter type for 'channels'");
+	in(&c, "{\"execute\": \"migrate\", \"arguments\": "
+	       "{\"channels\": []}}");
+	expect_error(&c, "GenericError", "one channel of type 'main'");
+	in(&c, "{\"execute\": \"migrate\", \"arguments\": {\"channels\": "
+	       "[{\"channel-type\": \"main\", \"addr\": {\"transport\": "
+	       "\"socket\", \"type\": \"inet\", \"host\": \"h\", "
+	       "\"port\": \"1\"}}]}}");
+	expect_error(&c, "GenericError", "transport 'socket' is not supported");
+	in(&c, "{\"execute\": \"migrate\", \"arguments\": {\"channels\": "
+	       "[{\"channel-type\": \"main\", \"addr\": {\"transport\": "
+	       "\"file\", \"filename\": \"/s\", \"offset\": 4096}}]}}");
+	expect_error(&c, "GenericError", "no 'offset' but 0");
+	in(&c, "{\"execute\": \"migrate\", \"arguments\": {\"channels\": "
+	       "[{\"channel-type\": \"main\", \"addr\": {\"transport\": "
+	       "\"file\", \"filename\": \"\"}}]}}");
+	expect_error(&c, "GenericError", "needs a directory");
 	in(&c, "{\"execute\": \"migrate\", \"arguments\": {\"uri\": 5}}");
 	expect_error(&c, "GenericError", "Invalid parameter type for 'uri'");
 	in(&c, "{\"execute\": \"migrate\", \"arguments\": "
@@ -574,6 +597,11 @@ static void test_migrate(void **state)
 	assert_non_null(json_object_get(r, "return"));
 	json_decref(r);
 	assert_string_equal(f->mig_dir, "/snap/b");
+	in(&c, "{\"execute\": \"migrate\", \"arguments\": {\"channels\": "
+	       "[{\"channel-type\": \"main\", \"addr\": {\"transport\": "
+	       "\"file\", \"filename\": \"/snap/c\", \"offset\": 0}}]}}");
+	json_decref(expect_return(&c));
+	assert_string_equal(f->mig_dir, "/snap/c");
 	in(&c, "{\"execute\": \"query-migrate\"}");
 	r = expect_return(&c);
 	assert_string_equal(json_string_value(json_object_get(r, "status")),
