@@ -98,11 +98,15 @@ wait_sock() {
 	_i=0
 	while [ ! -S "$1" ] && [ $_i -lt 60 ]; do sleep 1; _i=$((_i + 1)); done
 }
-# migrate_wait SOCKET DIR SECS: QMP migrate to file:DIR (a snapshot), then
+# migrate_wait SOCKET DIR SECS [channels]: QMP migrate to file:DIR (a
+# snapshot; with "channels", QEMU 10's other form of it), then
 # query-migrate until it says completed or failed (SECS at most); the last
 # reply in $mig.  1 if it was refused or never finished.
 migrate_wait() {
-	mig=$(qmp "$1" "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"file:$2\"}}")
+	_a="\"uri\": \"file:$2\""
+	[ "${4:-}" = channels ] &&
+		_a="\"channels\": [{\"channel-type\": \"main\", \"addr\": {\"transport\": \"file\", \"filename\": \"$2\"}}]"
+	mig=$(qmp "$1" "{\"execute\": \"migrate\", \"arguments\": {$_a}}")
 	printf '%s\n' "$mig" | grep -q '"return": {}' || return 1
 	_i=0
 	while [ $_i -lt "$3" ]; do

@@ -53,9 +53,10 @@ run() {
 	pid=$!
 	wait_sock "$Q"
 }
-# snap DIR: migrate to file:DIR and wait until it completed (120 s).
+# snap DIR [channels]: migrate to file:DIR (or QEMU 10's channels form)
+# and wait until it completed (120 s).
 snap() {
-	migrate_wait "$Q" "$1" 120
+	migrate_wait "$Q" "$1" 120 "${2:-}"
 	check "snapshot $1 completed" "$mig" '"status": "completed"'
 	check "query-migrate sizes" "$mig" '"normal-bytes": [1-9][0-9]*'
 	# The reply the x86_64 side compares with QEMU's (check_qmp_shapes).
@@ -225,7 +226,9 @@ while [ $c -lt "${SNAP_CHAIN:-0}" ]; do
 	want=$((${base:-$stopped} + 3))
 	wait_for "^RIVET-SNAP $want " "$cur" 300 ||
 		bad "chain $c: round $want never came"
-	snap "$T-c$c"
+	# The last one with QEMU 10's channels form of the destination.
+	if [ $c = "${SNAP_CHAIN:-0}" ]; then snap "$T-c$c" channels; else
+		snap "$T-c$c"; fi
 	stopped=$(last_round "$cur")
 	qmp "$Q" '{"execute": "quit"}' >/dev/null
 	wait $pid
