@@ -393,22 +393,28 @@ void vm_pause(struct kvm_vm *vm)
 
 bool vm_poke_local(struct kvm_vm *vm)
 {
-	uint64_t now = mono_ns();
-	bool any = false, due;
+	uint64_t now = 0;
+	bool any = false;
 
-	due = now - vm->last_poke_ns >= VM_LOCAL_POKE_MS * 1000000ull;
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
 		if (!v->started || !atomic_load(&v->local_watch))
 			continue;
-		any = true;
+		/* The clock only once a vCPU is watched: the main loop
+		 * calls this after every event. */
+		if (!any) {
+			any = true;
+			now = mono_ns();
+			if (now - vm->last_poke_ns <
+			    VM_LOCAL_POKE_MS * 1000000ull)
+				return true;
+			vm->last_poke_ns = now;
+		}
 		/* A paused vCPU is parked, not in a WFI. */
-		if (due && atomic_load(&vm->gate_open))
+		if (atomic_load(&vm->gate_open))
 			pthread_kill(v->thread, SIGUSR1);
 	}
-	if (due)
-		vm->last_poke_ns = now;
 	return any;
 }
 
